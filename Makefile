@@ -1,0 +1,54 @@
+# Speaker: two commands on a fresh machine.
+#   make run   - create .venv, install, migrate, serve HTTP + websockets on $HOST:$PORT
+#   make test  - install (with test requirements) and run the whole pytest suite
+# Environment variables given to make are passed through (DATABASE_URL, REDIS_URL, PORT, ...).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8010
+export HOST PORT
+
+.PHONY: run test install install-dev worker migrate bench browser-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Stamp files: installs are skipped while the requirements files are unchanged.
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	@echo "Speaker on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
+
+# A separate engine worker (PostgreSQL + Redis deployments; see README "Scale-out").
+worker: migrate
+	$(PY) manage.py runworker engine
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install-dev browser-deps
+	$(PY) -m pytest
+
+bench: install-dev
+	$(PY) bench/engines.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache

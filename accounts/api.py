@@ -1,0 +1,73 @@
+"""API views for the caller's identity and API keys (thin: validate, call a service)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import APIKey
+from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
+from accounts.services import apikey_create, apikey_revoke
+from speaker_site.openapi import COMMON_ERRORS, error
+
+KEYS_SCOPE = {"*": {"keys:manage"}}
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MeSerializer, **COMMON_ERRORS}, tags=["account"])
+    def get(self, request: Request) -> Response:
+        key = request.auth if isinstance(request.auth, APIKey) else None
+        return Response(
+            {
+                "id": request.user.pk,
+                "username": request.user.username,
+                "email": request.user.email,
+                "auth": "api_key" if key else "session",
+                "key": {"prefix": key.prefix, "name": key.name, "scopes": key.scopes} if key else None,
+            }
+        )
+
+
+class KeyListCreateView(ListAPIView):
+    required_scopes = KEYS_SCOPE
+    serializer_class = APIKeySerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return APIKey.objects.filter(user=self.request.user)
+
+    @extend_schema(responses={200: APIKeySerializer(many=True), **COMMON_ERRORS}, tags=["keys"])
+    def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=APIKeyCreateSerializer,
+        responses={201: APIKeyCreatedSerializer, **COMMON_ERRORS},
+        tags=["keys"],
+        examples=[OpenApiExample("read-only key", value={"name": "ci", "scopes": ["voices:read"]}, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = APIKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = apikey_create(
+            user=request.user,
+            creator_key=request.auth if isinstance(request.auth, APIKey) else None,
+            request=request,
+            **serializer.validated_data,
+        )
+        body = APIKeySerializer(new.api_key).data | {"key": new.plaintext}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class KeyDetailView(APIView):
+    required_scopes = KEYS_SCOPE
+
+    @extend_schema(responses={204: None, 404: error("Not your key", "not_found", "Not found."), **COMMON_ERRORS}, tags=["keys"])
+    def delete(self, request: Request, key_id: int) -> Response:
+        api_key = get_object_or_404(APIKey, pk=key_id, user=request.user)
+        apikey_revoke(api_key=api_key, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,62 @@
+"""How callers prove who they are: an API key (`Authorization: Bearer spk_…` or
+`X-API-Key: spk_…`), or the dashboard's session cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.models import APIKey
+from accounts.services import apikey_authenticate
+
+_CACHE_ATTR = "_speaker_api_key"
+_MISSING = object()
+
+
+def raw_key_from_headers(headers: Any) -> str | None:
+    """The key the caller sent, from `Authorization: Bearer` or `X-API-Key`, or None."""
+    explicit = headers.get("X-API-Key")
+    if explicit:
+        return explicit.strip()
+    authorization = headers.get("Authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def api_key_for_request(request: HttpRequest) -> APIKey | None:
+    """Resolve (once per request) the active API key the request carries, or None.
+    Shared by the rate limiter, which runs before DRF, and the DRF authentication class."""
+    django_request = getattr(request, "_request", request)
+    cached = getattr(django_request, _CACHE_ATTR, _MISSING)
+    if cached is not _MISSING:
+        return cached
+    raw = raw_key_from_headers(django_request.headers)
+    api_key = apikey_authenticate(raw_key=raw) if raw else None
+    setattr(django_request, _CACHE_ATTR, api_key)
+    return api_key
+
+
+class APIKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, APIKey] | None:
+        raw = raw_key_from_headers(request._request.headers)
+        if raw is None:
+            return None
+        api_key = api_key_for_request(request)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+        return api_key.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        # Present so that DRF answers 401 (not 403) to unauthenticated callers.
+        return 'Bearer realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The dashboard's cookie session, with DRF's CSRF enforcement."""

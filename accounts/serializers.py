@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import SCOPES, APIKey
+
+
+class APIKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = APIKey
+        fields = ("id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
+        read_only_fields = fields
+
+
+class APIKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=[*SCOPES, "all"]), required=False, allow_empty=True,
+        help_text="Scopes for the key; omitted, empty or [\"all\"] means every scope.",
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class APIKeyCreatedSerializer(APIKeySerializer):
+    key = serializers.CharField(help_text="The full secret key. Shown once; store it now.")
+
+    class Meta(APIKeySerializer.Meta):
+        fields = APIKeySerializer.Meta.fields + ("key",)
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    auth = serializers.ChoiceField(choices=["api_key", "session"])
+    key = serializers.DictField(allow_null=True, help_text="prefix, name and scopes of the calling key")

@@ -1,0 +1,15 @@
+"""ASGI entry point: HTTP, websockets (/ws/events/) and the engine worker channel."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speaker_site.settings")
+# Django must be set up before the routing imports models.
+django_asgi_app = get_asgi_application()
+
+from speaker_site.routing import build_application  # noqa: E402
+
+application = build_application(django_asgi_app)

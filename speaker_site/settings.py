@@ -1,0 +1,292 @@
+"""The one settings module. Every value comes from the environment (or `.env`) through
+the typed helpers in `speaker_site.env`; defaults make a fresh checkout run embedded
+(SQLite, in-memory channel layer, local-memory cache, Piper voice).
+`.env.example` lists every variable read here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from speaker_site.env import (
+    env_bool,
+    env_choice,
+    env_db,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    read_dotenv,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+read_dotenv(BASE_DIR / ".env")
+
+# --- environment ---------------------------------------------------------------------
+ENVIRONMENT = env_choice("ENVIRONMENT", ("development", "staging", "production"), "development")
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = env_bool("DEBUG", ENVIRONMENT == "development")
+
+_DEV_SECRET = "dev-insecure-secret-key-change-me-for-anything-but-a-laptop-0123456789"
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY is required (50+ characters) when ENVIRONMENT=production")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when ENVIRONMENT=production")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8010, minimum=1)
+
+API_TITLE = env_str("API_TITLE", "Speaker API")
+API_VERSION = env_str("API_VERSION", "1.0.0")
+API_KEY_REQUIRED = env_bool("API_KEY_REQUIRED", True)
+
+# --- applications --------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",  # first: its runserver serves websockets too
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "django_htmx",
+    "accounts",
+    "voices",
+    "synthesis",
+    "monitoring",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "speaker_site.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "speaker_site.ratelimit.RateLimitMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "speaker_site.middleware.ContentSecurityPolicyMiddleware",
+    "speaker_site.middleware.ApiErrorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "speaker_site.urls"
+WSGI_APPLICATION = "speaker_site.wsgi.application"
+ASGI_APPLICATION = "speaker_site.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- data ----------------------------------------------------------------------------
+DATABASES = {"default": env_db("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has the worker and the web server in one process, several
+    # threads: WAL and a busy timeout keep writers from failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASES["default"].setdefault("TEST", {})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "speaker")},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "speaker"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))).resolve()
+# Media is never served by URL: every file goes through an authorising view.
+MEDIA_URL = None  # type: ignore[assignment]
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- API -----------------------------------------------------------------------------
+MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)
+MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
+RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
+RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per IP+username per 15 min
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "speaker_site.errors.ratelimited_view"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.APIKeyAuthentication",
+        "accounts.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasScopes"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "speaker_site.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "speaker_site.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": API_TITLE,
+    "VERSION": API_VERSION,
+    "DESCRIPTION": "Speaker: self-hosted voice-cloning text-to-speech. Every error uses one body: "
+    '`{"error": {"code": "...", "message": "...", "details": {...}}}`.',
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/|v1/).*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-api-key", "x-request-id", "idempotency-key"]
+CORS_EXPOSE_HEADERS = [
+    "x-request-id",
+    "retry-after",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-characters-used",
+    "x-characters-remaining",
+    "x-sample-rate",
+    "content-disposition",
+]
+
+# --- security headers ----------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if PRODUCTION:
+    # TLS is terminated by the proxy / ingress in front of daphne.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health", r"^prometheus$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- audit and logging ---------------------------------------------------------------
+AUDIT_LOG_FILE = Path(env_str("AUDIT_LOG_FILE", "logs/audit.log"))
+if not AUDIT_LOG_FILE.is_absolute():
+    AUDIT_LOG_FILE = BASE_DIR / AUDIT_LOG_FILE
+LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "speaker_site.middleware.RequestIDLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "daphne": {"level": "WARNING"},
+    },
+}
+
+# --- engines (see synthesis/engines) -------------------------------------------------
+TTS_ENGINES = env_list("TTS_ENGINES", [])  # empty: every engine that can load here
+TTS_DEFAULT_ENGINE = env_str("TTS_DEFAULT_ENGINE", "piper")
+PIPER_VOICES_DIR = env_str("PIPER_VOICES_DIR", "")
+XTTS_MODEL_DIR = env_str("XTTS_MODEL_DIR", "")
+XTTS_DEVICE = env_choice("XTTS_DEVICE", ("auto", "cuda", "cpu"), "auto")
+XTTS_HALF = env_bool("XTTS_HALF", False)
+XTTS_DEEPSPEED = env_bool("XTTS_DEEPSPEED", False)
+COQUI_TOS_AGREED = env_bool("COQUI_TOS_AGREED", False)
+
+# --- voices --------------------------------------------------------------------------
+VOICE_SAMPLE_MAX_BYTES = env_int("VOICE_SAMPLE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+VOICE_SAMPLE_MIN_SECONDS = env_float("VOICE_SAMPLE_MIN_SECONDS", 3.0, minimum=0.1)
+VOICE_SAMPLE_MAX_SECONDS = env_float("VOICE_SAMPLE_MAX_SECONDS", 30.0, minimum=1.0)
+VOICE_MAX_SAMPLES = env_int("VOICE_MAX_SAMPLES", 10, minimum=1)
+
+# --- jobs and the engine worker ------------------------------------------------------
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 60, minimum=2)
+WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", 5.0, minimum=0.1)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+# The embedded default runs the engine consumer inside the web process so that `make run`
+# is one command; with Redis, run `python manage.py runworker engine` processes instead.
+EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
+
+# --- quotas --------------------------------------------------------------------------
+QUOTA_MONTHLY_CHARACTERS = env_int("QUOTA_MONTHLY_CHARACTERS", 1_000_000, minimum=0)
+QUOTA_MAX_ACTIVE_JOBS = env_int("QUOTA_MAX_ACTIVE_JOBS", 10, minimum=1)
+
+# --- monitoring ----------------------------------------------------------------------
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+PROMETHEUS_EXPORT_MIGRATIONS = False

@@ -1,0 +1,20 @@
+"""Root URLs. One hop from a URL to its view: each app keeps its own urls module."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("dashboard.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("voices.api_urls")),
+    path("api/v1/", include("synthesis.api_urls")),
+    path("api/v1/", include("monitoring.api_urls")),
+    path("", include("monitoring.urls")),
+    path("v1/", include("synthesis.openai_urls")),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
+]

@@ -1,0 +1,75 @@
+"""Shared fixtures. Personas: `owner` (has data), `outsider` (another user, must never
+see the owner's objects), and anonymous clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import apikey_create
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path: Path) -> None:
+    # Fast hashing; files in a per-test folder; fresh counters (Redis cache is shared).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AUDIT_LOG_FILE = tmp_path / "logs" / "audit.log"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return User.objects.create_user(username="olivia", email="olivia@example.com", password="owner-pass-123")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return User.objects.create_user(username="oscar", email="oscar@example.com", password="outsider-pass-123")
+
+
+@pytest.fixture
+def make_key() -> Callable[..., str]:
+    def _make(user: User, scopes: list[str] | None = None, **kwargs) -> str:  # type: ignore[no-untyped-def]
+        return apikey_create(user=user, name=kwargs.pop("name", "test"), scopes=scopes, **kwargs).plaintext
+
+    return _make
+
+
+@pytest.fixture
+def owner_key(owner: User, make_key) -> str:  # type: ignore[no-untyped-def]
+    return make_key(owner)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def owner_api(owner_key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {owner_key}")
+    return client
+
+
+@pytest.fixture
+def outsider_api(outsider: User, make_key) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(outsider)}")
+    return client
+
+
+@pytest.fixture
+def api_for(make_key) -> Callable[..., APIClient]:  # type: ignore[no-untyped-def]
+    def _api(user: User, scopes: list[str] | None = None) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=make_key(user, scopes))
+        return client
+
+    return _api
