@@ -1,11 +1,47 @@
-"""Protocol routing: HTTP to Django (websockets and the engine channel join with the spine)."""
+"""Protocol routing: HTTP to Django, `/ws/events/` to the events consumer, and the
+`engine` channel to the engine worker consumer (hosted by `manage.py runengine`).
+
+With the embedded default (EMBEDDED_WORKER) the engine worker runs as a thread of the
+web process, started on the first connection so that it knows the server's event loop
+(the in-memory channel layer lives on that loop; see `synthesis.events`)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
+from django.conf import settings
+from django.urls import path
 
 
-def build_application(http_app: Any) -> ProtocolTypeRouter:
-    return ProtocolTypeRouter({"http": http_app})
+class EmbeddedWorkerStarter:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.started = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if not self.started and scope["type"] in ("http", "websocket"):
+            from synthesis.events import set_server_loop
+            from synthesis.worker import start_embedded_worker
+
+            self.started = True
+            set_server_loop(asyncio.get_running_loop())
+            start_embedded_worker()
+        return await self.app(scope, receive, send)
+
+
+def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
+    from synthesis.consumers import EventsConsumer, WebsocketAuthMiddleware
+    from synthesis.worker import ENGINE_CHANNEL, EngineWorkerConsumer
+
+    router = ProtocolTypeRouter(
+        {
+            "http": http_app,
+            "websocket": WebsocketAuthMiddleware(URLRouter([path("ws/events/", EventsConsumer.as_asgi())])),
+            "channel": ChannelNameRouter({ENGINE_CHANNEL: EngineWorkerConsumer.as_asgi()}),
+        }
+    )
+    if settings.EMBEDDED_WORKER if embedded_worker is None else embedded_worker:
+        return EmbeddedWorkerStarter(router)
+    return router

@@ -187,6 +187,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # `?format=` picks the audio format, not a renderer
 }
 
 SPECTACULAR_SETTINGS = {
@@ -278,6 +279,7 @@ WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 60, minimum=2)
 WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", 5.0, minimum=0.1)
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)  # 0: off; each worker serves /metrics
 # The embedded default runs the engine consumer inside the web process so that `make run`
 # is one command; with Redis, run `python manage.py runworker engine` processes instead.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)

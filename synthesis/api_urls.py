@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from synthesis import api
+
+urlpatterns = [
+    path("synthesis", api.JobListCreateView.as_view(), name="api-synthesis"),
+    path("synthesis/stream", api.JobStreamView.as_view(), name="api-synthesis-stream"),
+    path("synthesis/bulk-delete", api.JobBulkDeleteView.as_view(), name="api-synthesis-bulk-delete"),
+    path("synthesis/<uuid:job_id>", api.JobDetailView.as_view(), name="api-synthesis-detail"),
+    path("synthesis/<uuid:job_id>/cancel", api.JobCancelView.as_view(), name="api-synthesis-cancel"),
+    path("synthesis/<uuid:job_id>/audio", api.JobAudioView.as_view(), name="api-synthesis-audio"),
+    path("usage", api.UsageView.as_view(), name="api-usage"),
+]

@@ -5,7 +5,9 @@ first, so a lost message never leaves it wrong for long."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -22,12 +24,28 @@ def key_group(api_key_id: int) -> str:
     return f"apikey.{api_key_id}"
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+_server_thread: int | None = None
+
+
+def set_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Embedded mode: the in-memory channel layer's queues belong to the web server's
+    event loop, so threads that are not asgiref's (the engine worker) must hand their
+    sends to that loop rather than run them on a loop of their own."""
+    global _server_loop, _server_thread
+    _server_loop, _server_thread = loop, threading.get_ident()
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        loop = _server_loop
+        if loop is not None and loop.is_running() and threading.get_ident() != _server_thread:
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+        else:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # a hint that could not be delivered must not fail the action
         logger.warning("could not send %s to %s", message.get("type"), group, exc_info=True)
 

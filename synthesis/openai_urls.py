@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from synthesis import openai_api
+
+urlpatterns = [
+    path("audio/speech", openai_api.speech, name="openai-speech"),
+]

@@ -175,9 +175,13 @@ def _dot_ends_sentence(s: str, dot: int, after: int) -> bool:
         return False
     if len(word) == 1 and word.isupper():  # initials: "J. Smith"
         return False
-    following = s[after:].lstrip()
     # "approx. five" and "etc. and so on": a lowercase word continues the sentence.
-    return not (following[:1].isalpha() and following[:1].islower())
+    return not _next_is_lowercase(s, after)
+
+
+def _next_is_lowercase(s: str, index: int) -> bool:
+    following = s[index:].lstrip()
+    return following[:1].isalpha() and following[:1].islower()
 
 
 def _sentence_pieces(s: str) -> list[str]:
@@ -204,7 +208,11 @@ def _sentence_pieces(s: str) -> list[str]:
                 if any(c in _CJK_TERMINALS for c in run):
                     cut = True
                 elif s[j].isspace():
-                    cut = run.rstrip(_CLOSERS) != "." or _dot_ends_sentence(s, i, j)
+                    if run.rstrip(_CLOSERS) == ".":
+                        cut = _dot_ends_sentence(s, i, j)
+                    else:
+                        # '"Stop!" he said.': a lowercase word continues the sentence.
+                        cut = not _next_is_lowercase(s, j)
                 else:
                     cut = False  # "3.14", "e.g.x", "?!abc": not a sentence end
                 if cut:

@@ -73,3 +73,34 @@ def api_for(make_key) -> Callable[..., APIClient]:  # type: ignore[no-untyped-de
         return client
 
     return _api
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from django.conf import settings
+
+    if item.get_closest_marker("postgres") and not settings.USING_POSTGRES:
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…; .ci/run does)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        pytest.skip("needs Redis (set REDIS_URL=redis://…; .ci/run does)")
+
+
+@pytest.fixture
+def piper_only(settings):  # type: ignore[no-untyped-def]
+    """The engines a fresh checkout has without XTTS weights: Piper alone."""
+    from synthesis.engines.registry import reset_registry
+
+    settings.TTS_ENGINES = ["piper"]
+    settings.XTTS_MODEL_DIR = ""
+    reset_registry()
+    yield
+    reset_registry()
+
+
+@pytest.fixture(scope="session")
+def live_server_embedded(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """`make run`'s configuration, live: daphne with the engine worker inside."""
+    from tests.live import LiveServer
+
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()

@@ -1,0 +1,233 @@
+"""Synthesis job endpoints (thin: validate, call one service, serialise)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import APIKey
+from speaker_site.openapi import COMMON_ERRORS, error
+from synthesis import audio as audiomod
+from synthesis.downloads import job_audio_file, ranged_file_response
+from synthesis.models import SynthesisJob
+from synthesis.selectors import job_history, parse_when, usage_summary
+from synthesis.serializers import BulkDeleteSerializer, JobCreateSerializer, JobSerializer
+from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
+from synthesis.quotas import quota_state
+
+SYNTHESIS_SCOPE = {"*": {"synthesis:write"}}
+NOT_FOUND = error("Unknown job, or another user's", "not_found", "Not found.")
+
+JOB_EXAMPLE = OpenApiExample(
+    "built-in voice",
+    value={"text": "(happy) Hello there! This is Speaker.", "voice": "joe", "language": "en", "format": "mp3", "params": {"speed": 1.1}},
+    request_only=True,
+)
+
+
+def owned_job(request: Request, job_id: str) -> SynthesisJob:
+    return get_object_or_404(SynthesisJob, pk=job_id, owner=request.user)
+
+
+def job_request_from(data: dict) -> JobRequest:
+    return JobRequest(
+        text=data["text"],
+        voice=data["voice"],
+        language=data.get("language"),
+        output_format=data.get("format", "wav"),
+        params=data.get("params") or {},
+    )
+
+
+HISTORY_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, description="queued, running, completed, failed, cancelled (comma list)"),
+    OpenApiParameter("voice", OpenApiTypes.STR, description="voice id or name"),
+    OpenApiParameter("language", OpenApiTypes.STR),
+    OpenApiParameter("from", OpenApiTypes.STR, description="ISO date/datetime, inclusive"),
+    OpenApiParameter("to", OpenApiTypes.STR, description="ISO date/datetime; a bare date includes that day"),
+    OpenApiParameter("q", OpenApiTypes.STR, description="text contains (case-insensitive)"),
+    OpenApiParameter("ordering", OpenApiTypes.STR, enum=["queued_at", "-queued_at"]),
+    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+
+
+class JobListCreateView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(parameters=HISTORY_FILTERS, responses={200: JobSerializer(many=True), **COMMON_ERRORS}, tags=["synthesis"], summary="History")
+    def get(self, request: Request) -> Response:
+        from speaker_site.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(job_history(user=request.user, filters=request.query_params), request, view=self)
+        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=JobCreateSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        responses={
+            202: JobSerializer,
+            429: error("Monthly quota or active-jobs cap reached", "quota_exceeded", "Monthly character quota exceeded."),
+            404: error("Unknown voice", "not_found", "Not found."),
+            409: error("Voice not ready, engine missing, or Idempotency-Key reused", "conflict", "Voice cloning needs the xtts engine."),
+            **COMMON_ERRORS,
+        },
+        examples=[JOB_EXAMPLE],
+        tags=["synthesis"],
+        summary="Queue a synthesis job",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job, created = job_create(
+            user=request.user,
+            req=job_request_from(serializer.validated_data),
+            api_key=request.auth if isinstance(request.auth, APIKey) else None,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            request=request,
+        )
+        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        state = quota_state(user=request.user)
+        response["X-Characters-Used"] = str(state.used + state.reserved)
+        response["X-Characters-Remaining"] = str(state.remaining)
+        return response
+
+
+class JobDetailView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(responses={200: JobSerializer, 404: NOT_FOUND, **COMMON_ERRORS}, tags=["synthesis"])
+    def get(self, request: Request, job_id: str) -> Response:
+        return Response(JobSerializer(owned_job(request, job_id)).data)
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=["synthesis"], summary="Delete a job and its audio")
+    def delete(self, request: Request, job_id: str) -> Response:
+        job_delete(job=owned_job(request, job_id), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JobCancelView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(request=None, responses={200: JobSerializer, 404: NOT_FOUND, 409: error("Already finished", "conflict"), **COMMON_ERRORS}, tags=["synthesis"])
+    def post(self, request: Request, job_id: str) -> Response:
+        return Response(JobSerializer(job_cancel(job=owned_job(request, job_id), request=request)).data)
+
+
+class JobAudioView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(audiomod.FORMATS), required=False)],
+        responses={
+            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio (Range requests answered with 206)"),
+            404: NOT_FOUND,
+            409: error("Not completed yet", "conflict"),
+            **COMMON_ERRORS,
+        },
+        tags=["synthesis"],
+        summary="Download a job's audio",
+    )
+    def get(self, request: Request, job_id: str) -> HttpResponse:
+        job = owned_job(request, job_id)
+        path, content_type = job_audio_file(job=job, fmt=request.query_params.get("format"))
+        return ranged_file_response(request._request, path, content_type, f"speaker-{job.pk}{path.suffix}")
+
+
+class JobStreamView(APIView):
+    """Chunked audio while the engine speaks; the job is kept in history."""
+
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(
+        request=JobCreateSerializer,
+        responses={
+            (200, "audio/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="Chunked audio: pcm (s16le, rate in X-Sample-Rate), wav (streaming header), mp3 or ogg. "
+                "The job id is in X-Job-ID.",
+            ),
+            404: error("Unknown voice", "not_found", "Not found."),
+            409: error("Voice not ready or engine missing", "conflict"),
+            503: error("MAX_CONCURRENT_REQUESTS reached", "service_unavailable", "The server is busy."),
+            **COMMON_ERRORS,
+        },
+        examples=[OpenApiExample("stream pcm", value={"text": "Hello! This starts playing at once.", "voice": "joe", "format": "pcm"}, request_only=True)],
+        tags=["synthesis"],
+        summary="Stream speech as it is generated",
+    )
+    def post(self, request: Request) -> HttpResponse:
+        from synthesis.stream_service import stream_start
+
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return stream_start(
+            user=request.user,
+            req=job_request_from(serializer.validated_data),
+            api_key=request.auth if isinstance(request.auth, APIKey) else None,
+            request=request,
+        )
+
+
+class JobBulkDeleteView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(
+        request=BulkDeleteSerializer,
+        responses={200: OpenApiResponse(description='{"deleted": N}'), **COMMON_ERRORS},
+        examples=[OpenApiExample("two jobs", value={"ids": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]}, request_only=True)],
+        tags=["synthesis"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = BulkDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"deleted": jobs_bulk_delete(user=request.user, ids=serializer.validated_data["ids"], request=request)})
+
+
+class UsageView(APIView):
+    required_scopes = {"GET": {"synthesis:write"}}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.STR),
+            OpenApiParameter("to", OpenApiTypes.STR),
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=["day", "key", "voice"]),
+        ],
+        responses={200: OpenApiResponse(description="totals, groups and quota"), **COMMON_ERRORS},
+        examples=[
+            OpenApiExample(
+                "by day",
+                value={
+                    "group_by": "day",
+                    "totals": {"characters": 120, "words": 20, "audio_seconds": 8.1, "jobs": 2, "failures": 0},
+                    "groups": [{"key": "2026-11-25", "characters": 120, "words": 20, "audio_seconds": 8.1, "jobs": 2, "failures": 0}],
+                    "quota": {"limit": 1000000, "used": 120, "remaining": 999880, "resets_at": "2026-12-01T00:00:00+00:00"},
+                },
+                response_only=True,
+            )
+        ],
+        tags=["usage"],
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        summary = usage_summary(
+            user=request.user,
+            start=parse_when(params.get("from"), "from"),
+            stop=parse_when(params.get("to"), "to", end=True),
+            group_by=params.get("group_by", "day"),
+        )
+        state = quota_state(user=request.user)
+        summary["quota"] = {
+            "limit": state.limit,
+            "used": state.used + state.reserved,
+            "remaining": state.remaining,
+            "resets_at": state.resets_at.isoformat(),
+        }
+        return Response(summary)

@@ -1,0 +1,74 @@
+"""Serving a job's audio: convert the stored master WAV to the asked format once (cached
+beside it), then answer with HTTP Range support so players can seek."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse
+
+from speaker_site.errors import ApiError, Conflict
+from synthesis import audio as audiomod
+from synthesis.models import SynthesisJob
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
+    """Path of the job's audio in `fmt` (default: the job's format) and its content type."""
+    fmt = fmt or job.output_format
+    if fmt not in audiomod.FORMATS:
+        raise ApiError(f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]})
+    if job.status != SynthesisJob.Status.COMPLETED or not job.audio_file:
+        raise Conflict(f"The job is {job.status}; audio exists once it is completed.", details={"status": job.status})
+    master = Path(settings.MEDIA_ROOT) / job.audio_file
+    if fmt == "wav":
+        return master, audiomod.CONTENT_TYPES["wav"]
+    target = master.with_suffix(f".{audiomod.FILE_EXTENSIONS[fmt]}")
+    if not target.exists():
+        pcm, rate = audiomod.decode(master.read_bytes())
+        temp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+        temp.write_bytes(audiomod.encode(pcm, rate, fmt))
+        temp.replace(target)
+    return target, audiomod.CONTENT_TYPES[fmt]
+
+
+def ranged_file_response(request: HttpRequest, path: Path, content_type: str, filename: str) -> HttpResponse:
+    size = path.stat().st_size
+    header = request.headers.get("Range", "")
+    match = _RANGE.match(header.strip()) if header else None
+    if header and match is None:
+        return _unsatisfiable(size)
+    if match:
+        start_s, end_s = match.groups()
+        if start_s == "" and end_s == "":
+            return _unsatisfiable(size)
+        if start_s == "":  # suffix range: the last N bytes
+            start, end = max(0, size - int(end_s)), size - 1
+        else:
+            start = int(start_s)
+            end = min(int(end_s), size - 1) if end_s else size - 1
+        if start >= size or start > end:
+            return _unsatisfiable(size)
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            body = handle.read(end - start + 1)
+        response = HttpResponse(body, status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        response = FileResponse(open(path, "rb"), content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _unsatisfiable(size: int) -> HttpResponse:
+    from speaker_site.errors import json_error
+
+    response = json_error(416, message="Requested range not satisfiable.")
+    response["Content-Range"] = f"bytes */{size}"
+    return response

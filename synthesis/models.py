@@ -1,0 +1,121 @@
+"""Synthesis jobs (the queue lives in the database) and engine-worker heartbeats."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class SynthesisJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Mode(models.TextChoices):
+        JOB = "job"  # queued, audio fetched later
+        STREAM = "stream"  # audio relayed to a waiting HTTP response as it is made
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="synthesis_jobs")
+    api_key = models.ForeignKey("accounts.APIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    voice = models.ForeignKey("voices.Voice", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    voice_name = models.CharField(max_length=200)  # kept when the voice is deleted
+    voice_builtin = models.BooleanField(default=False)
+    engine = models.CharField(max_length=32)
+    language = models.CharField(max_length=16)
+    text = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
+    output_format = models.CharField(max_length=8, default="wav")
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.JOB)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=128, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    audio_file = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
+    audio_duration = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    character_count = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    time_to_first_audio = models.FloatField(null=True, blank=True)
+    synthesis_seconds = models.FloatField(null=True, blank=True)
+    # Stream jobs run by a separate worker send their chunks to this channel-layer channel
+    # (the waiting web process reads it); empty for queued jobs and in-process streams.
+    stream_channel = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["status", "queued_at"]), models.Index(fields=["owner", "-queued_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="unique_idempotency_key_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def realtime_factor(self) -> float | None:
+        if self.synthesis_seconds and self.audio_duration:
+            return self.synthesis_seconds / self.audio_duration
+        return None
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per engine worker process, refreshed while it lives."""
+
+    worker_id = models.CharField(max_length=128, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    engines = models.JSONField(default=list, blank=True)
+    current_job = models.UUIDField(null=True, blank=True)
+    jobs_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+
+class UsageRecord(models.Model):
+    """What one finished generation cost. One row per job (unique), written when the job
+    ends, so a retried job is billed once; it outlives the job's deletion so that
+    deleting history does not refill the quota."""
+
+    job_id = models.UUIDField(unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_records")
+    api_key = models.ForeignKey("accounts.APIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key_prefix = models.CharField(max_length=16, blank=True)
+    voice_name = models.CharField(max_length=200)
+    engine = models.CharField(max_length=32)
+    language = models.CharField(max_length=16)
+    succeeded = models.BooleanField(default=True)
+    characters = models.PositiveIntegerField(default=0)
+    words = models.PositiveIntegerField(default=0)
+    audio_seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]

@@ -1,0 +1,391 @@
+"""Synthesis jobs: create, claim, lease, complete, fail, cancel, delete.
+
+The database is the queue and the source of truth (ARCHITECTURE.md, "The way a request
+flows"): a worker claims a queued job with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
+SQLite serialises writers instead), holds a lease it renews while working, and only the
+lease holder can finish the job. An expired lease puts the job back in the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import APIKey, User
+from monitoring.services import audit_record
+from speaker_site.errors import ApiError, Conflict
+from synthesis import audio as audiomod
+from synthesis import text as textmod
+from synthesis.engines.params import SynthesisParams
+from synthesis.engines.registry import get_registry
+from synthesis.events import send_user_event
+from synthesis.models import SynthesisJob
+
+logger = logging.getLogger("speaker.jobs")
+
+Status = SynthesisJob.Status
+
+
+# --------------------------------------------------------------------------- create
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    text: str
+    voice: str
+    language: str | None = None
+    output_format: str = "wav"
+    params: Mapping[str, Any] | None = None
+
+
+def _request_hash(req: JobRequest) -> str:
+    canonical = json.dumps(
+        {"text": req.text, "voice": req.voice, "language": req.language, "format": req.output_format, "params": dict(req.params or {})},
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
+    """Check a request fully (text, voice, language, params) without queuing anything;
+    returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
+    from voices.services import voice_resolve_for_synthesis
+
+    if len(req.text) > settings.MAX_TEXT_LENGTH:
+        raise ApiError(
+            f"Text is {len(req.text)} characters; the limit is {settings.MAX_TEXT_LENGTH}.",
+            details={"text": [f"At most {settings.MAX_TEXT_LENGTH} characters."], "limit": settings.MAX_TEXT_LENGTH},
+        )
+    if req.output_format not in audiomod.FORMATS:
+        raise ApiError(
+            f"Unknown format {req.output_format!r}.",
+            details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]},
+        )
+    voice = voice_resolve_for_synthesis(user=user, ref=req.voice)
+    engine = get_registry().get(voice.engine)  # EngineUnavailable -> 409
+    params = SynthesisParams.from_dict(dict(req.params or {}))
+    language = req.language or voice.language
+    # Full validation now (text, language, params, voice), so a bad request is a 400
+    # here and never a failed job later.
+    engine.plan(req.text, language=language, voice=voice_ref(voice), params=params)
+    return {
+        "voice": voice,
+        "voice_name": voice.name,
+        "voice_builtin": voice.is_builtin,
+        "engine": engine.name,
+        "language": engine.resolve_language(language),
+        "text": req.text,
+        "params": params.to_dict(),
+        "output_format": req.output_format,
+        "word_count": textmod.count_words(req.text),
+        "character_count": textmod.count_characters(req.text),
+    }
+
+
+def voice_ref(voice: Any) -> Any:
+    from synthesis.engines.base import VoiceRef
+
+    if voice.is_builtin:
+        return VoiceRef(builtin=voice.builtin_key)
+    return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
+
+
+def job_create(
+    *,
+    user: User,
+    req: JobRequest,
+    api_key: APIKey | None = None,
+    idempotency_key: str | None = None,
+    mode: str = SynthesisJob.Mode.JOB,
+    stream_channel: str = "",
+    request: HttpRequest | None = None,
+) -> tuple[SynthesisJob, bool]:
+    """Queue a job. Returns (job, created). The same Idempotency-Key with the same body
+    returns the first job; with a different body it is a 409."""
+    digest = _request_hash(req)
+    if idempotency_key:
+        existing = SynthesisJob.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _idempotent_replay(existing, digest), False
+    fields = job_validate(user=user, req=req)
+    from synthesis.quotas import quota_check_job
+
+    quota_check_job(user=user, characters=fields["character_count"], mode=mode)
+    try:
+        with transaction.atomic():
+            job = SynthesisJob.objects.create(
+                owner=user,
+                api_key=api_key,
+                mode=mode,
+                stream_channel=stream_channel,
+                idempotency_key=idempotency_key or None,
+                request_hash=digest,
+                **fields,
+            )
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race.
+        existing = SynthesisJob.objects.get(owner=user, idempotency_key=idempotency_key)
+        return _idempotent_replay(existing, digest), False
+    audit_record(
+        action="job.created",
+        request=request,
+        user=user,
+        target_type="synthesis_job",
+        target_id=str(job.pk),
+        details={"voice": job.voice_name, "engine": job.engine, "characters": job.character_count, "mode": mode},
+    )
+    if mode == SynthesisJob.Mode.JOB:
+        transaction.on_commit(lambda: _announce_queued(job))
+    return job, True
+
+
+def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:
+    if existing.request_hash != digest:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body.",
+            details={"job_id": str(existing.pk)},
+        )
+    return existing
+
+
+def _announce_queued(job: SynthesisJob) -> None:
+    from synthesis.worker import wake_worker
+
+    send_user_event(user_id=job.owner_id, event="job.queued", payload=job_event_payload(job))
+    wake_worker()
+
+
+def job_event_payload(job: SynthesisJob) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "job_id": str(job.pk),
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "voice": job.voice_name,
+    }
+    if job.status == Status.COMPLETED:
+        payload["audio_url"] = f"/api/v1/synthesis/{job.pk}/audio"
+        payload["audio_duration"] = job.audio_duration
+    if job.status == Status.FAILED:
+        payload["error"] = {"code": job.error_code, "message": job.error_message}
+    return payload
+
+
+# --------------------------------------------------------------------------- claim / lease
+
+
+def _lease_until() -> Any:
+    return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+
+
+def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
+    """Atomically take the next queued job and a lease on it, or None. Streams first
+    (someone is listening), then the oldest job. In-process streams (no channel) are
+    claimed by the web process that serves them, never by a worker."""
+    waiting = SynthesisJob.objects.filter(status=Status.QUEUED).exclude(mode=SynthesisJob.Mode.STREAM, stream_channel="")
+    # "stream" sorts after "job", so descending mode puts streams first.
+    return _claim(waiting.order_by("-mode", "queued_at"), worker_id)
+
+
+def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:
+    """Claim one particular queued job (the web process serving its own stream)."""
+    return _claim(SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED), worker_id)
+
+
+def _claim(candidates: Any, worker_id: str) -> SynthesisJob | None:
+    with transaction.atomic():
+        if settings.USING_POSTGRES:
+            candidates = candidates.select_for_update(skip_locked=True)
+        job = candidates.first()
+        if job is None:
+            return None
+        now = timezone.now()
+        # Conditional update: on SQLite (no row locks) this is what makes a claim unique.
+        claimed = SynthesisJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+            status=Status.RUNNING,
+            lease_owner=worker_id,
+            lease_expires_at=_lease_until(),
+            attempts=job.attempts + 1,
+            started_at=now,
+            progress=0.0,
+        )
+        if not claimed:
+            return None
+    job.refresh_from_db()
+    return job
+
+
+def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None = None) -> bool:
+    """Extend the lease; False when the job is no longer ours (cancelled, expired and
+    taken over): the worker must stop working on it."""
+    fields: dict[str, Any] = {"lease_expires_at": _lease_until()}
+    if progress is not None:
+        fields["progress"] = progress
+    return bool(
+        SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(**fields)
+    )
+
+
+def job_complete(
+    *,
+    job: SynthesisJob,
+    worker_id: str,
+    audio_file: str,
+    audio_duration: float,
+    sample_rate: int,
+    time_to_first_audio: float | None,
+    synthesis_seconds: float,
+) -> bool:
+    """Only the lease holder completes a job, exactly once."""
+    now = timezone.now()
+    done = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
+        status=Status.COMPLETED,
+        progress=1.0,
+        audio_file=audio_file,
+        audio_duration=audio_duration,
+        sample_rate=sample_rate,
+        time_to_first_audio=time_to_first_audio,
+        synthesis_seconds=synthesis_seconds,
+        finished_at=now,
+        lease_owner="",
+        lease_expires_at=None,
+        error_code="",
+        error_message="",
+    )
+    if not done:
+        return False
+    job.refresh_from_db()
+    from synthesis.usage import usage_record_generation
+
+    usage_record_generation(job=job)
+    send_user_event(user_id=job.owner_id, event="job.completed", payload=job_event_payload(job))
+    return True
+
+
+def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> bool:
+    done = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
+        status=Status.FAILED,
+        error_code=code,
+        error_message=message[:2000],
+        finished_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if done:
+        job.refresh_from_db()
+        _after_failure(job)
+    return bool(done)
+
+
+def _after_failure(job: SynthesisJob) -> None:
+    from monitoring.metrics import record_error
+    from synthesis.usage import usage_record_generation
+
+    record_error(job.error_code or "job_failed")
+    usage_record_generation(job=job)
+    audit_record(
+        action="job.failed",
+        user=job.owner,
+        outcome="failure",
+        target_type="synthesis_job",
+        target_id=str(job.pk),
+        details={"code": job.error_code, "message": job.error_message[:500], "attempts": job.attempts},
+    )
+    send_user_event(user_id=job.owner_id, event="job.failed", payload=job_event_payload(job))
+
+
+def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
+    """Give a job back to the queue (worker shutting down); the attempt does not count."""
+    released = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
+        status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
+    )
+    return bool(released)
+
+
+def job_requeue_expired() -> int:
+    """Jobs whose worker stopped renewing go back to the queue, or fail after
+    JOB_MAX_ATTEMPTS. A stream's listener is gone with its worker, so it fails."""
+    now = timezone.now()
+    expired = list(SynthesisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now))
+    requeued = 0
+    for job in expired:
+        last_error = f"worker {job.lease_owner or '?'} stopped renewing its lease"
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode == SynthesisJob.Mode.STREAM:
+            changed = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_expires_at__lt=now).update(
+                status=Status.FAILED,
+                error_code="worker_lost",
+                error_message=f"{last_error}; gave up after {job.attempts} attempt(s)",
+                finished_at=now,
+                lease_owner="",
+                lease_expires_at=None,
+            )
+            if changed:
+                job.refresh_from_db()
+                _after_failure(job)
+        else:
+            changed = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_expires_at__lt=now).update(
+                status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=last_error, progress=0.0
+            )
+            requeued += changed
+    return requeued
+
+
+# --------------------------------------------------------------------------- owner actions
+
+
+def job_cancel(*, job: SynthesisJob, request: HttpRequest | None = None) -> SynthesisJob:
+    if job.status not in SynthesisJob.ACTIVE:
+        raise Conflict(f"The job is already {job.status}.", details={"status": job.status})
+    SynthesisJob.objects.filter(pk=job.pk, status__in=SynthesisJob.ACTIVE).update(
+        status=Status.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
+    )
+    job.refresh_from_db()
+    audit_record(action="job.cancelled", request=request, user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
+    send_user_event(user_id=job.owner_id, event="job.cancelled", payload=job_event_payload(job))
+    return job
+
+
+def job_audio_paths(job: SynthesisJob) -> list[Path]:
+    """The stored master audio and every cached encoding of it."""
+    if not job.audio_file:
+        return []
+    master = Path(settings.MEDIA_ROOT) / job.audio_file
+    return [master, *sorted(master.parent.glob(f"{master.stem}.*"))]
+
+
+def job_delete_files(job: SynthesisJob) -> None:
+    for path in set(job_audio_paths(job)):
+        path.unlink(missing_ok=True)
+
+
+def job_delete(*, job: SynthesisJob, request: HttpRequest | None = None) -> None:
+    """Delete a job and its audio. A running job is cancelled first."""
+    if job.status in SynthesisJob.ACTIVE:
+        SynthesisJob.objects.filter(pk=job.pk).update(status=Status.CANCELLED)
+    paths = job_audio_paths(job)
+    job_id = str(job.pk)
+    job.delete()
+    for path in set(paths):
+        path.unlink(missing_ok=True)
+    audit_record(action="job.deleted", request=request, target_type="synthesis_job", target_id=job_id)
+
+
+def jobs_bulk_delete(*, user: User, ids: list[str], request: HttpRequest | None = None) -> int:
+    jobs = list(SynthesisJob.objects.filter(owner=user, pk__in=ids))
+    for job in jobs:
+        job_delete(job=job, request=request)
+    return len(jobs)
+
+
+def active_jobs_for(user_id: int) -> list[SynthesisJob]:
+    return list(SynthesisJob.objects.filter(owner_id=user_id).filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING)))

@@ -1,0 +1,85 @@
+"""Starting a streamed generation and shaping its HTTP response (shared by the stream
+endpoint and the OpenAI-compatible endpoint)."""
+
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import HttpRequest, StreamingHttpResponse
+
+from accounts.models import APIKey, User
+from speaker_site.errors import ApiError
+from synthesis import audio as audiomod
+from synthesis.engines.registry import get_registry
+from synthesis.models import SynthesisJob
+from synthesis.quotas import quota_state
+from synthesis.services import JobRequest, job_create
+from synthesis.streaming import STREAM_FORMATS, IncrementalEncoder, StreamFailed, job_chunks, limiter
+
+logger = logging.getLogger("speaker.streaming")
+
+
+def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None, request: HttpRequest | None) -> SynthesisJob:
+    """Take a concurrency slot and create the stream job (the caller releases the slot
+    when the response ends)."""
+    limiter.acquire()
+    try:
+        channel = ""
+        if not settings.EMBEDDED_WORKER:
+            channel = async_to_sync(get_channel_layer().new_channel)("stream.")
+        job, _ = job_create(
+            user=user, req=req, api_key=api_key, mode=SynthesisJob.Mode.STREAM, stream_channel=channel, request=request
+        )
+        return job
+    except BaseException:
+        limiter.release()
+        raise
+
+
+def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None, request: HttpRequest) -> StreamingHttpResponse:
+    if req.output_format not in STREAM_FORMATS:
+        raise ApiError(
+            f"Streaming supports {', '.join(STREAM_FORMATS)}.",
+            details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
+        )
+    job = stream_job_create(user=user, req=req, api_key=api_key, request=request)
+    sample_rate = get_registry().get(job.engine).sample_rate
+    response = StreamingHttpResponse(
+        encoded_stream(job, req.output_format), content_type=audiomod.CONTENT_TYPES[req.output_format]
+    )
+    response["X-Job-ID"] = str(job.pk)
+    response["X-Sample-Rate"] = str(sample_rate)
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    add_quota_headers(response, user)
+    return response
+
+
+async def encoded_stream(job: SynthesisJob, fmt: str) -> AsyncIterator[bytes]:
+    encoder: IncrementalEncoder | None = None
+    try:
+        async for chunk, rate in job_chunks(job):
+            if encoder is None:
+                encoder = IncrementalEncoder(fmt, rate)
+            data = encoder.encode(chunk)
+            if data:
+                yield data
+        if encoder is not None:
+            tail = encoder.close()
+            if tail:
+                yield tail
+    except StreamFailed as exc:
+        # Headers are gone already; the short body is the signal, the job row says why.
+        logger.warning("stream for job %s failed: %s", job.pk, exc)
+    finally:
+        limiter.release()
+
+
+def add_quota_headers(response: StreamingHttpResponse | object, user: User) -> None:
+    state = quota_state(user=user)
+    response["X-Characters-Used"] = str(state.used + state.reserved)  # type: ignore[index]
+    response["X-Characters-Remaining"] = str(state.remaining)  # type: ignore[index]

@@ -1,0 +1,251 @@
+"""Streamed synthesis: audio leaves the server sentence by sentence while later sentences
+are still being made.
+
+A stream is a job with `mode=stream`, so it is queued, claimed, leased, stored and
+billed like any other job and shows up in history. Where the engine runs:
+- embedded default (EMBEDDED_WORKER): the web process claims the job itself and runs the
+  engine in a thread, chunks handed to the response through an asyncio queue;
+- separate workers: the job waits in the queue (streams are claimed before queued jobs);
+  the worker that claims it sends chunks over the channel layer to `job.stream_channel`,
+  which the web process reads.
+A client that disconnects cancels the job, so the worker stops at the next sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from typing import Any, AsyncIterator
+
+import numpy as np
+import soundfile as sf
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from speaker_site.errors import ServiceUnavailable
+from synthesis import audio as audiomod
+from synthesis.models import SynthesisJob
+from synthesis.worker import StreamRelay, wake_worker
+
+logger = logging.getLogger("speaker.streaming")
+
+STREAM_FORMATS = ("pcm", "wav", "mp3", "ogg")
+_END = object()
+
+
+# ------------------------------------------------------------------ concurrency cap
+
+
+class ConcurrencyLimiter:
+    """MAX_CONCURRENT_REQUESTS synchronous/streaming generations per process: past it,
+    callers get 503 + Retry-After at once instead of piling up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active = 0
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self.active >= settings.MAX_CONCURRENT_REQUESTS:
+                raise ServiceUnavailable(
+                    f"The server is generating {self.active} requests, its limit; retry shortly.",
+                    details={"limit": settings.MAX_CONCURRENT_REQUESTS},
+                    headers={"Retry-After": "2"},
+                )
+            self.active += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self.active = max(0, self.active - 1)
+
+
+limiter = ConcurrencyLimiter()
+
+
+# ------------------------------------------------------------------ relays (worker side)
+
+
+class ChannelStreamRelay(StreamRelay):
+    """Worker side of a stream when the web process is elsewhere: chunks go over the
+    channel layer as s16le bytes (compact, and what the client gets anyway)."""
+
+    def __init__(self, job: SynthesisJob) -> None:
+        super().__init__(job)
+        self.channel = job.stream_channel
+        self._layer = get_channel_layer()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._layer is None or not self.channel:
+            return
+        try:
+            async_to_sync(self._layer.send)(self.channel, message)
+        except Exception:  # the listener is gone (client left): stop generating
+            logger.info("stream listener for job %s is gone", self.job.pk if self.job else "?")
+            self.cancelled = True
+
+    def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
+        self._send({"type": "stream.chunk", "pcm": audiomod.to_s16le(chunk), "sample_rate": sample_rate})
+
+    def finish(self, error: str | None = None) -> None:
+        self._send({"type": "stream.end", "error": error})
+
+
+class QueueRelay(StreamRelay):
+    """Worker side of an in-process stream: hands chunks to the response's event loop."""
+
+    def __init__(self, job: SynthesisJob, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+        super().__init__(job)
+        self._loop = loop
+        self._queue = queue
+
+    def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (chunk, sample_rate))
+
+    def finish(self, error: str | None = None) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (_END, error))
+
+
+# ------------------------------------------------------------------ encoders
+
+
+class _GrowingBuffer(io.RawIOBase):
+    """A file for soundfile that remembers what has been handed out: bytes before
+    `sent` are on the wire already, so a late header rewrite (MP3's) is dropped."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.pos = 0
+        self.sent = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def write(self, b: Any) -> int:
+        chunk = bytes(b)
+        self.data[self.pos : self.pos + len(chunk)] = chunk
+        self.pos += len(chunk)
+        return len(chunk)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: len(self.data)}[whence]
+        self.pos = base + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def take(self) -> bytes:
+        out = bytes(self.data[self.sent :])
+        self.sent = len(self.data)
+        return out
+
+
+class IncrementalEncoder:
+    """Turns float32 chunks into the bytes of one growing file of `fmt`."""
+
+    def __init__(self, fmt: str, sample_rate: int) -> None:
+        if fmt not in STREAM_FORMATS:
+            raise ValueError(fmt)
+        self.fmt = fmt
+        self.sample_rate = sample_rate
+        self._started = False
+        self._buffer: _GrowingBuffer | None = None
+        self._file: sf.SoundFile | None = None
+        if fmt in ("mp3", "ogg"):
+            self._buffer = _GrowingBuffer()
+            format_, subtype = ("MP3", "MPEG_LAYER_III") if fmt == "mp3" else ("OGG", "VORBIS")
+            self._file = sf.SoundFile(self._buffer, mode="w", samplerate=sample_rate, channels=1, format=format_, subtype=subtype)
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        if self._file is not None and self._buffer is not None:
+            self._file.write(chunk)
+            return self._buffer.take()
+        prefix = b""
+        if self.fmt == "wav" and not self._started:
+            prefix = audiomod.wav_stream_header(self.sample_rate)
+        self._started = True
+        return prefix + audiomod.to_s16le(chunk)
+
+    def close(self) -> bytes:
+        if self._file is not None and self._buffer is not None:
+            self._file.close()
+            return self._buffer.take()
+        return b""
+
+
+# ------------------------------------------------------------------ web side
+
+
+async def job_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+    """Yield (float32 chunk, sample rate) of a stream job as the engine makes them.
+    Cancels the job if the consumer stops early (client disconnect)."""
+    finished = False
+    try:
+        if settings.EMBEDDED_WORKER:
+            source = _in_process_chunks(job)
+        else:
+            source = _channel_chunks(job)
+        async for item in source:
+            yield item
+        finished = True
+    finally:
+        if not finished:
+            await sync_to_async(_cancel_if_active)(job.pk)
+
+
+def _cancel_if_active(job_id: Any) -> None:
+    from synthesis.services import job_cancel
+
+    job = SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).first()
+    if job is not None:
+        job_cancel(job=job)
+
+
+async def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+    from synthesis.services import job_claim
+    from synthesis.worker import EngineWorker
+
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    relay = QueueRelay(job, loop, queue)
+    worker = EngineWorker(worker_id=f"web-stream-{job.pk.hex[:8]}")
+    claimed = await sync_to_async(job_claim)(job_id=job.pk, worker_id=worker.worker_id)
+    if claimed is None:
+        raise ServiceUnavailable("The stream could not start.")
+    runner = asyncio.ensure_future(sync_to_async(worker.run_job, thread_sensitive=False)(claimed, relay=relay))
+    try:
+        while True:
+            item, extra = await queue.get()
+            if item is _END:
+                if extra:
+                    raise StreamFailed(extra)
+                return
+            yield item, extra
+    finally:
+        relay.cancelled = True
+        await asyncio.shield(runner)
+
+
+async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+    layer = get_channel_layer()
+    await sync_to_async(wake_worker)()
+    while True:
+        message = await layer.receive(job.stream_channel)
+        if message.get("type") == "stream.end":
+            if message.get("error"):
+                raise StreamFailed(message["error"])
+            return
+        yield audiomod.from_s16le(message["pcm"]), int(message["sample_rate"])
+
+
+class StreamFailed(Exception):
+    pass

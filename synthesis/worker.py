@@ -1,0 +1,358 @@
+"""The engine worker: a long-lived loop that loads the engines once, claims jobs from the
+database, prepares cloned voices' conditioning, and keeps a heartbeat.
+
+Hosting:
+- `python manage.py runengine` (PostgreSQL + Redis deployments): a process hosting the
+  `EngineWorkerConsumer` on the channel layer's `engine` channel; wake-ups arrive there.
+- Embedded default (`EMBEDDED_WORKER`, no Redis): the same loop runs in a thread of the
+  web process, so `make run` is one command.
+
+Wake-ups are hints; the loop also sweeps every WORKER_SWEEP_SECONDS, so a lost message
+never strands a job. One job at a time per worker: a loaded model runs one generation
+at a time, and parallelism comes from more worker processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from asgiref.sync import async_to_sync
+from channels.consumer import SyncConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from synthesis import audio as audiomod
+from synthesis.engines.errors import EngineError
+from synthesis.engines.params import SynthesisParams
+from synthesis.engines.registry import get_registry
+from synthesis.events import send_user_event
+from synthesis.models import SynthesisJob, WorkerHeartbeat
+
+logger = logging.getLogger("speaker.worker")
+
+ENGINE_CHANNEL = "engine"
+_embedded: "EngineWorker | None" = None
+_embedded_lock = threading.Lock()
+
+
+def wake_worker() -> None:
+    """Tell a worker that there is work (after the job's transaction committed)."""
+    if _embedded is not None:
+        _embedded.wake()
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.send)(ENGINE_CHANNEL, {"type": "engine.wake"})
+    except Exception:  # full or unreachable: the periodic sweep will find the job
+        logger.warning("could not send a wake-up to the engine channel", exc_info=True)
+
+
+class JobAborted(Exception):
+    """The job stopped being ours (cancelled, or the lease was lost)."""
+
+
+class EngineWorker:
+    """One worker: one claim loop, one job at a time."""
+
+    def __init__(self, *, worker_id: str | None = None) -> None:
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.jobs_done = 0
+        self.current_job: SynthesisJob | None = None
+        self._last_heartbeat = 0.0
+        self.started_at = timezone.now()
+
+    # -------------------------------------------------------------- control
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish or release the current job, then exit the loop."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def start_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name=f"engine-worker-{self.worker_id}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -------------------------------------------------------------- loop
+
+    def run(self) -> None:
+        logger.info("engine worker %s starting", self.worker_id)
+        try:
+            self._startup()
+            while not self._stop.is_set():
+                did_work = self.run_once()
+                if not did_work:
+                    self._wake.wait(settings.WORKER_SWEEP_SECONDS)
+                    self._wake.clear()
+        finally:
+            self._shutdown()
+
+    def _startup(self) -> None:
+        from voices.services import builtin_voices_sync
+
+        close_old_connections()
+        registry = get_registry()
+        for status in registry.status():
+            if status.available:
+                try:
+                    registry.get(status.name)  # load once, keep warm
+                except EngineError as exc:
+                    logger.error("engine %s failed to load: %s", status.name, exc)
+        builtin_voices_sync()
+        self.heartbeat(force=True)
+
+    def _shutdown(self) -> None:
+        try:
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        except Exception:
+            logger.warning("could not remove heartbeat", exc_info=True)
+        close_old_connections()
+        logger.info("engine worker %s stopped after %d jobs", self.worker_id, self.jobs_done)
+
+    def run_once(self) -> bool:
+        """One sweep: requeue expired leases, prepare voices, run one job. True if it
+        did something (so the loop goes again at once)."""
+        from synthesis.services import job_claim_next, job_requeue_expired
+        from voices.selectors import voices_needing_preparation
+        from voices.services import voice_prepare, voice_requeue_pending
+
+        close_old_connections()
+        self.heartbeat()
+        job_requeue_expired()
+        voice_requeue_pending()
+        did_work = False
+        for voice_id in list(voices_needing_preparation().values_list("pk", flat=True)[:5]):
+            if self._stop.is_set():
+                break
+            try:
+                voice_prepare(voice_id=voice_id)
+            except Exception:
+                logger.exception("preparing voice %s failed", voice_id)
+            did_work = True
+        if self._stop.is_set():
+            return did_work
+        job = job_claim_next(worker_id=self.worker_id)
+        if job is None:
+            return did_work
+        self.current_job = job
+        self.heartbeat(force=True)
+        try:
+            self.run_job(job)
+        finally:
+            self.current_job = None
+            self.jobs_done += 1
+        return True
+
+    def heartbeat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_heartbeat < max(1.0, settings.WORKER_HEARTBEAT_MAX_AGE / 3):
+            return
+        self._last_heartbeat = now
+        engines = [
+            {"name": s.name, "available": s.available, "loaded": s.loaded, "load_seconds": s.load_seconds, "device": s.device}
+            for s in get_registry().status()
+        ]
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "last_seen": timezone.now(),
+                "engines": engines,
+                "current_job": self.current_job.pk if self.current_job else None,
+                "jobs_done": self.jobs_done,
+            },
+        )
+
+    # -------------------------------------------------------------- one job
+
+    def run_job(self, job: SynthesisJob, relay: "StreamRelay | None" = None) -> None:
+        from synthesis.services import job_complete, job_fail, job_release
+
+        send_user_event(user_id=job.owner_id, event="job.started", payload=_payload(job))
+        relay = relay or StreamRelay.for_job(job)
+        try:
+            result = self._generate(job, relay)
+        except JobAborted:
+            relay.finish(error="cancelled")
+            logger.info("job %s aborted (cancelled or lease lost)", job.pk)
+            return
+        except _Released:
+            job_release(job=job, worker_id=self.worker_id)
+            relay.finish(error="worker stopping")
+            logger.info("job %s released: worker stopping", job.pk)
+            return
+        except EngineError as exc:
+            job_fail(job=job, worker_id=self.worker_id, code=exc.code, message=exc.message)
+            relay.finish(error=exc.message)
+            return
+        except Exception as exc:  # a crash in an engine must not kill the worker
+            logger.exception("job %s failed", job.pk)
+            job_fail(job=job, worker_id=self.worker_id, code="engine_error", message=f"{type(exc).__name__}: {exc}")
+            relay.finish(error="engine error")
+            return
+        pcm, sample_rate, first_audio, seconds = result
+        relative = self._store_audio(job, pcm, sample_rate)
+        duration = len(pcm) / sample_rate
+        completed = job_complete(
+            job=job,
+            worker_id=self.worker_id,
+            audio_file=relative,
+            audio_duration=duration,
+            sample_rate=sample_rate,
+            time_to_first_audio=first_audio,
+            synthesis_seconds=seconds,
+        )
+        relay.finish()
+        if not completed:  # cancelled or taken over meanwhile: our file is not the job's
+            (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+            return
+        from monitoring.metrics import observe_generation, voice_label
+
+        observe_generation(
+            endpoint="stream" if job.mode == SynthesisJob.Mode.STREAM else "job",
+            engine=job.engine,
+            voice=voice_label(job.voice_name, job.voice_builtin),
+            language=job.language,
+            words=job.word_count,
+            characters=job.character_count,
+            seconds=seconds,
+            audio_seconds=duration,
+            first_audio_seconds=first_audio,
+            mode=job.mode,
+            status="success",
+        )
+
+    def _generate(self, job: SynthesisJob, relay: "StreamRelay") -> tuple[np.ndarray, int, float | None, float]:
+        from synthesis.services import job_renew_lease, voice_ref
+
+        if job.voice is None:
+            raise EngineError("the job's voice was deleted")
+        engine = get_registry().get(job.engine)
+        params = SynthesisParams.from_dict(job.params)
+        stream = engine.synthesize(job.text, language=job.language, voice=voice_ref(job.voice), params=params)
+        total_segments = max(1, stream.stats.segments)
+        chunks: list[np.ndarray] = []
+        started = time.perf_counter()
+        first_audio: float | None = None
+        with stream:
+            for index, chunk in enumerate(stream, start=1):
+                if first_audio is None:
+                    first_audio = time.perf_counter() - started
+                chunks.append(chunk)
+                relay.send_chunk(chunk, engine.sample_rate)
+                progress = min(0.99, index / total_segments)
+                if self._stop.is_set():
+                    raise _Released()
+                if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
+                    raise JobAborted()
+                job.progress = progress
+                send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
+                if relay.cancelled:
+                    raise JobAborted()
+        seconds = time.perf_counter() - started
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return pcm, engine.sample_rate, first_audio, seconds
+
+    def _store_audio(self, job: SynthesisJob, pcm: np.ndarray, sample_rate: int) -> str:
+        relative = f"jobs/{job.owner_id}/{job.pk}.wav"
+        target = Path(settings.MEDIA_ROOT) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(f".tmp-{uuid.uuid4().hex[:8]}")
+        temp.write_bytes(audiomod.encode(pcm, sample_rate, "wav"))
+        temp.replace(target)  # atomic: a reader never sees half a file
+        return relative
+
+
+class _Released(Exception):
+    pass
+
+
+def _payload(job: SynthesisJob) -> dict[str, Any]:
+    from synthesis.services import job_event_payload
+
+    return job_event_payload(job)
+
+
+class StreamRelay:
+    """Sends a stream job's chunks to the web process waiting on it. For queued jobs it
+    does nothing."""
+
+    def __init__(self, job: SynthesisJob | None) -> None:
+        self.job = job
+        self.cancelled = False
+
+    @classmethod
+    def for_job(cls, job: SynthesisJob) -> "StreamRelay":
+        if job.mode != SynthesisJob.Mode.STREAM:
+            return cls(None)
+        from synthesis.streaming import ChannelStreamRelay
+
+        return ChannelStreamRelay(job)
+
+    def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
+        return None
+
+    def finish(self, error: str | None = None) -> None:
+        return None
+
+
+# ------------------------------------------------------------------ hosting
+
+
+class EngineWorkerConsumer(SyncConsumer):
+    """Hosted on the `engine` channel by `runengine`: wake-ups from the web processes
+    set the worker's event; the worker loop itself runs in its own thread."""
+
+    worker: EngineWorker | None = None
+
+    def engine_wake(self, message: dict[str, Any]) -> None:
+        target = EngineWorkerConsumer.worker or _embedded
+        if target is not None:
+            target.wake()
+
+
+def start_embedded_worker() -> EngineWorker:
+    """The embedded default: one worker thread inside the web process."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            _embedded = EngineWorker()
+            _embedded.start_thread()
+        return _embedded
+
+
+def stop_embedded_worker(timeout: float = 30.0) -> None:
+    global _embedded
+    with _embedded_lock:
+        worker, _embedded = _embedded, None
+    if worker is not None:
+        worker.stop()
+        worker.join(timeout)

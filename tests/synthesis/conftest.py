@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from synthesis.models import SynthesisJob
+from synthesis.worker import EngineWorker
+
+
+@pytest.fixture
+def run_worker(piper_only) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
+    """Run a real engine worker in this process until the queue is empty."""
+
+    def _run(worker: EngineWorker | None = None, max_rounds: int = 50) -> EngineWorker:
+        worker = worker or EngineWorker(worker_id="test-worker")
+        for _ in range(max_rounds):
+            if not worker.run_once():
+                break
+        return worker
+
+    return _run
+
+
+@pytest.fixture
+def post_job(owner_api):  # type: ignore[no-untyped-def]
+    def _post(text: str = "Hello from Speaker. This is a test.", **body):  # type: ignore[no-untyped-def]
+        headers = {k: body.pop(k) for k in list(body) if k.startswith("HTTP_")}
+        payload = {"text": text, "voice": "joe", "language": "en", **body}
+        return owner_api.post("/api/v1/synthesis", payload, format="json", **headers)
+
+    return _post
+
+
+def job(job_id: str) -> SynthesisJob:
+    return SynthesisJob.objects.get(pk=job_id)
