@@ -7,6 +7,7 @@ import re
 import uuid
 from pathlib import Path
 
+import soundfile
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 
@@ -29,9 +30,18 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
         return master, audiomod.CONTENT_TYPES["wav"]
     target = master.with_suffix(f".{audiomod.FILE_EXTENSIONS[fmt]}")
     if not target.exists():
-        pcm, rate = audiomod.decode(master.read_bytes())
         temp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-        temp.write_bytes(audiomod.encode(pcm, rate, fmt))
+        if fmt in ("pcm", "flac"):
+            # Lossless formats copy the stored 16-bit samples as they are: a float
+            # round trip could move a sample by one step.
+            samples, rate = soundfile.read(master, dtype="int16")
+            if fmt == "pcm":
+                temp.write_bytes(samples.astype("<i2").tobytes())
+            else:
+                soundfile.write(temp, samples, rate, format="FLAC", subtype="PCM_16")
+        else:
+            pcm, rate = audiomod.decode(master.read_bytes())
+            temp.write_bytes(audiomod.encode(pcm, rate, fmt))
         temp.replace(target)
     return target, audiomod.CONTENT_TYPES[fmt]
 

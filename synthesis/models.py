@@ -40,6 +40,7 @@ class SynthesisJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     lease_owner = models.CharField(max_length=128, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.CharField(max_length=128, blank=True)  # the worker that finished it
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     audio_file = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT

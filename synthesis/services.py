@@ -257,6 +257,7 @@ def job_complete(
         time_to_first_audio=time_to_first_audio,
         synthesis_seconds=synthesis_seconds,
         finished_at=now,
+        completed_by=worker_id,
         lease_owner="",
         lease_expires_at=None,
         error_code="",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile
 from asgiref.sync import async_to_sync
 from channels.consumer import SyncConsumer
 from channels.layers import get_channel_layer
@@ -286,7 +287,10 @@ class EngineWorker:
         target = Path(settings.MEDIA_ROOT) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_suffix(f".tmp-{uuid.uuid4().hex[:8]}")
-        temp.write_bytes(audiomod.encode(pcm, sample_rate, "wav"))
+        # Quantise exactly as streams do (to_s16le), so a stored job and a stream of the
+        # same request are sample-for-sample identical.
+        samples = np.frombuffer(audiomod.to_s16le(pcm), dtype="<i2")
+        soundfile.write(temp, samples, sample_rate, format="WAV", subtype="PCM_16")
         temp.replace(target)  # atomic: a reader never sees half a file
         return relative
 
