@@ -38,7 +38,7 @@ run: migrate
 
 # A separate engine worker (PostgreSQL + Redis deployments; see README "Scale-out").
 worker: migrate
-	$(PY) manage.py runworker engine
+	$(PY) manage.py runengine
 
 # Debian's Chromium for the browser tests (never a downloaded browser).
 browser-deps:

@@ -43,7 +43,9 @@ from prometheus_client.exposition import choose_encoder
 
 __all__ = [
     "CHAR_RANGES",
+    "CUSTOM_VOICE",
     "EXPORTED_METRIC_NAMES",
+    "HISTOGRAM_NAMES",
     "MODES",
     "STATUSES",
     "WORD_RANGES",

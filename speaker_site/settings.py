@@ -281,7 +281,7 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)  # 0: off; each worker serves /metrics
 # The embedded default runs the engine consumer inside the web process so that `make run`
-# is one command; with Redis, run `python manage.py runworker engine` processes instead.
+# is one command; with Redis, run `python manage.py runengine` processes instead.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
 
 # --- quotas --------------------------------------------------------------------------

@@ -95,10 +95,15 @@ def test_exported_names_are_unique_and_include_the_contract() -> None:
     assert metrics.HISTOGRAM_NAMES <= set(metrics.EXPORTED_METRIC_NAMES)
 
 
+# Label values of their own, so that these observations in the shared default registry
+# can't be mistaken for real traffic by other tests in the same session.
+PROBE_ENGINE = "deploy-test"
+
+
 def _observe_one(*, words: int = 12, status: str = "success") -> None:
     metrics.observe_generation(
-        endpoint="api_v1_synthesize",
-        engine="piper",
+        endpoint="deploy-test",
+        engine=PROBE_ENGINE,
         voice=metrics.voice_label("joe", builtin=True),
         language="EN",
         words=words,
@@ -118,8 +123,8 @@ def _typed_names(exposition: str) -> set[str]:
 
 def test_rendering_the_default_registry_exposes_every_name_after_one_generation() -> None:
     _observe_one()
-    metrics.record_error("engine")
-    metrics.set_gpu_memory(gpu="0", used_bytes=1, total_bytes=2)
+    metrics.record_error("deploy-test")
+    metrics.set_gpu_memory(gpu="deploy-test", used_bytes=1, total_bytes=2)
     body = generate_latest(REGISTRY).decode()
 
     missing = set(metrics.EXPORTED_METRIC_NAMES) - _typed_names(body)
@@ -128,15 +133,15 @@ def test_rendering_the_default_registry_exposes_every_name_after_one_generation(
 
 def test_a_generation_lands_in_the_right_word_and_char_range() -> None:
     before = REGISTRY.get_sample_value(
-        "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": "piper"}
+        "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": PROBE_ENGINE}
     ) or 0.0
     _observe_one(words=150)
     after = REGISTRY.get_sample_value(
-        "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": "piper"}
+        "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": PROBE_ENGINE}
     )
     assert after == before + 1
     assert REGISTRY.get_sample_value(
-        "tts_character_count_duration_seconds_count", {"char_range": "51-200", "engine": "piper"}
+        "tts_character_count_duration_seconds_count", {"char_range": "51-200", "engine": PROBE_ENGINE}
     )
 
 
