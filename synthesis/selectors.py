@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any, Mapping
 
 from django.db.models import Count, FloatField, Q, QuerySet, Sum, Value
@@ -26,7 +27,7 @@ def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime 
             raise ApiError(f"{field} must be an ISO date or datetime.", details={field: ["Use YYYY-MM-DD or an ISO datetime."]})
         moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, dt_timezone.utc)
     return moment
 
 

@@ -61,6 +61,7 @@ def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None, request
 
 async def encoded_stream(job: SynthesisJob, fmt: str) -> AsyncIterator[bytes]:
     encoder: IncrementalEncoder | None = None
+    released = False
     try:
         async for chunk, rate in job_chunks(job):
             if encoder is None:
@@ -68,6 +69,10 @@ async def encoded_stream(job: SynthesisJob, fmt: str) -> AsyncIterator[bytes]:
             data = encoder.encode(chunk)
             if data:
                 yield data
+        # Free the slot before the last bytes go out, so that a client that starts its
+        # next request the moment this body ends finds the slot free.
+        limiter.release()
+        released = True
         if encoder is not None:
             tail = encoder.close()
             if tail:
@@ -76,7 +81,8 @@ async def encoded_stream(job: SynthesisJob, fmt: str) -> AsyncIterator[bytes]:
         # Headers are gone already; the short body is the signal, the job row says why.
         logger.warning("stream for job %s failed: %s", job.pk, exc)
     finally:
-        limiter.release()
+        if not released:
+            limiter.release()
 
 
 def add_quota_headers(response: StreamingHttpResponse | object, user: User) -> None:
