@@ -34,3 +34,14 @@ def post_job(owner_api):  # type: ignore[no-untyped-def]
 
 def job(job_id: str) -> SynthesisJob:
     return SynthesisJob.objects.get(pk=job_id)
+
+
+def run_once_in_thread(worker: EngineWorker) -> bool:
+    """For `asyncio.to_thread`: one worker round, then close this thread's database
+    connections (a worker thread's connection would otherwise outlive the test)."""
+    from django.db import connections
+
+    try:
+        return worker.run_once()
+    finally:
+        connections.close_all()

@@ -12,6 +12,7 @@ from django.core.asgi import get_asgi_application
 from speaker_site.routing import build_application
 from synthesis.events import set_server_loop
 from synthesis.worker import EngineWorker
+from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
 
@@ -86,7 +87,7 @@ async def test_the_owner_receives_job_events_in_order_and_the_outsider_none(app,
 
     job_id = (await sync_to_async(post_job)("First sentence here. Second sentence there.")).json()["id"]
     worker = EngineWorker(worker_id="ws-test")
-    await asyncio.to_thread(worker.run_once)
+    await asyncio.to_thread(run_once_in_thread, worker)
 
     events = await receive_until(owner_socket, "job.completed")
     types = [e["type"] for e in events]
