@@ -53,7 +53,7 @@ class RequestIDMiddleware:
 _DOCS_PATHS = ("/docs", "/redoc")
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "style-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self' ws: wss: blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 _CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(

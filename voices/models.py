@@ -1,0 +1,160 @@
+"""Voices (built-in and cloned), their reference samples, and the consent behind them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from synthesis.text import DEFAULT_EMOTION, EMOTIONS
+
+# What a caller attests with `consent=true`. Stored verbatim on every ConsentRecord so
+# that a later rewording never changes what someone agreed to.
+CONSENT_STATEMENT = (
+    "I confirm that the person whose voice is in these samples has given explicit consent "
+    "for it to be recorded, uploaded to Speaker and cloned, and that the cloned voice will "
+    "only be used as that person agreed."
+)
+
+
+class VoiceQuerySet(models.QuerySet["Voice"]):
+    def visible_to(self, user: object) -> "VoiceQuerySet":
+        """Built-in voices plus the user's own: everything a user may read."""
+        if not getattr(user, "is_authenticated", False):
+            return self.filter(is_builtin=True)
+        return self.filter(models.Q(is_builtin=True) | models.Q(owner=user))
+
+    def owned_by(self, user: object) -> "VoiceQuerySet":
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user, is_builtin=False)
+
+
+class Voice(models.Model):
+    class Status(models.TextChoices):
+        PROCESSING = "processing"
+        READY = "ready"
+        PENDING_ENGINE = "pending_engine"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="voices"
+    )  # None for built-in voices
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=1000)
+    language = models.CharField(max_length=16)  # primary language code, e.g. "en", "zh-cn"
+    languages = models.JSONField(default=list, blank=True)  # every language it can speak
+    engine = models.CharField(max_length=32)  # "piper" for its built-ins, "xtts" for clones
+    is_builtin = models.BooleanField(default=False)
+    builtin_key = models.CharField(max_length=100, blank=True)  # the engine's own voice name
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING, db_index=True)
+    status_message = models.TextField(blank=True)
+    # Engine.prepare_voice output: one blob holding every emotion label's conditioning.
+    conditioning = models.BinaryField(null=True, blank=True, editable=False)
+    conditioning_engine = models.CharField(max_length=32, blank=True)
+    conditioned_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever the samples change: conditioning made from an older version is stale.
+    samples_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_builtin", "name", "created_at"]
+        indexes = [models.Index(fields=["owner", "name"]), models.Index(fields=["is_builtin", "language"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engine", "builtin_key"],
+                condition=models.Q(is_builtin=True),
+                name="unique_builtin_voice_per_engine",
+            ),
+            # Voices can be named in a synthesis request, so a name must say one voice.
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                condition=models.Q(is_builtin=False),
+                name="unique_voice_name_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_builtin=True, owner__isnull=True)
+                | models.Q(is_builtin=False, owner__isnull=False),
+                name="builtin_voices_have_no_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'built-in ' if self.is_builtin else ''}{self.engine}, {self.status})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def media_dir(self) -> str:
+        """Folder (relative to MEDIA_ROOT) holding this voice's sample files."""
+        return f"voices/{self.id}"
+
+
+class ConsentRecord(models.Model):
+    """The attestation a user made when uploading samples: who, when, from where, what
+    they attested, and exactly which audio (sha256 of each uploaded file). Kept when the
+    voice or the user is deleted: it is the evidence."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="consent_records"
+    )
+    username = models.CharField(max_length=150)  # kept when the user is deleted
+    voice = models.ForeignKey(Voice, null=True, on_delete=models.SET_NULL, related_name="consent_records")
+    voice_name = models.CharField(max_length=100)  # kept when the voice is deleted
+    attested_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    api_key_prefix = models.CharField(max_length=32, blank=True)
+    statement = models.TextField()
+    sample_sha256 = models.JSONField(default=list)  # [hex digest of each uploaded file]
+
+    class Meta:
+        ordering = ["-attested_at"]
+
+    def __str__(self) -> str:
+        return f"consent by {self.username} for {self.voice_name} at {self.attested_at:%Y-%m-%d %H:%M}"
+
+
+class VoiceSample(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    voice = models.ForeignKey(Voice, on_delete=models.CASCADE, related_name="samples")
+    # Relative to MEDIA_ROOT, always a server-made name: voices/<voice_id>/<uuid>.wav
+    file = models.CharField(max_length=255, unique=True)
+    emotion = models.CharField(
+        max_length=16, choices=[(e, e) for e in EMOTIONS], default=DEFAULT_EMOTION
+    )
+    duration_seconds = models.FloatField()
+    speech_seconds = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField()  # of the stored file
+    sha256 = models.CharField(max_length=64, db_index=True)  # of the bytes as uploaded
+    original_format = models.CharField(max_length=32)  # e.g. "wav/pcm_16", "ogg/opus", "webm/opus"
+    original_name = models.CharField(max_length=255, blank=True)  # shown only, never used as a path
+    size_bytes = models.PositiveIntegerField(default=0)  # of the upload
+    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="samples")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"sample {self.id} of {self.voice_id} ({self.emotion})"
+
+    @property
+    def path(self) -> Path:
+        """Absolute path, checked to stay inside MEDIA_ROOT."""
+        root = Path(settings.MEDIA_ROOT).resolve()
+        path = (root / self.file).resolve()
+        if not path.is_relative_to(root):
+            raise ValueError(f"sample path escapes MEDIA_ROOT: {self.file!r}")
+        return path

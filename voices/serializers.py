@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from synthesis.text import EMOTIONS
+from voices.models import Voice, VoiceSample
+
+CONSENT_HELP = (
+    "Must be true: you attest that the person whose voice is in the samples agreed to have it "
+    "recorded, uploaded and cloned. Stored with your user, the time, your IP and user agent, and "
+    "each sample's sha256."
+)
+SAMPLES_HELP = (
+    "Audio files (repeat the field for several): WAV, FLAC, OGG Vorbis/Opus, MP3 or WebM/Opus, "
+    "each 3-30 s of speech (VOICE_SAMPLE_MIN/MAX_SECONDS) and at most VOICE_SAMPLE_MAX_BYTES. "
+    "The format is detected from the content, not the name."
+)
+EMOTIONS_HELP = (
+    f"Optional emotion label per sample, in the order of the samples (repeat the field, or one "
+    f"comma-separated value). One of: {', '.join(EMOTIONS)}. Default neutral."
+)
+
+
+class VoiceSampleSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VoiceSample
+        fields = (
+            "id",
+            "emotion",
+            "duration_seconds",
+            "speech_seconds",
+            "sample_rate",
+            "sha256",
+            "original_format",
+            "original_name",
+            "size_bytes",
+            "created_at",
+            "audio_url",
+        )
+        read_only_fields = fields
+
+    def get_audio_url(self, sample: VoiceSample) -> str:
+        return reverse("api-voice-sample-audio", kwargs={"voice_id": sample.voice_id, "sample_id": sample.pk})
+
+
+class VoiceSerializer(serializers.ModelSerializer):
+    samples = VoiceSampleSerializer(many=True, read_only=True)
+    builtin_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voice
+        fields = (
+            "id",
+            "name",
+            "description",
+            "language",
+            "languages",
+            "engine",
+            "is_builtin",
+            "builtin_key",
+            "status",
+            "status_message",
+            "samples",
+            "conditioned_at",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_builtin_key(self, voice: Voice) -> str | None:
+        return voice.builtin_key if voice.is_builtin else None
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "description": ", ".join(EMOTIONS)}})
+class _EmotionsField(serializers.ListField):
+    """A list of labels; one comma-separated value is accepted too."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            data = [data]
+        items: list[str] = []
+        for value in data or []:
+            items.extend(part.strip().lower() for part in str(value).split(",") if part.strip())
+        return super().to_internal_value(items)
+
+
+class _SampleUploadSerializer(serializers.Serializer):
+    samples = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), allow_empty=False, help_text=SAMPLES_HELP
+    )
+    emotions = _EmotionsField(
+        child=serializers.ChoiceField(choices=list(EMOTIONS)), required=False, allow_empty=True, help_text=EMOTIONS_HELP
+    )
+    consent = serializers.BooleanField(help_text=CONSENT_HELP)
+
+    def validate_consent(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(
+                "consent=true is required: attest that the person whose voice is in the samples agreed "
+                "to have it recorded and cloned."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        emotions = attrs.get("emotions") or []
+        if emotions and len(emotions) != len(attrs["samples"]):
+            raise serializers.ValidationError(
+                {"emotions": [f"give one label per sample ({len(attrs['samples'])}), in the same order, or none"]}
+            )
+        return attrs
+
+
+class VoiceCreateSerializer(_SampleUploadSerializer):
+    name = serializers.CharField(max_length=100)
+    language = serializers.CharField(
+        max_length=16, help_text="Primary language code; one the cloning engine speaks (XTTS: en, es, fr, de, ...)."
+    )
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class SampleAddSerializer(_SampleUploadSerializer):
+    pass
+
+
+class VoiceUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=16, required=False)
+
+
+class EngineLanguagesSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    available = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True, help_text="Why the engine cannot run here; null when it can.")
+    languages = serializers.ListField(child=serializers.CharField())
+    clones = serializers.BooleanField(help_text="Whether the engine clones voices from samples.")
+
+
+class LanguagesSerializer(serializers.Serializer):
+    engines = EngineLanguagesSerializer(many=True)
+    clone_languages = serializers.ListField(
+        child=serializers.CharField(), help_text="Languages a cloned voice may be created with."
+    )
