@@ -19,6 +19,7 @@ class SynthesisJob(models.Model):
     class Mode(models.TextChoices):
         JOB = "job"  # queued, audio fetched later
         STREAM = "stream"  # audio relayed to a waiting HTTP response as it is made
+        PREVIEW = "preview"  # a voice preview: like a stream, but not billed nor in history
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)

@@ -39,7 +39,10 @@ def quota_state(*, user: User, now: datetime | None = None) -> QuotaState:
     since = month_start(now)
     used = UsageRecord.objects.filter(user=user, succeeded=True, created_at__gte=since).aggregate(n=Sum("characters"))["n"] or 0
     reserved = (
-        SynthesisJob.objects.filter(owner=user, status__in=SynthesisJob.ACTIVE).aggregate(n=Sum("character_count"))["n"] or 0
+        SynthesisJob.objects.filter(owner=user, status__in=SynthesisJob.ACTIVE)
+        .exclude(mode=SynthesisJob.Mode.PREVIEW)
+        .aggregate(n=Sum("character_count"))["n"]
+        or 0
     )
     return QuotaState(limit=user.character_quota(), used=used, reserved=reserved, resets_at=next_month_start(now))
 

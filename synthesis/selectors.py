@@ -32,7 +32,7 @@ def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime 
 
 
 def job_history(*, user: User, filters: Mapping[str, str]) -> QuerySet[SynthesisJob]:
-    jobs = SynthesisJob.objects.filter(owner=user)
+    jobs = SynthesisJob.objects.filter(owner=user).exclude(mode=SynthesisJob.Mode.PREVIEW)
     status = filters.get("status")
     if status:
         wanted = [s for s in status.split(",") if s]

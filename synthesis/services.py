@@ -121,7 +121,8 @@ def job_create(
     fields = job_validate(user=user, req=req)
     from synthesis.quotas import quota_check_job
 
-    quota_check_job(user=user, characters=fields["character_count"], mode=mode)
+    if mode != SynthesisJob.Mode.PREVIEW:  # previews are the platform's, not billed
+        quota_check_job(user=user, characters=fields["character_count"], mode=mode)
     try:
         with transaction.atomic():
             job = SynthesisJob.objects.create(
@@ -192,8 +193,10 @@ def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
     """Atomically take the next queued job and a lease on it, or None. Streams first
     (someone is listening), then the oldest job. In-process streams (no channel) are
     claimed by the web process that serves them, never by a worker."""
-    waiting = SynthesisJob.objects.filter(status=Status.QUEUED).exclude(mode=SynthesisJob.Mode.STREAM, stream_channel="")
-    # "stream" sorts after "job", so descending mode puts streams first.
+    waiting = SynthesisJob.objects.filter(status=Status.QUEUED).exclude(
+        mode__in=(SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW), stream_channel=""
+    )
+    # Descending mode: "stream" > "preview" > "job", so listeners are served first.
     return _claim(waiting.order_by("-mode", "queued_at"), worker_id)
 
 

@@ -9,6 +9,8 @@ from synthesis.models import SynthesisJob, UsageRecord
 
 def usage_record_generation(*, job: SynthesisJob) -> UsageRecord | None:
     """Record a finished job once (the job id is unique); returns None if it already was."""
+    if job.mode == SynthesisJob.Mode.PREVIEW:
+        return None
     succeeded = job.status == SynthesisJob.Status.COMPLETED
     try:
         with transaction.atomic():

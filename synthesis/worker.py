@@ -238,7 +238,7 @@ class EngineWorker:
         from monitoring.metrics import observe_generation, voice_label
 
         observe_generation(
-            endpoint="stream" if job.mode == SynthesisJob.Mode.STREAM else "job",
+            endpoint=job.mode,
             engine=job.engine,
             voice=voice_label(job.voice_name, job.voice_builtin),
             language=job.language,
@@ -247,7 +247,7 @@ class EngineWorker:
             seconds=seconds,
             audio_seconds=duration,
             first_audio_seconds=first_audio,
-            mode=job.mode,
+            mode="job" if job.mode == SynthesisJob.Mode.JOB else "stream",
             status="success",
         )
 
@@ -315,7 +315,7 @@ class StreamRelay:
 
     @classmethod
     def for_job(cls, job: SynthesisJob) -> "StreamRelay":
-        if job.mode != SynthesisJob.Mode.STREAM:
+        if job.mode == SynthesisJob.Mode.JOB:
             return cls(None)
         from synthesis.streaming import ChannelStreamRelay
 

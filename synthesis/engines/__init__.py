@@ -7,7 +7,13 @@
 Importing this package is cheap: torch, coqui-tts and onnxruntime load with a model.
 """
 
-from synthesis.engines.base import BuiltinVoice, Engine, GenerationStats, SynthesisStream, VoiceRef
+from synthesis.engines.base import (
+    BuiltinVoice,
+    Engine,
+    GenerationStats,
+    SynthesisStream,
+    VoiceRef,
+)
 from synthesis.engines.errors import (
     ConditioningMissing,
     EngineBusy,

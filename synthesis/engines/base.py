@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -200,13 +200,14 @@ class Engine(abc.ABC):
 
     def unload(self) -> None:
         """Free the model. Waits for a running generation to finish first."""
-        with self._load_lock:
-            self._acquire_generation(None)
-            try:
+        # Lock order everywhere: generation lock, then load lock (a stream may load).
+        self._acquire_generation(None)
+        try:
+            with self._load_lock:
                 self._unload()
                 self.load_seconds = None
-            finally:
-                self._release_generation()
+        finally:
+            self._release_generation()
 
     # ---------------------------------------------------------------- voices
 
@@ -224,6 +225,7 @@ class Engine(abc.ABC):
         self.load()
         self._acquire_generation(None)  # model work: one at a time, like generations
         try:
+            self.load()  # in case it was unloaded meanwhile
             return self._prepare_voice(groups)
         finally:
             self._release_generation()
@@ -349,6 +351,8 @@ class Engine(abc.ABC):
         stats.requested_at = requested
         self._acquire_generation(stats)
         try:
+            # Unloaded between synthesize() and now? Load again rather than fail.
+            self.load()
             resumed = stats.started_at = time.perf_counter()
             for chunk in self._generate(job):
                 audio = as_mono_float32(chunk)
@@ -375,9 +379,7 @@ class Engine(abc.ABC):
         me = threading.get_ident()
         if self._lock_owner == me:
             # This thread holds a suspended stream; blocking here would wait forever.
-            raise EngineBusy(
-                f"this thread already has an unfinished {self.name} stream; consume or close it first"
-            )
+            raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         started = time.perf_counter()
         self._generation_lock.acquire()
         waited = time.perf_counter() - started

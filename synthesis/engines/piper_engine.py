@@ -20,7 +20,11 @@ import numpy as np
 
 from synthesis.audio import resample
 from synthesis.engines.base import BuiltinVoice, Engine, SynthesisJob, VoiceRef
-from synthesis.engines.errors import EngineUnavailable, UnsupportedLanguage, VoiceNotSupported
+from synthesis.engines.errors import (
+    EngineUnavailable,
+    UnsupportedLanguage,
+    VoiceNotSupported,
+)
 from synthesis.engines.params import SynthesisParams
 from synthesis.engines.prosody import clamp, preset
 
@@ -165,7 +169,9 @@ class PiperEngine(Engine):
 
     def builtin_voices(self) -> list[BuiltinVoice]:
         return [
-            BuiltinVoice(engine=self.name, name=f.name, language=f.language, languages=(f.language,), description=f.description)
+            BuiltinVoice(
+                engine=self.name, name=f.name, language=f.language, languages=(f.language,), description=f.description
+            )
             for f in self._files.values()
         ]
 
@@ -174,7 +180,7 @@ class PiperEngine(Engine):
     def _resolve_voice(self, voice: VoiceRef, language: str, params: SynthesisParams) -> str:
         if voice.conditioning is not None:
             raise VoiceNotSupported("the piper engine cannot clone voices; use a built-in voice or the xtts engine")
-        name = voice.builtin or self.default_voice
+        name = voice.builtin or self._default_voice_for(language)
         if name is None or name not in self._files:
             known = ", ".join(self._files) or "none"
             raise VoiceNotSupported(f"unknown piper voice {voice.builtin!r}; built-in voices: {known}")
@@ -186,6 +192,13 @@ class PiperEngine(Engine):
                 supported=(info.language,),
             )
         return name
+
+    def _default_voice_for(self, language: str) -> str | None:
+        """joe for English; for another language, the first voice that speaks it."""
+        default = self._files.get(self.default_voice) if self.default_voice else None
+        if default is not None and default.language == language:
+            return default.name
+        return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
 
     def _generate(self, job: SynthesisJob) -> Iterator[np.ndarray]:
         from piper import SynthesisConfig

@@ -34,6 +34,7 @@ class EngineConfig:
     xtts_half: bool = False
     xtts_deepspeed: bool = False
     coqui_tos_agreed: bool = False
+    xtts_threads: int | None = None  # torch CPU threads; None: torch's default
 
     def __post_init__(self) -> None:
         self.enabled = [name.strip().lower() for name in self.enabled if name and name.strip()]
@@ -86,6 +87,7 @@ class EngineRegistry:
                 half=config.xtts_half,
                 deepspeed=config.xtts_deepspeed,
                 tos_agreed=config.coqui_tos_agreed,
+                threads=config.xtts_threads,
             ),
         }
 
@@ -227,6 +229,8 @@ def config_from_settings() -> EngineConfig:
         xtts_half=bool(getattr(settings, "XTTS_HALF", False)),
         xtts_deepspeed=bool(getattr(settings, "XTTS_DEEPSPEED", False)),
         coqui_tos_agreed=bool(getattr(settings, "COQUI_TOS_AGREED", False)),
+        # Optional setting (not every deployment defines it).
+        xtts_threads=int(getattr(settings, "XTTS_THREADS", 0) or 0) or None,
     )
 
 

@@ -93,6 +93,7 @@ class XTTSEngine(Engine):
         *,
         stream_chunk_size: int = 20,
         conditioning_cache_size: int = 64,
+        threads: int | None = None,
     ) -> None:
         super().__init__()
         if device not in ("auto", "cuda", "cpu") and not str(device).startswith("cuda:"):
@@ -103,13 +104,21 @@ class XTTSEngine(Engine):
         self.deepspeed = deepspeed
         self.tos_agreed = tos_agreed
         self.stream_chunk_size = stream_chunk_size
+        # torch's CPU threads (process-wide). None keeps torch's default (all cores).
+        # On a shared or oversubscribed CPU, 1 avoids OpenMP spin-waiting, which can
+        # make generation several times slower.
+        self.threads = threads
         self._model: Any = None
         self._loaded_dir: Path | None = None
         self._model_id: str | None = None
         self._use_autocast = False
         self._cache = ConditioningCache(conditioning_cache_size)
-        self._studio_names: list[str] | None = None
-        self._studio_lock = threading.Lock()
+        # Planning needs only light pieces of the checkpoint (tokenizer, config, studio
+        # speakers), so a web process can validate requests without loading weights.
+        self._light_lock = threading.Lock()
+        self._tokenizer: Any = None
+        self._max_text_tokens = 402
+        self._studio: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     # ------------------------------------------------------------ availability
 
@@ -164,6 +173,10 @@ class XTTSEngine(Engine):
         return self.requested_device
 
     def _load(self) -> None:
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         from TTS.tts.configs.xtts_config import XttsConfig
         from TTS.tts.models.xtts import Xtts
 
@@ -174,7 +187,9 @@ class XTTSEngine(Engine):
         # `Xtts(config)` is what `Xtts.init_from_config(config)` does, minus its
         # deprecation warning in coqui-tts 0.28.
         model = Xtts(config)
-        use_deepspeed = self.deepspeed and device.startswith("cuda") and importlib.util.find_spec("deepspeed") is not None
+        use_deepspeed = (
+            self.deepspeed and device.startswith("cuda") and importlib.util.find_spec("deepspeed") is not None
+        )
         if self.deepspeed and not use_deepspeed:
             logger.warning("xtts: DeepSpeed requested but needs a GPU and the deepspeed package; running without it")
         model.load_checkpoint(config, checkpoint_dir=str(model_dir), eval=True, use_deepspeed=use_deepspeed)
@@ -188,7 +203,6 @@ class XTTSEngine(Engine):
         self._model = model
         self._loaded_dir = model_dir
         self._model_id = checkpoint_id(model_dir)
-        self._cache.clear()
 
     def _unload(self) -> None:
         model = self._model
@@ -216,7 +230,9 @@ class XTTSEngine(Engine):
         try:
             _, config_path, _ = manager.download_model(XTTS_V2_MODEL_NAME)
         except Exception as exc:
-            raise EngineUnavailable(f"could not fetch xtts_v2 through coqui's ModelManager: {exc}", engine=self.name) from exc
+            raise EngineUnavailable(
+                f"could not fetch xtts_v2 through coqui's ModelManager: {exc}", engine=self.name
+            ) from exc
         model_dir = Path(config_path).parent
         missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
         if missing:
@@ -241,30 +257,59 @@ class XTTSEngine(Engine):
                 languages=self.languages,
                 description=f"XTTS v2 studio speaker {name}",
             )
-            for name in self._studio_speaker_names()
+            for name in self._studio_speakers()
         ]
 
-    def _studio_file(self) -> Path | None:
-        folder = self._loaded_dir or self.model_dir
-        if folder is None:
-            return None
-        path = folder / STUDIO_SPEAKERS_FILE
-        return path if path.is_file() else None
+    def _checkpoint_dir(self) -> Path | None:
+        """The checkpoint folder if it is on disk already (no download, no loading)."""
+        if self._loaded_dir is not None:
+            return self._loaded_dir
+        if self.model_dir is not None:
+            return self.model_dir
+        return _cached_checkpoint() if self.tos_agreed else None
 
-    def _studio_speaker_names(self) -> list[str]:
-        with self._studio_lock:
-            if self._studio_names is None:
-                if self._model is not None and getattr(self._model, "speaker_manager", None) is not None:
-                    self._studio_names = list(self._model.speaker_manager.speakers)
-                else:
-                    path = self._studio_file()
-                    if path is None or importlib.util.find_spec("torch") is None:
-                        return []
-                    import torch
+    def _require_checkpoint_dir(self) -> Path:
+        folder = self._checkpoint_dir()
+        if folder is None:  # only the not-yet-downloaded case: fetch it by loading
+            self.load()
+            folder = self._loaded_dir
+        assert folder is not None
+        return folder
 
-                    speakers = torch.load(str(path), map_location="cpu", weights_only=True)
-                    self._studio_names = [str(name) for name in speakers]
-            return list(self._studio_names)
+    def _studio_speakers(self) -> dict[str, tuple["torch.Tensor", "torch.Tensor"]]:
+        """Studio speakers' conditioning, read from `speakers_xtts.pth` (a few MB)."""
+        with self._light_lock:
+            if self._studio is None:
+                folder = self._checkpoint_dir()
+                path = folder / STUDIO_SPEAKERS_FILE if folder is not None else None
+                if path is None or not path.is_file() or importlib.util.find_spec("torch") is None:
+                    return {}
+                import torch
+
+                raw = torch.load(str(path), map_location="cpu", weights_only=True)
+                self._studio = {
+                    str(name): (entry["gpt_cond_latent"], entry["speaker_embedding"]) for name, entry in raw.items()
+                }
+            return self._studio
+
+    def _checkpoint_id(self) -> str:
+        if self._model_id is None:
+            self._model_id = checkpoint_id(self._require_checkpoint_dir())
+        return self._model_id
+
+    def _planning_tokenizer(self) -> tuple[Any, int]:
+        """The checkpoint's tokenizer and text-token limit, without the model weights."""
+        if self._model is not None:
+            return self._model.tokenizer, int(self._model.args.gpt_max_text_tokens)
+        folder = self._require_checkpoint_dir()
+        with self._light_lock:
+            if self._tokenizer is None:
+                from TTS.tts.layers.xtts.tokenizer import VoiceBpeTokenizer
+
+                config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+                self._max_text_tokens = int((config.get("model_args") or {}).get("gpt_max_text_tokens") or 402)
+                self._tokenizer = VoiceBpeTokenizer(vocab_file=str(folder / "vocab.json"))
+            return self._tokenizer, self._max_text_tokens
 
     def _prepare_voice(self, samples: dict[str, list[Path]]) -> bytes:
         import torch
@@ -294,8 +339,7 @@ class XTTSEngine(Engine):
             )
             embedding = torch.stack(embeddings).mean(dim=0)
             voices[emotion] = (latent, embedding)
-        assert self._model_id is not None
-        return serialise(Conditioning(model_id=self._model_id, voices=voices))
+        return serialise(Conditioning(model_id=self._checkpoint_id(), voices=voices))
 
     # --------------------------------------------------------------- synthesis
 
@@ -303,27 +347,29 @@ class XTTSEngine(Engine):
         return CHAR_LIMITS.get(language, self.max_segment_chars)
 
     def _resolve_voice(self, voice: VoiceRef, language: str, params: SynthesisParams) -> Conditioning:
-        missing = [package for module, package in LANGUAGE_PACKAGES.get(language, ()) if importlib.util.find_spec(module) is None]
+        reason = self.unavailable_reason()
+        if reason:
+            raise EngineUnavailable(reason, engine=self.name)
+        missing = [
+            package
+            for module, package in LANGUAGE_PACKAGES.get(language, ())
+            if importlib.util.find_spec(module) is None
+        ]
         if missing:
             raise UnsupportedLanguage(
                 f"XTTS {language} needs the {', '.join(missing)} package(s), which are not installed here",
                 language=language,
                 supported=self.languages,
             )
-        self.load()  # conditioning is checked against the loaded checkpoint
         if voice.conditioning is not None:
             return self._conditioning(voice.conditioning)
-        studio = self._studio_speaker_names()
-        name = voice.builtin or (studio[0] if studio else None)
+        studio = self._studio_speakers()
+        name = voice.builtin or next(iter(studio), None)
         if name is None:
             raise ConditioningMissing("XTTS speaks with a cloned voice: prepare_voice(samples) first")
         if name not in studio:
             raise VoiceNotSupported(f"unknown XTTS built-in voice {name!r}")
-        entry = self._model.speaker_manager.speakers[name]
-        return Conditioning(
-            model_id=self._model_id or "",
-            voices={"neutral": (entry["gpt_cond_latent"], entry["speaker_embedding"])},
-        )
+        return Conditioning(model_id=self._checkpoint_id(), voices={"neutral": studio[name]})
 
     def _conditioning(self, data: bytes) -> Conditioning:
         key = ConditioningCache.key(data)
@@ -331,15 +377,11 @@ class XTTSEngine(Engine):
         if cached is not None:
             return cached
         parsed = deserialise(data)
-        if parsed.model_id != self._model_id:
+        if parsed.model_id != self._checkpoint_id():
             raise ConditioningMissing("this voice was prepared with another XTTS checkpoint: prepare_voice again")
-        device = self._model.device
-        on_device = Conditioning(
-            model_id=parsed.model_id,
-            voices={label: (lat.to(device), emb.to(device)) for label, (lat, emb) in parsed.voices.items()},
-        )
-        self._cache.put(key, on_device)
-        return on_device
+        # Kept on the CPU: inference_stream moves the (small) tensors to the model's device.
+        self._cache.put(key, parsed)
+        return parsed
 
     @staticmethod
     def _pick(voice: Conditioning, emotion: str) -> tuple[tuple["torch.Tensor", "torch.Tensor"], Prosody]:
@@ -403,8 +445,9 @@ class XTTSEngine(Engine):
         return job
 
     def _tokens(self, text: str, language: str) -> int:
+        tokenizer, _ = self._planning_tokenizer()
         try:
-            return len(self._model.tokenizer.encode(text.lower(), lang=language))
+            return len(tokenizer.encode(text.lower(), lang=language))
         except NotImplementedError as exc:
             # num2words cannot spell numbers in every language (Hindi in 0.5.14).
             raise InvalidText(
@@ -417,7 +460,7 @@ class XTTSEngine(Engine):
         a typed error before any audio, and split further any segment whose tokens
         (after number expansion) would pass the GPT's text limit, which coqui enforces
         with an assert mid-stream."""
-        limit = int(self._model.args.gpt_max_text_tokens) - 2  # start and stop tokens
+        limit = self._planning_tokenizer()[1] - 2  # start and stop tokens
         fitted: list[textmod.Segment] = []
         pending = list(segments)
         while pending:
