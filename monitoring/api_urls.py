@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from monitoring import api
+
+urlpatterns = [
+    path("health", api.HealthDetailView.as_view(), name="api-health"),
+]

@@ -19,6 +19,15 @@ Multi-process design
   (9101) via `serve_worker_metrics()`, and Prometheus scrapes every worker directly.
   Prometheus' `instance` label tells the workers (and their GPUs) apart.
 
+State gauges are refreshed at scrape time, not on a timer: the web's `/prometheus` view
+calls `monitoring.collectors.refresh_gauges()` before rendering, and the worker's port
+runs the refresher that `monitoring.apps` installs with `set_scrape_refresher()` (this
+module stays free of Django). Both the web and every worker therefore expose the
+database gauges (queue depth and age, active voices), read from the one database at
+scrape time; the dashboards and alerts read them with `max()`, so the copies agree.
+System, GPU and model-load gauges describe the process's own host and models, which is
+why the worker's port is where GPU hosts report them.
+
 Gauges are only ever `set()` from a source of truth (the database, psutil, NVML), never
 `inc()`/`dec()`: in multiprocess mode the "mostrecent" modes forbid inc/dec, and a value
 read from the source cannot drift when a process dies half-way.
@@ -26,8 +35,10 @@ read from the source cannot drift when a process dies half-way.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from prometheus_client import (
@@ -40,6 +51,10 @@ from prometheus_client import (
     start_http_server,
 )
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger("speaker.metrics")
 
 __all__ = [
     "CHAR_RANGES",
@@ -56,6 +71,7 @@ __all__ = [
     "render_latest",
     "serve_worker_metrics",
     "set_gpu_memory",
+    "set_scrape_refresher",
     "voice_label",
     "word_range",
 ]
@@ -334,6 +350,41 @@ def render_latest(accept: str = "") -> tuple[bytes, str]:
     return encoder(registry_for_scrape()), content_type
 
 
+_scrape_refresher: Callable[[], None] | None = None
+
+
+def set_scrape_refresher(refresh: Callable[[], None] | None) -> None:
+    """Install the function the worker's metrics port runs before each scrape (it sets
+    the state gauges from their sources). `monitoring.apps` installs Django's; None
+    removes it. A refresher that raises is logged, and the scrape still answers."""
+    global _scrape_refresher
+    _scrape_refresher = refresh
+
+
+class _RefreshThenCollect(Collector):
+    """Runs the scrape refresher, then yields everything `inner` holds."""
+
+    def __init__(self, inner: CollectorRegistry) -> None:
+        self._inner = inner
+
+    def collect(self) -> Iterable[Metric]:
+        refresh = _scrape_refresher
+        if refresh is not None:
+            try:
+                refresh()
+            except Exception:
+                logger.warning("refreshing the state gauges before a scrape failed", exc_info=True)
+        yield from self._inner.collect()
+
+
+def _refreshing_registry(inner: CollectorRegistry) -> CollectorRegistry:
+    # auto_describe=False: registering must not run the refresher (and its queries) at
+    # start-up. A collector without names is kept for `?name[]=` restricted scrapes too.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_RefreshThenCollect(inner))
+    return registry
+
+
 _worker_server_lock = threading.Lock()
 _worker_server_started = False
 
@@ -342,12 +393,13 @@ def serve_worker_metrics(port: int, addr: str = "0.0.0.0") -> bool:
     """Serve this process's metrics on `addr:port` in a daemon thread (engine workers).
 
     Idempotent: a consumer that is instantiated more than once in one process must not
-    try to bind the port twice. Returns True when this call started the server.
+    try to bind the port twice. Returns True when this call started the server. Each
+    scrape first runs the refresher installed with `set_scrape_refresher()`.
     """
     global _worker_server_started
     with _worker_server_lock:
         if _worker_server_started:
             return False
-        start_http_server(port, addr=addr, registry=registry_for_scrape())
+        start_http_server(port, addr=addr, registry=_refreshing_registry(registry_for_scrape()))
         _worker_server_started = True
         return True

@@ -72,6 +72,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "speaker_site.middleware.RequestIDMiddleware",
+    # /health, /health/ready and /prometheus are answered here, before CommonMiddleware's
+    # ALLOWED_HOSTS check: kubelet probes and Prometheus pod discovery send the pod IP as
+    # Host, and these views build nothing from the Host (see monitoring/middleware.py).
+    "monitoring.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
