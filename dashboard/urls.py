@@ -4,4 +4,11 @@ from dashboard import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("generate/", views.generate, name="generate"),
+    path("voices/", views.voices, name="voices"),
+    path("voices/new/", views.voice_new, name="voice-new"),
+    path("voices/<uuid:voice_id>/", views.voice_detail, name="voice-detail"),
+    path("history/", views.history, name="history"),
+    path("keys/", views.keys, name="keys"),
+    path("usage/", views.usage, name="usage"),
 ]

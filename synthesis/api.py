@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
+from speaker_site.negotiation import AudioContentNegotiation
 from speaker_site.openapi import COMMON_ERRORS, error
 from synthesis import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
@@ -122,6 +123,7 @@ class JobCancelView(APIView):
 
 
 class JobAudioView(APIView):
+    content_negotiation_class = AudioContentNegotiation
     required_scopes = SYNTHESIS_SCOPE
 
     @extend_schema(

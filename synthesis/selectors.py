@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any, Mapping
@@ -16,11 +18,16 @@ from speaker_site.errors import ApiError
 from synthesis.models import SynthesisJob, UsageRecord
 
 
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime | None:
     """ISO date or datetime; a bare date `to` means the end of that day."""
     if not value:
         return None
-    moment = parse_datetime(value)
+    # A bare date first: parse_datetime would read "2026-11-25" as that midnight, and a
+    # `to` date must include its whole day.
+    moment = None if _BARE_DATE.match(value) else parse_datetime(value)
     if moment is None:
         day = parse_date(value)
         if day is None:

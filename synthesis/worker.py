@@ -274,6 +274,7 @@ class EngineWorker:
                     raise _Released()
                 if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
                     raise JobAborted()
+                self.heartbeat()
                 job.progress = progress
                 send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
                 if relay.cancelled:

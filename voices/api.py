@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from speaker_site.negotiation import AudioContentNegotiation
 from speaker_site.openapi import COMMON_ERRORS, error
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
@@ -269,6 +270,7 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class VoiceSampleAudioView(APIView):
+    content_negotiation_class = AudioContentNegotiation
     required_scopes = VOICES_SCOPES
 
     @extend_schema(
@@ -328,6 +330,7 @@ class VoicePreviewView(APIView):
     """A short sample sentence in the voice (wav), generated once and cached until the
     voice changes."""
 
+    content_negotiation_class = AudioContentNegotiation
     required_scopes = {"GET": {"voices:read"}}
 
     @extend_schema(

@@ -16,7 +16,7 @@ from synthesis.engines.errors import InvalidParams
 from synthesis.text import EMOTIONS
 
 # (low, high, low_inclusive, high_inclusive) for every bounded number.
-_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+PARAM_RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "speed": (0.25, 4.0, True, True),
     "temperature": (0.01, 2.0, True, True),
     "top_p": (0.0, 1.0, False, True),
@@ -134,7 +134,7 @@ def _check_number(name: str, value: Any, *, integer: bool) -> None:
 
 
 def _check_range(name: str, value: float) -> None:
-    low, high, low_incl, high_incl = _RANGES[name]
+    low, high, low_incl, high_incl = PARAM_RANGES[name]
     too_low = value < low if low_incl else value <= low
     too_high = value > high if high_incl else value >= high
     if too_low or too_high:

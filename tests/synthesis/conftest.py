@@ -9,8 +9,10 @@ from synthesis.worker import EngineWorker
 
 
 @pytest.fixture
-def run_worker(piper_only) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
-    """Run a real engine worker in this process until the queue is empty."""
+def run_worker(piper_only, transactional_db) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
+    """Run a real engine worker in this process until the queue is empty. Transactional:
+    the worker closes stale connections between rounds as it does in production, which
+    on PostgreSQL would close a test's wrapping transaction."""
 
     def _run(worker: EngineWorker | None = None, max_rounds: int = 50) -> EngineWorker:
         worker = worker or EngineWorker(worker_id="test-worker")

@@ -67,3 +67,8 @@ def test_bulk_delete_removes_jobs_and_audio_but_not_other_users(owner_api, outsi
 def test_bulk_delete_validates_ids(owner_api):
     assert owner_api.post("/api/v1/synthesis/bulk-delete", {"ids": ["nope"]}, format="json").status_code == 400
     assert owner_api.post("/api/v1/synthesis/bulk-delete", {"ids": []}, format="json").status_code == 400
+
+
+def test_a_to_date_includes_that_whole_day(owner_api, history):
+    today = timezone.now().date().isoformat()
+    assert len(ids_of(owner_api.get(f"/api/v1/synthesis?to={today}"))) == 4

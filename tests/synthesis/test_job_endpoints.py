@@ -75,3 +75,8 @@ def test_deleting_a_job_removes_its_audio_files(owner_api, completed_job, settin
 def test_an_outsider_gets_404_on_the_owners_job(outsider_api, completed_job, method, suffix):
     response = getattr(outsider_api, method)(f"/api/v1/synthesis/{completed_job}{suffix}")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_browser_accept_header_still_gets_the_audio(owner_api, completed_job):
+    response = owner_api.get(f"/api/v1/synthesis/{completed_job}/audio", HTTP_ACCEPT="audio/webm,audio/*;q=0.9")
+    assert response.status_code == 200 and response["Content-Type"] == "audio/wav"

@@ -1,0 +1,93 @@
+// Playing POST /api/v1/synthesis/stream?format=pcm as it arrives: s16le mono chunks at
+// X-Sample-Rate, scheduled back to back on an AudioContext.
+
+export class PcmStreamPlayer {
+  /** Create it inside the click handler: browsers only start audio after a gesture. */
+  constructor() {
+    this.context = new AudioContext();
+    this.nextTime = 0;
+    this.rate = 0;
+    this.leftover = null;
+    this.chunks = [];
+    this.samples = 0;
+    this.sources = new Set();
+    this.startedAt = null;
+  }
+
+  get secondsReceived() {
+    return this.rate ? this.samples / this.rate : 0;
+  }
+
+  get secondsPlayed() {
+    return this.startedAt === null ? 0 : Math.max(0, this.context.currentTime - this.startedAt);
+  }
+
+  /** Read the whole response body, playing as it comes; `onChunk(seconds)` after each. */
+  async play(response, { onChunk } = {}) {
+    this.rate = Number(response.headers.get("X-Sample-Rate")) || 22050;
+    if (this.context.state === "suspended") await this.context.resume().catch(() => {});
+    const reader = response.body.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value && value.byteLength) {
+        this.push(value);
+        if (onChunk) onChunk(this.secondsReceived);
+      }
+    }
+    return this.samples;
+  }
+
+  push(bytes) {
+    let data = bytes;
+    if (this.leftover) {
+      data = new Uint8Array(this.leftover.length + bytes.length);
+      data.set(this.leftover);
+      data.set(bytes, this.leftover.length);
+      this.leftover = null;
+    }
+    const usable = data.length - (data.length % 2);
+    if (usable < data.length) this.leftover = data.slice(usable);
+    if (!usable) return;
+    const view = new DataView(data.buffer, data.byteOffset, usable);
+    const floats = new Float32Array(usable / 2);
+    for (let i = 0; i < floats.length; i += 1) floats[i] = view.getInt16(i * 2, true) / 32768;
+    this.chunks.push(floats);
+    this.samples += floats.length;
+    const buffer = this.context.createBuffer(1, floats.length, this.rate);
+    buffer.copyToChannel(floats, 0);
+    const source = this.context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.context.destination);
+    const now = this.context.currentTime;
+    if (this.nextTime < now + 0.05) this.nextTime = now + 0.12; // (re)start with a little headroom
+    if (this.startedAt === null) this.startedAt = this.nextTime;
+    source.start(this.nextTime);
+    this.nextTime += buffer.duration;
+    this.sources.add(source);
+    source.addEventListener("ended", () => this.sources.delete(source));
+  }
+
+  /** Every sample received so far, as one Float32Array (for the waveform). */
+  allSamples() {
+    const out = new Float32Array(this.samples);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
+  stop() {
+    for (const source of this.sources) {
+      try {
+        source.stop();
+      } catch {
+        /* already stopped */
+      }
+    }
+    this.sources.clear();
+    this.context.close().catch(() => {});
+  }
+}
