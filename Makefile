@@ -44,8 +44,16 @@ worker: migrate
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install-dev browser-deps
-	$(PY) -m pytest
+# promtool (Prometheus' rule checker, not on PyPI) from Debian's package, unpacked into
+# the venv without installing the server: tests/deploy checks the alert rules with it.
+PROMTOOL := $(VENV)/tools/usr/bin/promtool
+$(PROMTOOL): | $(PY)
+	@mkdir -p $(VENV)/tools
+	@cd $(VENV)/tools && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }; } \
+	  && dpkg -x prometheus_*.deb . && rm -f prometheus_*.deb
+
+test: install-dev browser-deps $(PROMTOOL)
+	PROMTOOL=$(abspath $(PROMTOOL)) $(PY) -m pytest
 
 bench: install-dev
 	$(PY) bench/engines.py
