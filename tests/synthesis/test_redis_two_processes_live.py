@@ -50,13 +50,15 @@ async def _events_until_completed(server: LiveServer, job_text: str) -> tuple[st
         return job_id, events
 
 
-def test_events_from_the_worker_process_reach_the_websocket_in_order(split_server):
-    job_id, events = asyncio.run(_events_until_completed(split_server, "Across two processes. Over Redis."))
+async def test_events_from_the_worker_process_reach_the_websocket_in_order(split_server):
+    job_id, events = await _events_until_completed(split_server, "Across two processes. Over Redis.")
     types = [e["type"] for e in events]
     assert types[0] == "job.queued" and types[1] == "job.started" and types[-1] == "job.completed"
     assert all(e["job_id"] == job_id for e in events)
-    heartbeat_job = requests.get(f"{split_server.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": split_server.key}, timeout=30).json()
-    assert heartbeat_job["status"] == "completed"
+    job = await asyncio.to_thread(
+        requests.get, f"{split_server.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": split_server.key}, timeout=30
+    )
+    assert job.json()["status"] == "completed"
 
 
 def test_a_stream_is_relayed_from_the_worker_over_the_channel_layer(split_server):
