@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     machine["load_average_at_start"] = load_at_start
     result = {
         "machine": machine,
-        "command": "python bench/engines.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(["python", "bench/engines.py", *(sys.argv[1:] if argv is None else argv)]),
         "notes": notes,
         "summary": rows,
         "targets": targets,

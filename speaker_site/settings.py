@@ -270,6 +270,7 @@ XTTS_MODEL_DIR = env_str("XTTS_MODEL_DIR", "")
 XTTS_DEVICE = env_choice("XTTS_DEVICE", ("auto", "cuda", "cpu"), "auto")
 XTTS_HALF = env_bool("XTTS_HALF", False)
 XTTS_DEEPSPEED = env_bool("XTTS_DEEPSPEED", False)
+XTTS_THREADS = env_int("XTTS_THREADS", 0, minimum=0)  # torch CPU threads for XTTS; 0 = torch default
 COQUI_TOS_AGREED = env_bool("COQUI_TOS_AGREED", False)
 
 # --- voices --------------------------------------------------------------------------

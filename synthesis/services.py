@@ -27,6 +27,7 @@ from monitoring.services import audit_record
 from speaker_site.errors import ApiError, Conflict
 from synthesis import audio as audiomod
 from synthesis import text as textmod
+from synthesis.engines.errors import EngineUnavailable
 from synthesis.engines.params import SynthesisParams
 from synthesis.engines.registry import get_registry
 from synthesis.events import send_user_event
@@ -73,7 +74,13 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
             details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]},
         )
     voice = voice_resolve_for_synthesis(user=user, ref=req.voice)
-    engine = get_registry().get(voice.engine)  # EngineUnavailable -> 409
+    registry = get_registry()
+    reason = registry.reason(voice.engine)
+    if reason is not None:
+        raise EngineUnavailable(reason, engine=voice.engine)  # -> 409
+    # The engine object, not loaded: validation reads config and vocab only, so the web
+    # process never loads XTTS weights (workers do).
+    engine = registry.engine(voice.engine)
     params = SynthesisParams.from_dict(dict(req.params or {}))
     language = req.language or voice.language
     # Full validation now (text, language, params, voice), so a bad request is a 400

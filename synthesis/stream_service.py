@@ -47,7 +47,7 @@ def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None, request
             details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
         )
     job = stream_job_create(user=user, req=req, api_key=api_key, request=request)
-    sample_rate = get_registry().get(job.engine).sample_rate
+    sample_rate = get_registry().engine(job.engine).sample_rate
     response = StreamingHttpResponse(
         encoded_stream(job, req.output_format), content_type=audiomod.CONTENT_TYPES[req.output_format]
     )

@@ -23,7 +23,6 @@ from voices.serializers import (
     LanguagesSerializer,
     SampleAddSerializer,
     VoiceCreateSerializer,
-    VoiceSampleSerializer,
     VoiceSerializer,
     VoiceUpdateSerializer,
 )
