@@ -217,7 +217,7 @@ async def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarra
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     relay = QueueRelay(job, loop, queue)
-    worker = EngineWorker(worker_id=f"web-stream-{job.pk.hex[:8]}")
+    worker = EngineWorker(worker_id=f"web-stream-{job.pk.hex[:8]}", heartbeats=False)
     claimed = await sync_to_async(job_claim)(job_id=job.pk, worker_id=worker.worker_id)
     if claimed is None:
         raise ServiceUnavailable("The stream could not start.")

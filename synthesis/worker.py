@@ -67,8 +67,11 @@ class JobAborted(Exception):
 class EngineWorker:
     """One worker: one claim loop, one job at a time."""
 
-    def __init__(self, *, worker_id: str | None = None) -> None:
+    def __init__(self, *, worker_id: str | None = None, heartbeats: bool = True) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # A web process serving one in-process stream runs a job with a throwaway worker:
+        # it is not a worker that readiness or the health page should count.
+        self.heartbeats = heartbeats
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -171,6 +174,8 @@ class EngineWorker:
         return True
 
     def heartbeat(self, *, force: bool = False) -> None:
+        if not self.heartbeats:
+            return
         now = time.monotonic()
         if not force and now - self._last_heartbeat < max(1.0, settings.WORKER_HEARTBEAT_MAX_AGE / 3):
             return

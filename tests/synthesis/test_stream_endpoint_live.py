@@ -118,3 +118,9 @@ def test_a_client_that_disconnects_cancels_the_job_and_frees_its_slot(live):
 def test_a_format_that_cannot_stream_is_400(live):
     response = _stream(live, "Hi.", "flac")
     assert response.status_code == 400 and response.json()["error"]["details"]["format"]
+
+
+def test_in_process_streams_do_not_pose_as_workers(live):
+    _stream(live, "Counting workers. One more sentence.", "pcm").content
+    ready = requests.get(f"{live.url}/health/ready", timeout=30).json()
+    assert ready["checks"]["workers"]["alive"] == 1  # the embedded worker alone
