@@ -121,7 +121,17 @@ export function showError(error, { box, form } = {}) {
       slot.textContent = lines.join(" ");
       slot.hidden = false;
       const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
-      if (input) input.setAttribute("aria-invalid", "true");
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        // The message goes as soon as the user fixes the field, not at the next submit.
+        const clear = () => {
+          slot.textContent = "";
+          slot.hidden = true;
+          input.removeAttribute("aria-invalid");
+        };
+        input.addEventListener("input", clear, { once: true });
+        input.addEventListener("change", clear, { once: true });
+      }
     } else if (Array.isArray(value) || typeof value === "string") {
       leftover.push(`${field.replace(/_/g, " ")}: ${lines.join(" ")}`);
     }
