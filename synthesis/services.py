@@ -298,9 +298,17 @@ def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> b
     return bool(done)
 
 
-def _observe_outcome(job: SynthesisJob, status: str) -> None:
-    """Failures and cancellations count in tts_requests_total too (the error-rate alert
-    reads them); latency series are only for successes (monitoring.metrics)."""
+def job_observe(
+    *,
+    job: SynthesisJob,
+    status: str,
+    seconds: float = 0.0,
+    audio_seconds: float | None = None,
+    first_audio_seconds: float | None = None,
+) -> None:
+    """Record a finished job in the Prometheus series. Failures and cancellations count
+    in tts_requests_total too (the error-rate alert reads them); latency series are only
+    for successes (monitoring.metrics)."""
     from monitoring.metrics import observe_generation, voice_label
 
     observe_generation(
@@ -310,9 +318,9 @@ def _observe_outcome(job: SynthesisJob, status: str) -> None:
         language=job.language,
         words=job.word_count,
         characters=job.character_count,
-        seconds=0.0,
-        audio_seconds=None,
-        first_audio_seconds=None,
+        seconds=seconds,
+        audio_seconds=audio_seconds,
+        first_audio_seconds=first_audio_seconds,
         mode="job" if job.mode == SynthesisJob.Mode.JOB else "stream",
         status=status,
     )
@@ -323,7 +331,7 @@ def _after_failure(job: SynthesisJob) -> None:
     from synthesis.usage import usage_record_generation
 
     record_error(job.error_code or "job_failed")
-    _observe_outcome(job, "failure")
+    job_observe(job=job, status="failure")
     usage_record_generation(job=job)
     audit_record(
         action="job.failed",
@@ -382,7 +390,7 @@ def job_cancel(*, job: SynthesisJob, request: HttpRequest | None = None) -> Synt
         status=Status.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
     )
     job.refresh_from_db()
-    _observe_outcome(job, "cancelled")
+    job_observe(job=job, status="cancelled")
     audit_record(action="job.cancelled", request=request, user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
     send_user_event(user_id=job.owner_id, event="job.cancelled", payload=job_event_payload(job))
     return job

@@ -240,21 +240,9 @@ class EngineWorker:
         if not completed:  # cancelled or taken over meanwhile: our file is not the job's
             (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
             return
-        from monitoring.metrics import observe_generation, voice_label
+        from synthesis.services import job_observe
 
-        observe_generation(
-            endpoint=job.mode,
-            engine=job.engine,
-            voice=voice_label(job.voice_name, job.voice_builtin),
-            language=job.language,
-            words=job.word_count,
-            characters=job.character_count,
-            seconds=seconds,
-            audio_seconds=duration,
-            first_audio_seconds=first_audio,
-            mode="job" if job.mode == SynthesisJob.Mode.JOB else "stream",
-            status="success",
-        )
+        job_observe(job=job, status="success", seconds=seconds, audio_seconds=duration, first_audio_seconds=first_audio)
 
     def _generate(self, job: SynthesisJob, relay: "StreamRelay") -> tuple[np.ndarray, int, float | None, float]:
         from synthesis.services import job_renew_lease, voice_ref
