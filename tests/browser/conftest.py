@@ -74,7 +74,9 @@ def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it lives, and asyncio tests in other folders cannot start under it.
+@pytest.fixture(scope="package")
 def browser(speech_wav: Path) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make browser-deps, or apt-get install chromium chromium-driver)")
@@ -158,7 +160,7 @@ def sign_up(page: Any, base_url: str, username: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def signed_in_state(browser: Any, speaker_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One user for most tests, signed up once through the real form."""
     context = browser.new_context(base_url=speaker_server.url)
