@@ -257,12 +257,12 @@ class EngineWorker:
         started = time.perf_counter()
         first_audio: float | None = None
         with stream:
-            for index, chunk in enumerate(stream, start=1):
+            for chunk in stream:
                 if first_audio is None:
                     first_audio = time.perf_counter() - started
                 chunks.append(chunk)
                 relay.send_chunk(chunk, engine.sample_rate)
-                progress = min(0.99, index / total_segments)
+                progress = min(0.99, stream.stats.segments_done / total_segments)
                 if self._stop.is_set():
                     raise _Released()
                 if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):

@@ -97,6 +97,7 @@ class GenerationStats:
     compute_seconds: float = 0.0
     total_seconds: float | None = None  # from the first next() to the end
     chunks: int = 0
+    segments_done: int = 0  # segments fully or partly spoken so far
     samples: int = 0
     sample_rate: int = 0
     segments: int = 0
@@ -119,6 +120,9 @@ class SynthesisJob:
     language: str
     params: SynthesisParams
     voice: Any  # engine-specific resolved voice
+    # Index of the segment being spoken; engines that yield several chunks per segment
+    # (XTTS streaming) set it so callers can report progress by segment, not by chunk.
+    position: int = 0
 
 
 class SynthesisStream(Iterator[np.ndarray]):
@@ -361,6 +365,7 @@ class Engine(abc.ABC):
                 now = time.perf_counter()
                 stats.compute_seconds += now - resumed
                 stats.chunks += 1
+                stats.segments_done = job.position + 1
                 stats.samples += int(audio.size)
                 if stats.first_chunk_seconds is None:
                     stats.first_chunk_seconds = now - requested

@@ -208,6 +208,7 @@ class PiperEngine(Engine):
         params = job.params
         silence = np.zeros(int(round(params.sentence_silence * self.sample_rate)), dtype=np.float32)
         for index, segment in enumerate(job.segments):
+            job.position = index
             prosody = preset(segment.emotion)
             speed = clamp(params.speed * prosody.speed, 0.25, 4.0)
             noise = clamp(params.variability * prosody.noise, 0.0, 2.0)

@@ -409,6 +409,7 @@ class XTTSEngine(Engine):
             torch.manual_seed(params.seed)
         silence = np.zeros(int(round(params.sentence_silence * self.sample_rate)), dtype=np.float32)
         for index, segment in enumerate(job.segments):
+            job.position = index
             (latent, embedding), prosody = self._pick(job.voice, segment.emotion)
             options: dict[str, Any] = {
                 "temperature": clamp(params.temperature + prosody.temperature, 0.01, 2.0),

@@ -445,3 +445,18 @@ def test_a_failed_fetch_makes_xtts_unavailable_with_the_reason(monkeypatch: pyte
         registry.get("xtts")
     [status] = registry.status()
     assert not status.available and "could not fetch xtts_v2" in (status.reason or "")
+
+
+def test_xtts_stream_reports_progress_by_sentence_not_by_chunk(xtts_engine: XTTSEngine, cloned_voice: bytes) -> None:
+    stream = xtts_engine.synthesize(
+        "First sentence here. Second one there. Third and last.",
+        language="en",
+        voice=VoiceRef(conditioning=cloned_voice),
+        params=TINY_XTTS_PARAMS,
+    )
+    seen = []
+    with stream:
+        for _ in stream:
+            seen.append(stream.stats.segments_done)
+    assert stream.stats.segments == 3 and len(seen) > 3  # several chunks per sentence
+    assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == 3
