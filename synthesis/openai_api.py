@@ -12,9 +12,14 @@ from asgiref.sync import async_to_sync
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
 
 from accounts.authentication import api_key_for_request, raw_key_from_headers
 from speaker_site.errors import ApiError
+from speaker_site.negotiation import AudioContentNegotiation
 from synthesis import audio as audiomod
 from synthesis import text as textmod
 from synthesis.engines.errors import EngineError, EngineUnavailable, InvalidParams
@@ -53,6 +58,61 @@ def _emotion_from(instructions: str | None) -> str | None:
         if emotion in words:
             return emotion
     return None
+
+
+OpenAISpeechRequest = inline_serializer(
+    name="OpenAISpeechRequest",
+    fields={
+        "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
+        "input": serializers.CharField(),
+        "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
+        "response_format": serializers.ChoiceField(choices=[*FORMATS, "aac"], default="mp3", help_text="aac is refused"),
+        "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
+        "instructions": serializers.CharField(required=False, help_text="An emotion word in it picks that emotion"),
+    },
+)
+OpenAIError = inline_serializer(
+    name="OpenAIError",
+    fields={
+        "error": inline_serializer(
+            name="OpenAIErrorDetail",
+            fields={
+                "message": serializers.CharField(),
+                "type": serializers.CharField(),
+                "param": serializers.CharField(allow_null=True),
+                "code": serializers.CharField(allow_null=True),
+            },
+        )
+    },
+)
+
+
+class SpeechView(APIView):
+    """OpenAI-compatible speech. Authentication, parsing and errors are done here in
+    OpenAI's way (not DRF's), so the official client's typed errors work."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    parser_classes: list = []
+    content_negotiation_class = AudioContentNegotiation
+
+    @extend_schema(
+        request=OpenAISpeechRequest,
+        responses={
+            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio; X-Job-ID names the job in history"),
+            400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
+            401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
+            404: OpenApiResponse(OpenAIError, description="Unknown voice"),
+        },
+        examples=[
+            OpenApiExample("mp3", value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"}, request_only=True)
+        ],
+        tags=["openai"],
+        summary="OpenAI-compatible text to speech",
+        auth=[{"ApiKeyBearer": []}],
+    )
+    def post(self, request: Any) -> HttpResponse:
+        return speech(request._request)
 
 
 @csrf_exempt

@@ -3,5 +3,5 @@ from django.urls import path
 from synthesis import openai_api
 
 urlpatterns = [
-    path("audio/speech", openai_api.speech, name="openai-speech"),
+    path("audio/speech", openai_api.SpeechView.as_view(), name="openai-speech"),
 ]
