@@ -1,6 +1,7 @@
 # Speaker: two commands on a fresh machine.
 #   make run   - create .venv, install, migrate, serve HTTP + websockets on $HOST:$PORT
 #   make test  - install (with test requirements) and run the whole pytest suite
+#   make key USER=alice - an API key for alice (created if missing), printed on the last line
 # Environment variables given to make are passed through (DATABASE_URL, REDIS_URL, PORT, ...).
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8010
 export HOST PORT
 
-.PHONY: run test install install-dev worker migrate bench browser-deps clean
+.PHONY: run test install install-dev worker migrate key bench browser-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,11 @@ migrate: install
 run: migrate
 	@echo "Speaker on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
+
+# An API key for USER (README "First API call"); the user is created when missing.
+key: migrate
+	@test "$(origin USER)" = "command line" || { echo "usage: make key USER=alice" >&2; exit 2; }
+	@$(PY) manage.py createapikey "$(USER)" --create-user
 
 # A separate engine worker (PostgreSQL + Redis deployments; see README "Scale-out").
 worker: migrate

@@ -147,7 +147,7 @@ class XTTSEngine(Engine):
         if not self.tos_agreed:
             return (
                 "no XTTS v2 checkpoint: set XTTS_MODEL_DIR to a checkpoint folder "
-                "(config.json, model.pth, vocab.json), or set COQUI_TOS_AGREED=1 to let coqui "
+                "(config.json, model.pth, vocab.json), or set COQUI_TOS_AGREED=true to let coqui "
                 "fetch xtts_v2 once on a host with internet"
             )
         return None
