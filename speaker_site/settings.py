@@ -190,6 +190,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "speaker_site.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Refuses deep nesting, NUL characters and out-of-range numbers as a 400 (README "Errors").
+    "DEFAULT_PARSER_CLASSES": [
+        "speaker_site.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,  # `?format=` picks the audio format, not a renderer
 }

@@ -4,7 +4,6 @@ shape (`{"error": {"message", "type", "param", "code"}}`), not Speaker's."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.authentication import api_key_for_request, raw_key_from_headers
 from speaker_site.errors import ApiError
 from speaker_site.negotiation import AudioContentNegotiation
+from speaker_site.parsers import InvalidJSON, loads_request_json
 from synthesis import audio as audiomod
 from synthesis import text as textmod
 from synthesis.engines.errors import EngineError, EngineUnavailable, InvalidParams
@@ -126,11 +126,12 @@ def speech(request: HttpRequest) -> HttpResponse:
     if "synthesis:write" not in api_key.scopes:
         return openai_error(403, "This API key lacks the synthesis:write scope.", "insufficient_scope")
     try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
-        return openai_error(400, "The request body is not valid JSON.", "invalid_json")
+        # The shared reader: deep nesting, NUL and out-of-range numbers are a 400 here too.
+        body = loads_request_json(request.body or b"{}")
+    except InvalidJSON as exc:
+        return openai_error(400, str(exc), "invalid_json")
+    if not isinstance(body, dict):
+        return openai_error(400, "The request body must be a JSON object.", "invalid_json")
     try:
         return _speech(request, api_key, body)
     except _BadField as exc:
@@ -168,8 +169,11 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
         raise _BadField(f"response_format must be one of {', '.join(FORMATS)}.", "response_format")
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= float(speed) <= 4.0:
         raise _BadField("speed must be a number from 0.25 to 4.0.", "speed")
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise _BadField("instructions must be a string.", "instructions")
     params: dict[str, Any] = {"speed": float(speed)}
-    emotion = _emotion_from(body.get("instructions"))
+    emotion = _emotion_from(instructions)
     if emotion:
         params["emotion"] = emotion
     req = JobRequest(text=text, voice=voice, language=None, output_format="wav", params=params)

@@ -10,13 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from speaker_site.negotiation import AudioContentNegotiation
 from speaker_site.openapi import COMMON_ERRORS, error
+from speaker_site.parsers import JSONParser
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
 from voices.serializers import (
