@@ -21,17 +21,34 @@ from synthesis.models import SynthesisJob, UsageRecord
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# The dates a filter may name. Beyond them date arithmetic overflows (the day after
+# `to=9999-12-31`), and no job is that old or that new.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
 def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime | None:
-    """ISO date or datetime; a bare date `to` means the end of that day."""
+    """ISO date or datetime; a bare date `to` means the end of that day.
+
+    The one parser of the `from`/`to` filters of the API (history, usage) and the
+    dashboard (history, usage pages): anything that is not a real date in range is an
+    ApiError (400), never a ValueError or OverflowError from deeper down."""
     if not value:
         return None
-    # A bare date first: parse_datetime would read "2026-11-25" as that midnight, and a
-    # `to` date must include its whole day.
-    moment = None if _BARE_DATE.match(value) else parse_datetime(value)
+    shown = value if len(value) <= 40 else f"{value[:40]}…"
+    hint = {field: [f"Use YYYY-MM-DD or an ISO datetime, from {EARLIEST_DATE} to {LATEST_DATE}."]}
+    try:
+        # A bare date first: parse_datetime would read "2026-11-25" as that midnight, and
+        # a `to` date must include its whole day.
+        moment = None if _BARE_DATE.match(value) else parse_datetime(value)
+        day = moment.date() if moment is not None else parse_date(value)
+    except ValueError:  # well formed but not a date: 2026-02-30, 2026-13-45
+        raise ApiError(f"{field} is not a real date: {shown!r}.", details=hint) from None
+    if day is None:
+        raise ApiError(f"{field} must be an ISO date or datetime, not {shown!r}.", details=hint)
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ApiError(f"{field} must be between {EARLIEST_DATE} and {LATEST_DATE}.", details=hint)
     if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise ApiError(f"{field} must be an ISO date or datetime.", details={field: ["Use YYYY-MM-DD or an ISO datetime."]})
         moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, dt_timezone.utc)
