@@ -15,7 +15,9 @@ from speaker_site.errors import ApiError, Conflict
 from synthesis import audio as audiomod
 from synthesis.models import SynthesisJob
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Positions of at most 18 digits (no file is an exabyte): a longer one is answered 416
+# like any other range that cannot be served, before int() of 4300+ digits can raise.
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 
 
 def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
@@ -43,6 +45,9 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
             pcm, rate = audiomod.decode(master.read_bytes())
             temp.write_bytes(audiomod.encode(pcm, rate, fmt))
         temp.replace(target)
+    if fmt == "pcm":
+        # Raw samples need their rate to be read: audio/pcm;rate=…;channels=1.
+        return target, audiomod.content_type(fmt, job.sample_rate or soundfile.info(str(master)).samplerate)
     return target, audiomod.CONTENT_TYPES[fmt]
 
 
