@@ -107,3 +107,40 @@ class ApiErrorMiddleware:
             return json_error(403)
         logger.exception("Unhandled error on %s", request.path)
         return json_error(500)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or a query parameter is a 400 for every page and
+    endpoint: PostgreSQL text cannot hold NUL, so a `?q=%00` reaching a filter would
+    raise DataError (a 500) there, and SQLite would silently differ. Request bodies are
+    checked where they are parsed (`speaker_site.parsers`, DRF's CharField)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = _nul_parameter(request)
+        if name is None:
+            return self.get_response(request)
+        message = (
+            f"The query parameter {name!r} contains a NUL character (%00); remove it."
+            if name
+            else "The URL path contains a NUL character (%00); remove it."
+        )
+        if request.path.startswith("/v1/"):
+            from synthesis.openai_errors import openai_error
+
+            return openai_error(400, message, "invalid_value", name or None)
+        if is_api_path(request.path):
+            return json_error(400, message=message, details={name or "path": ["Must not contain NUL characters."]})
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _nul_parameter(request: HttpRequest) -> str | None:
+    """The first query parameter name holding a NUL ("" for the path), else None."""
+    if "\x00" in request.path:
+        return ""
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "\\x00") or "(unnamed)"
+    return None
