@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
+from speaker_site.errors import ApiError
 from speaker_site.negotiation import AudioContentNegotiation
 from speaker_site.openapi import COMMON_ERRORS, error
 from synthesis import audio as audiomod
@@ -44,6 +45,24 @@ def job_request_from(data: dict) -> JobRequest:
         output_format=data.get("format", "wav"),
         params=data.get("params") or {},
     )
+
+
+IDEMPOTENCY_KEY_MAX_LENGTH: int = SynthesisJob._meta.get_field("idempotency_key").max_length  # type: ignore[assignment]
+
+
+def idempotency_key_from(request: Request) -> str | None:
+    """The Idempotency-Key header, or None. One rule on every database: at most the
+    column's length, printable characters only (PostgreSQL refused longer keys and NUL
+    with a DataError, SQLite stored anything)."""
+    key = request.headers.get("Idempotency-Key") or None
+    if key is None:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
+        raise ApiError(
+            f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters (a UUID is a good key).",
+            details={"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters."]},
+        )
+    return key
 
 
 HISTORY_FILTERS = [
@@ -91,7 +110,7 @@ class JobListCreateView(APIView):
             user=request.user,
             req=job_request_from(serializer.validated_data),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            idempotency_key=idempotency_key_from(request),
             request=request,
         )
         response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
