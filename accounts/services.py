@@ -58,7 +58,9 @@ def apikey_create(
     creator_key: APIKey | None = None,
     request: HttpRequest | None = None,
 ) -> NewAPIKey:
-    """Mint a key for `user`. A key can only mint keys within its own scopes."""
+    """Mint a key for `user`. A key can only mint keys within its own scopes, and never
+    one that outlives it: the new key's expiry is capped at the creating key's (omitted,
+    or later than the creator's, it becomes the creator's)."""
     chosen = normalise_scopes(scopes)
     if creator_key is not None and not creator_key.has_scopes(set(chosen)):
         raise ApiError(
@@ -69,6 +71,9 @@ def apikey_create(
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ApiError("expires_at must be in the future.", details={"expires_at": ["Must be in the future."]})
+    if creator_key is not None and creator_key.expires_at is not None:
+        if expires_at is None or expires_at > creator_key.expires_at:
+            expires_at = creator_key.expires_at
     secret = secrets.token_urlsafe(32)
     for _ in range(5):  # a prefix collision is astronomically rare; retry rather than fail
         prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(_PREFIX_LENGTH))
@@ -94,7 +99,7 @@ def apikey_create(
         api_key_prefix=creator_key.prefix if creator_key else None,
         target_type="api_key",
         target_id=str(api_key.pk),
-        details={"prefix": prefix, "name": name, "scopes": chosen},
+        details={"prefix": prefix, "name": name, "scopes": chosen, "expires_at": expires_at.isoformat() if expires_at else None},
     )
     return NewAPIKey(api_key=api_key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 

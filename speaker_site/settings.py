@@ -290,6 +290,11 @@ VOICE_MAX_SAMPLES = env_int("VOICE_MAX_SAMPLES", 10, minimum=1)
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 60, minimum=2)
 WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", 5.0, minimum=0.1)
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
+# A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
+WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
+# A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio
+# arrives for this long, or sooner when the worker's lease runs out (README "Scale-out").
+STREAM_IDLE_TIMEOUT = env_float("STREAM_IDLE_TIMEOUT", 30.0, minimum=0.1)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)  # 0: off; each worker serves /metrics
 # The embedded default runs the engine consumer inside the web process so that `make run`

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -47,8 +48,20 @@ def quota_state(*, user: User, now: datetime | None = None) -> QuotaState:
     return QuotaState(limit=user.character_quota(), used=used, reserved=reserved, resets_at=next_month_start(now))
 
 
+def quota_lock_user(*, user: User) -> None:
+    """Take the user's row lock until the surrounding transaction ends, so that checking
+    the caps and inserting the job are one step: concurrent creates of one user queue
+    here and each sees the jobs the earlier ones inserted. PostgreSQL: a row lock
+    (SELECT … FOR UPDATE). SQLite: every transaction starts IMMEDIATE (settings), which
+    already serialises writers; the query is then a plain read."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("quota_lock_user must run inside transaction.atomic()")
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
 def quota_check_job(*, user: User, characters: int, mode: str) -> QuotaState:
-    """Raise 429 when the job would pass the monthly quota or the active-jobs cap."""
+    """Raise 429 when the job would pass the monthly quota or the active-jobs cap. Exact
+    only under quota_lock_user (job_create holds it)."""
     state = quota_state(user=user)
     if characters > state.remaining:
         raise ApiError(

@@ -18,20 +18,20 @@ from typing import Any, Mapping
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import APIKey, User
 from monitoring.services import audit_record
-from speaker_site.errors import ApiError, Conflict
+from speaker_site.errors import ApiError, Conflict, ServiceUnavailable
 from synthesis import audio as audiomod
 from synthesis import text as textmod
 from synthesis.engines.errors import EngineUnavailable
 from synthesis.engines.params import SynthesisParams
 from synthesis.engines.registry import get_registry
 from synthesis.events import send_user_event
-from synthesis.models import SynthesisJob
+from synthesis.models import SynthesisJob, WorkerHeartbeat
 
 logger = logging.getLogger("speaker.jobs")
 
@@ -126,12 +126,27 @@ def job_create(
         if existing is not None:
             return _idempotent_replay(existing, digest), False
     fields = job_validate(user=user, req=req)
-    from synthesis.quotas import quota_check_job
+    from synthesis.quotas import quota_check_job, quota_lock_user
 
-    if mode != SynthesisJob.Mode.PREVIEW:  # previews are the platform's, not billed
-        quota_check_job(user=user, characters=fields["character_count"], mode=mode)
+    if stream_channel and not worker_alive_exists():
+        # A stream relayed by a separate worker waits for one: with none alive the
+        # client would wait for nothing (README "Scale-out").
+        raise ServiceUnavailable(
+            "No engine worker is running to serve this stream; retry shortly.",
+            details={"heartbeat_max_age_seconds": settings.WORKER_HEARTBEAT_MAX_AGE},
+            headers={"Retry-After": str(min(30, settings.WORKER_HEARTBEAT_MAX_AGE))},
+        )
     try:
         with transaction.atomic():
+            # The cap and quota checks and the insert are one step per user: the user's
+            # row lock queues concurrent creates, so the caps are exact (README "Quotas").
+            quota_lock_user(user=user)
+            if idempotency_key:
+                existing = SynthesisJob.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return _idempotent_replay(existing, digest), False
+            if mode != SynthesisJob.Mode.PREVIEW:  # previews are the platform's, not billed
+                quota_check_job(user=user, characters=fields["character_count"], mode=mode)
             job = SynthesisJob.objects.create(
                 owner=user,
                 api_key=api_key,
@@ -357,27 +372,121 @@ def job_requeue_expired() -> int:
     JOB_MAX_ATTEMPTS. A stream's listener is gone with its worker, so it fails."""
     now = timezone.now()
     expired = list(SynthesisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now))
-    requeued = 0
-    for job in expired:
-        last_error = f"worker {job.lease_owner or '?'} stopped renewing its lease"
-        if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode == SynthesisJob.Mode.STREAM:
-            changed = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_expires_at__lt=now).update(
-                status=Status.FAILED,
-                error_code="worker_lost",
-                error_message=f"{last_error}; gave up after {job.attempts} attempt(s)",
-                finished_at=now,
-                lease_owner="",
-                lease_expires_at=None,
-            )
-            if changed:
-                job.refresh_from_db()
-                _after_failure(job)
-        else:
-            changed = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_expires_at__lt=now).update(
-                status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=last_error, progress=0.0
-            )
-            requeued += changed
-    return requeued
+    return sum(
+        _requeue_or_fail(job, still=Q(lease_expires_at__lt=now), reason=f"worker {job.lease_owner or '?'} stopped renewing its lease")
+        for job in expired
+    )
+
+
+def job_requeue_abandoned(*, lease_owners: list[str]) -> int:
+    """Jobs leased by workers known to be gone (a previous run of a restarted worker)
+    go back to the queue at once instead of after their lease; attempts count as for an
+    expired lease. The caller decides which owners are gone (EngineWorker._startup)."""
+    if not lease_owners:
+        return 0
+    abandoned = list(SynthesisJob.objects.filter(status=Status.RUNNING, lease_owner__in=lease_owners))
+    return sum(
+        _requeue_or_fail(job, still=Q(lease_owner=job.lease_owner), reason=f"worker {job.lease_owner} stopped (restarted)")
+        for job in abandoned
+    )
+
+
+def _requeue_or_fail(job: SynthesisJob, *, still: Q, reason: str) -> int:
+    """Requeue one running job whose worker is gone, unless it used its attempts or is a
+    stream (its listener went with the worker): then it fails with `worker_lost`.
+    `still` re-checks, in the same UPDATE, that the job is in the state we read."""
+    now = timezone.now()
+    current = SynthesisJob.objects.filter(still, pk=job.pk, status=Status.RUNNING)
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode != SynthesisJob.Mode.JOB:
+        changed = current.update(
+            status=Status.FAILED,
+            error_code="worker_lost",
+            error_message=f"{reason}; gave up after {job.attempts} attempt(s)",
+            finished_at=now,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if changed:
+            job.refresh_from_db()
+            _after_failure(job)
+        return 0
+    return current.update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=reason, progress=0.0)
+
+
+def job_fail_worker_lost(*, job_id: Any, message: str) -> bool:
+    """The web side of a relayed stream gave up on its worker (no chunk within
+    STREAM_IDLE_TIMEOUT, or its lease ran out): the job fails with `worker_lost` unless
+    it finished meanwhile."""
+    changed = SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).update(
+        status=Status.FAILED,
+        error_code="worker_lost",
+        error_message=message[:2000],
+        finished_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if changed:
+        _after_failure(SynthesisJob.objects.get(pk=job_id))
+    return bool(changed)
+
+
+@dataclass(frozen=True)
+class StreamVerdict:
+    done: bool  # the web side stops waiting for chunks
+    error: str | None = None  # why, when the stream did not end well
+
+
+def job_stream_watch(*, job_id: Any, idle_seconds: float) -> StreamVerdict:
+    """Asked by the web process relaying a stream from a separate worker when no chunk
+    has come for a while: is a worker still making it? A worker whose lease ran out, or
+    silence for STREAM_IDLE_TIMEOUT (no worker claimed it, or it died before its lease
+    ran out), fails the job with `worker_lost` and ends the response."""
+    job = SynthesisJob.objects.filter(pk=job_id).only("status", "lease_owner", "lease_expires_at").first()
+    if job is None:
+        return StreamVerdict(True, "the job was deleted")
+    if job.status == Status.COMPLETED:
+        # Its last chunks and the end message are on their way; wait for them only so long.
+        return StreamVerdict(idle_seconds >= settings.STREAM_IDLE_TIMEOUT)
+    if job.status in SynthesisJob.FINISHED:
+        return StreamVerdict(True, f"the job is {job.status}")
+    if job.status == Status.RUNNING and job.lease_expires_at is not None and job.lease_expires_at < timezone.now():
+        reason = f"worker {job.lease_owner} stopped renewing its lease during the stream"
+    elif idle_seconds >= settings.STREAM_IDLE_TIMEOUT:
+        who = f"worker {job.lease_owner}" if job.status == Status.RUNNING else "any engine worker (none claimed the stream)"
+        reason = f"no audio from {who} for {idle_seconds:.0f}s (STREAM_IDLE_TIMEOUT)"
+    else:
+        return StreamVerdict(False)
+    job_fail_worker_lost(job_id=job_id, message=reason)
+    return StreamVerdict(True, reason)
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def worker_alive_exists(*, now: Any = None) -> bool:
+    """Is any engine worker alive: a heartbeat newer than WORKER_HEARTBEAT_MAX_AGE, or a
+    lease it still renews (a worker inside one long generation heartbeats late; the same
+    rule as the health page's)."""
+    now = now or timezone.now()
+    if WorkerHeartbeat.objects.filter(last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)).exists():
+        return True
+    return SynthesisJob.objects.filter(
+        status=Status.RUNNING, lease_expires_at__gt=now, lease_owner__in=Subquery(WorkerHeartbeat.objects.values("worker_id"))
+    ).exists()
+
+
+def worker_heartbeats_prune(*, now: Any = None) -> int:
+    """Forget workers that have been silent for WORKER_HEARTBEAT_PRUNE_SECONDS and hold
+    no live lease (a killed worker never deletes its own row). Until then the health
+    page lists them as stale, which is what an operator wants to see after a crash."""
+    now = now or timezone.now()
+    leasing = SynthesisJob.objects.filter(status=Status.RUNNING, lease_expires_at__gt=now).values("lease_owner")
+    deleted, _ = (
+        WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_PRUNE_SECONDS))
+        .exclude(worker_id__in=Subquery(leasing))
+        .delete()
+    )
+    return deleted
 
 
 # --------------------------------------------------------------------------- owner actions

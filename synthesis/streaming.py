@@ -102,10 +102,16 @@ class QueueRelay(StreamRelay):
         self._queue = queue
 
     def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, (chunk, sample_rate))
+        self._hand_over((chunk, sample_rate))
 
     def finish(self, error: str | None = None) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, (_END, error))
+        self._hand_over((_END, error))
+
+    def _hand_over(self, item: tuple[Any, Any]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the server's loop is closed (shutting down): nobody listens
+            self.cancelled = True
 
 
 # ------------------------------------------------------------------ encoders
@@ -212,12 +218,14 @@ def _cancel_if_active(job_id: Any) -> None:
 
 async def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
     from synthesis.services import job_claim
-    from synthesis.worker import EngineWorker
+    from synthesis.worker import EngineWorker, host_worker_id
 
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     relay = QueueRelay(job, loop, queue)
-    worker = EngineWorker(worker_id=f"web-stream-{job.pk.hex[:8]}", heartbeats=False)
+    # A host-and-pid id: if this process dies mid-stream, the next start on this host
+    # fails the job at once (synthesis.worker.abandoned_lease_owners).
+    worker = EngineWorker(worker_id=host_worker_id("stream-"), heartbeats=False)
     claimed = await sync_to_async(job_claim)(job_id=job.pk, worker_id=worker.worker_id)
     if claimed is None:
         raise ServiceUnavailable("The stream could not start.")
@@ -235,16 +243,47 @@ async def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarra
         await asyncio.shield(runner)
 
 
+# Between chunks of a relayed stream, the job row is looked at this often (at most), so
+# that a worker whose lease ran out ends the stream before STREAM_IDLE_TIMEOUT.
+STREAM_WATCH_SECONDS = 1.0
+
+
 async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+    """Chunks relayed by the worker that claimed the job. Never waits for ever: with no
+    message for a while it asks job_stream_watch whether the worker is still there
+    (README "Scale-out": STREAM_IDLE_TIMEOUT)."""
+    from synthesis.services import job_stream_watch
+
     layer = get_channel_layer()
     await sync_to_async(wake_worker)()
-    while True:
-        message = await layer.receive(job.stream_channel)
-        if message.get("type") == "stream.end":
-            if message.get("error"):
-                raise StreamFailed(message["error"])
-            return
-        yield audiomod.from_s16le(message["pcm"]), int(message["sample_rate"])
+    loop = asyncio.get_running_loop()
+    check_every = min(STREAM_WATCH_SECONDS, settings.STREAM_IDLE_TIMEOUT)
+    last_heard = loop.time()
+    receiving: asyncio.Future | None = None
+    try:
+        while True:
+            if receiving is None:
+                receiving = asyncio.ensure_future(layer.receive(job.stream_channel))
+            # wait() leaves the receive running on a timeout: no message is lost.
+            done, _ = await asyncio.wait({receiving}, timeout=check_every)
+            if not done:
+                verdict = await sync_to_async(job_stream_watch)(job_id=job.pk, idle_seconds=loop.time() - last_heard)
+                if verdict.done:
+                    if verdict.error:
+                        raise StreamFailed(verdict.error)
+                    return
+                continue
+            message = receiving.result()
+            receiving = None
+            last_heard = loop.time()
+            if message.get("type") == "stream.end":
+                if message.get("error"):
+                    raise StreamFailed(message["error"])
+                return
+            yield audiomod.from_s16le(message["pcm"]), int(message["sample_rate"])
+    finally:
+        if receiving is not None:
+            receiving.cancel()
 
 
 class StreamFailed(Exception):

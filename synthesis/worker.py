@@ -10,6 +10,13 @@ Hosting:
 Wake-ups are hints; the loop also sweeps every WORKER_SWEEP_SECONDS, so a lost message
 never strands a job. One job at a time per worker: a loaded model runs one generation
 at a time, and parallelism comes from more worker processes.
+
+Stopping (README "Engine workers"): SIGINT/SIGTERM stop every worker of the process
+before the interpreter exits (runengine's handlers; the embedded worker through an exit
+hook), so a native engine thread is never torn down mid-generation. A queued job being
+generated goes back to the queue without counting an attempt; a stream fails (its
+listener cannot resume it). A worker that starts requeues at once the jobs that earlier
+runs of itself on this host left leased (`abandoned_lease_owners`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +52,48 @@ logger = logging.getLogger("speaker.worker")
 ENGINE_CHANNEL = "engine"
 _embedded: "EngineWorker | None" = None
 _embedded_lock = threading.Lock()
+# Every worker of this process (the claim loop and the web process's in-process stream
+# runs), so that shutdown can stop them all.
+_live_workers: "weakref.WeakSet[EngineWorker]" = weakref.WeakSet()
+_exit_hook_installed = False
+
+
+def host_worker_id(suffix: str = "") -> str:
+    """`<hostname>:<pid>:<random>`: the host and process are part of the id, so that a
+    later run on this host can tell its predecessors' leases (abandoned_lease_owners)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{suffix}{uuid.uuid4().hex[:6]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def abandoned_lease_owners(owners: list[str], *, worker_id: str) -> list[str]:
+    """Lease owners among `owners` that are earlier runs on this host, hence gone:
+    - the same explicit id (`runengine --worker-id alpha` restarted: ids are unique to a
+      running worker, so the old `alpha` is dead);
+    - a generated id `<this host>:<pid>:…` whose process no longer exists, or whose pid
+      is ours (a container restarted with the same pid) while the id is not ours.
+    Leases of live processes, and of other hosts, are left to expire."""
+    host = socket.gethostname()
+    gone = []
+    for owner in owners:
+        if owner == worker_id:
+            gone.append(owner)
+            continue
+        parts = owner.rsplit(":", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or not _pid_alive(pid):
+            gone.append(owner)
+    return gone
 
 
 def wake_worker() -> None:
@@ -68,7 +118,7 @@ class EngineWorker:
     """One worker: one claim loop, one job at a time."""
 
     def __init__(self, *, worker_id: str | None = None, heartbeats: bool = True) -> None:
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.worker_id = worker_id or host_worker_id()
         # A web process serving one in-process stream runs a job with a throwaway worker:
         # it is not a worker that readiness or the health page should count.
         self.heartbeats = heartbeats
@@ -78,7 +128,9 @@ class EngineWorker:
         self.jobs_done = 0
         self.current_job: SynthesisJob | None = None
         self._last_heartbeat = 0.0
+        self._last_prune = 0.0
         self.started_at = timezone.now()
+        _live_workers.add(self)
 
     # -------------------------------------------------------------- control
 
@@ -110,7 +162,11 @@ class EngineWorker:
         try:
             self._startup()
             while not self._stop.is_set():
-                did_work = self.run_once()
+                try:
+                    did_work = self.run_once()
+                except Exception:  # the database was away, say: the loop must outlive it
+                    logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
+                    did_work = False
                 if not did_work:
                     self._wake.wait(settings.WORKER_SWEEP_SECONDS)
                     self._wake.clear()
@@ -130,6 +186,24 @@ class EngineWorker:
                     logger.error("engine %s failed to load: %s", status.name, exc)
         builtin_voices_sync()
         self.heartbeat(force=True)
+        self.requeue_abandoned()
+
+    def requeue_abandoned(self) -> int:
+        """Requeue at once what earlier runs of this worker on this host left leased
+        (a crash or kill -9 left no time to release), instead of after the lease."""
+        from synthesis.services import job_requeue_abandoned
+
+        owners = list(
+            SynthesisJob.objects.filter(status=SynthesisJob.Status.RUNNING)
+            .exclude(lease_owner="")
+            .values_list("lease_owner", flat=True)
+            .distinct()
+        )
+        gone = abandoned_lease_owners(owners, worker_id=self.worker_id)
+        requeued = job_requeue_abandoned(lease_owners=gone)
+        if gone:
+            logger.info("requeued %d job(s) left leased by earlier runs on this host: %s", requeued, ", ".join(gone))
+        return requeued
 
     def _shutdown(self) -> None:
         try:
@@ -148,6 +222,7 @@ class EngineWorker:
 
         close_old_connections()
         self.heartbeat()
+        self.prune_heartbeats()
         job_requeue_expired()
         voice_requeue_pending()
         did_work = False
@@ -172,6 +247,16 @@ class EngineWorker:
             self.current_job = None
             self.jobs_done += 1
         return True
+
+    def prune_heartbeats(self) -> None:
+        """Dead workers' heartbeat rows are deleted by the living (at most once a minute)."""
+        from synthesis.services import worker_heartbeats_prune
+
+        now = time.monotonic()
+        if not self.heartbeats or (self._last_prune and now - self._last_prune < 60):
+            return
+        self._last_prune = now
+        worker_heartbeats_prune()
 
     def heartbeat(self, *, force: bool = False) -> None:
         if not self.heartbeats:
@@ -211,9 +296,12 @@ class EngineWorker:
             logger.info("job %s aborted (cancelled or lease lost)", job.pk)
             return
         except _Released:
-            job_release(job=job, worker_id=self.worker_id)
+            if job.mode == SynthesisJob.Mode.JOB:
+                job_release(job=job, worker_id=self.worker_id)
+                logger.info("job %s released: worker stopping", job.pk)
+            else:  # a listener has part of the audio; a restart from the top cannot continue it
+                job_fail(job=job, worker_id=self.worker_id, code="worker_lost", message="The engine worker stopped during the stream; retry the request.")
             relay.finish(error="worker stopping")
-            logger.info("job %s released: worker stopping", job.pk)
             return
         except EngineError as exc:
             job_fail(job=job, worker_id=self.worker_id, code=exc.code, message=exc.message)
@@ -237,7 +325,9 @@ class EngineWorker:
             synthesis_seconds=seconds,
         )
         relay.finish()
-        if not completed:  # cancelled or taken over meanwhile: our file is not the job's
+        if not completed:
+            # Cancelled, or the lease was lost and another attempt took the job over. The
+            # file is this attempt's own (per-attempt name), never the other attempt's.
             (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
             return
         from synthesis.services import job_observe
@@ -277,7 +367,10 @@ class EngineWorker:
         return pcm, engine.sample_rate, first_audio, seconds
 
     def _store_audio(self, job: SynthesisJob, pcm: np.ndarray, sample_rate: int) -> str:
-        relative = f"jobs/{job.owner_id}/{job.pk}.wav"
+        # One name per attempt: a stale attempt (lease lost) and the attempt that took the
+        # job over never write, or delete, the same file. Cached encodings sit beside it
+        # under the same stem (synthesis.downloads).
+        relative = f"jobs/{job.owner_id}/{job.pk}-a{job.attempts}-{uuid.uuid4().hex[:8]}.wav"
         target = Path(settings.MEDIA_ROOT) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_suffix(f".tmp-{uuid.uuid4().hex[:8]}")
@@ -342,9 +435,39 @@ def start_embedded_worker() -> EngineWorker:
     global _embedded
     with _embedded_lock:
         if _embedded is None:
+            _install_exit_hook()
             _embedded = EngineWorker()
             _embedded.start_thread()
         return _embedded
+
+
+def _install_exit_hook() -> None:
+    """Stop this process's workers when the server exits (Ctrl-C, SIGTERM: daphne stops
+    its reactor and returns from main). The hook runs before the interpreter waits for
+    its threads and tears down native libraries: a daemon thread still inside
+    onnxruntime or torch then aborts the process ("terminate called without an active
+    exception"), and the running job would stay leased for WORKER_LEASE_SECONDS."""
+    global _exit_hook_installed
+    if _exit_hook_installed:
+        return
+    _exit_hook_installed = True
+    # threading's exit hooks run at the start of interpreter shutdown, before it joins
+    # non-daemon threads (in-process streams run in executor threads) and before atexit.
+    threading._register_atexit(stop_all_workers)  # type: ignore[attr-defined]
+
+
+def stop_all_workers(timeout: float = 30.0) -> None:
+    """Ask every worker of this process to stop (release or fail its job) and wait for
+    the claim loops to finish."""
+    global _embedded
+    with _embedded_lock:
+        _embedded = None
+    workers = list(_live_workers)
+    for worker in workers:
+        worker.stop()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
 
 
 def stop_embedded_worker(timeout: float = 30.0) -> None:
