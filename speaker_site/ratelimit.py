@@ -1,7 +1,8 @@
 """Request rate limiting for the API with django-ratelimit.
 
-`RATE_LIMIT_REQUESTS` per `RATE_LIMIT_WINDOW` seconds, counted per API key, else per
-signed-in user, else per client IP, on the configured cache (Redis in production, so the
+`RATE_LIMIT_REQUESTS` per `RATE_LIMIT_WINDOW` seconds, counted per account (every API
+key of a user and their dashboard session share one budget: minting more keys buys no
+more requests), and per client IP for anonymous callers, on the configured cache (Redis in production, so the
 count is shared by every process). It runs as middleware, before DRF's authentication and
 permission checks, so that floods of unauthenticated or failing requests are limited too.
 """
@@ -30,7 +31,7 @@ def rate_limit_key(group: str, request: HttpRequest) -> str:
 
     api_key = api_key_for_request(request)
     if api_key is not None:
-        return f"key:{api_key.pk}"
+        return f"user:{api_key.user_id}"  # the account's budget, whichever of its keys
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
