@@ -1,8 +1,10 @@
 """Who may read `/metrics` and `/prometheus`.
 
 Open when neither METRICS_TOKEN nor METRICS_ALLOWED_IPS is set (a laptop, the test
-suite). Otherwise a client whose address is in METRICS_ALLOWED_IPS (addresses or CIDR
-networks) gets in without credentials, and anyone else must send
+suite), except with ENVIRONMENT=production: there the platform-wide figures are never
+public, so both answer 403 until one of them is set (the deploy check
+`monitoring.I001` of `check --deploy` says why). Otherwise a client whose address is
+in METRICS_ALLOWED_IPS (addresses or CIDR networks) gets in without credentials, and anyone else must send
 `Authorization: Bearer <METRICS_TOKEN>`: 401 without credentials, 403 with wrong ones or
 when only the allow-list is configured. The token is compared in constant time.
 
@@ -57,6 +59,12 @@ def metrics_access_denied(request: HttpRequest) -> JsonResponse | None:
     token: str = settings.METRICS_TOKEN
     allowed: list[str] = settings.METRICS_ALLOWED_IPS
     if not token and not allowed:
+        if settings.PRODUCTION:
+            return json_error(
+                403,
+                message="Metrics are not served in production until METRICS_TOKEN or METRICS_ALLOWED_IPS is set.",
+                details={"settings": ["METRICS_TOKEN", "METRICS_ALLOWED_IPS"]},
+            )
         return None
     if allowed and ip_allowed(client_ip(request), allowed):
         return None
