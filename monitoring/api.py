@@ -14,7 +14,7 @@ from speaker_site.openapi import COMMON_ERRORS
 
 class HealthDetailView(APIView):
     # Open to anonymous callers when API_KEY_REQUIRED is false (see HasScopes); any
-    # valid key or session otherwise. No scope: it reads no user's data.
+    # valid key or session otherwise. No scope: it reads no other user's data.
     public_metadata = True
 
     @extend_schema(
@@ -28,4 +28,6 @@ class HealthDetailView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.health_detail())
+        # Staff see the whole platform; anyone else only their own share (no other
+        # users' figures, no host names, PIDs or paths).
+        return Response(selectors.health_detail(viewer=request.user))

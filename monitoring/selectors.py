@@ -33,10 +33,14 @@ def _seconds(value: timedelta | float | None) -> float | None:
 # ------------------------------------------------------------------ queue and voices
 
 
-def queue_figures(*, now: datetime | None = None) -> dict[str, Any]:
-    """Jobs waiting and running, and how long the oldest waiting job has waited."""
+def queue_figures(*, now: datetime | None = None, owner: Any = None) -> dict[str, Any]:
+    """Jobs waiting and running, and how long the oldest waiting job has waited; only
+    `owner`'s jobs when given."""
     now = now or timezone.now()
-    figures = SynthesisJob.objects.filter(status__in=SynthesisJob.ACTIVE).aggregate(
+    jobs = SynthesisJob.objects.filter(status__in=SynthesisJob.ACTIVE)
+    if owner is not None:
+        jobs = jobs.filter(owner=owner) if owner.is_authenticated else jobs.none()
+    figures = jobs.aggregate(
         depth=Count("id", filter=Q(status=Status.QUEUED)),
         running=Count("id", filter=Q(status=Status.RUNNING)),
         oldest=Min("queued_at", filter=Q(status=Status.QUEUED)),
@@ -51,15 +55,20 @@ def queue_figures(*, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def voice_figures() -> dict[str, Any]:
-    """Voice counts; `active` is what `tts_active_voices` reports (ready to speak)."""
-    figures = Voice.objects.aggregate(
+def voice_figures(*, owner: Any = None) -> dict[str, Any]:
+    """Voice counts; `active` is what `tts_active_voices` reports (ready to speak). With
+    `owner`, only the voices that user can see: the built-in ones and their own."""
+    voices = Voice.objects.all()
+    if owner is not None:
+        mine = Q(owner=owner) if owner.is_authenticated else Q(pk__in=[])
+        voices = voices.filter(Q(is_builtin=True) | mine)
+    figures = voices.aggregate(
         total=Count("id"),
         active=Count("id", filter=Q(status=Voice.Status.READY)),
         builtin=Count("id", filter=Q(is_builtin=True)),
         custom=Count("id", filter=Q(is_builtin=False)),
     )
-    by_status = dict(Voice.objects.values_list("status").annotate(n=Count("id")).order_by())
+    by_status = dict(voices.values_list("status").annotate(n=Count("id")).order_by())
     return {**figures, "by_status": {status: by_status.get(status, 0) for status in Voice.Status.values}}
 
 
@@ -251,15 +260,33 @@ def request_figures(*, now: datetime | None = None) -> dict[str, Any]:
 # ------------------------------------------------------------------ /api/v1/health
 
 
-def health_detail(*, now: datetime | None = None) -> dict[str, Any]:
+# What identifies a host or a process: for operators (staff) only.
+_WORKER_IDENTITY = ("worker_id", "hostname", "pid")
+
+
+def health_detail(*, now: datetime | None = None, viewer: Any = None) -> dict[str, Any]:
     """Everything an operator wants on one page: host (CPU, memory, disk, GPU),
-    engines, voices, the queue and the engine workers."""
+    engines, voices, the queue and the engine workers.
+
+    A `viewer` who is not staff (any API user, or anonymous) gets no figure about other
+    users or the deployment's insides: voices and queue count only what they own (and
+    the built-in voices), and worker ids, host names, PIDs and MEDIA_ROOT are left out.
+    """
     from monitoring import system
 
     now = now or timezone.now()
+    operator = viewer is None or bool(getattr(viewer, "is_staff", False))
+    owner = None if operator else viewer
     workers = worker_figures(now=now)
-    queue = queue_figures(now=now)
+    engines = engine_figures(workers=workers)
+    queue = queue_figures(now=now, owner=owner)
     alive = [worker for worker in workers if worker["alive"]]
+    disk = system.disk_figures(settings.MEDIA_ROOT)
+    if not operator:
+        disk.pop("path", None)
+        workers = [{k: v for k, v in worker.items() if k not in _WORKER_IDENTITY} for worker in workers]
+        for engine in engines:
+            engine["workers"] = [{k: v for k, v in report.items() if k not in _WORKER_IDENTITY} for report in engine["workers"]]
     return {
         "status": "ok" if alive else "degraded",
         "version": settings.API_VERSION,
@@ -267,11 +294,11 @@ def health_detail(*, now: datetime | None = None) -> dict[str, Any]:
         "system": {
             "cpu": system.cpu_figures(),
             "memory": system.memory_figures(),
-            "disk": system.disk_figures(settings.MEDIA_ROOT),
+            "disk": disk,
         },
         "gpu": system.gpu_figures(),
-        "engines": engine_figures(workers=workers),
-        "voices": voice_figures(),
+        "engines": engines,
+        "voices": voice_figures(owner=owner),
         "queue": queue,
         "workers": {
             "alive": len(alive),

@@ -20,7 +20,7 @@ class MemorySerializer(serializers.Serializer):
 
 
 class DiskSerializer(serializers.Serializer):
-    path = serializers.CharField(help_text="MEDIA_ROOT: where audio and samples are stored.")
+    path = serializers.CharField(required=False, help_text="MEDIA_ROOT: where audio and samples are stored (staff only).")
     total_bytes = serializers.IntegerField()
     used_bytes = serializers.IntegerField()
     free_bytes = serializers.IntegerField()
@@ -60,7 +60,7 @@ class WorkerEngineSerializer(serializers.Serializer):
 
 class EngineWorkerReportSerializer(WorkerEngineSerializer):
     name = None  # type: ignore[assignment]
-    worker_id = serializers.CharField()
+    worker_id = serializers.CharField(required=False, help_text="Staff only.")
 
 
 class EngineHealthSerializer(serializers.Serializer):
@@ -77,6 +77,8 @@ class EngineHealthSerializer(serializers.Serializer):
 
 
 class VoicesSerializer(serializers.Serializer):
+    """For staff every voice; for anyone else the built-in voices and their own."""
+
     total = serializers.IntegerField()
     active = serializers.IntegerField(help_text="Ready to speak.")
     builtin = serializers.IntegerField()
@@ -85,6 +87,8 @@ class VoicesSerializer(serializers.Serializer):
 
 
 class QueueSerializer(serializers.Serializer):
+    """For staff every job; for anyone else their own jobs."""
+
     depth = serializers.IntegerField(help_text="Jobs waiting.")
     running = serializers.IntegerField()
     oldest_queued_at = serializers.DateTimeField(allow_null=True)
@@ -92,9 +96,9 @@ class QueueSerializer(serializers.Serializer):
 
 
 class WorkerSerializer(serializers.Serializer):
-    worker_id = serializers.CharField()
-    hostname = serializers.CharField()
-    pid = serializers.IntegerField()
+    worker_id = serializers.CharField(required=False, help_text="Staff only.")
+    hostname = serializers.CharField(required=False, help_text="Staff only.")
+    pid = serializers.IntegerField(required=False, help_text="Staff only.")
     started_at = serializers.DateTimeField()
     last_seen = serializers.DateTimeField()
     age_seconds = serializers.FloatField()
