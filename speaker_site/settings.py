@@ -131,16 +131,56 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.p
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
+
+# --- channel layer: websocket events, worker wake-ups, stream relays (README "Scaling out")
+# Connections: each process holds one pool per event loop, at most this many connections
+# (one is parked on the process's blocking read; the rest serve group_add/discard/send).
+# It blocks rather than fails when all are busy: a burst of connects waits its turn, up to
+# CHANNEL_REDIS_POOL_TIMEOUT seconds. Redis' maxclients must exceed
+# processes × CHANNEL_REDIS_MAX_CONNECTIONS plus the cache's connections.
+CHANNEL_REDIS_MAX_CONNECTIONS = env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 20, minimum=2)
+CHANNEL_REDIS_POOL_TIMEOUT = env_float("CHANNEL_REDIS_POOL_TIMEOUT", 10.0, minimum=0.1)
+# Capacity: with Redis, all sockets of one process share one inbox (`specific.<process>!`)
+# and all its stream relays another (`stream.<process>!`); a group send to several sockets
+# of one process is one message there. The capacity therefore counts a whole process's
+# unread messages, and a full inbox drops new ones silently: 1000 absorbs every socket's
+# user getting events at once while the process is busy (the default 100 did not). The
+# same number bounds each socket's own buffer inside the process (and each channel of the
+# in-memory layer), which drops its oldest message only when a socket stops reading.
+CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=10)
+# Group membership expires after a day; sockets renew theirs (synthesis/consumers.py).
+CHANNEL_GROUP_EXPIRY = 86400
+# Open sockets re-check their credential and their client's active jobs this often; a
+# final job event reaches every open socket within 2 periods even if its message is lost.
+EVENTS_RECHECK_SECONDS = env_float("EVENTS_RECHECK_SECONDS", 3.0, minimum=0.1)
+_CHANNEL_OPTIONS = {
+    "capacity": CHANNEL_CAPACITY,
+    # A message unread after a minute is stale (an event the re-check has replaced, a chunk
+    # of a stream whose client gave up); dropping it frees the inbox of a dead process.
+    "expiry": 60,
+    "group_expiry": CHANNEL_GROUP_EXPIRY,
+}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "speaker")},
+            "BACKEND": "synthesis.channel_layer.SizedRedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {"address": REDIS_URL, "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS, "timeout": CHANNEL_REDIS_POOL_TIMEOUT}
+                ],
+                "prefix": env_str("CHANNEL_PREFIX", "speaker"),
+                **_CHANNEL_OPTIONS,
+                # Wake-ups are hints (workers claim from the database and sweep every
+                # WORKER_SWEEP_SECONDS): 100 waiting already say "busy"; more only pile up.
+                # (Redis layer only: the in-memory one takes no patterns, and the embedded
+                # worker is woken without a channel.)
+                "channel_capacity": {"engine": 100},
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "speaker"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": _CHANNEL_OPTIONS}}
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))).resolve()
 # Media is never served by URL: every file goes through an authorising view.
