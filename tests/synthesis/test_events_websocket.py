@@ -35,22 +35,32 @@ async def receive_until(socket: WebsocketCommunicator, event: str, timeout: floa
             return seen
 
 
-async def test_an_unauthenticated_socket_is_closed(app):
-    socket = connect(app, [(b"origin", b"http://127.0.0.1")])
+async def refusal(socket: WebsocketCommunicator) -> tuple[int, str]:
+    """A refused socket is accepted only to say why: an `error` message, then a close with
+    a code and a reason. Answers (close code, error code)."""
     connected, _ = await socket.connect()
-    assert not connected
+    assert connected, "a refused socket is accepted first, so that it can say why"
+    error = await socket.receive_json_from()
+    assert error["type"] == "error" and error["error"]["message"]
+    close = await socket.receive_output(timeout=2)
+    assert close["type"] == "websocket.close" and close["reason"]
+    assert error["error"]["details"]["close_code"] == close["code"]
+    return close["code"], error["error"]["code"]
+
+
+async def test_an_unauthenticated_socket_is_closed(app):
+    socket = connect(app, [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+    assert await refusal(socket) == (4401, "not_authenticated")
 
 
 async def test_a_bad_key_is_closed(app):
     socket = connect(app, [(b"authorization", b"Bearer spk_nope_nope")])
-    connected, _ = await socket.connect()
-    assert not connected
+    assert await refusal(socket) == (4401, "not_authenticated")
 
 
 async def test_a_key_in_the_query_string_is_not_accepted(app, owner_key):
     socket = WebsocketCommunicator(app, f"/ws/events/?api_key={owner_key}")
-    connected, _ = await socket.connect()
-    assert not connected
+    assert await refusal(socket) == (4401, "not_authenticated")
 
 
 async def test_a_key_client_without_origin_gets_a_snapshot_first(app, owner_key):
@@ -65,11 +75,11 @@ async def test_a_key_client_without_origin_gets_a_snapshot_first(app, owner_key)
 async def test_a_cookie_session_needs_an_allowed_origin(app, owner, client):
     await sync_to_async(client.force_login)(owner)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    foreign = connect(app, [(b"cookie", cookie), (b"origin", b"https://evil.example")])
-    assert (await foreign.connect())[0] is False
-    no_origin = connect(app, [(b"cookie", cookie)])
-    assert (await no_origin.connect())[0] is False
-    same_site = connect(app, [(b"cookie", cookie), (b"origin", b"http://localhost")])
+    foreign = connect(app, [(b"cookie", cookie), (b"origin", b"https://evil.example"), (b"host", b"localhost")])
+    assert await refusal(foreign) == (4403, "origin_not_allowed")
+    no_origin = connect(app, [(b"cookie", cookie), (b"host", b"localhost")])
+    assert (await refusal(no_origin))[0] == 4401
+    same_site = connect(app, [(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")])
     assert (await same_site.connect())[0] is True
     assert (await same_site.receive_json_from())["type"] == "snapshot"
     await same_site.disconnect()
