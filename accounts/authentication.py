@@ -28,6 +28,24 @@ def raw_key_from_headers(headers: Any) -> str | None:
     return None
 
 
+def authorization_hint(headers: Any) -> str | None:
+    """When `Authorization` carries an API key in the wrong shape (no `Bearer`, or
+    another scheme), the 401 says how to send it; None otherwise."""
+    authorization = (headers.get("Authorization") or "").strip()
+    if not authorization or headers.get("X-API-Key"):
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return None
+    key = token.strip() if token.strip() else scheme
+    if not key.startswith("spk_"):
+        return None
+    return (
+        "The Authorization header must read 'Bearer <your key>': put the word Bearer and a space "
+        "before the key (Authorization: Bearer spk_…), or send the key alone in the X-API-Key header."
+    )
+
+
 def api_key_for_request(request: HttpRequest) -> APIKey | None:
     """Resolve (once per request) the active API key the request carries, or None.
     Shared by the rate limiter, which runs before DRF, and the DRF authentication class."""
@@ -47,6 +65,9 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, APIKey] | None:
         raw = raw_key_from_headers(request._request.headers)
         if raw is None:
+            hint = authorization_hint(request._request.headers)
+            if hint is not None:
+                raise exceptions.AuthenticationFailed(hint)
             return None
         api_key = api_key_for_request(request)
         if api_key is None:

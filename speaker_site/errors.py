@@ -140,6 +140,28 @@ def _as_messages(value: Any) -> Any:
     return [str(value)]
 
 
+def _field_messages(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, inner in value.items() for pair in _field_messages(inner, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [pair for inner in value for pair in _field_messages(inner, path)]
+    return [(path, str(value))]
+
+
+def validation_message(details: Mapping[str, Any]) -> str:
+    """The `message` of a validation error says what is wrong, field by field (the first
+    problem of each), so a client that shows only the message still tells its user."""
+    parts: list[str] = []
+    seen: set[str] = set()
+    for field, value in details.items():
+        for path, text in _field_messages(value, "" if field == "non_field_errors" else str(field)):
+            if path in seen:
+                continue
+            seen.add(path)
+            parts.append(f"{path}: {text}" if path else text)
+    return " ".join(p if p.endswith((".", "?", "!")) else f"{p}." for p in parts) or "Invalid input."
+
+
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """DRF EXCEPTION_HANDLER: every exception becomes the one error body."""
     headers: dict[str, str] = {}
@@ -149,10 +171,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     elif isinstance(exc, drf.ValidationError):
         status_code, code = 400, "validation_error"
         details = _validation_details(exc.detail)
-        message = "Invalid input."
-        if "non_field_errors" in details and len(details) == 1:
-            first = details["non_field_errors"]
-            message = str(first[0]) if isinstance(first, list) and first else message
+        message = validation_message(details)
     elif isinstance(exc, drf.ParseError):
         status_code, code, message, details = 400, "validation_error", str(exc.detail), {}
     elif isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
