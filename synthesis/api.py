@@ -19,6 +19,7 @@ from synthesis import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.models import SynthesisJob
 from synthesis.selectors import job_history, parse_when, usage_summary
+from synthesis.openapi_audio import audio_responses
 from synthesis.serializers import BulkDeleteSerializer, JobCreateSerializer, JobSerializer
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
 from synthesis.quotas import quota_state
@@ -148,7 +149,7 @@ class JobAudioView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(audiomod.FORMATS), required=False)],
         responses={
-            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio (Range requests answered with 206)"),
+            **audio_responses(audiomod.FORMATS, "The audio (Range requests answered with 206)"),
             404: NOT_FOUND,
             409: error("Not completed yet", "conflict"),
             **COMMON_ERRORS,
@@ -159,7 +160,11 @@ class JobAudioView(APIView):
     def get(self, request: Request, job_id: str) -> HttpResponse:
         job = owned_job(request, job_id)
         path, content_type = job_audio_file(job=job, fmt=request.query_params.get("format"))
-        return ranged_file_response(request._request, path, content_type, f"speaker-{job.pk}{path.suffix}")
+        response = ranged_file_response(request._request, path, content_type, f"speaker-{job.pk}{path.suffix}")
+        if content_type.startswith(audiomod.CONTENT_TYPES["pcm"]) and response.status_code < 300 and job.sample_rate:
+            for name, value in audiomod.pcm_headers(job.sample_rate).items():
+                response[name] = value
+        return response
 
 
 class JobStreamView(APIView):
@@ -170,10 +175,10 @@ class JobStreamView(APIView):
     @extend_schema(
         request=JobCreateSerializer,
         responses={
-            (200, "audio/*"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="Chunked audio: pcm (s16le, rate in X-Sample-Rate), wav (streaming header), mp3 or ogg. "
-                "The job id is in X-Job-ID.",
+            **audio_responses(
+                audiomod.STREAM_FORMATS,
+                "Chunked audio as it is made: wav has a streaming header (unknown length). "
+                "The job id is in X-Job-ID, the sample rate in X-Sample-Rate",
             ),
             404: error("Unknown voice", "not_found", "Not found."),
             409: error("Voice not ready or engine missing", "conflict"),

@@ -15,15 +15,23 @@ import soundfile
 import soxr
 
 FORMATS: tuple[str, ...] = ("wav", "mp3", "ogg", "flac", "pcm")
+# What POST /api/v1/synthesis/stream sends (README "Audio formats").
+STREAM_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg")
 
 CONTENT_TYPES: dict[str, str] = {
     "wav": "audio/wav",
     "mp3": "audio/mpeg",
     "ogg": "audio/ogg",
     "flac": "audio/flac",
-    # Raw little-endian 16-bit samples have no registered type (audio/L16 is big-endian).
-    "pcm": "application/octet-stream",
+    # Raw signed 16-bit little-endian mono. audio/L16 is registered but big-endian, so
+    # raw pcm goes as audio/pcm (as other TTS services send it) with its rate and channel
+    # count as parameters and in headers: `content_type` and `pcm_headers` (README
+    # "Audio formats").
+    "pcm": "audio/pcm",
 }
+
+# What a raw pcm response carries in headers besides its content type.
+PCM_SAMPLE_FORMAT = "s16le"
 
 FILE_EXTENSIONS: dict[str, str] = {
     "wav": ".wav",
@@ -45,6 +53,21 @@ _SOUNDFILE_FORMATS: dict[str, tuple[str, str]] = {
 MP3_SAMPLE_RATES: tuple[int, ...] = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000
+
+
+def content_type(fmt: str, sample_rate: int | None = None) -> str:
+    """The Content-Type of audio in `fmt`; raw pcm names its rate and channel count
+    (`audio/pcm;rate=22050;channels=1`), which a reader of raw samples needs."""
+    base = CONTENT_TYPES[fmt]
+    if fmt == "pcm" and sample_rate:
+        return f"{base};rate={int(sample_rate)};channels=1"
+    return base
+
+
+def pcm_headers(sample_rate: int) -> dict[str, str]:
+    """Headers every raw pcm response carries: the sample rate, channel count and sample
+    format, for clients that do not parse Content-Type parameters."""
+    return {"X-Sample-Rate": str(int(sample_rate)), "X-Channels": "1", "X-Sample-Format": PCM_SAMPLE_FORMAT}
 
 
 def as_mono_float32(pcm: np.ndarray) -> np.ndarray:

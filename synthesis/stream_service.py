@@ -48,24 +48,38 @@ def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None, request
         )
     job = stream_job_create(user=user, req=req, api_key=api_key, request=request)
     sample_rate = get_registry().engine(job.engine).sample_rate
-    response = StreamingHttpResponse(
-        encoded_stream(job, req.output_format), content_type=audiomod.CONTENT_TYPES[req.output_format]
-    )
-    response["X-Job-ID"] = str(job.pk)
-    response["X-Sample-Rate"] = str(sample_rate)
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    response = streaming_audio_response(job, req.output_format, sample_rate=sample_rate, content_type=None)
     add_quota_headers(response, user)
     return response
 
 
-async def encoded_stream(job: SynthesisJob, fmt: str) -> AsyncIterator[bytes]:
+def streaming_audio_response(
+    job: SynthesisJob, fmt: str, *, sample_rate: int, content_type: str | None, target_rate: int | None = None
+) -> StreamingHttpResponse:
+    """The chunked response of a stream job in `fmt` (any of IncrementalEncoder's), at
+    `target_rate` when given (resampled as it goes), else the engine's `sample_rate`.
+    Every response names its rate (X-Sample-Rate); raw pcm also in its content type."""
+    rate = target_rate or sample_rate
+    response = StreamingHttpResponse(
+        encoded_stream(job, fmt, target_rate=target_rate), content_type=content_type or audiomod.content_type(fmt, rate)
+    )
+    response["X-Job-ID"] = str(job.pk)
+    response["X-Sample-Rate"] = str(rate)
+    if fmt == "pcm":
+        for name, value in audiomod.pcm_headers(rate).items():
+            response[name] = value
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+async def encoded_stream(job: SynthesisJob, fmt: str, *, target_rate: int | None = None) -> AsyncIterator[bytes]:
     encoder: IncrementalEncoder | None = None
     released = False
     try:
         async for chunk, rate in job_chunks(job):
             if encoder is None:
-                encoder = IncrementalEncoder(fmt, rate)
+                encoder = IncrementalEncoder(fmt, rate, target_rate=target_rate)
             data = encoder.encode(chunk)
             if data:
                 yield data

@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator
 
 import numpy as np
 import soundfile as sf
+import soxr
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -32,7 +33,7 @@ from synthesis.worker import StreamRelay, wake_worker
 
 logger = logging.getLogger("speaker.streaming")
 
-STREAM_FORMATS = ("pcm", "wav", "mp3", "ogg")
+STREAM_FORMATS = audiomod.STREAM_FORMATS
 _END = object()
 
 
@@ -155,37 +156,100 @@ class _GrowingBuffer(io.RawIOBase):
         return out
 
 
-class IncrementalEncoder:
-    """Turns float32 chunks into the bytes of one growing file of `fmt`."""
+# Formats IncrementalEncoder writes: the stream endpoint's, plus flac and Ogg Opus for
+# /v1/audio/speech (README "Audio formats").
+ENCODER_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg", "flac", "opus")
+# Opus encodes only these rates.
+OPUS_SAMPLE_RATES: tuple[int, ...] = (8000, 12000, 16000, 24000, 48000)
+# (libsndfile container, subtype) of the formats written through a growing file.
+_CONTAINERS: dict[str, tuple[str, str]] = {
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+    "ogg": ("OGG", "VORBIS"),
+    "flac": ("FLAC", "PCM_16"),
+    "opus": ("OGG", "OPUS"),
+}
 
-    def __init__(self, fmt: str, sample_rate: int) -> None:
-        if fmt not in STREAM_FORMATS:
+
+# Formats whose readers need the length in the header: FLAC written before its length is
+# known says "unknown", which libsndfile (soundfile, and Speaker's own reader) cannot
+# read. They come out whole at close, header complete (README "Audio formats").
+WHOLE_FILE_FORMATS: tuple[str, ...] = ("flac",)
+
+
+class IncrementalEncoder:
+    """Turns float32 chunks into the bytes of one growing file of `fmt`, resampled on
+    the fly to `target_rate` when given (soxr's streaming resampler keeps its filter
+    state between chunks, so the joins are seamless). Each chunk's bytes come out as
+    soon as the codec has a frame, except for WHOLE_FILE_FORMATS (all at close)."""
+
+    def __init__(self, fmt: str, sample_rate: int, *, target_rate: int | None = None) -> None:
+        if fmt not in ENCODER_FORMATS:
             raise ValueError(fmt)
+        rate = target_rate or sample_rate
+        if fmt == "opus" and rate not in OPUS_SAMPLE_RATES:
+            raise ValueError(f"opus needs one of the rates {OPUS_SAMPLE_RATES}, not {rate}")
         self.fmt = fmt
-        self.sample_rate = sample_rate
+        self.input_rate = sample_rate
+        self.sample_rate = rate
+        self._resampler: soxr.ResampleStream | None = None
+        if rate != sample_rate:
+            self._resampler = soxr.ResampleStream(sample_rate, rate, 1, dtype="float32", quality="HQ")
         self._started = False
         self._buffer: _GrowingBuffer | None = None
         self._file: sf.SoundFile | None = None
-        if fmt in ("mp3", "ogg"):
+        if fmt in _CONTAINERS:
+            # A file that grows: what libsndfile writes is handed out chunk by chunk;
+            # its closing rewrite of the header (MP3's Xing tag, FLAC's STREAMINFO
+            # totals) falls on bytes already sent and is dropped, which both formats
+            # allow ("length unknown").
             self._buffer = _GrowingBuffer()
-            format_, subtype = ("MP3", "MPEG_LAYER_III") if fmt == "mp3" else ("OGG", "VORBIS")
-            self._file = sf.SoundFile(self._buffer, mode="w", samplerate=sample_rate, channels=1, format=format_, subtype=subtype)
+            container, subtype = _CONTAINERS[fmt]
+            extra: dict[str, Any] = {}
+            if fmt == "mp3":
+                # Constant bitrate: the VBR header LAME fills in at close cannot reach a
+                # client that has the start already, and without it a VBR stream's
+                # length is misread from its first frame (libmpg123 stopped at 0.6 s
+                # of 3 s). A CBR stream's length follows from its size.
+                extra = {"bitrate_mode": "CONSTANT", "compression_level": 0.5}
+            self._file = sf.SoundFile(
+                self._buffer, mode="w", samplerate=rate, channels=1, format=container, subtype=subtype, **extra
+            )
 
     def encode(self, chunk: np.ndarray) -> bytes:
+        audio = audiomod.as_mono_float32(chunk)
+        if self._resampler is not None:
+            audio = self._resampler.resample_chunk(audio)
+        return self._write(audio)
+
+    def close(self) -> bytes:
+        tail = b""
+        if self._resampler is not None:
+            # The resampler holds back a filter's length of samples until told it is the end.
+            tail = self._write(self._resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+            self._resampler = None
         if self._file is not None and self._buffer is not None:
-            self._file.write(chunk)
-            return self._buffer.take()
+            self._file.close()
+            self._file = None
+            return tail + self._buffer.take()
+        return tail
+
+    @property
+    def streams(self) -> bool:
+        """Whether bytes come out before close."""
+        return self.fmt not in WHOLE_FILE_FORMATS
+
+    def _write(self, audio: np.ndarray) -> bytes:
+        if self._file is not None and self._buffer is not None:
+            if audio.size:
+                self._file.write(audio)
+            # Held formats are taken at close only, so libsndfile's closing header
+            # rewrite lands on bytes not yet sent.
+            return self._buffer.take() if self.streams else b""
         prefix = b""
         if self.fmt == "wav" and not self._started:
             prefix = audiomod.wav_stream_header(self.sample_rate)
         self._started = True
-        return prefix + audiomod.to_s16le(chunk)
-
-    def close(self) -> bytes:
-        if self._file is not None and self._buffer is not None:
-            self._file.close()
-            return self._buffer.take()
-        return b""
+        return prefix + audiomod.to_s16le(audio)
 
 
 # ------------------------------------------------------------------ web side
