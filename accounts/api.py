@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import APIKey
 from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.services import apikey_create, apikey_revoke
-from speaker_site.openapi import COMMON_ERRORS, error
+from speaker_site.openapi import COMMON_ERRORS, PAGE_404, error
 
 KEYS_SCOPE = {"*": {"keys:manage"}}
 
@@ -40,7 +40,7 @@ class KeyListCreateView(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return APIKey.objects.filter(user=self.request.user)
 
-    @extend_schema(responses={200: APIKeySerializer(many=True), **COMMON_ERRORS}, tags=["keys"])
+    @extend_schema(responses={200: APIKeySerializer(many=True), 404: PAGE_404, **COMMON_ERRORS}, tags=["keys"])
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         return super().get(request, *args, **kwargs)
 

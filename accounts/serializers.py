@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import SCOPES, APIKey
+from speaker_site.serializer_fields import StrictCharField, StrictChoiceField
 
 
 class APIKeySerializer(serializers.ModelSerializer):
@@ -13,9 +14,9 @@ class APIKeySerializer(serializers.ModelSerializer):
 
 
 class APIKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=[*SCOPES, "all"]), required=False, allow_empty=True,
+        child=StrictChoiceField(choices=[*SCOPES, "all"]), required=False, allow_empty=True,
         help_text="Scopes for the key; omitted, empty or [\"all\"] means every scope.",
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -1,8 +1,11 @@
-"""Shared OpenAPI pieces: the one error body, referenced by every endpoint's responses."""
+"""Shared OpenAPI pieces: the one error body, referenced by every endpoint's responses,
+the errors every endpoint can answer, and the date filters' schema."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 ErrorBody = inline_serializer(
@@ -34,3 +37,23 @@ COMMON_ERRORS = {
     403: error("Key lacks a scope", "permission_denied"),
     429: error("Rate limited", "rate_limited", "Too many requests."),
 }
+
+# A page past the last one (`?page=`), on every paginated list.
+PAGE_404 = error("A page past the last one", "not_found", "Page 3 is past the last page (2) at page_size=20.")
+
+# `from` / `to` filters: a date or a datetime (ISO 8601), years 1970-2999 (the pattern
+# says so; selectors.parse_when refuses others with 400), or empty for "no bound" (what
+# an HTML form sends for an empty field).
+_YEARS = r"^(19[7-9][0-9]|2[0-9]{3})-"
+DATE_OR_DATETIME: dict[str, Any] = {
+    "type": "string",
+    "anyOf": [
+        {"type": "string", "format": "date", "pattern": _YEARS},
+        {"type": "string", "format": "date-time", "pattern": _YEARS},
+        {"type": "string", "maxLength": 0},
+    ],
+}
+
+
+def date_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, DATE_OR_DATETIME, description=description)

@@ -232,11 +232,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Refuses deep nesting, NUL characters and out-of-range numbers as a 400 (README "Errors").
-    "DEFAULT_PARSER_CLASSES": [
-        "speaker_site.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: a form body cannot tell `0` from "0" or null from "", so the views that
+    # take forms (voice uploads) list their parsers themselves, and the schema says which.
+    "DEFAULT_PARSER_CLASSES": ["speaker_site.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,  # `?format=` picks the audio format, not a renderer
 }

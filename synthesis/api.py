@@ -14,13 +14,21 @@ from rest_framework.views import APIView
 from accounts.models import APIKey
 from speaker_site.errors import ApiError
 from speaker_site.negotiation import AudioContentNegotiation
-from speaker_site.openapi import COMMON_ERRORS, error
+from speaker_site.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
+from speaker_site.pagination import PageNumberPagination
 from synthesis import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.models import SynthesisJob
-from synthesis.selectors import job_history, parse_when, usage_summary
 from synthesis.openapi_audio import audio_responses
-from synthesis.serializers import BulkDeleteSerializer, JobCreateSerializer, JobSerializer
+from synthesis.selectors import job_history, parse_when, usage_summary
+from synthesis.serializers import (
+    BulkDeletedSerializer,
+    BulkDeleteSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    StreamCreateSerializer,
+    UsageSerializer,
+)
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
 from synthesis.quotas import quota_state
 
@@ -66,27 +74,36 @@ def idempotency_key_from(request: Request) -> str | None:
     return key
 
 
+_STATUSES = "|".join(SynthesisJob.Status.values)
 HISTORY_FILTERS = [
-    OpenApiParameter("status", OpenApiTypes.STR, description="queued, running, completed, failed, cancelled (comma list)"),
+    OpenApiParameter(
+        "status",
+        {"type": "string", "pattern": f"^(({_STATUSES})(,({_STATUSES}))*)?$"},
+        description="queued, running, completed, failed, cancelled (comma list)",
+    ),
     OpenApiParameter("voice", OpenApiTypes.STR, description="voice id or name"),
     OpenApiParameter("language", OpenApiTypes.STR),
-    OpenApiParameter("from", OpenApiTypes.STR, description="ISO date/datetime, inclusive"),
-    OpenApiParameter("to", OpenApiTypes.STR, description="ISO date/datetime; a bare date includes that day"),
+    date_parameter("from", "ISO date or datetime, inclusive"),
+    date_parameter("to", "ISO date or datetime; a bare date includes that day"),
     OpenApiParameter("q", OpenApiTypes.STR, description="text contains (case-insensitive)"),
     OpenApiParameter("ordering", OpenApiTypes.STR, enum=["queued_at", "-queued_at"]),
-    OpenApiParameter("page", OpenApiTypes.INT),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
 ]
 
 
 class JobListCreateView(APIView):
     required_scopes = SYNTHESIS_SCOPE
+    # Read by the schema generator too: the history is documented as the paginated
+    # object (count, next, previous, results) it is, with page/page_size bounds.
+    pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=HISTORY_FILTERS, responses={200: JobSerializer(many=True), **COMMON_ERRORS}, tags=["synthesis"], summary="History")
+    @extend_schema(
+        parameters=HISTORY_FILTERS,
+        responses={200: JobSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS},
+        tags=["synthesis"],
+        summary="History",
+    )
     def get(self, request: Request) -> Response:
-        from speaker_site.pagination import PageNumberPagination
-
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(job_history(user=request.user, filters=request.query_params), request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
 
@@ -95,6 +112,7 @@ class JobListCreateView(APIView):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
         responses={
             202: JobSerializer,
+            200: OpenApiResponse(JobSerializer, description="Replay: the job this Idempotency-Key already created"),
             429: error("Monthly quota or active-jobs cap reached", "quota_exceeded", "Monthly character quota exceeded."),
             404: error("Unknown voice", "not_found", "Not found."),
             409: error("Voice not ready, engine missing, or Idempotency-Key reused", "conflict", "Voice cloning needs the xtts engine."),
@@ -173,7 +191,7 @@ class JobStreamView(APIView):
     required_scopes = SYNTHESIS_SCOPE
 
     @extend_schema(
-        request=JobCreateSerializer,
+        request=StreamCreateSerializer,
         responses={
             **audio_responses(
                 audiomod.STREAM_FORMATS,
@@ -192,7 +210,7 @@ class JobStreamView(APIView):
     def post(self, request: Request) -> HttpResponse:
         from synthesis.stream_service import stream_start
 
-        serializer = JobCreateSerializer(data=request.data)
+        serializer = StreamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return stream_start(
             user=request.user,
@@ -207,7 +225,7 @@ class JobBulkDeleteView(APIView):
 
     @extend_schema(
         request=BulkDeleteSerializer,
-        responses={200: OpenApiResponse(description='{"deleted": N}'), **COMMON_ERRORS},
+        responses={200: BulkDeletedSerializer, **COMMON_ERRORS},
         examples=[OpenApiExample("two jobs", value={"ids": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]}, request_only=True)],
         tags=["synthesis"],
     )
@@ -222,11 +240,11 @@ class UsageView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.STR),
-            OpenApiParameter("to", OpenApiTypes.STR),
+            date_parameter("from", "ISO date or datetime, inclusive"),
+            date_parameter("to", "ISO date or datetime; a bare date includes that day"),
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=["day", "key", "voice"]),
         ],
-        responses={200: OpenApiResponse(description="totals, groups and quota"), **COMMON_ERRORS},
+        responses={200: UsageSerializer, **COMMON_ERRORS},
         examples=[
             OpenApiExample(
                 "by day",

@@ -97,7 +97,7 @@ class SpeechView(APIView):
     content_negotiation_class = AudioContentNegotiation
 
     @extend_schema(
-        request=OpenAISpeechRequest,
+        request={"application/json": OpenAISpeechRequest},  # parsed by hand (parser_classes is empty)
         responses={
             (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio; X-Job-ID names the job in history"),
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),

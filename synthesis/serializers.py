@@ -1,21 +1,29 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from speaker_site.serializer_fields import StrictCharField, StrictChoiceField, StrictUUIDField
 from synthesis import audio as audiomod
 from synthesis.models import SynthesisJob
 
 
 class JobCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=False, help_text="Text to speak. Emotion tags like `(happy)` switch the style.")
-    voice = serializers.CharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
-    language = serializers.CharField(required=False, allow_null=True, help_text="Defaults to the voice's language.")
-    format = serializers.ChoiceField(choices=audiomod.FORMATS, default="wav")
+    text = StrictCharField(trim_whitespace=False, help_text="Text to speak. Emotion tags like `(happy)` switch the style.")
+    voice = StrictCharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
+    language = StrictCharField(required=False, allow_null=True, help_text="Defaults to the voice's language.")
+    format = StrictChoiceField(choices=audiomod.FORMATS, default="wav")
     params = serializers.DictField(
         required=False,
         help_text="speed, temperature, top_p, top_k, repetition_penalty, length_penalty, seed, do_sample, "
         "variability, sentence_silence, emotion",
     )
+
+
+class StreamCreateSerializer(JobCreateSerializer):
+    """A stream's formats are the ones that can be encoded while the engine speaks."""
+
+    format = StrictChoiceField(choices=audiomod.STREAM_FORMATS, default="wav")
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -47,4 +55,41 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class BulkDeleteSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+    ids = serializers.ListField(child=StrictUUIDField(), min_length=1, max_length=500)
+
+
+class BulkDeletedSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField(help_text="How many of the given jobs were yours and are now deleted.")
+
+
+class UsageFiguresSerializer(serializers.Serializer):
+    characters = serializers.IntegerField()
+    words = serializers.IntegerField()
+    audio_seconds = serializers.FloatField()
+    jobs = serializers.IntegerField()
+    failures = serializers.IntegerField()
+
+
+class UsageGroupSerializer(UsageFiguresSerializer):
+    key = serializers.CharField(help_text='The day (YYYY-MM-DD), the key\'s prefix ("session" for the dashboard), or the voice\'s name.')
+
+
+class QuotaSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(help_text="Characters per calendar month (UTC).")
+    used = serializers.IntegerField(help_text="Characters billed or reserved by running jobs this month.")
+    remaining = serializers.IntegerField()
+    resets_at = serializers.DateTimeField()
+
+
+# `from` is a Python keyword, so the usage body is declared inline (schema only).
+UsageSerializer = inline_serializer(
+    name="Usage",
+    fields={
+        "from": serializers.DateTimeField(allow_null=True, help_text="Start of the period (inclusive), or null."),
+        "to": serializers.DateTimeField(allow_null=True, help_text="End of the period (exclusive), or null."),
+        "group_by": serializers.ChoiceField(choices=["day", "key", "voice"]),
+        "totals": UsageFiguresSerializer(),
+        "groups": UsageGroupSerializer(many=True),
+        "quota": QuotaSerializer(),
+    },
+)

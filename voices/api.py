@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from speaker_site.negotiation import AudioContentNegotiation
-from speaker_site.openapi import COMMON_ERRORS, error
+from speaker_site.openapi import COMMON_ERRORS, PAGE_404, error
 from speaker_site.parsers import JSONParser
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
@@ -134,7 +134,7 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
             OpenApiParameter("language", OpenApiTypes.STR, description="Only voices whose primary language is this code"),
             OpenApiParameter("engine", OpenApiTypes.STR, description="Only voices of this engine (piper, xtts)"),
         ],
-        responses={200: VoiceSerializer(many=True), **COMMON_ERRORS},
+        responses={200: VoiceSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS},
         examples=[VOICE_EXAMPLE],
         tags=TAGS,
         summary="List built-in voices and your own",

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from speaker_site.serializer_fields import StrictCharField
 from synthesis.text import EMOTIONS
 from voices.models import Voice, VoiceSample
 
@@ -90,14 +91,19 @@ class _EmotionsField(serializers.ListField):
         return super().to_internal_value(items)
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class _ConsentField(serializers.BooleanField):
+    """Only `true` is accepted (validate_consent says why), and the schema says so."""
+
+
 class _SampleUploadSerializer(serializers.Serializer):
     samples = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True), allow_empty=False, help_text=SAMPLES_HELP
+        child=serializers.FileField(allow_empty_file=True), allow_empty=False, min_length=1, help_text=SAMPLES_HELP
     )
     emotions = _EmotionsField(
         child=serializers.ChoiceField(choices=list(EMOTIONS)), required=False, allow_empty=True, help_text=EMOTIONS_HELP
     )
-    consent = serializers.BooleanField(help_text=CONSENT_HELP)
+    consent = _ConsentField(help_text=CONSENT_HELP)
 
     def validate_consent(self, value: bool) -> bool:
         if value is not True:
@@ -129,9 +135,9 @@ class SampleAddSerializer(_SampleUploadSerializer):
 
 
 class VoiceUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    language = serializers.CharField(max_length=16, required=False)
+    name = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    language = StrictCharField(max_length=16, required=False)
 
 
 class EngineLanguagesSerializer(serializers.Serializer):
