@@ -83,6 +83,24 @@ def env_list(name: str, default: list[str] = _UNSET) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_mapping(name: str, default: dict[str, str] = _UNSET) -> dict[str, str]:
+    """`a=x,b=y` as {"a": "x", "b": "y"} (keys lower-cased); an entry without `=` fails."""
+    raw = _env.str(name, default=None)
+    if raw is None:
+        if default is _UNSET:
+            raise ImproperlyConfigured(f"Set the {name} environment variable")
+        return dict(default)
+    out: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ImproperlyConfigured(f"{name} must be a comma list of name=value, got {item.strip()!r}")
+        out[key.strip().lower()] = value.strip()
+    return out
+
+
 def env_choice(name: str, choices: tuple[str, ...], default: str = _UNSET) -> str:
     value = env_str(name, default).strip().lower()
     if value not in choices:

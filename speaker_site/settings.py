@@ -16,6 +16,7 @@ from speaker_site.env import (
     env_float,
     env_int,
     env_list,
+    env_mapping,
     env_str,
     read_dotenv,
 )
@@ -214,6 +215,15 @@ USE_TZ = True
 # --- API -----------------------------------------------------------------------------
 MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)
 MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
+# OpenAI's voice names -> Speaker voices on /v1/audio/speech (README "OpenAI-compatible
+# endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says
+# otherwise (`nova=xtts:Ana Florence,onyx=joe`; `name=` removes an alias).
+OPENAI_VOICE_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
+OPENAI_VOICE_ALIASES = {
+    name: target
+    for name, target in {**dict.fromkeys(OPENAI_VOICE_NAMES, "joe"), **env_mapping("OPENAI_VOICE_ALIASES", {})}.items()
+    if target
+}
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
 RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per IP+username per 15 min

@@ -6,38 +6,42 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from asgiref.sync import async_to_sync
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from drf_spectacular.types import OpenApiTypes
+from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from accounts.authentication import api_key_for_request, raw_key_from_headers
+from accounts.authentication import api_key_for_request, authorization_hint, raw_key_from_headers
 from speaker_site.errors import ApiError
 from speaker_site.negotiation import AudioContentNegotiation
 from speaker_site.parsers import InvalidJSON, loads_request_json
-from synthesis import audio as audiomod
 from synthesis import text as textmod
 from synthesis.engines.errors import EngineError, EngineUnavailable, InvalidParams
 from synthesis.engines.registry import get_registry
 from synthesis.openai_errors import openai_error
+from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
-from synthesis.stream_service import add_quota_headers, encoded_stream, stream_job_create
-from synthesis.streaming import StreamFailed, job_chunks, limiter
+from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response
+from voices.models import Voice
+from voices.services import VoiceNotFound, builtin_voices_sync, voice_not_found, voices_usable_names
 
-# OpenAI format -> (our encoder format, content type, streamable)
-FORMATS: dict[str, tuple[str, str, bool]] = {
-    "mp3": ("mp3", "audio/mpeg", True),
-    "wav": ("wav", "audio/wav", True),
-    "pcm": ("pcm", "audio/pcm", False),  # OpenAI's pcm is 24 kHz s16le: resampled, so collected
-    "flac": ("flac", "audio/flac", False),
-    "opus": ("opus", "audio/ogg", False),
-}
 OPENAI_PCM_RATE = 24_000
+# OpenAI format -> (content type, or None for audio.content_type's; output rate, or None
+# for the engine's). Every format streams: pcm and opus are resampled to 24 kHz as the
+# chunks come (OpenAI's pcm is 24 kHz s16le; Opus takes only 8/12/16/24/48 kHz).
+FORMATS: dict[str, tuple[str | None, int | None]] = {
+    "mp3": (None, None),
+    "wav": (None, None),
+    "pcm": (None, OPENAI_PCM_RATE),
+    "flac": (None, None),
+    "opus": ("audio/ogg", OPENAI_PCM_RATE),
+}
+
+
+MODELS: tuple[str, ...] = ("tts-1", "tts-1-hd")
 
 
 def _model_engine(model: str) -> str | None:
@@ -99,10 +103,14 @@ class SpeechView(APIView):
     @extend_schema(
         request={"application/json": OpenAISpeechRequest},  # parsed by hand (parser_classes is empty)
         responses={
-            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio; X-Job-ID names the job in history"),
+            **audio_responses(
+                FORMATS,
+                "The audio, streamed as it is made; X-Job-ID names the job in history",
+                content_types={"opus": "audio/ogg"},
+            ),
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
             401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
-            404: OpenApiResponse(OpenAIError, description="Unknown voice"),
+            404: OpenApiResponse(OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"),
         },
         examples=[
             OpenApiExample("mp3", value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"}, request_only=True)
@@ -118,11 +126,9 @@ class SpeechView(APIView):
 @csrf_exempt
 @require_POST
 def speech(request: HttpRequest) -> HttpResponse:
-    if raw_key_from_headers(request.headers) is None:
-        return openai_error(401, "You didn't provide an API key (Authorization: Bearer spk_...).", "invalid_api_key")
-    api_key = api_key_for_request(request)
-    if api_key is None:
-        return openai_error(401, "Incorrect API key provided.", "invalid_api_key")
+    api_key = _authenticate(request)
+    if isinstance(api_key, JsonResponse):
+        return api_key
     if "synthesis:write" not in api_key.scopes:
         return openai_error(403, "This API key lacks the synthesis:write scope.", "insufficient_scope")
     try:
@@ -136,14 +142,35 @@ def speech(request: HttpRequest) -> HttpResponse:
         return _speech(request, api_key, body)
     except _BadField as exc:
         return openai_error(400, exc.message, "invalid_value", exc.param)
-    except Http404:
-        return openai_error(404, f"Voice {body.get('voice')!r} was not found.", "voice_not_found", "voice")
+    except VoiceNotFound as exc:
+        return openai_error(404, exc.message, "voice_not_found", "voice")
     except EngineUnavailable as exc:
         return openai_error(409, exc.message, "engine_unavailable")
     except EngineError as exc:
         return openai_error(400, exc.message, exc.code, getattr(exc, "field", None))
     except ApiError as exc:
         return openai_error(exc.status_code, exc.message, exc.code)
+
+
+def _authenticate(request: HttpRequest) -> Any:
+    """The request's API key, or the OpenAI-shaped 401 to answer."""
+    if raw_key_from_headers(request.headers) is None:
+        hint = authorization_hint(request.headers)
+        if hint is not None:
+            return openai_error(401, hint, "invalid_api_key")
+        return openai_error(401, "You didn't provide an API key (Authorization: Bearer spk_...).", "invalid_api_key")
+    api_key = api_key_for_request(request)
+    if api_key is None:
+        return openai_error(401, "Incorrect API key provided.", "invalid_api_key")
+    return api_key
+
+
+def _resolve_voice(user: Any, voice: str) -> str:
+    """The voice reference to synthesise with: the user's own voice of that name wins,
+    then OpenAI's names through OPENAI_VOICE_ALIASES, then Speaker's usual lookup."""
+    if Voice.objects.owned_by(user).filter(name__iexact=voice.strip()).exists():
+        return voice
+    return settings.OPENAI_VOICE_ALIASES.get(voice.strip().lower(), voice)
 
 
 class _BadField(Exception):
@@ -176,51 +203,140 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
     emotion = _emotion_from(instructions)
     if emotion:
         params["emotion"] = emotion
-    req = JobRequest(text=text, voice=voice, language=None, output_format="wav", params=params)
+    target = _resolve_voice(api_key.user, voice)
+    req = JobRequest(text=text, voice=target, language=None, output_format="wav", params=params)
     try:
         job = stream_job_create(user=api_key.user, req=req, api_key=api_key, request=request)
     except InvalidParams as exc:
         raise _BadField(exc.message, exc.field) from exc
-    ours, content_type, streamable = FORMATS[fmt]
-    if streamable:
-        response: HttpResponse = StreamingHttpResponse(encoded_stream(job, ours), content_type=content_type)
-    else:
-        response = HttpResponse(_collect(job, fmt), content_type=content_type)
-    response["X-Job-ID"] = str(job.pk)
+    except VoiceNotFound as exc:
+        if target != voice:
+            raise VoiceNotFound(
+                f"{voice!r} is an alias of {target!r} (OPENAI_VOICE_ALIASES), which is not a voice here. {exc.message}",
+                details=exc.details,
+            ) from exc
+        raise voice_not_found(user=api_key.user, ref=voice, extra_names=list(settings.OPENAI_VOICE_ALIASES)) from exc
+    content_type, target_rate = FORMATS[fmt]
+    response = streaming_audio_response(
+        job,
+        fmt,
+        sample_rate=get_registry().engine(job.engine).sample_rate,
+        content_type=content_type,
+        target_rate=target_rate,
+    )
     add_quota_headers(response, api_key.user)
     return response
 
 
-def _collect(job: Any, fmt: str) -> bytes:
-    async def gather() -> tuple[list[np.ndarray], int]:
-        chunks: list[np.ndarray] = []
-        rate = 0
-        async for chunk, rate in job_chunks(job):
-            chunks.append(chunk)
-        return chunks, rate
-
-    try:
-        chunks, rate = async_to_sync(gather)()
-    except StreamFailed as exc:
-        raise ApiError(f"Generation failed: {exc}", code="generation_failed", status_code=500) from exc
-    finally:
-        limiter.release()
-    pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    if fmt == "pcm":
-        return audiomod.to_s16le(audiomod.resample(pcm, rate, OPENAI_PCM_RATE))
-    if fmt == "opus":
-        return _encode_opus(pcm, rate)
-    return audiomod.encode(pcm, rate, fmt)
+# ------------------------------------------------------------------ voices and models
 
 
-def _encode_opus(pcm: np.ndarray, rate: int) -> bytes:
-    """Ogg/Opus (what OpenAI's `opus` is); Opus only takes 8/12/16/24/48 kHz."""
-    import io
+def _voice_entries(user: Any) -> list[dict[str, Any]]:
+    """OpenAI's names first (those the user's own voices do not shadow), then every
+    voice the user can use by its own name."""
+    usable = voices_usable_names(user=user)
+    shadowing = {name.lower() for name in Voice.objects.owned_by(user).values_list("name", flat=True)}
+    aliases = [
+        {"id": name, "object": "voice", "name": name, "alias_of": target}
+        for name, target in sorted(settings.OPENAI_VOICE_ALIASES.items())
+        if name not in shadowing
+    ]
+    taken = {entry["id"] for entry in aliases}
+    return aliases + [{"id": name, "object": "voice", "name": name, "alias_of": None} for name in usable if name not in taken]
 
-    import soundfile
 
-    audio = audiomod.resample(pcm, rate, OPENAI_PCM_RATE) if rate != OPENAI_PCM_RATE else pcm
-    buffer = io.BytesIO()
-    with soundfile.SoundFile(buffer, mode="w", samplerate=OPENAI_PCM_RATE, channels=1, format="OGG", subtype="OPUS") as out:
-        out.write(np.clip(audio, -1.0, 1.0))
-    return buffer.getvalue()
+def _listing_key(request: HttpRequest) -> Any:
+    api_key = _authenticate(request)
+    if isinstance(api_key, JsonResponse):
+        return api_key
+    if not {"synthesis:write", "voices:read"} & set(api_key.scopes):
+        return openai_error(403, "This API key needs the synthesis:write or voices:read scope.", "insufficient_scope")
+    return api_key
+
+
+@require_GET
+def voices(request: HttpRequest) -> HttpResponse:
+    api_key = _listing_key(request)
+    if isinstance(api_key, JsonResponse):
+        return api_key
+    builtin_voices_sync()
+    entries = _voice_entries(api_key.user)
+    return JsonResponse({"object": "list", "voices": [e["id"] for e in entries], "data": entries})
+
+
+@require_GET
+def models(request: HttpRequest) -> HttpResponse:
+    api_key = _listing_key(request)
+    if isinstance(api_key, JsonResponse):
+        return api_key
+    builtin_voices_sync()
+    names = [e["id"] for e in _voice_entries(api_key.user)]
+    data = [
+        {"id": model, "object": "model", "created": 0, "owned_by": "speaker", "engine": _model_engine(model), "voices": names}
+        for model in MODELS
+    ]
+    return JsonResponse({"object": "list", "data": data})
+
+
+OpenAIVoiceList = inline_serializer(
+    name="OpenAIVoiceList",
+    fields={
+        "object": serializers.CharField(),
+        "voices": serializers.ListField(child=serializers.CharField()),
+        "data": inline_serializer(
+            name="OpenAIVoice",
+            many=True,
+            fields={
+                "id": serializers.CharField(),
+                "object": serializers.CharField(),
+                "name": serializers.CharField(),
+                "alias_of": serializers.CharField(allow_null=True, help_text="The Speaker voice an OpenAI name speaks as"),
+            },
+        ),
+    },
+)
+OpenAIModelList = inline_serializer(
+    name="OpenAIModelList",
+    fields={
+        "object": serializers.CharField(),
+        "data": inline_serializer(
+            name="OpenAIModel",
+            many=True,
+            fields={
+                "id": serializers.CharField(),
+                "object": serializers.CharField(),
+                "created": serializers.IntegerField(),
+                "owned_by": serializers.CharField(),
+                "engine": serializers.CharField(allow_null=True),
+                "voices": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    },
+)
+
+
+class _ListingView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+
+class VoicesView(_ListingView):
+    @extend_schema(
+        responses={200: OpenAIVoiceList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
+        tags=["openai"],
+        summary="Voices /v1/audio/speech accepts: OpenAI's names (aliases), built-in and your own voices",
+        auth=[{"ApiKeyBearer": []}],
+    )
+    def get(self, request: Any) -> HttpResponse:
+        return voices(request._request)
+
+
+class ModelsView(_ListingView):
+    @extend_schema(
+        responses={200: OpenAIModelList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
+        tags=["openai"],
+        summary="Models /v1/audio/speech accepts, with their voices",
+        auth=[{"ApiKeyBearer": []}],
+    )
+    def get(self, request: Any) -> HttpResponse:
+        return models(request._request)

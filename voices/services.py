@@ -776,15 +776,72 @@ def _ensure_usable(voice: Voice) -> None:
     )
 
 
+class VoiceNotFound(ApiError, Http404):
+    """404 `voice_not_found`: the message names the voice asked for and lists the voices
+    the caller can use (README "Errors"). Also an Http404, so code that treats any
+    unknown voice as "not found" keeps doing so."""
+
+    status_code = 404
+    code = "voice_not_found"
+
+
+# A typo'd name lists the usable voices; a user with very many keeps the message short.
+_MAX_LISTED_VOICES = 25
+
+
+def voices_usable_names(*, user: Any) -> list[str]:
+    """Names a synthesis request can use right now: ready built-in voices whose engine
+    runs here, then the user's own ready voices (README "Errors")."""
+    from synthesis.engines.registry import get_registry
+
+    registry = get_registry()
+    names: list[str] = []
+    builtins = Voice.objects.filter(is_builtin=True, status=Voice.Status.READY).defer("conditioning")
+    for voice in builtins.order_by("builtin_key", "engine"):
+        if registry.reason(voice.engine) is None and voice.builtin_key not in names:
+            names.append(voice.builtin_key)
+    own = Voice.objects.owned_by(user).filter(status=Voice.Status.READY).defer("conditioning").order_by("name")
+    names.extend(voice.name for voice in own if voice.name not in names)
+    return names
+
+
+def voice_not_found(*, user: Any, ref: str, extra_names: Sequence[str] = ()) -> VoiceNotFound:
+    """The error for a voice reference that matches nothing the user may use, naming it,
+    suggesting the closest usable name and listing them all. `extra_names` are further
+    names the caller's API accepts (the OpenAI route's aliases)."""
+    import difflib
+
+    available = [*voices_usable_names(user=user), *[n for n in extra_names]]
+    available = list(dict.fromkeys(available))
+    shown = available[:_MAX_LISTED_VOICES]
+    listing = ", ".join(shown) + (f" and {len(available) - len(shown)} more" if len(available) > len(shown) else "")
+    if not ref:
+        message = "No voice was given."
+    else:
+        try:
+            uuid.UUID(ref)
+            message = f"There is no voice with id {ref!r} among the built-in voices and yours."
+        except ValueError:
+            message = f"There is no voice named {ref!r}."
+            close = difflib.get_close_matches(ref.lower(), [n.lower() for n in available], n=1, cutoff=0.6)
+            if close:
+                suggestion = next(n for n in available if n.lower() == close[0])
+                message += f" Did you mean {suggestion!r}?"
+    message += f" Voices you can use: {listing}." if available else " You have no usable voice yet: clone one first."
+    return VoiceNotFound(message, details={"voice": [message], "available_voices": available})
+
+
 def voice_resolve_for_synthesis(*, user: Any, ref: str) -> Voice:
     """The voice a synthesis request names: a voice id (built-in or the user's own),
     the name of one of the user's own voices (case-insensitive), or a built-in voice
-    name (`joe`, or `engine:name`). Http404 for unknown or another user's voice;
+    name (`joe`, or `engine:name`). VoiceNotFound (404 `voice_not_found`, also an
+    Http404) for an unknown or another user's voice, listing the usable ones;
     Conflict (409) when the voice cannot speak now (a clone not ready yet, or its
     engine missing here), with a message saying why."""
     ref = str(ref or "").strip()
     if not ref:
-        raise Http404
+        builtin_voices_sync()
+        raise voice_not_found(user=user, ref=ref)
     voice: Voice | None = None
     try:
         voice_id = uuid.UUID(ref)
@@ -800,6 +857,7 @@ def voice_resolve_for_synthesis(*, user: Any, ref: str) -> Voice:
                 builtin_voices_sync()
                 voice = _builtin_by_ref(ref)
     if voice is None:
-        raise Http404
+        builtin_voices_sync()
+        raise voice_not_found(user=user, ref=ref)
     _ensure_usable(voice)
     return voice

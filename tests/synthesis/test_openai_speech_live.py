@@ -68,3 +68,33 @@ def test_the_generation_is_in_history(client, live_server_embedded):
     key = client.api_key
     job = requests.get(f"{live_server_embedded.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": key}, timeout=30).json()
     assert job["text"] == "Remember me." and job["status"] in ("running", "completed")
+
+
+@pytest.mark.parametrize("voice", ["alloy", "nova", "verse"])
+def test_openais_voice_names_speak_through_the_alias_table(client, live_server_embedded, voice):
+    import requests
+
+    result = client.audio.speech.with_raw_response.create(model="tts-1", voice=voice, input="An OpenAI voice name.", response_format="wav")
+    pcm, rate = sf.read(io.BytesIO(result.content), dtype="float32")
+    assert rate == 22050 and len(pcm) / rate > 0.5
+    job = requests.get(
+        f"{live_server_embedded.url}/api/v1/synthesis/{result.headers['X-Job-ID']}", headers={"X-API-Key": client.api_key}, timeout=30
+    ).json()
+    assert job["voice"] == "joe"
+
+
+def test_the_official_client_lists_the_models(client):
+    assert [model.id for model in client.models.list()] == ["tts-1", "tts-1-hd"]
+
+
+def test_a_key_without_bearer_gets_a_hint(live_server_embedded, client):
+    import requests
+
+    response = requests.post(
+        f"{live_server_embedded.url}/v1/audio/speech",
+        json={"model": "tts-1", "voice": "joe", "input": "x"},
+        headers={"Authorization": client.api_key},
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert "Bearer" in response.json()["error"]["message"] and "X-API-Key" in response.json()["error"]["message"]
