@@ -8,6 +8,7 @@ web process, started on the first connection so that it knows the server's event
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
@@ -20,15 +21,34 @@ class EmbeddedWorkerStarter:
         self.app = app
         self.started = False
 
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the worker once, on the server's loop thread."""
+        from synthesis.events import set_server_loop
+        from synthesis.worker import start_embedded_worker
+
+        if self.started:
+            return
+        self.started = True
+        set_server_loop(loop)
+        start_embedded_worker()
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if not self.started and scope["type"] in ("http", "websocket"):
-            from synthesis.events import set_server_loop
-            from synthesis.worker import start_embedded_worker
-
-            self.started = True
-            set_server_loop(asyncio.get_running_loop())
-            start_embedded_worker()
+            self.start(asyncio.get_running_loop())
         return await self.app(scope, receive, send)
+
+
+def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
+    """Under daphne, start the worker as soon as the server runs rather than on the first
+    connection: a restarted `make run` takes over the job its predecessor left at once
+    (synthesis.worker), even before anyone opens the dashboard. Other servers (and
+    tests that import this module) start it on the first connection."""
+    daphne_server = sys.modules.get("daphne.server")
+    if daphne_server is None or not hasattr(daphne_server, "twisted_loop"):
+        return
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(starter.start, daphne_server.twisted_loop)
 
 
 def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
@@ -43,5 +63,7 @@ def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> 
         }
     )
     if settings.EMBEDDED_WORKER if embedded_worker is None else embedded_worker:
-        return EmbeddedWorkerStarter(router)
+        starter = EmbeddedWorkerStarter(router)
+        _start_with_daphne(starter)
+        return starter
     return router

@@ -52,11 +52,13 @@ def quota_lock_user(*, user: User) -> None:
     """Take the user's row lock until the surrounding transaction ends, so that checking
     the caps and inserting the job are one step: concurrent creates of one user queue
     here and each sees the jobs the earlier ones inserted. PostgreSQL: a row lock
-    (SELECT … FOR UPDATE). SQLite: every transaction starts IMMEDIATE (settings), which
+    (SELECT … FOR NO KEY UPDATE). SQLite: every transaction starts IMMEDIATE (settings), which
     already serialises writers; the query is then a plain read."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("quota_lock_user must run inside transaction.atomic()")
-    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    # NO KEY UPDATE: creates of one user queue on it, while inserts that merely reference
+    # the user (audit rows, usage records) are not blocked.
+    list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True))
 
 
 def quota_check_job(*, user: User, characters: int, mode: str) -> QuotaState:
