@@ -58,7 +58,7 @@ _CSP = (
 )
 _CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
+) + "; worker-src 'self' blob:"  # Redoc's search runs in a worker made from a blob: URL
 
 
 class ContentSecurityPolicyMiddleware:

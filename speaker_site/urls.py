@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from speaker_site import docs
 
 urlpatterns = [
     path("", include("dashboard.urls")),
@@ -16,5 +18,7 @@ urlpatterns = [
     path("v1/", include("synthesis.openai_urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
-    path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
+    path("redoc", docs.RedocView.as_view(url_name="openapi-schema"), name="redoc"),
+    path("redoc/redoc.standalone.js", docs.redoc_bundle, name="redoc-bundle"),
+    path("favicon.ico", docs.favicon, name="favicon"),
 ]
