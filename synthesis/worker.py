@@ -358,8 +358,11 @@ class EngineWorker:
                 if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
                     raise JobAborted()
                 self.heartbeat()
-                job.progress = progress
-                send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
+                # An engine may yield several chunks per sentence (XTTS streams): the
+                # lease is renewed for each, but a step is announced once.
+                if progress != job.progress:
+                    job.progress = progress
+                    send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
                 if relay.cancelled:
                     raise JobAborted()
         seconds = time.perf_counter() - started
