@@ -63,10 +63,22 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
     from voices.services import voice_resolve_for_synthesis
 
-    if len(req.text) > settings.MAX_TEXT_LENGTH:
+    # The limit counts what is spoken and billed (count_characters: no emotion tags, runs
+    # of spaces as one), the one count the dashboard shows; the raw text, tags and
+    # spacing included, may be at most twice that (README "Speech: jobs, streams").
+    limit = settings.MAX_TEXT_LENGTH
+    if len(req.text) > 2 * limit:
         raise ApiError(
-            f"Text is {len(req.text)} characters; the limit is {settings.MAX_TEXT_LENGTH}.",
-            details={"text": [f"At most {settings.MAX_TEXT_LENGTH} characters."], "limit": settings.MAX_TEXT_LENGTH},
+            f"Text is {len(req.text)} characters long with its tags and spacing; at most {2 * limit} are accepted "
+            f"(and {limit} spoken characters).",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
+        )
+    characters = textmod.count_characters(req.text)
+    if characters > limit:
+        raise ApiError(
+            f"Text is {characters} characters (emotion tags and extra spaces not counted); the limit is {limit}. "
+            "Shorten it or split it into several jobs.",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
         )
     if req.output_format not in audiomod.FORMATS:
         raise ApiError(

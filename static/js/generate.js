@@ -18,16 +18,17 @@ const submit = form.querySelector("[data-generate-submit]");
 const voices = JSON.parse(document.getElementById("voice-data").textContent);
 const counter = document.getElementById("gen-counter");
 const maxLength = Number(counter.dataset.maxLength);
+counter.querySelector("[data-count-max]").textContent = maxLength.toLocaleString();
 
 // ------------------------------------------------------------------- counting
 function updateCounts() {
   const value = text.value;
-  counter.querySelector("[data-count-chars]").textContent = countCharacters(value).toLocaleString();
+  // One count: the characters spoken and billed, which is also what the limit counts
+  // (synthesis.services.job_validate).
+  const characters = countCharacters(value);
+  counter.querySelector("[data-count-chars]").textContent = characters.toLocaleString();
   counter.querySelector("[data-count-words]").textContent = countWords(value).toLocaleString();
-  const raw = rawLength(value);
-  const rawNode = counter.querySelector("[data-count-raw]");
-  rawNode.textContent = raw > maxLength * 0.8 ? `${raw.toLocaleString()} / ${maxLength.toLocaleString()} including tags` : "";
-  rawNode.className = raw > maxLength ? "over" : "help";
+  counter.querySelector("[data-count-limit]").classList.toggle("over", characters > maxLength);
   const used = emotionsUsed(value);
   document.querySelector("[data-tags-used]").textContent = used.length ? `Tags in your text: ${used.join(", ")}.` : "";
 }
@@ -371,9 +372,13 @@ form.addEventListener("submit", async (event) => {
     text.focus();
     return;
   }
-  if (rawLength(body.text) > maxLength) {
+  const characters = countCharacters(body.text);
+  if (characters > maxLength || rawLength(body.text) > 2 * maxLength) {
     showError(
-      { message: `The text is too long: at most ${maxLength.toLocaleString()} characters.`, details: { text: ["Shorten the text or split it."] } },
+      {
+        message: `The text is too long: ${characters.toLocaleString()} characters, at most ${maxLength.toLocaleString()}.`,
+        details: { text: ["Shorten the text or split it."] },
+      },
       { box: errorBox, form },
     );
     return;

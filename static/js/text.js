@@ -89,7 +89,8 @@ export function countCharacters(text) {
   return Array.from(spokenText(text)).length;
 }
 
-/** Length of the raw text as the server's MAX_TEXT_LENGTH check counts it. */
+/** Length of the raw text, tags and spacing included: the server accepts at most twice
+ *  MAX_TEXT_LENGTH of it (the limit itself counts `countCharacters`). */
 export function rawLength(text) {
   return Array.from(text).length;
 }
