@@ -16,7 +16,7 @@ async function measure(blob) {
     const buffer = await decodeContext().decodeAudioData(await blob.arrayBuffer());
     return buffer.duration;
   } catch {
-    return null; // the browser cannot decode it; the server will say whether it can
+    return null; // the browser cannot decode it: flagged on its row (`add`)
   }
 }
 
@@ -95,7 +95,11 @@ export class SamplePicker {
     this.render();
     measure(blob).then((duration) => {
       entry.duration = duration;
-      if (duration !== null && !entry.error) {
+      if (duration === null && !entry.error) {
+        // Every format the server takes (WAV, FLAC, OGG, MP3, WebM) plays in the browser
+        // too: one it cannot decode is damaged or not audio, and would be refused.
+        entry.error = "This file cannot be decoded as audio: it is damaged or not a recording. Remove it, or convert it to WAV or FLAC.";
+      } else if (duration !== null && !entry.error) {
         if (duration < this.min) entry.error = `Too short: ${duration.toFixed(1)} s. Each sample needs ${this.min}–${this.max} s of speech.`;
         else if (duration > this.max) entry.error = `Too long: ${duration.toFixed(1)} s. Each sample may be at most ${this.max} s; trim it or record a shorter one.`;
       }
@@ -129,6 +133,19 @@ export class SamplePicker {
     const bad = this.entries.find((e) => e.error);
     if (bad) return `Fix or remove “${bad.name}”: ${bad.error}`;
     return "";
+  }
+
+  /** Put a server refusal that names one sample (`details.sample_index`, the order of
+   *  `appendTo`) on that sample's row; the other samples stay. True when it did. */
+  showServerError(error) {
+    const index = error && error.details ? error.details.sample_index : undefined;
+    if (!Number.isInteger(index) || index < 0 || index >= this.entries.length) return false;
+    const entry = this.entries[index];
+    entry.error = error.message;
+    this.render();
+    const node = this.list.querySelector(`[data-entry="${entry.id}"]`);
+    if (node) node.scrollIntoView({ block: "nearest" });
+    return true;
   }
 
   /** Append samples (and one emotion label per sample) to a FormData. */

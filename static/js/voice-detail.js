@@ -131,7 +131,13 @@ if (owned) {
       sessionStorage.setItem("speaker-toast", "Samples added. The voice is being prepared again.");
       location.reload();
     } catch (error) {
-      showError(error, { box: addBox, form: addForm });
+      // A refused sample is marked on its own row; the others stay, ready to resend.
+      if (picker.showServerError(error)) {
+        const name = picker.entries[error.details.sample_index].name;
+        showError({ message: `“${name}” was refused: ${error.message} Remove it or replace it, then add again.` }, { box: addBox, form: addForm });
+      } else {
+        showError(error, { box: addBox, form: addForm });
+      }
       submit.disabled = false;
       progress.hidden = true;
       status.textContent = "";

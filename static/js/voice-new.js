@@ -45,7 +45,13 @@ form.addEventListener("submit", async (event) => {
     status.textContent = "Saved.";
     location.assign(`/voices/${voice.id}/?created=1`);
   } catch (error) {
-    showError(error, { box, form });
+    // A refused sample is marked on its own row; the others stay, ready to resend.
+    if (picker.showServerError(error)) {
+      const name = picker.entries[error.details.sample_index].name;
+      showError({ message: `“${name}” was refused: ${error.message} Remove it or replace it, then save again.` }, { box, form });
+    } else {
+      showError(error, { box, form });
+    }
     status.textContent = "";
     progress.hidden = true;
     submit.disabled = false;
