@@ -72,7 +72,7 @@ OpenAISpeechRequest = inline_serializer(
         "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
         "response_format": serializers.ChoiceField(choices=[*FORMATS, "aac"], default="mp3", help_text="aac is refused"),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
-        "instructions": serializers.CharField(required=False, help_text="An emotion word in it picks that emotion"),
+        "instructions": serializers.CharField(required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"),
     },
 )
 OpenAIError = inline_serializer(

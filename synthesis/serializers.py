@@ -1,11 +1,36 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from speaker_site.serializer_fields import StrictCharField, StrictChoiceField, StrictUUIDField
 from synthesis import audio as audiomod
+from synthesis.engines.params import PARAM_RANGES
 from synthesis.models import SynthesisJob
+from synthesis.text import EMOTIONS
+
+
+def _params_schema() -> dict:
+    """`params` as SynthesisParams.from_dict takes it: known keys only, each with its
+    type and PARAM_RANGES bounds (OpenAPI 3.0 spells exclusive bounds as booleans)."""
+    properties: dict[str, dict] = {}
+    for name, (low, high, low_inclusive, high_inclusive) in PARAM_RANGES.items():
+        schema: dict = {"type": "integer" if name in ("top_k", "seed", "max_new_tokens") else "number", "minimum": low, "maximum": high}
+        if not low_inclusive:
+            schema["exclusiveMinimum"] = True
+        if not high_inclusive:
+            schema["exclusiveMaximum"] = True
+        if name in ("seed", "max_new_tokens"):
+            schema["nullable"] = True
+        properties[name] = schema
+    properties["do_sample"] = {"type": "boolean"}
+    properties["emotion"] = {"type": "string", "enum": list(EMOTIONS), "nullable": True}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+@extend_schema_field(_params_schema())
+class _ParamsField(serializers.DictField):
+    """Checked by SynthesisParams.from_dict in the service; declared here for the schema."""
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -13,7 +38,7 @@ class JobCreateSerializer(serializers.Serializer):
     voice = StrictCharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
     language = StrictCharField(required=False, allow_null=True, help_text="Defaults to the voice's language.")
     format = StrictChoiceField(choices=audiomod.FORMATS, default="wav")
-    params = serializers.DictField(
+    params = _ParamsField(
         required=False,
         help_text="speed, temperature, top_p, top_k, repetition_penalty, length_penalty, seed, do_sample, "
         "variability, sentence_silence, emotion",
