@@ -93,9 +93,14 @@ def test_optional_values_may_be_null() -> None:
     assert p == SynthesisParams()
 
 
-def test_whole_numbers_given_as_floats_become_integers() -> None:
-    assert SynthesisParams.from_dict({"top_k": 20.0}).top_k == 20
-    assert isinstance(SynthesisParams.from_dict({"top_k": 20.0}).top_k, int)
+@pytest.mark.parametrize("field", ["top_k", "seed", "max_new_tokens"])
+def test_integers_are_integers_a_whole_float_is_refused(field: str) -> None:
+    with pytest.raises(InvalidParams) as err:
+        SynthesisParams.from_dict({field: 20.0})
+    assert err.value.field == field
+    assert "integer" in str(err.value)
+    with pytest.raises(InvalidParams):
+        SynthesisParams(**{field: 20.0})  # type: ignore[arg-type]
 
 
 def test_emotion_is_case_insensitive() -> None:
