@@ -24,7 +24,8 @@ def _params_schema() -> dict:
             schema["nullable"] = True
         properties[name] = schema
     properties["do_sample"] = {"type": "boolean"}
-    properties["emotion"] = {"type": "string", "enum": list(EMOTIONS), "nullable": True}
+    # OpenAPI 3.0: `nullable` does not widen an `enum`, so null is listed among the values.
+    properties["emotion"] = {"type": "string", "enum": [*EMOTIONS, None], "nullable": True}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
