@@ -59,10 +59,21 @@ def job_history(*, user: User, filters: Mapping[str, str]) -> QuerySet[Synthesis
     jobs = SynthesisJob.objects.filter(owner=user).exclude(mode=SynthesisJob.Mode.PREVIEW)
     status = filters.get("status")
     if status:
-        wanted = [s for s in status.split(",") if s]
-        unknown = set(wanted) - set(SynthesisJob.Status.values)
+        wanted = status.split(",")
+        choices = ", ".join(SynthesisJob.Status.values)
+        # "queued,,running" or "queued," is a malformed list, refused as the schema's
+        # pattern says, not read as "queued,running".
+        if "" in wanted:
+            raise ApiError(
+                f"status {status!r} has an empty item: give statuses separated by single commas, e.g. queued,running.",
+                details={"status": [f"A comma list of: {choices}."]},
+            )
+        unknown = sorted(set(wanted) - set(SynthesisJob.Status.values))
         if unknown:
-            raise ApiError("Unknown status.", details={"status": [f"Choose from {', '.join(SynthesisJob.Status.values)}."]})
+            raise ApiError(
+                f"Unknown status {', '.join(map(repr, unknown))}: choose from {choices}.",
+                details={"status": [f"Choose from {choices}."]},
+            )
         jobs = jobs.filter(status__in=wanted)
     voice = filters.get("voice")
     if voice:

@@ -50,6 +50,18 @@ def test_bad_filters_are_400(owner_api):
     assert owner_api.get("/api/v1/synthesis?from=yesterday").status_code == 400
 
 
+@pytest.mark.parametrize("value", ["queued,,running", "queued,", ",queued", ","])
+def test_a_status_list_with_an_empty_item_is_400_not_read_as_a_shorter_list(owner_api, value):
+    response = owner_api.get("/api/v1/synthesis", {"status": value})
+    assert response.status_code == 400
+    assert "empty item" in response.json()["error"]["message"]
+
+
+def test_an_unknown_status_is_named_in_the_message(owner_api):
+    message = owner_api.get("/api/v1/synthesis?status=queued,exploded").json()["error"]["message"]
+    assert "'exploded'" in message and "completed" in message
+
+
 def test_history_shows_only_own_jobs(outsider_api, history):
     assert outsider_api.get("/api/v1/synthesis").json()["count"] == 0
 
