@@ -197,8 +197,10 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= float(speed) <= 4.0:
         raise _BadField("speed must be a number from 0.25 to 4.0.", "speed")
     instructions = body.get("instructions")
-    if instructions is not None and not isinstance(instructions, str):
-        raise _BadField("instructions must be a string.", "instructions")
+    # null is refused like `speed: null`: the schema says string, and OpenAI's own client
+    # leaves an unset field out rather than sending null.
+    if "instructions" in body and not isinstance(instructions, str):
+        raise _BadField("instructions must be a string; leave it out for none.", "instructions")
     params: dict[str, Any] = {"speed": float(speed)}
     emotion = _emotion_from(instructions)
     if emotion:
