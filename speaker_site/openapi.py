@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -57,3 +59,23 @@ DATE_OR_DATETIME: dict[str, Any] = {
 
 def date_parameter(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, DATE_OR_DATETIME, description=description)
+
+
+class LanguageFieldExtension(OpenApiSerializerFieldExtension):
+    """A LanguageField is an enum of the languages this server speaks where it is used,
+    read when the schema is generated (it follows TTS_ENGINES). A named component keeps
+    the name stable in generated clients; case and `en_US`/`en-US` spellings are
+    tolerated by the server and said so in the field's description."""
+
+    target_class = "speaker_site.serializer_fields.LanguageField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        component = ResolvedComponent(
+            name=field.component,
+            type=ResolvedComponent.SCHEMA,
+            schema={"type": "string", "enum": list(dict.fromkeys(field.languages()))},
+            object=field.component,
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref

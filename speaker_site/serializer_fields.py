@@ -8,7 +8,7 @@ change nothing for uploads."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from rest_framework import serializers
 
@@ -50,3 +50,16 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+class LanguageField(StrictCharField):
+    """A language code, checked by the service that uses it (it knows the engine and
+    answers a 400 naming the languages it speaks). `languages` is read each time the
+    schema is generated, so /openapi.json lists what this server's engines speak
+    (speaker_site/openapi.py documents it as the enum component `component`)."""
+
+    def __init__(self, *, languages: Callable[[], Sequence[str]], component: str, **kwargs: Any) -> None:
+        self.languages = languages
+        self.component = component
+        kwargs.setdefault("max_length", 16)
+        super().__init__(**kwargs)

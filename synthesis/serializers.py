@@ -3,11 +3,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from speaker_site.serializer_fields import StrictCharField, StrictChoiceField, StrictUUIDField
+from speaker_site.serializer_fields import LanguageField, StrictCharField, StrictChoiceField, StrictUUIDField
 from synthesis import audio as audiomod
 from synthesis.engines.params import PARAM_RANGES
 from synthesis.models import SynthesisJob
 from synthesis.text import EMOTIONS
+from voices.selectors import spoken_languages
 
 
 def _params_schema() -> dict:
@@ -37,7 +38,15 @@ class _ParamsField(serializers.DictField):
 class JobCreateSerializer(serializers.Serializer):
     text = StrictCharField(trim_whitespace=False, help_text="Text to speak. Emotion tags like `(happy)` switch the style.")
     voice = StrictCharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
-    language = StrictCharField(required=False, allow_null=True, help_text="Defaults to the voice's language.")
+    language = LanguageField(
+        languages=spoken_languages,
+        component="SpokenLanguage",
+        required=False,
+        allow_null=True,
+        help_text="Defaults to the voice's language. One this server's engines speak; the voice's own engine must "
+        "speak it, else a 400 naming the ones it does (built-in voices: GET /api/v1/voices `languages`). "
+        "Case and a region (`en-US`, `en_us`) do not matter: they resolve to the engine's code (`en`).",
+    )
     format = StrictChoiceField(choices=audiomod.FORMATS, default="wav")
     params = _ParamsField(
         required=False,

@@ -50,6 +50,14 @@ def clone_languages() -> tuple[str, ...]:
     return cloning_engine_info().languages
 
 
+def spoken_languages() -> tuple[str, ...]:
+    """Every language an enabled engine speaks (what a synthesis `language` may be; the
+    voice's own engine must speak it too)."""
+    from synthesis.engines.registry import get_registry
+
+    return tuple(dict.fromkeys(language for status in get_registry().status() for language in status.languages))
+
+
 def engine_languages() -> list[dict[str, Any]]:
     """Per engine: name, availability (and why not), languages, whether it clones."""
     from synthesis.engines.registry import get_registry

@@ -6,9 +6,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from speaker_site.serializer_fields import StrictCharField
+from speaker_site.serializer_fields import LanguageField, StrictCharField
 from synthesis.text import EMOTIONS
 from voices.models import Voice, VoiceSample
+from voices.selectors import clone_languages
 
 CONSENT_HELP = (
     "Must be true: you attest that the person whose voice is in the samples agreed to have it "
@@ -19,6 +20,10 @@ SAMPLES_HELP = (
     "Audio files (repeat the field for several): WAV, FLAC, OGG Vorbis/Opus, MP3 or WebM/Opus, "
     "each 3-30 s of speech (VOICE_SAMPLE_MIN/MAX_SECONDS) and at most VOICE_SAMPLE_MAX_BYTES. "
     "The format is detected from the content, not the name."
+)
+CLONE_LANGUAGE_HELP = (
+    "Primary language: one the cloning engine speaks (GET /api/v1/languages, `clone_languages`); "
+    "any other is a 400 listing them. Case and `_` for `-` do not matter (`ZH_CN` is `zh-cn`)."
 )
 EMOTIONS_HELP = (
     f"Optional emotion label per sample, in the order of the samples (repeat the field, or one "
@@ -124,9 +129,7 @@ class _SampleUploadSerializer(serializers.Serializer):
 
 class VoiceCreateSerializer(_SampleUploadSerializer):
     name = serializers.CharField(max_length=100)
-    language = serializers.CharField(
-        max_length=16, help_text="Primary language code; one the cloning engine speaks (XTTS: en, es, fr, de, ...)."
-    )
+    language = LanguageField(languages=clone_languages, component="CloneLanguage", help_text=CLONE_LANGUAGE_HELP)
     description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -137,7 +140,7 @@ class SampleAddSerializer(_SampleUploadSerializer):
 class VoiceUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
-    language = StrictCharField(max_length=16, required=False)
+    language = LanguageField(languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP)
 
 
 class EngineLanguagesSerializer(serializers.Serializer):

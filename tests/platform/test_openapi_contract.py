@@ -197,3 +197,31 @@ def test_a_nullable_enum_lists_null_among_its_values(schema):
     # documented null (e.g. params.emotion) reads as invalid to validators and generators.
     offenders = [node for node in _nodes(schema) if node.get("nullable") and "enum" in node and None not in node["enum"]]
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/synthesis", "/api/v1/synthesis/stream"])
+def test_a_synthesis_language_is_documented_as_one_this_server_speaks(schema, path):
+    from voices.selectors import spoken_languages
+
+    language = request_schema(schema, path, "post")["properties"]["language"]
+    assert resolve(schema, language)["enum"] == list(spoken_languages())
+    assert language["nullable"] is True  # null: the voice's own language
+
+
+@pytest.mark.parametrize(("path", "method", "media"), [
+    ("/api/v1/voices", "post", "multipart/form-data"),
+    ("/api/v1/voices/{voice_id}", "patch", "application/json"),
+])
+def test_a_cloned_voices_language_is_documented_as_one_the_cloning_engine_speaks(schema, path, method, media):
+    from voices.selectors import clone_languages
+
+    language = request_schema(schema, path, method, media)["properties"]["language"]
+    assert resolve(schema, language)["enum"] == list(clone_languages())
+
+
+def test_a_language_outside_the_documented_enum_is_a_400_naming_the_spoken_ones(schema, owner_api):
+    spoken = resolve(schema, request_schema(schema, "/api/v1/synthesis", "post")["properties"]["language"])["enum"]
+    assert "tlh" not in spoken
+    response = owner_api.post("/api/v1/synthesis", {"text": "Hello.", "voice": "joe", "language": "tlh"}, format="json")
+    assert response.status_code == 400
+    assert "'tlh'" in response.json()["error"]["message"]
