@@ -20,4 +20,10 @@ class SizedRedisChannelLayer(RedisChannelLayer):
     def create_pool(self, index: int) -> Any:
         host = dict(self.hosts[index])
         address = host.pop("address")
+        # redis-py 8 gives every read a 5 s socket timeout, the very time channels_redis
+        # blocks in BZPOPMIN waiting for a message (`brpop_timeout`): on a busy loop the
+        # empty answer arrives just after the client gave up, the read raises
+        # `TimeoutError: Timeout reading from …` and the consumer dies with close 1011.
+        # A read must be allowed to outlast the blocking command it waits on.
+        host.setdefault("socket_timeout", self.brpop_timeout + 10)
         return aioredis.BlockingConnectionPool.from_url(address, **host)

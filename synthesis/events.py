@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 logger = logging.getLogger("speaker.events")
@@ -106,6 +106,24 @@ def set_server_loop(loop: asyncio.AbstractEventLoop) -> None:
     _server_loop, _server_thread = loop, threading.get_ident()
 
 
+_sender_loop: asyncio.AbstractEventLoop | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender() -> asyncio.AbstractEventLoop:
+    """With Redis, events are sent from one long-lived loop per process. `async_to_sync`
+    from a plain thread (the engine worker's) makes a new event loop per call, and
+    channels_redis a new connection pool per loop: a connection opened and closed for
+    every event, hundreds of them under load. This loop keeps one sized pool warm."""
+    global _sender_loop
+    with _sender_lock:
+        if _sender_loop is None or not _sender_loop.is_running():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="speaker-event-sender", daemon=True).start()
+            _sender_loop = loop
+        return _sender_loop
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -114,6 +132,8 @@ def _send(group: str, message: dict[str, Any]) -> None:
         loop = _server_loop
         if loop is not None and loop.is_running() and threading.get_ident() != _server_thread:
             asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+        elif not isinstance(layer, InMemoryChannelLayer):  # its queues live on the server's loop
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender()).result(timeout=15)
         else:
             async_to_sync(layer.group_send)(group, message)
     except Exception:  # a hint that could not be delivered must not fail the action

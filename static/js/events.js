@@ -1,11 +1,16 @@
 // The dashboard's one connection to /ws/events/ (session cookie, same origin).
 // Messages are hints: after every (re)connect the server sends a snapshot and pages
 // re-read what they show from the API, so a lost message never leaves a page wrong.
+// Every message after the first snapshot carries `seq` (1, 2, …): a number that skips
+// one means this page missed a message, and it asks for a fresh snapshot. Listeners get
+// `{type: "socket.resync"}` whenever a snapshot replaces what they knew (after a gap the
+// server found, one this page found, or a reconnect) and re-read their state then.
 
 const listeners = new Set();
 let socket = null;
 let retryDelay = 1000;
 let state = "closed";
+let lastSeq = 0;
 
 function setState(next) {
   state = next;
@@ -24,6 +29,7 @@ function connect() {
   socket = new WebSocket(`${scheme}://${location.host}/ws/events/`);
   socket.addEventListener("open", () => {
     retryDelay = 1000;
+    lastSeq = 0;
     setState("open");
   });
   socket.addEventListener("message", (event) => {
@@ -33,12 +39,22 @@ function connect() {
     } catch {
       return;
     }
+    if (typeof message.seq === "number") {
+      const gap = message.seq !== lastSeq + 1;
+      lastSeq = message.seq;
+      if (gap && message.type !== "snapshot" && socket) socket.send(JSON.stringify({ type: "snapshot" }));
+    }
     for (const listener of listeners) listener(message);
+    if (message.type === "snapshot" && message.resync) {
+      for (const listener of listeners) listener({ type: "socket.resync" });
+    }
   });
   socket.addEventListener("close", (event) => {
     socket = null;
     setState("closed");
-    if (event.code === 4401 || event.code === 4403) return; // logged out: do not hammer
+    // 4401/4403: the credential ended (signed out, deactivated) or was refused; the last
+    // message said why. Reconnecting would only be refused again.
+    if (event.code === 4401 || event.code === 4403) return;
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 15000);
   });

@@ -207,7 +207,7 @@ async function refreshJob() {
 // The last event per job: a fast job can finish before its POST has answered.
 const latest = new Map();
 onEvent((message) => {
-  if (message.type === "socket.open") refreshJob();
+  if (message.type === "socket.open" || message.type === "socket.resync") refreshJob();
   else if (message.job_id) {
     latest.set(message.job_id, message);
     applyJob(message);

@@ -58,8 +58,8 @@ async function refresh(jobId) {
 if (table && active.size) {
   document.querySelectorAll("[data-live-status]").forEach((node) => node.removeAttribute("hidden"));
   onEvent((message) => {
-    if (message.type === "socket.open") {
-      active.forEach(refresh);
+    if (message.type === "socket.open" || message.type === "socket.resync") {
+      active.forEach(refresh); // messages may have been missed: ask the API
       return;
     }
     if (message.job_id && active.has(message.job_id)) applyState(message.job_id, message);

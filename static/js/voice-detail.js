@@ -43,7 +43,7 @@ async function refresh() {
 
 if (owned) {
   onEvent((event) => {
-    if (event.type === "socket.open") refresh();
+    if (event.type === "socket.open" || event.type === "socket.resync") refresh();
     if (event.voice_id !== voiceId) return;
     if (event.type === "voice.ready") showStatus("ready", "");
     if (event.type === "voice.failed") showStatus("failed", event.message || event.status_message || "Preparing the voice failed.");
