@@ -131,7 +131,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
 REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL:
 
 # --- channel layer: websocket events, worker wake-ups, stream relays (README "Scaling out")
 # Connections: each process holds one pool per event loop, at most this many connections
@@ -161,6 +160,7 @@ _CHANNEL_OPTIONS = {
     "expiry": 60,
     "group_expiry": CHANNEL_GROUP_EXPIRY,
 }
+if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
