@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import APIKey
 from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.services import apikey_create, apikey_revoke
-from speaker_site.openapi import COMMON_ERRORS, PAGE_404, error
+from core.openapi import COMMON_ERRORS, PAGE_404, error
 
 KEYS_SCOPE = {"*": {"keys:manage"}}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import SCOPES, APIKey
-from speaker_site.serializer_fields import StrictCharField, StrictChoiceField
+from core.serializer_fields import StrictCharField, StrictChoiceField
 
 
 class APIKeySerializer(serializers.ModelSerializer):

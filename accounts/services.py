@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import SCOPES, APIKey, User
 from monitoring.services import audit_record
-from speaker_site.errors import ApiError
+from core.errors import ApiError
 
 KEY_PREFIX = "spk"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -117,7 +117,7 @@ def apikey_revoke(*, api_key: APIKey, request: HttpRequest | None = None, actor:
             target_id=str(api_key.pk),
             details={"prefix": api_key.prefix},
         )
-        from synthesis.events import close_key_sockets
+        from core.events import close_key_sockets
 
         close_key_sockets(api_key_id=api_key.pk)
     return api_key
@@ -164,7 +164,7 @@ def _login_rate() -> str:
 
 
 def _login_key(group: str, request: HttpRequest) -> str:
-    from speaker_site.ratelimit import client_ip
+    from core.http import client_ip
 
     return client_ip(request)
 

@@ -1,6 +1,6 @@
 """Sign-in outcomes from every login form (dashboard and admin) go to the audit log.
 A credential's end closes its websockets: signing out closes the session's sockets, a
-deactivated or deleted user's sockets all close (synthesis.consumers re-checks too)."""
+deactivated or deleted user's sockets all close (realtime.consumers re-checks too)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_logged_out)
 def _on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    from synthesis.events import close_session_sockets
+    from core.events import close_session_sockets
 
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
@@ -38,7 +38,7 @@ def _on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(post_save, sender=User)
 def _on_user_saved(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
     if not created and not instance.is_active:
-        from synthesis.events import close_user_sockets
+        from core.events import close_user_sockets
 
         user_id = instance.pk
         transaction.on_commit(lambda: close_user_sockets(user_id=user_id, reason="deactivated"))
@@ -46,7 +46,7 @@ def _on_user_saved(sender: Any, instance: User, created: bool, **kwargs: Any) ->
 
 @receiver(post_delete, sender=User)
 def _on_user_deleted(sender: Any, instance: User, **kwargs: Any) -> None:
-    from synthesis.events import close_user_sockets
+    from core.events import close_user_sockets
 
     user_id = instance.pk
     transaction.on_commit(lambda: close_user_sockets(user_id=user_id, reason="deleted"))

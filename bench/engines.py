@@ -33,14 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from synthesis.engines import (  # noqa: E402
+from speech.engines import (  # noqa: E402
     Engine,
     EngineConfig,
     EngineRegistry,
     SynthesisParams,
     VoiceRef,
 )
-from synthesis.text import count_words  # noqa: E402
+from speech.text import count_words  # noqa: E402
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the quiet river bank."
 WORDS_60 = (
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             xtts = registry.get("xtts")
             notes["xtts_load_seconds"] = round(xtts.load_seconds or 0.0, 3)
             reference = Path(tmp) / "reference.wav"
-            from synthesis.audio import encode
+            from speech.audio import encode
 
             reference.write_bytes(encode(piper.synthesize_all(WORDS_60, language="en"), piper.sample_rate, "wav"))
             started = time.perf_counter()

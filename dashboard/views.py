@@ -23,14 +23,14 @@ from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
 from accounts.models import SCOPES, APIKey
-from speaker_site.errors import ApiError
-from synthesis import audio as audiomod
-from synthesis.engines.params import PARAM_RANGES
-from synthesis.engines.params import SynthesisParams
+from core.errors import ApiError
+from speech import audio as audiomod
+from speech.engines.params import PARAM_RANGES
+from speech.engines.params import SynthesisParams
 from synthesis.models import SynthesisJob
 from synthesis.quotas import month_start, quota_state
 from synthesis.selectors import job_history, parse_when, usage_summary
-from synthesis.text import DEFAULT_EMOTION, EMOTIONS
+from speech.text import DEFAULT_EMOTION, EMOTIONS
 from voices.models import CONSENT_STATEMENT, Voice
 from voices.selectors import cloning_engine_info, voice_get_visible, voice_list
 from voices.services import builtin_voices_sync

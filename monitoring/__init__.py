@@ -1,6 +1,6 @@
 """Health, metrics and the audit log.
 
-Endpoints (monitoring/urls.py, monitoring/api_urls.py):
+Endpoints (ops/urls.py, ops/api_urls.py):
     /health          liveness (views.health): no I/O at all
     /health/ready    readiness (readiness.py): database, cache, channel layer, a live
                      engine worker with a loaded engine; 503 names what fails

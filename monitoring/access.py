@@ -8,7 +8,7 @@ in METRICS_ALLOWED_IPS (addresses or CIDR networks) gets in without credentials,
 `Authorization: Bearer <METRICS_TOKEN>`: 401 without credentials, 403 with wrong ones or
 when only the allow-list is configured. The token is compared in constant time.
 
-The address is REMOTE_ADDR, as for rate limiting (`speaker_site.ratelimit.client_ip`):
+The address is REMOTE_ADDR, as for rate limiting (`core.http.client_ip`):
 behind a proxy, daphne's --proxy-headers makes it the real client's, and a client can
 never choose it with a header of its own.
 """
@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
-from speaker_site.errors import json_error
-from speaker_site.ratelimit import client_ip
+from core.errors import json_error
+from core.http import client_ip
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -20,7 +20,7 @@ Multi-process design
   Prometheus' `instance` label tells the workers (and their GPUs) apart.
 
 State gauges are refreshed at scrape time, not on a timer: the web's `/prometheus` view
-calls `monitoring.collectors.refresh_gauges()` before rendering, and the worker's port
+calls `ops.collectors.refresh_gauges()` before rendering, and the worker's port
 runs the refresher that `monitoring.apps` installs with `set_scrape_refresher()` (this
 module stays free of Django). Both the web and every worker therefore expose the
 database gauges (queue depth and age, active voices), read from the one database at

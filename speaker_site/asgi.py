@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speaker_site.settings")
 # Django must be set up before the routing imports models.
 django_asgi_app = get_asgi_application()
 
-from speaker_site import daphne_compat  # noqa: E402
+from core import daphne_compat  # noqa: E402
 from speaker_site.routing import build_application  # noqa: E402
 
 daphne_compat.apply()  # status lines and form bodies under daphne (see the module)

@@ -3,7 +3,7 @@
 
 With the embedded default (EMBEDDED_WORKER) the engine worker runs as a thread of the
 web process, started on the first connection so that it knows the server's event loop
-(the in-memory channel layer lives on that loop; see `synthesis.events`)."""
+(the in-memory channel layer lives on that loop; see `core.events`)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class EmbeddedWorkerStarter:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the worker once, on the server's loop thread."""
-        from synthesis.events import set_server_loop
-        from synthesis.worker import start_embedded_worker
+        from core.events import set_server_loop
+        from engine_host.hosting import start_embedded_worker
 
         if self.started:
             return
@@ -41,7 +41,7 @@ class EmbeddedWorkerStarter:
 def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
     """Under daphne, start the worker as soon as the server runs rather than on the first
     connection: a restarted `make run` takes over the job its predecessor left at once
-    (synthesis.worker), even before anyone opens the dashboard. Other servers (and
+    (engine_host.worker), even before anyone opens the dashboard. Other servers (and
     tests that import this module) start it on the first connection."""
     daphne_server = sys.modules.get("daphne.server")
     if daphne_server is None or not hasattr(daphne_server, "twisted_loop"):
@@ -52,8 +52,9 @@ def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
 
 
 def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
-    from synthesis.consumers import EventsConsumer, WebsocketAuthMiddleware
-    from synthesis.worker import ENGINE_CHANNEL, EngineWorkerConsumer
+    from realtime.consumers import EventsConsumer, WebsocketAuthMiddleware
+    from core.wakeup import ENGINE_CHANNEL
+    from engine_host.hosting import EngineWorkerConsumer
 
     router = ProtocolTypeRouter(
         {

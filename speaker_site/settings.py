@@ -1,5 +1,5 @@
 """The one settings module. Every value comes from the environment (or `.env`) through
-the typed helpers in `speaker_site.env`; defaults make a fresh checkout run embedded
+the typed helpers in `core.env`; defaults make a fresh checkout run embedded
 (SQLite, in-memory channel layer, local-memory cache, Piper voice).
 `.env.example` lists every variable read here."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from speaker_site.env import (
+from core.env import (
     env_bool,
     env_choice,
     env_db,
@@ -67,16 +67,18 @@ INSTALLED_APPS = [
     "voices",
     "synthesis",
     "monitoring",
+    "ops",
+    "engine_host",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "speaker_site.middleware.RequestIDMiddleware",
+    "core.middleware.RequestIDMiddleware",
     # /health, /health/ready and /prometheus are answered here, before CommonMiddleware's
     # ALLOWED_HOSTS check: kubelet probes and Prometheus pod discovery send the pod IP as
-    # Host, and these views build nothing from the Host (see monitoring/middleware.py).
-    "monitoring.middleware.ProbeMiddleware",
+    # Host, and these views build nothing from the Host (see ops/middleware.py).
+    "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -84,13 +86,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "speaker_site.ratelimit.RateLimitMiddleware",
-    "speaker_site.middleware.RejectNulMiddleware",
+    "accounts.ratelimit.RateLimitMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "speaker_site.middleware.ContentSecurityPolicyMiddleware",
-    "speaker_site.middleware.ApiErrorMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -148,7 +150,7 @@ CHANNEL_REDIS_POOL_TIMEOUT = env_float("CHANNEL_REDIS_POOL_TIMEOUT", 10.0, minim
 # same number bounds each socket's own buffer inside the process (and each channel of the
 # in-memory layer), which drops its oldest message only when a socket stops reading.
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=10)
-# Group membership expires after a day; sockets renew theirs (synthesis/consumers.py).
+# Group membership expires after a day; sockets renew theirs (realtime/consumers.py).
 CHANNEL_GROUP_EXPIRY = 86400
 # Open sockets re-check their credential and their client's active jobs this often; a
 # final job event reaches every open socket within 2 periods even if its message is lost.
@@ -164,7 +166,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "synthesis.channel_layer.SizedRedisChannelLayer",
+            "BACKEND": "core.channel_layer.SizedRedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {"address": REDIS_URL, "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS, "timeout": CHANNEL_REDIS_POOL_TIMEOUT}
@@ -228,7 +230,7 @@ RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
 RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per IP+username per 15 min
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "speaker_site.errors.ratelimited_view"
+RATELIMIT_VIEW = "core.errors.ratelimited_view"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -237,14 +239,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasScopes"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "speaker_site.errors.api_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "speaker_site.pagination.PageNumberPagination",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Refuses deep nesting, NUL characters and out-of-range numbers as a 400 (README "Errors").
     # JSON only: a form body cannot tell `0` from "0" or null from "", so the views that
     # take forms (voice uploads) list their parsers themselves, and the schema says which.
-    "DEFAULT_PARSER_CLASSES": ["speaker_site.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,  # `?format=` picks the audio format, not a renderer
 }
@@ -303,7 +305,7 @@ LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error", "criti
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "speaker_site.middleware.RequestIDLogFilter"}},
+    "filters": {"request_id": {"()": "core.middleware.RequestIDLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
@@ -317,7 +319,7 @@ LOGGING = {
     },
 }
 
-# --- engines (see synthesis/engines) -------------------------------------------------
+# --- engines (see speech/engines) -------------------------------------------------
 TTS_ENGINES = env_list("TTS_ENGINES", [])  # empty: every engine that can load here
 TTS_DEFAULT_ENGINE = env_str("TTS_DEFAULT_ENGINE", "piper")
 PIPER_VOICES_DIR = env_str("PIPER_VOICES_DIR", "")

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
-from speaker_site.errors import ApiError
-from speaker_site.negotiation import AudioContentNegotiation
-from speaker_site.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
-from speaker_site.pagination import PageNumberPagination
-from synthesis import audio as audiomod
+from core.errors import ApiError
+from core.negotiation import AudioContentNegotiation
+from core.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
+from core.pagination import PageNumberPagination
+from speech import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.models import SynthesisJob
 from synthesis.openapi_audio import audio_responses

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from synthesis import api
+from synthesis import api, preview_api
 
 urlpatterns = [
     path("synthesis", api.JobListCreateView.as_view(), name="api-synthesis"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("synthesis/<uuid:job_id>/cancel", api.JobCancelView.as_view(), name="api-synthesis-cancel"),
     path("synthesis/<uuid:job_id>/audio", api.JobAudioView.as_view(), name="api-synthesis-audio"),
     path("usage", api.UsageView.as_view(), name="api-usage"),
+    path("voices/<uuid:voice_id>/preview", preview_api.VoicePreviewView.as_view(), name="api-voice-preview"),
 ]

@@ -11,8 +11,8 @@ import soundfile
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 
-from speaker_site.errors import ApiError, Conflict
-from synthesis import audio as audiomod
+from core.errors import ApiError, Conflict
+from speech import audio as audiomod
 from synthesis.models import SynthesisJob
 
 # Positions of at most 18 digits (no file is an exabyte): a longer one is answered 416
@@ -82,7 +82,7 @@ def ranged_file_response(request: HttpRequest, path: Path, content_type: str, fi
 
 
 def _unsatisfiable(size: int) -> HttpResponse:
-    from speaker_site.errors import json_error
+    from core.errors import json_error
 
     response = json_error(416, message="Requested range not satisfiable.")
     response["Content-Range"] = f"bytes */{size}"

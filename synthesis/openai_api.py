@@ -15,13 +15,13 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.authentication import api_key_for_request, authorization_hint, raw_key_from_headers
-from speaker_site.errors import ApiError
-from speaker_site.negotiation import AudioContentNegotiation
-from speaker_site.parsers import InvalidJSON, loads_request_json
-from synthesis import text as textmod
-from synthesis.engines.errors import EngineError, EngineUnavailable, InvalidParams
-from synthesis.engines.registry import get_registry
-from synthesis.openai_errors import openai_error
+from core.errors import ApiError
+from core.negotiation import AudioContentNegotiation
+from core.parsers import InvalidJSON, loads_request_json
+from speech import text as textmod
+from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
+from core.engines import get_registry
+from core.openai_errors import openai_error
 from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
 from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
-from synthesis import audio as audiomod
+from speech import audio as audiomod
 
 PCM_DESCRIPTION = (
     "raw pcm is audio/pcm;rate=<Hz>;channels=1: signed 16-bit little-endian mono samples, "

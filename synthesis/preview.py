@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts.models import User
-from speaker_site.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest, job_create
 from synthesis.streaming import StreamFailed, job_chunks, limiter

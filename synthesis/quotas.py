@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
-from speaker_site.errors import ApiError
+from core.errors import ApiError
 from synthesis.models import SynthesisJob, UsageRecord
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import User
-from speaker_site.errors import ApiError
+from core.errors import ApiError
 from synthesis.models import SynthesisJob, UsageRecord
 
 

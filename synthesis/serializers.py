@@ -3,11 +3,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from speaker_site.serializer_fields import LanguageField, StrictCharField, StrictChoiceField, StrictUUIDField
-from synthesis import audio as audiomod
-from synthesis.engines.params import PARAM_RANGES
+from core.serializer_fields import LanguageField, StrictCharField, StrictChoiceField, StrictUUIDField
+from speech import audio as audiomod
+from speech.engines.params import PARAM_RANGES
 from synthesis.models import SynthesisJob
-from synthesis.text import EMOTIONS
+from speech.text import EMOTIONS
 from voices.selectors import spoken_languages
 
 

@@ -24,13 +24,13 @@ from django.utils import timezone
 
 from accounts.models import APIKey, User
 from monitoring.services import audit_record
-from speaker_site.errors import ApiError, Conflict, ServiceUnavailable
-from synthesis import audio as audiomod
-from synthesis import text as textmod
-from synthesis.engines.errors import EngineUnavailable
-from synthesis.engines.params import SynthesisParams
-from synthesis.engines.registry import get_registry
-from synthesis.events import send_user_event
+from core.errors import ApiError, Conflict, ServiceUnavailable
+from speech import audio as audiomod
+from speech import text as textmod
+from speech.engines.errors import EngineUnavailable
+from speech.engines.params import SynthesisParams
+from core.engines import get_registry
+from core.events import send_user_event
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 
 logger = logging.getLogger("speaker.jobs")
@@ -113,7 +113,7 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
 
 
 def voice_ref(voice: Any) -> Any:
-    from synthesis.engines.base import VoiceRef
+    from speech.engines.base import VoiceRef
 
     if voice.is_builtin:
         return VoiceRef(builtin=voice.builtin_key)
@@ -195,7 +195,7 @@ def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:
 
 
 def _announce_queued(job: SynthesisJob) -> None:
-    from synthesis.worker import wake_worker
+    from core.wakeup import wake_worker
 
     send_user_event(user_id=job.owner_id, event="job.queued", payload=job_event_payload(job))
     wake_worker()

@@ -12,13 +12,14 @@ from django.conf import settings
 from django.http import HttpRequest, StreamingHttpResponse
 
 from accounts.models import APIKey, User
-from speaker_site.errors import ApiError
-from synthesis import audio as audiomod
-from synthesis.engines.registry import get_registry
+from core.errors import ApiError
+from speech import audio as audiomod
+from core.engines import get_registry
 from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_state
 from synthesis.services import JobRequest, job_create
-from synthesis.streaming import STREAM_FORMATS, IncrementalEncoder, StreamFailed, job_chunks, limiter
+from speech.encoders import IncrementalEncoder
+from synthesis.streaming import STREAM_FORMATS, StreamFailed, job_chunks, limiter
 
 logger = logging.getLogger("speaker.streaming")
 

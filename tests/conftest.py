@@ -87,7 +87,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture
 def piper_only(settings):  # type: ignore[no-untyped-def]
     """The engines a fresh checkout has without XTTS weights: Piper alone."""
-    from synthesis.engines.registry import reset_registry
+    from core.engines import reset_registry
 
     settings.TTS_ENGINES = ["piper"]
     settings.XTTS_MODEL_DIR = ""

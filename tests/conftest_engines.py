@@ -18,10 +18,10 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 import pytest
 
-from synthesis.audio import encode, resample
-from synthesis.engines import EngineConfig, EngineRegistry, SynthesisParams
-from synthesis.engines.piper_engine import PiperEngine
-from synthesis.engines.xtts_engine import XTTSEngine
+from speech.audio import encode, resample
+from speech.engines import EngineConfig, EngineRegistry, SynthesisParams
+from speech.engines.piper_engine import PiperEngine
+from speech.engines.xtts_engine import XTTSEngine
 from tests.tiny_xtts import build_tiny_xtts
 
 T = TypeVar("T")

@@ -15,9 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from speaker_site.negotiation import AudioContentNegotiation
-from speaker_site.openapi import COMMON_ERRORS, PAGE_404, error
-from speaker_site.parsers import JSONParser
+from core.negotiation import AudioContentNegotiation
+from core.openapi import COMMON_ERRORS, PAGE_404, error
+from core.parsers import JSONParser
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
 from voices.serializers import (
@@ -324,29 +324,3 @@ class LanguagesView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"engines": selectors.engine_languages(), "clone_languages": list(selectors.clone_languages())})
-
-
-class VoicePreviewView(APIView):
-    """A short sample sentence in the voice (wav), generated once and cached until the
-    voice changes."""
-
-    content_negotiation_class = AudioContentNegotiation
-    required_scopes = {"GET": {"voices:read"}}
-
-    @extend_schema(
-        responses={
-            (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, description="Preview audio"),
-            404: error("Unknown voice, or another user's", "not_found", "Not found."),
-            409: error("Voice not ready or its engine is missing", "conflict", "Voice cloning needs the xtts engine."),
-            503: error("The server is busy", "service_unavailable", "The server is busy; try again shortly."),
-            **COMMON_ERRORS,
-        },
-        tags=["voices"],
-        summary="Preview a voice",
-    )
-    def get(self, request: Request, voice_id: Any) -> FileResponse:
-        from synthesis.preview import voice_preview
-
-        voice = selectors.voice_get_visible(user=request.user, voice_id=voice_id)
-        path = voice_preview(user=request.user, voice=voice)
-        return FileResponse(open(path, "rb"), content_type="audio/wav", filename=f"preview-{voice.pk}.wav")

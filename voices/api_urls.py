@@ -16,6 +16,5 @@ urlpatterns = [
         api.VoiceSampleAudioView.as_view(),
         name="api-voice-sample-audio",
     ),
-    path("voices/<uuid:voice_id>/preview", api.VoicePreviewView.as_view(), name="api-voice-preview"),
     path("languages", api.LanguagesView.as_view(), name="api-languages"),
 ]

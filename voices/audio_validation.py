@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from speaker_site.errors import PayloadTooLarge, UnsupportedMedia, Unprocessable
+from core.errors import PayloadTooLarge, UnsupportedMedia, Unprocessable
 
 # Stored samples are mono 16-bit PCM WAV at one rate: 24 kHz keeps every detail XTTS
 # uses (it conditions at 22.05 kHz and 16 kHz) and makes every stored file alike.

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from synthesis.text import DEFAULT_EMOTION, EMOTIONS
+from speech.text import DEFAULT_EMOTION, EMOTIONS
 
 # What a caller attests with `consent=true`. Stored verbatim on every ConsentRecord so
 # that a later rewording never changes what someone agreed to.

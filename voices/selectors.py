@@ -28,8 +28,8 @@ class CloningEngineInfo:
 def cloning_engine_info() -> CloningEngineInfo:
     """Which engine clones, whether it can run here and the languages it speaks, without
     loading any model (safe to call from a web request)."""
-    from synthesis.engines.registry import get_registry
-    from synthesis.engines.xtts_engine import XTTSEngine
+    from core.engines import get_registry
+    from speech.engines.xtts_engine import XTTSEngine
 
     registry = get_registry()
     cloners = [status for status in registry.status() if status.clones]
@@ -53,14 +53,14 @@ def clone_languages() -> tuple[str, ...]:
 def spoken_languages() -> tuple[str, ...]:
     """Every language an enabled engine speaks (what a synthesis `language` may be; the
     voice's own engine must speak it too)."""
-    from synthesis.engines.registry import get_registry
+    from core.engines import get_registry
 
     return tuple(dict.fromkeys(language for status in get_registry().status() for language in status.languages))
 
 
 def engine_languages() -> list[dict[str, Any]]:
     """Per engine: name, availability (and why not), languages, whether it clones."""
-    from synthesis.engines.registry import get_registry
+    from core.engines import get_registry
 
     engines = [
         {

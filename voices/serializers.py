@@ -6,8 +6,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from speaker_site.serializer_fields import LanguageField, StrictCharField
-from synthesis.text import EMOTIONS
+from core.serializer_fields import LanguageField, StrictCharField
+from speech.text import EMOTIONS
 from voices.models import Voice, VoiceSample
 from voices.selectors import clone_languages
 

@@ -30,8 +30,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from monitoring.services import audit_record
-from speaker_site.errors import ApiError, Conflict
-from synthesis.text import DEFAULT_EMOTION, EMOTIONS
+from core.errors import ApiError, Conflict
+from speech.text import DEFAULT_EMOTION, EMOTIONS
 from voices import audio_validation
 from voices.models import CONSENT_STATEMENT, ConsentRecord, Voice, VoiceSample
 from voices.selectors import cloning_engine_info
@@ -111,7 +111,7 @@ def builtin_voices_sync(*, force: bool = False) -> int:
     Cheap when nothing changed: the catalogue is compared with the one last synced by
     this process and one COUNT query confirms the database still matches (a fresh
     database, or another process, may have changed it). Returns rows written."""
-    from synthesis.engines.registry import get_registry
+    from core.engines import get_registry
 
     global _builtin_signature
     registry = get_registry()
@@ -382,7 +382,7 @@ def _mark_samples_changed(voice: Voice) -> None:
 
 
 def _wake_worker() -> None:
-    from synthesis.worker import wake_worker
+    from core.wakeup import wake_worker
 
     wake_worker()
 
@@ -621,7 +621,7 @@ def voice_sample_delete(*, sample: VoiceSample, request: Any = None) -> None:
 
 
 def _voice_event(voice: Voice, event: str, **extra: Any) -> None:
-    from synthesis.events import send_user_event
+    from core.events import send_user_event
 
     if voice.owner_id is None:
         return
@@ -645,8 +645,8 @@ def voice_prepare(*, voice_id: Any) -> Voice:
     engine's `prepare_voice` once; the result is stored only if the samples did not
     change meanwhile. Ends `ready` (event `voice.ready`), `failed` (event
     `voice.failed`, with the message) or `pending_engine` (no cloning engine here)."""
-    from synthesis.engines.errors import EngineError, EngineUnavailable
-    from synthesis.engines.registry import get_registry
+    from speech.engines.errors import EngineError, EngineUnavailable
+    from core.engines import get_registry
 
     voice = Voice.objects.defer("conditioning").get(pk=voice_id)
     if voice.is_builtin or voice.status != Voice.Status.PROCESSING:
@@ -720,7 +720,7 @@ def voice_requeue_pending() -> int:
 
 
 def _builtin_by_ref(ref: str) -> Voice | None:
-    from synthesis.engines.registry import KNOWN_ENGINES
+    from speech.engines.registry import KNOWN_ENGINES
 
     engine, sep, key = ref.partition(":")
     voices = Voice.objects.filter(is_builtin=True).defer("conditioning")
@@ -734,7 +734,7 @@ def _builtin_by_ref(ref: str) -> Voice | None:
 
 
 def _ensure_usable(voice: Voice) -> None:
-    from synthesis.engines.registry import get_registry
+    from core.engines import get_registry
 
     details = {"voice": str(voice.pk), "status": voice.status, "engine": voice.engine}
     if voice.is_builtin:
@@ -792,7 +792,7 @@ _MAX_LISTED_VOICES = 25
 def voices_usable_names(*, user: Any) -> list[str]:
     """Names a synthesis request can use right now: ready built-in voices whose engine
     runs here, then the user's own ready voices (README "Errors")."""
-    from synthesis.engines.registry import get_registry
+    from core.engines import get_registry
 
     registry = get_registry()
     names: list[str] = []

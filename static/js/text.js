@@ -1,5 +1,5 @@
 // Word and character counts of the text that will be spoken: a line-by-line port of
-// synthesis/text.py (_runs, strip_tags, spoken_text, count_words, count_characters).
+// speech/text.py (_runs, strip_tags, spoken_text, count_words, count_characters).
 // The server's counts are what the quota is charged with; tests/browser compares these
 // functions with the Python ones, so change both together.
 

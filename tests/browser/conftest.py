@@ -52,8 +52,8 @@ FAILED = pytest.StashKey[bool]()
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About five seconds of real speech from Piper: an upload, and the fake microphone."""
-    from synthesis.audio import encode
-    from synthesis.engines.piper_engine import PiperEngine
+    from speech.audio import encode
+    from speech.engines.piper_engine import PiperEngine
 
     engine = PiperEngine()
     engine.load()

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from synthesis.text import count_characters
+from speech.text import count_characters
 from tests.browser.conftest import shoot
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from synthesis.text import count_characters, count_words
+from speech.text import count_characters, count_words
 from tests.browser.conftest import shoot
 
 pytestmark = pytest.mark.browser

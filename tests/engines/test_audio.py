@@ -1,4 +1,4 @@
-"""Encoding, decoding, resampling and levels (synthesis/audio.py)."""
+"""Encoding, decoding, resampling and levels (speech/audio.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from synthesis.audio import (
+from speech.audio import (
     CONTENT_TYPES,
     FILE_EXTENSIONS,
     FORMATS,

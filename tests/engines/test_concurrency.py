@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from synthesis.engines import EngineBusy, GenerationStats, SynthesisParams, VoiceRef
-from synthesis.engines.piper_engine import PiperEngine
-from synthesis.engines.xtts_engine import XTTSEngine
+from speech.engines import EngineBusy, GenerationStats, SynthesisParams, VoiceRef
+from speech.engines.piper_engine import PiperEngine
+from speech.engines.xtts_engine import XTTSEngine
 from tests.conftest_engines import TINY_XTTS_PARAMS
 
 JOIN_TIMEOUT = 120.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthesis.engines import InvalidParams, SynthesisParams
+from speech.engines import InvalidParams, SynthesisParams
 
 GOOD = {
     "speed": 1.5,

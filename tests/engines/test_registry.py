@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from synthesis.engines import EngineConfig, EngineRegistry, EngineUnavailable
-from synthesis.engines.piper_engine import PiperEngine
+from speech.engines import EngineConfig, EngineRegistry, EngineUnavailable
+from speech.engines.piper_engine import PiperEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ def test_status_reports_every_engine_without_loading_any_model() -> None:
     out = run_python(
         """
         import sys
-        from synthesis.engines import EngineConfig, EngineRegistry
+        from speech.engines import EngineConfig, EngineRegistry
         registry = EngineRegistry(EngineConfig())
         for s in registry.status():
             print(s.name, s.available, s.loaded, bool(s.reason))
@@ -140,7 +140,7 @@ def test_get_registry_builds_one_registry_from_django_settings(tiny_xtts_dir: Pa
             XTTS_MODEL_DIR={str(tiny_xtts_dir)!r}, XTTS_DEVICE="cpu", XTTS_HALF=False,
             XTTS_DEEPSPEED=False, COQUI_TOS_AGREED=False,
         )
-        from synthesis.engines import get_registry, reset_registry
+        from core.engines import get_registry, reset_registry
         first = get_registry()
         print(first is get_registry(), first.available_names(), first.default_name(), first.config.xtts_device)
         reset_registry()

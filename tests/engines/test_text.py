@@ -1,4 +1,4 @@
-"""Emotion tags, counts and sentence splitting (synthesis/text.py)."""
+"""Emotion tags, counts and sentence splitting (speech/text.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthesis.text import (
+from speech.text import (
     EMOTIONS,
     Segment,
     count_characters,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthesis.engines import (
+from speech.engines import (
     ConditioningMissing,
     EngineConfig,
     EngineRegistry,
@@ -27,8 +27,8 @@ from synthesis.engines import (
     VoiceNotSupported,
     VoiceRef,
 )
-from synthesis.engines.xtts_conditioning import Conditioning, deserialise, serialise
-from synthesis.engines.xtts_engine import XTTS_LANGUAGES, XTTSEngine
+from speech.engines.xtts_conditioning import Conditioning, deserialise, serialise
+from speech.engines.xtts_engine import XTTS_LANGUAGES, XTTSEngine
 from tests.conftest_engines import TINY_XTTS_PARAMS, ReferenceSamples, rms
 from tests.tiny_xtts import GPT_CHANNELS, GPT_LAYERS, STUDIO_SPEAKERS
 
@@ -195,7 +195,7 @@ def test_unreadable_or_too_short_samples_are_rejected(xtts_engine: XTTSEngine, t
     with pytest.raises(InvalidSample):
         xtts_engine.prepare_voice({"neutral": [junk]})
     blip = tmp_path / "blip.wav"
-    from synthesis.audio import encode
+    from speech.audio import encode
 
     blip.write_bytes(encode(np.full(2205, 0.1, dtype=np.float32), 22050, "wav"))  # 0.1 s
     with pytest.raises(InvalidSample, match="too short"):
@@ -414,7 +414,7 @@ def test_with_consent_and_no_folder_xtts_is_fetched_once_through_coqui(
 ) -> None:
     import TTS.utils.manage
 
-    import synthesis.engines.xtts_engine as xtts_module
+    import speech.engines.xtts_engine as xtts_module
 
     monkeypatch.setattr(xtts_module, "_cached_checkpoint", lambda: None)
     monkeypatch.setattr(FakeModelManager, "checkpoint", tiny_xtts_dir, raising=False)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from monitoring import system
+from ops import system
 from synthesis.models import SynthesisJob
 from tests.monitoring.test_health_ready_endpoint import heartbeat
 from voices.models import Voice

@@ -111,7 +111,7 @@ def test_it_names_the_cache_when_a_value_does_not_come_back(client, monkeypatch)
         def get(self, *args: Any, **kwargs: Any) -> None: ...
         def delete(self, *args: Any, **kwargs: Any) -> None: ...
 
-    monkeypatch.setattr("monitoring.readiness.cache", ForgetfulCache())
+    monkeypatch.setattr("ops.readiness.cache", ForgetfulCache())
     heartbeat()
     response = client.get("/health/ready")
     assert response.status_code == 503 and response.json()["failing"] == ["cache"]
@@ -147,7 +147,7 @@ def test_it_only_answers_get_and_is_never_cached(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_in_embedded_mode_the_embedded_workers_heartbeat_counts(client, settings):
-    from synthesis.worker import start_embedded_worker, stop_embedded_worker
+    from engine_host.hosting import start_embedded_worker, stop_embedded_worker
 
     settings.EMBEDDED_WORKER = True
     assert client.get("/health/ready").status_code == 503

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring import metrics
 from synthesis.models import SynthesisJob
-from synthesis.worker import EngineWorker
+from engine_host.worker import EngineWorker
 from tests.deploy.test_dashboard_metrics import PROMETHEUS_SYNTHETIC, metric_names_used_by_deploy
 from tests.monitoring.test_health_detail_endpoint import FakeNVML, use_nvml  # noqa: F401  (fixture)
 from voices.models import Voice

@@ -64,8 +64,8 @@ def test_status_lines_carry_their_reason_phrase(server):
 def test_every_status_the_api_answers_has_a_phrase_in_twisted_table():
     from twisted.web.http import RESPONSES
 
-    from speaker_site import daphne_compat
-    from speaker_site.errors import CODES_BY_STATUS
+    from core import daphne_compat
+    from core.errors import CODES_BY_STATUS
 
     daphne_compat.complete_reason_phrases()
     assert {code: RESPONSES.get(code) for code in CODES_BY_STATUS if code not in RESPONSES} == {}

@@ -1,4 +1,4 @@
-"""The one JSON reader (speaker_site.parsers) behind every API view and the OpenAI
+"""The one JSON reader (core.parsers) behind every API view and the OpenAI
 route: JSON the rest of the stack cannot take is a 400 with the error body (OpenAI-shaped
 on /v1/...), never a 500 — deep nesting (RecursionError), NUL characters (PostgreSQL
 DataError), numbers past 64 bits (float() overflow), NaN and Infinity."""

@@ -1,5 +1,5 @@
 """A NUL character (`%00`) in a query parameter or the path is a 400 on every page and
-endpoint (speaker_site.middleware.RejectNulMiddleware). PostgreSQL text cannot hold NUL:
+endpoint (core.middleware.RejectNulMiddleware). PostgreSQL text cannot hold NUL:
 `?q=%00` reached a filter and raised DataError, a 500; SQLite answered differently."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from synthesis import audio as audiomod
+from speech import audio as audiomod
 from synthesis.models import SynthesisJob
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from typing import Callable
 import pytest
 
 from synthesis.models import SynthesisJob
-from synthesis.worker import EngineWorker
+from engine_host.worker import EngineWorker
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
 from speaker_site.routing import build_application
-from synthesis import audio
-from synthesis.events import set_server_loop
-from synthesis.worker import EngineWorker
+from speech import audio
+from core.events import set_server_loop
+from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import run_once_in_thread
 from tests.conftest_engines import piper_engine, tiny_xtts_dir  # noqa: F401 - fixtures
 
@@ -29,7 +29,7 @@ TINY_PARAMS = {"do_sample": False, "seed": 7, "max_new_tokens": 8}
 
 @pytest.fixture
 def both_engines(settings, tiny_xtts_dir):  # type: ignore[no-untyped-def]  # noqa: F811
-    from synthesis.engines.registry import reset_registry
+    from core.engines import reset_registry
 
     settings.TTS_ENGINES = ["piper", "xtts"]
     settings.XTTS_MODEL_DIR = str(tiny_xtts_dir)

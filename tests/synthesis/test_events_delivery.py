@@ -17,8 +17,8 @@ from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
 from speaker_site.routing import build_application
-from synthesis.events import set_server_loop
-from synthesis.worker import EngineWorker
+from core.events import set_server_loop
+from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
@@ -113,7 +113,7 @@ async def test_every_message_after_the_first_snapshot_is_numbered_without_gaps(a
 
 
 async def test_a_late_hint_does_not_reopen_a_finished_job(app, lossy, owner_key, post_job, owner):
-    from synthesis.events import send_user_event
+    from core.events import send_user_event
     from synthesis.models import SynthesisJob
     from synthesis.services import job_event_payload
 

@@ -10,8 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
 from speaker_site.routing import build_application
-from synthesis.events import set_server_loop
-from synthesis.worker import EngineWorker
+from core.events import set_server_loop
+from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]

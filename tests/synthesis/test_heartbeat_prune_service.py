@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.services import job_claim_next, worker_heartbeats_prune
-from synthesis.worker import EngineWorker
+from engine_host.worker import EngineWorker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from synthesis.models import SynthesisJob
-from synthesis.worker import EngineWorker
+from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]

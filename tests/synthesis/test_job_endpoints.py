@@ -7,7 +7,7 @@ import io
 import pytest
 import soundfile as sf
 
-from synthesis import audio
+from speech import audio
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 

@@ -69,7 +69,7 @@ def test_a_released_job_goes_back_without_counting_an_attempt(post_job):
 
 
 def test_the_worker_runs_a_job_to_completion_with_real_speech(post_job, run_worker, settings):
-    from synthesis import audio
+    from speech import audio
 
     job_id = post_job("Hello there. This is a real sentence spoken by Piper.").json()["id"]
     worker = run_worker()

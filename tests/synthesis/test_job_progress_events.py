@@ -11,8 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
 from speaker_site.routing import build_application
-from synthesis.events import set_server_loop
-from synthesis.worker import EngineWorker
+from core.events import set_server_loop
+from engine_host.worker import EngineWorker
 from tests.conftest_engines import (  # noqa: F401 - fixtures
     cloned_voice,
     engine_registry,
@@ -31,7 +31,7 @@ TINY_PARAMS = {"do_sample": False, "seed": 7, "max_new_tokens": 8}
 
 @pytest.fixture
 def tiny_xtts_registry(monkeypatch, engine_registry):  # type: ignore[no-untyped-def]  # noqa: F811
-    from synthesis.engines import registry as registry_module
+    import core.engines as registry_module
 
     monkeypatch.setattr(registry_module, "_registry", engine_registry)
     return engine_registry

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from speaker_site.env import env_mapping
+from core.env import env_mapping
 from voices.models import Voice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from synthesis import audio
+from speech import audio
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 

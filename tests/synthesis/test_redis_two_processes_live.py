@@ -12,7 +12,7 @@ import pytest
 import requests
 import websockets
 
-from synthesis import audio
+from speech import audio
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.redis

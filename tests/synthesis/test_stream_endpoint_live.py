@@ -12,7 +12,7 @@ import pytest
 import requests
 import soundfile as sf
 
-from synthesis import audio
+from speech import audio
 
 LONG_TEXT = " ".join(f"This is sentence number {n}, spoken while the next ones are still being made." for n in range(1, 13))
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from speaker_site.routing import build_application
-from synthesis.events import send_user_event, set_server_loop
+from core.events import send_user_event, set_server_loop
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from synthesis.services import job_claim_next
-from synthesis.worker import EngineWorker
+from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]

@@ -158,7 +158,7 @@ def piper_only_engines(piper_only) -> Iterator[None]:  # type: ignore[no-untyped
 def tiny_xtts_engines(monkeypatch: pytest.MonkeyPatch, engine_registry) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # noqa: F811
     """Piper and XTTS on the tiny random checkpoint as the process registry. The
     session's registry is shared (loaded once) and put back untouched afterwards."""
-    from synthesis.engines import registry as registry_module
+    import core.engines as registry_module
     from voices import services
 
     monkeypatch.setattr(registry_module, "_registry", engine_registry)

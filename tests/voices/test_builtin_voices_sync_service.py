@@ -55,8 +55,8 @@ def test_it_adds_the_xtts_studio_speakers_when_xtts_is_available(tiny_xtts_engin
 
 def test_builtins_of_an_engine_that_went_away_wait_for_it(tiny_xtts_engines, db, settings, monkeypatch) -> None:
     services.builtin_voices_sync()
-    from synthesis.engines import registry as registry_module
-    from synthesis.engines.registry import EngineConfig, EngineRegistry
+    import core.engines as registry_module
+    from speech.engines.registry import EngineConfig, EngineRegistry
 
     monkeypatch.setattr(registry_module, "_registry", EngineRegistry(EngineConfig(enabled=["piper"])))
     services.builtin_voices_sync()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthesis.engines.xtts_engine import XTTSEngine
+from speech.engines.xtts_engine import XTTSEngine
 
 
 def test_it_lists_each_engine_with_its_availability_and_languages(piper_only_engines, owner_api) -> None:

@@ -101,7 +101,7 @@ def test_it_rejects_a_language_the_cloning_engine_does_not_speak(create_voice) -
 
 
 def test_it_accepts_every_xtts_language(create_voice) -> None:
-    from synthesis.engines.xtts_engine import XTTSEngine
+    from speech.engines.xtts_engine import XTTSEngine
 
     assert create_voice(language="zh-cn").json()["language"] == "zh-cn"
     assert len(XTTSEngine.languages) == 17
@@ -184,7 +184,7 @@ def test_it_queues_the_voice_and_wakes_the_worker_when_a_cloning_engine_is_avail
     tiny_xtts_engines, create_voice, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
     woken: list[bool] = []
-    monkeypatch.setattr("synthesis.worker.wake_worker", lambda: woken.append(True))
+    monkeypatch.setattr("core.wakeup.wake_worker", lambda: woken.append(True))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = create_voice()

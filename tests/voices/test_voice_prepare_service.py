@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from synthesis.events import user_group
+from core.events import user_group
 from voices.models import Voice
 from voices.selectors import voices_needing_preparation
 from voices.services import voice_prepare, voice_requeue_pending
@@ -46,7 +46,7 @@ def test_it_prepares_a_cloned_voice_on_the_tiny_xtts(tiny_xtts_engines, create_v
 
 
 def test_the_prepared_voice_speaks_through_the_engine(tiny_xtts_engines, create_voice) -> None:
-    from synthesis.engines import SynthesisParams, VoiceRef
+    from speech.engines import SynthesisParams, VoiceRef
 
     voice = voice_prepare(voice_id=create_voice().json()["id"])
 
@@ -59,7 +59,7 @@ def test_the_prepared_voice_speaks_through_the_engine(tiny_xtts_engines, create_
 
 
 def test_it_keeps_one_conditioning_per_emotion_label(tiny_xtts_engines, create_voice, speech_upload, other_upload) -> None:
-    from synthesis.engines.xtts_conditioning import deserialise
+    from speech.engines.xtts_conditioning import deserialise
 
     voice_id = create_voice(samples=[speech_upload(), other_upload()], emotions="neutral,happy").json()["id"]
 
@@ -86,7 +86,7 @@ def test_it_drops_a_result_made_from_samples_that_changed_meanwhile(tiny_xtts_en
 
 
 def test_an_engine_error_fails_the_voice_and_tells_the_owner(tiny_xtts_engines, create_voice, events, monkeypatch) -> None:
-    from synthesis.engines.errors import InvalidSample
+    from speech.engines.errors import InvalidSample
 
     voice_id = create_voice().json()["id"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from speaker_site.errors import Conflict
+from core.errors import Conflict
 from voices.models import Voice
 from voices.services import builtin_voices_sync, voice_resolve_for_synthesis
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import SCOPES, User
 from accounts.services import apikey_create
-from speaker_site.errors import ApiError
+from core.errors import ApiError
 
 
 class Command(BaseCommand):

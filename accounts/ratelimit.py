@@ -1,0 +1,69 @@
+"""Request rate limiting for the API with django-ratelimit.
+
+`RATE_LIMIT_REQUESTS` per `RATE_LIMIT_WINDOW` seconds, counted per account (every API
+key of a user and their dashboard session share one budget: minting more keys buys no
+more requests), and per client IP for anonymous callers, on the configured cache (Redis in production, so the
+count is shared by every process). It runs as middleware, before DRF's authentication and
+permission checks, so that floods of unauthenticated or failing requests are limited too.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import get_usage
+
+from core.errors import json_error
+from core.http import client_ip
+
+RATE_LIMITED_PREFIXES = ("/api/", "/v1/")
+
+
+def rate_limit_key(group: str, request: HttpRequest) -> str:
+    from accounts.authentication import api_key_for_request
+
+    api_key = api_key_for_request(request)
+    if api_key is not None:
+        return f"user:{api_key.user_id}"  # the account's budget, whichever of its keys
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+def _rate() -> str:
+    return f"{settings.RATE_LIMIT_REQUESTS}/{settings.RATE_LIMIT_WINDOW}s"
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(RATE_LIMITED_PREFIXES) or request.method == "OPTIONS":
+            return self.get_response(request)
+        usage = get_usage(request, group="api", key=rate_limit_key, rate=_rate(), increment=True)
+        if usage is None:  # rate limiting disabled (RATELIMIT_ENABLE=False)
+            return self.get_response(request)
+        remaining = max(0, usage["limit"] - usage["count"])
+        if usage["should_limit"]:
+            retry_after = max(1, int(usage["time_left"]))
+            if request.path.startswith("/v1/"):
+                from core.openai_errors import openai_error
+
+                response = openai_error(429, "Rate limit reached for requests.", "rate_limit_exceeded")
+                response["Retry-After"] = str(retry_after)
+            else:
+                response = json_error(
+                    429,
+                    message=f"Rate limit of {usage['limit']} requests per {settings.RATE_LIMIT_WINDOW}s exceeded.",
+                    details={"limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after},
+                    headers={"Retry-After": str(retry_after)},
+                )
+        else:
+            response = self.get_response(request)
+        response["X-RateLimit-Limit"] = str(usage["limit"])
+        response["X-RateLimit-Remaining"] = str(remaining)
+        return response

@@ -1,0 +1,54 @@
+"""The process-wide engine registry, built from Django settings.
+
+The speech library (`speech/`) knows nothing of Django; this module is the one place
+that reads the engine settings into an `EngineConfig` and keeps one registry per
+process (docs/ARCHITECTURE.md, "Layers")."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from speech.engines.registry import EngineConfig, EngineRegistry
+
+_registry: EngineRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def config_from_settings() -> EngineConfig:
+    """Read the engine settings (speaker_site/settings.py) into an `EngineConfig`."""
+    engines = getattr(settings, "TTS_ENGINES", []) or []
+    if isinstance(engines, str):
+        engines = [part for part in engines.split(",")]
+    return EngineConfig(
+        enabled=list(engines),
+        default_engine=getattr(settings, "TTS_DEFAULT_ENGINE", "piper") or "piper",
+        piper_voices_dir=Path(settings.PIPER_VOICES_DIR) if getattr(settings, "PIPER_VOICES_DIR", "") else None,
+        xtts_model_dir=Path(settings.XTTS_MODEL_DIR) if getattr(settings, "XTTS_MODEL_DIR", "") else None,
+        xtts_device=getattr(settings, "XTTS_DEVICE", "auto") or "auto",
+        xtts_half=bool(getattr(settings, "XTTS_HALF", False)),
+        xtts_deepspeed=bool(getattr(settings, "XTTS_DEEPSPEED", False)),
+        coqui_tos_agreed=bool(getattr(settings, "COQUI_TOS_AGREED", False)),
+        xtts_threads=int(getattr(settings, "XTTS_THREADS", 0) or 0) or None,
+    )
+
+
+def get_registry() -> EngineRegistry:
+    """The process-wide registry, built from Django settings on first use."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                _registry = EngineRegistry(config_from_settings())
+    return _registry
+
+
+def reset_registry() -> None:
+    """Forget the process-wide registry (tests; settings changes). Unloads its models."""
+    global _registry
+    with _registry_lock:
+        old, _registry = _registry, None
+    if old is not None:
+        old.unload_all()

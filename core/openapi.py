@@ -1,0 +1,81 @@
+"""Shared OpenAPI pieces: the one error body, referenced by every endpoint's responses,
+the errors every endpoint can answer, and the date filters' schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorBody = inline_serializer(
+    name="ErrorBody",
+    fields={
+        "error": inline_serializer(
+            name="ErrorDetail",
+            fields={
+                "code": serializers.CharField(help_text="validation_error, not_authenticated, permission_denied, not_found, method_not_allowed, conflict, payload_too_large, unsupported_media_type, unprocessable, rate_limited, quota_exceeded, service_unavailable, internal_error"),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(),
+            },
+        )
+    },
+)
+
+
+def error(description: str, code: str = "validation_error", message: str = "Invalid input.") -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ErrorBody,
+        description=description,
+        examples=[OpenApiExample(code, value={"error": {"code": code, "message": message, "details": {}}})],
+    )
+
+
+COMMON_ERRORS = {
+    400: error("Invalid input", "validation_error"),
+    401: error("Missing or bad credentials", "not_authenticated", "Authentication credentials were not provided."),
+    403: error("Key lacks a scope", "permission_denied"),
+    429: error("Rate limited", "rate_limited", "Too many requests."),
+}
+
+# A page past the last one (`?page=`), on every paginated list.
+PAGE_404 = error("A page past the last one", "not_found", "Page 3 is past the last page (2) at page_size=20.")
+
+# `from` / `to` filters: a date or a datetime (ISO 8601), years 1970-2999 (the pattern
+# says so; selectors.parse_when refuses others with 400), or empty for "no bound" (what
+# an HTML form sends for an empty field).
+_YEARS = r"^(19[7-9][0-9]|2[0-9]{3})-"
+DATE_OR_DATETIME: dict[str, Any] = {
+    "type": "string",
+    "anyOf": [
+        {"type": "string", "format": "date", "pattern": _YEARS},
+        {"type": "string", "format": "date-time", "pattern": _YEARS},
+        {"type": "string", "maxLength": 0},
+    ],
+}
+
+
+def date_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, DATE_OR_DATETIME, description=description)
+
+
+class LanguageFieldExtension(OpenApiSerializerFieldExtension):
+    """A LanguageField is an enum of the languages this server speaks where it is used,
+    read when the schema is generated (it follows TTS_ENGINES). A named component keeps
+    the name stable in generated clients; case and `en_US`/`en-US` spellings are
+    tolerated by the server and said so in the field's description."""
+
+    target_class = "core.serializer_fields.LanguageField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        component = ResolvedComponent(
+            name=field.component,
+            type=ResolvedComponent.SCHEMA,
+            schema={"type": "string", "enum": list(dict.fromkeys(field.languages()))},
+            object=field.component,
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class EngineHostConfig(AppConfig):
+    name = "engine_host"
+
+    def ready(self) -> None:
+        from engine_host.hosting import in_process_chunks
+        from synthesis.streaming import set_in_process_source
+
+        # The stream endpoints (synthesis layer) run in-process generations through the
+        # worker, which lives here, above them: hand the runner down.
+        set_in_process_source(in_process_chunks)

@@ -1,0 +1,64 @@
+"""`python manage.py runengine`: one engine worker process.
+
+Loads the engines once, claims jobs from the database, and hosts the Channels consumer
+of the `engine` channel (wake-ups and stream requests from web processes). SIGTERM or
+SIGINT: the current job is released back to the queue and the process exits cleanly.
+Run as many as you have GPUs/CPU budget; they coordinate through the database."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from typing import Any
+
+from channels.layers import get_channel_layer
+from channels.worker import Worker
+from django.conf import settings
+from django.core.asgi import get_asgi_application
+from django.core.management.base import BaseCommand, CommandParser
+
+from core.wakeup import ENGINE_CHANNEL
+from engine_host.hosting import EngineWorkerConsumer
+from engine_host.worker import EngineWorker
+
+
+class Command(BaseCommand):
+    help = "Run an engine worker (claims synthesis jobs; hosts the engine channel consumer)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--worker-id", default=None, help="stable id for logs and heartbeats")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from speaker_site.routing import build_application
+
+        worker = EngineWorker(worker_id=options["worker_id"])
+        EngineWorkerConsumer.worker = worker
+
+        def _stop(signum: int, frame: Any) -> None:
+            self.stderr.write(f"signal {signum}: stopping after releasing the current job")
+            worker.stop()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        if settings.WORKER_METRICS_PORT:
+            from monitoring.metrics import serve_worker_metrics
+
+            serve_worker_metrics(settings.WORKER_METRICS_PORT)
+        thread = worker.start_thread()
+        self.stdout.write(f"engine worker {worker.worker_id} running", ending="\n")
+        self.stdout.flush()
+        application = build_application(get_asgi_application(), embedded_worker=False)
+        asyncio.run(self._host(application, thread))
+        thread.join()
+
+    async def _host(self, application: Any, thread: threading.Thread) -> None:
+        layer = get_channel_layer()
+        listener = None
+        if layer is not None:
+            server = Worker(application=application, channels=[ENGINE_CHANNEL], channel_layer=layer)
+            listener = asyncio.ensure_future(server.handle())
+        while thread.is_alive():
+            await asyncio.sleep(0.2)
+        if listener is not None:
+            listener.cancel()

@@ -1,0 +1,368 @@
+"""The engine worker: a long-lived loop that loads the engines once, claims jobs from the
+database, prepares cloned voices' conditioning, and keeps a heartbeat.
+
+Hosting:
+- `python manage.py runengine` (PostgreSQL + Redis deployments): a process hosting the
+  `EngineWorkerConsumer` on the channel layer's `engine` channel; wake-ups arrive there.
+- Embedded default (`EMBEDDED_WORKER`, no Redis): the same loop runs in a thread of the
+  web process, so `make run` is one command.
+
+Wake-ups are hints; the loop also sweeps every WORKER_SWEEP_SECONDS, so a lost message
+never strands a job. One job at a time per worker: a loaded model runs one generation
+at a time, and parallelism comes from more worker processes.
+
+Stopping (README "Engine workers"): SIGINT/SIGTERM stop every worker of the process
+before the interpreter exits (runengine's handlers; the embedded worker through an exit
+hook), so a native engine thread is never torn down mid-generation. A queued job being
+generated goes back to the queue without counting an attempt; a stream fails (its
+listener cannot resume it). A worker that starts requeues at once the jobs that earlier
+runs of itself on this host left leased (`abandoned_lease_owners`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+import weakref
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from speech import audio as audiomod
+from speech.engines.errors import EngineError
+from speech.engines.params import SynthesisParams
+from core.engines import get_registry
+from core.events import send_user_event
+from engine_host.relays import StreamRelay, relay_for
+from synthesis.models import SynthesisJob, WorkerHeartbeat
+from voices.services import builtin_voices_sync, voice_prepare, voice_requeue_pending
+from synthesis.services import job_claim_next, job_complete, job_event_payload, job_fail, job_observe, job_release, job_renew_lease, job_requeue_abandoned, job_requeue_expired, voice_ref, worker_heartbeats_prune
+from voices.selectors import voices_needing_preparation
+
+logger = logging.getLogger("speaker.worker")
+
+# Every worker of this process (the claim loop and the web process's in-process stream
+# runs), so that shutdown can stop them all.
+_live_workers: "weakref.WeakSet[EngineWorker]" = weakref.WeakSet()
+
+
+def host_worker_id(suffix: str = "") -> str:
+    """`<hostname>:<pid>:<random>`: the host and process are part of the id, so that a
+    later run on this host can tell its predecessors' leases (abandoned_lease_owners)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{suffix}{uuid.uuid4().hex[:6]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def abandoned_lease_owners(owners: list[str], *, worker_id: str) -> list[str]:
+    """Lease owners among `owners` that are earlier runs on this host, hence gone:
+    - the same explicit id (`runengine --worker-id alpha` restarted: ids are unique to a
+      running worker, so the old `alpha` is dead);
+    - a generated id `<this host>:<pid>:…` whose process no longer exists, or whose pid
+      is ours (a container restarted with the same pid) while the id is not ours.
+    Leases of live processes, and of other hosts, are left to expire."""
+    host = socket.gethostname()
+    gone = []
+    for owner in owners:
+        if owner == worker_id:
+            gone.append(owner)
+            continue
+        parts = owner.rsplit(":", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or not _pid_alive(pid):
+            gone.append(owner)
+    return gone
+
+
+class JobAborted(Exception):
+    """The job stopped being ours (cancelled, or the lease was lost)."""
+
+
+class EngineWorker:
+    """One worker: one claim loop, one job at a time."""
+
+    def __init__(self, *, worker_id: str | None = None, heartbeats: bool = True) -> None:
+        self.worker_id = worker_id or host_worker_id()
+        # A web process serving one in-process stream runs a job with a throwaway worker:
+        # it is not a worker that readiness or the health page should count.
+        self.heartbeats = heartbeats
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.jobs_done = 0
+        self.current_job: SynthesisJob | None = None
+        self._last_heartbeat = 0.0
+        self._last_prune = 0.0
+        self.started_at = timezone.now()
+        _live_workers.add(self)
+
+    # -------------------------------------------------------------- control
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish or release the current job, then exit the loop."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def start_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name=f"engine-worker-{self.worker_id}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -------------------------------------------------------------- loop
+
+    def run(self) -> None:
+        logger.info("engine worker %s starting", self.worker_id)
+        try:
+            self._startup()
+            while not self._stop.is_set():
+                try:
+                    did_work = self.run_once()
+                except Exception:  # the database was away, say: the loop must outlive it
+                    logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
+                    did_work = False
+                if not did_work:
+                    self._wake.wait(settings.WORKER_SWEEP_SECONDS)
+                    self._wake.clear()
+        finally:
+            self._shutdown()
+
+    def _startup(self) -> None:
+
+        close_old_connections()
+        registry = get_registry()
+        for status in registry.status():
+            if status.available:
+                try:
+                    registry.get(status.name)  # load once, keep warm
+                except EngineError as exc:
+                    logger.error("engine %s failed to load: %s", status.name, exc)
+        builtin_voices_sync()
+        self.heartbeat(force=True)
+        self.requeue_abandoned()
+
+    def requeue_abandoned(self) -> int:
+        """Requeue at once what earlier runs of this worker on this host left leased
+        (a crash or kill -9 left no time to release), instead of after the lease."""
+
+        owners = list(
+            SynthesisJob.objects.filter(status=SynthesisJob.Status.RUNNING)
+            .exclude(lease_owner="")
+            .values_list("lease_owner", flat=True)
+            .distinct()
+        )
+        gone = abandoned_lease_owners(owners, worker_id=self.worker_id)
+        requeued = job_requeue_abandoned(lease_owners=gone)
+        if gone:
+            logger.info("requeued %d job(s) left leased by earlier runs on this host: %s", requeued, ", ".join(gone))
+        return requeued
+
+    def _shutdown(self) -> None:
+        try:
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        except Exception:
+            logger.warning("could not remove heartbeat", exc_info=True)
+        close_old_connections()
+        logger.info("engine worker %s stopped after %d jobs", self.worker_id, self.jobs_done)
+
+    def run_once(self) -> bool:
+        """One sweep: requeue expired leases, prepare voices, run one job. True if it
+        did something (so the loop goes again at once)."""
+
+        close_old_connections()
+        self.heartbeat()
+        self.prune_heartbeats()
+        job_requeue_expired()
+        voice_requeue_pending()
+        did_work = False
+        for voice_id in list(voices_needing_preparation().values_list("pk", flat=True)[:5]):
+            if self._stop.is_set():
+                break
+            try:
+                voice_prepare(voice_id=voice_id)
+            except Exception:
+                logger.exception("preparing voice %s failed", voice_id)
+            did_work = True
+        if self._stop.is_set():
+            return did_work
+        job = job_claim_next(worker_id=self.worker_id)
+        if job is None:
+            return did_work
+        self.current_job = job
+        self.heartbeat(force=True)
+        try:
+            self.run_job(job)
+        finally:
+            self.current_job = None
+            self.jobs_done += 1
+        return True
+
+    def prune_heartbeats(self) -> None:
+        """Dead workers' heartbeat rows are deleted by the living (at most once a minute)."""
+
+        now = time.monotonic()
+        if not self.heartbeats or (self._last_prune and now - self._last_prune < 60):
+            return
+        self._last_prune = now
+        worker_heartbeats_prune()
+
+    def heartbeat(self, *, force: bool = False) -> None:
+        if not self.heartbeats:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_heartbeat < max(1.0, settings.WORKER_HEARTBEAT_MAX_AGE / 3):
+            return
+        self._last_heartbeat = now
+        engines = [
+            {"name": s.name, "available": s.available, "loaded": s.loaded, "load_seconds": s.load_seconds, "device": s.device}
+            for s in get_registry().status()
+        ]
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "last_seen": timezone.now(),
+                "engines": engines,
+                "current_job": self.current_job.pk if self.current_job else None,
+                "jobs_done": self.jobs_done,
+            },
+        )
+
+    # -------------------------------------------------------------- one job
+
+    def run_job(self, job: SynthesisJob, relay: StreamRelay | None = None) -> None:
+
+        send_user_event(user_id=job.owner_id, event="job.started", payload=_payload(job))
+        relay = relay or relay_for(job)
+        try:
+            result = self._generate(job, relay)
+        except JobAborted:
+            relay.finish(error="cancelled")
+            logger.info("job %s aborted (cancelled or lease lost)", job.pk)
+            return
+        except _Released:
+            if job.mode == SynthesisJob.Mode.JOB:
+                job_release(job=job, worker_id=self.worker_id)
+                logger.info("job %s released: worker stopping", job.pk)
+            else:  # a listener has part of the audio; a restart from the top cannot continue it
+                job_fail(job=job, worker_id=self.worker_id, code="worker_lost", message="The engine worker stopped during the stream; retry the request.")
+            relay.finish(error="worker stopping")
+            return
+        except EngineError as exc:
+            job_fail(job=job, worker_id=self.worker_id, code=exc.code, message=exc.message)
+            relay.finish(error=exc.message)
+            return
+        except Exception as exc:  # a crash in an engine must not kill the worker
+            logger.exception("job %s failed", job.pk)
+            job_fail(job=job, worker_id=self.worker_id, code="engine_error", message=f"{type(exc).__name__}: {exc}")
+            relay.finish(error="engine error")
+            return
+        pcm, sample_rate, first_audio, seconds = result
+        relative = self._store_audio(job, pcm, sample_rate)
+        duration = len(pcm) / sample_rate
+        completed = job_complete(
+            job=job,
+            worker_id=self.worker_id,
+            audio_file=relative,
+            audio_duration=duration,
+            sample_rate=sample_rate,
+            time_to_first_audio=first_audio,
+            synthesis_seconds=seconds,
+        )
+        relay.finish()
+        if not completed:
+            # Cancelled, or the lease was lost and another attempt took the job over. The
+            # file is this attempt's own (per-attempt name), never the other attempt's.
+            (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+            return
+
+        job_observe(job=job, status="success", seconds=seconds, audio_seconds=duration, first_audio_seconds=first_audio)
+
+    def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float]:
+
+        if job.voice is None:
+            raise EngineError("the job's voice was deleted")
+        engine = get_registry().get(job.engine)
+        params = SynthesisParams.from_dict(job.params)
+        stream = engine.synthesize(job.text, language=job.language, voice=voice_ref(job.voice), params=params)
+        total_segments = max(1, stream.stats.segments)
+        chunks: list[np.ndarray] = []
+        started = time.perf_counter()
+        first_audio: float | None = None
+        with stream:
+            for chunk in stream:
+                if first_audio is None:
+                    first_audio = time.perf_counter() - started
+                chunks.append(chunk)
+                relay.send_chunk(chunk, engine.sample_rate)
+                progress = min(0.99, stream.stats.segments_done / total_segments)
+                if self._stop.is_set():
+                    raise _Released()
+                if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
+                    raise JobAborted()
+                self.heartbeat()
+                # An engine may yield several chunks per sentence (XTTS streams): the
+                # lease is renewed for each, but a step is announced once.
+                if progress != job.progress:
+                    job.progress = progress
+                    send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
+                if relay.cancelled:
+                    raise JobAborted()
+        seconds = time.perf_counter() - started
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return pcm, engine.sample_rate, first_audio, seconds
+
+    def _store_audio(self, job: SynthesisJob, pcm: np.ndarray, sample_rate: int) -> str:
+        # One name per attempt: a stale attempt (lease lost) and the attempt that took the
+        # job over never write, or delete, the same file. Cached encodings sit beside it
+        # under the same stem (synthesis.downloads).
+        relative = f"jobs/{job.owner_id}/{job.pk}-a{job.attempts}-{uuid.uuid4().hex[:8]}.wav"
+        target = Path(settings.MEDIA_ROOT) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(f".tmp-{uuid.uuid4().hex[:8]}")
+        # Quantise exactly as streams do (to_s16le), so a stored job and a stream of the
+        # same request are sample-for-sample identical.
+        samples = np.frombuffer(audiomod.to_s16le(pcm), dtype="<i2")
+        soundfile.write(temp, samples, sample_rate, format="WAV", subtype="PCM_16")
+        temp.replace(target)  # atomic: a reader never sees half a file
+        return relative
+
+
+class _Released(Exception):
+    pass
+
+
+def _payload(job: SynthesisJob) -> dict[str, Any]:
+
+    return job_event_payload(job)

