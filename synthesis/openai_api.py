@@ -192,7 +192,8 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
         raise _BadField("voice is required.", "voice")
     if fmt == "aac":
         raise _BadField("aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.", "response_format")
-    if fmt not in FORMATS:
+    # isinstance first: FORMATS is a dict, and `{} in FORMATS` raises (unhashable), a 500.
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise _BadField(f"response_format must be one of {', '.join(FORMATS)}.", "response_format")
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= float(speed) <= 4.0:
         raise _BadField("speed must be a number from 0.25 to 4.0.", "speed")
