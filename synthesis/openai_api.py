@@ -70,7 +70,9 @@ OpenAISpeechRequest = inline_serializer(
         "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
         "input": serializers.CharField(),
         "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
-        "response_format": serializers.ChoiceField(choices=[*FORMATS, "aac"], default="mp3", help_text="aac is refused"),
+        "response_format": serializers.ChoiceField(
+            choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."
+        ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
         "instructions": serializers.CharField(required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"),
     },
