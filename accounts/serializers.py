@@ -5,8 +5,15 @@ from rest_framework import serializers
 from accounts.models import SCOPES, APIKey
 from core.serializer_fields import StrictCharField, StrictChoiceField
 
+# What a key may be created with: its scopes, or "all" (named ScopeOrAllEnum in the schema).
+SCOPES_OR_ALL: tuple[str, ...] = (*SCOPES, "all")
+
 
 class APIKeySerializer(serializers.ModelSerializer):
+    # Declared (the model field is JSON): the schema then says a list of scope names, so a
+    # generated client reads a typed list, not "any".
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPES), read_only=True)
+
     class Meta:
         model = APIKey
         fields = ("id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
@@ -16,7 +23,7 @@ class APIKeySerializer(serializers.ModelSerializer):
 class APIKeyCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=StrictChoiceField(choices=[*SCOPES, "all"]), required=False, allow_empty=True,
+        child=StrictChoiceField(choices=SCOPES_OR_ALL), required=False, allow_empty=True,
         help_text="Scopes for the key; omitted, empty or [\"all\"] means every scope.",
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

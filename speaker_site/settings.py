@@ -261,7 +261,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Stable names for generated clients where one field name has two choice sets.
+    "ENUM_NAME_OVERRIDES": {"ScopeEnum": "accounts.models.SCOPES", "ScopeOrAllEnum": "accounts.serializers.SCOPES_OR_ALL"},
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS", [])

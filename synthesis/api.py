@@ -59,6 +59,18 @@ def job_request_from(data: dict) -> JobRequest:
 IDEMPOTENCY_KEY_MAX_LENGTH: int = SynthesisJob._meta.get_field("idempotency_key").max_length  # type: ignore[assignment]
 
 
+# What idempotency_key_from accepts, stated for clients and fuzzers: a header value is
+# latin-1, and of those characters str.isprintable() refuses controls, NBSP and soft hyphen.
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH, "pattern": "^[\\x20-\\x7e\\xa1-\\xac\\xae-\\xff]*$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=f"Makes retries safe: the same key and body return the same job. At most {IDEMPOTENCY_KEY_MAX_LENGTH} "
+    "printable characters (a UUID is a good key).",
+)
+
+
 def idempotency_key_from(request: Request) -> str | None:
     """The Idempotency-Key header, or None. One rule on every database: at most the
     column's length, printable characters only (PostgreSQL refused longer keys and NUL
@@ -109,7 +121,7 @@ class JobListCreateView(APIView):
 
     @extend_schema(
         request=JobCreateSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             202: JobSerializer,
             200: OpenApiResponse(JobSerializer, description="Replay: the job this Idempotency-Key already created"),

@@ -70,7 +70,9 @@ OpenAISpeechRequest = inline_serializer(
         "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
         "input": serializers.CharField(),
         "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
-        "response_format": serializers.ChoiceField(choices=[*FORMATS, "aac"], default="mp3", help_text="aac is refused"),
+        "response_format": serializers.ChoiceField(
+            choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."
+        ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
         "instructions": serializers.CharField(required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"),
     },
@@ -192,7 +194,8 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
         raise _BadField("voice is required.", "voice")
     if fmt == "aac":
         raise _BadField("aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.", "response_format")
-    if fmt not in FORMATS:
+    # isinstance first: FORMATS is a dict, and `{} in FORMATS` raises (unhashable), a 500.
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise _BadField(f"response_format must be one of {', '.join(FORMATS)}.", "response_format")
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= float(speed) <= 4.0:
         raise _BadField("speed must be a number from 0.25 to 4.0.", "speed")

@@ -80,6 +80,14 @@ def test_the_openai_route_answers_json_it_cannot_take_with_an_openai_400(speech_
     assert set(error) == {"message", "type", "param", "code"}
 
 
+@pytest.mark.parametrize("response_format", [{}, ["mp3"], 3, None])
+def test_a_response_format_that_is_not_a_string_is_an_openai_400(speech_client, response_format):
+    body = {"model": "tts-1", "input": "Hello.", "voice": "joe", "response_format": response_format}
+    response = speech_client.post("/v1/audio/speech", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["param"] == "response_format"
+
+
 # null too: the schema says string, and OpenAI's client leaves an unset field out.
 @pytest.mark.parametrize("instructions", [{"emotion": "happy"}, ["happy"], 3, True, None])
 def test_instructions_that_are_not_a_string_are_an_openai_400(speech_client, instructions):

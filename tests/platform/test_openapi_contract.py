@@ -225,3 +225,26 @@ def test_a_language_outside_the_documented_enum_is_a_400_naming_the_spoken_ones(
     response = owner_api.post("/api/v1/synthesis", {"text": "Hello.", "voice": "joe", "language": "tlh"}, format="json")
     assert response.status_code == 400
     assert "'tlh'" in response.json()["error"]["message"]
+
+
+def test_the_idempotency_key_header_documents_the_length_and_characters_it_accepts(schema, owner_api):
+    import re
+
+    header = parameter(schema, "/api/v1/synthesis", "post", "Idempotency-Key")["schema"]
+    pattern = re.compile(header["pattern"])
+    body = {"text": "Hello.", "voice": "joe"}
+    # A header value is latin-1: every such character the schema allows is accepted, every other refused.
+    for code in [0x09, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x85, 0xA0, 0xA1, 0xAD, 0xE9, 0xFF]:
+        key = f"k{chr(code)}k"
+        response = owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        assert (response.status_code in (200, 202)) == bool(pattern.match(key)), (hex(code), response.content[:200])
+    longest = "k" * header["maxLength"]
+    assert owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=longest).status_code == 202
+    assert owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=longest + "k").status_code == 400
+
+
+def test_the_openai_speech_formats_documented_are_the_ones_it_speaks(schema):
+    from synthesis.openai_api import FORMATS
+
+    formats = resolve(schema, request_schema(schema, "/v1/audio/speech", "post")["properties"]["response_format"])["enum"]
+    assert formats == list(FORMATS)  # aac, refused with a 400, is not offered as valid

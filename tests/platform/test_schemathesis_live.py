@@ -3,7 +3,7 @@ status codes, content types, headers, response schemas, negative and positive da
 auth, use-after-free, ...), every phase (examples, coverage, fuzzing, stateful), a fixed
 seed and a bounded budget. The schema is the contract; 0 failures means the server keeps
 it. What a schema cannot say is told to the generator in tests/platform/fuzzing/
-(schemathesis.toml), each with its reason."""
+(schemathesis.toml, hooks.py), each with its reason."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_schemathesis_finds_no_failure_in_the_live_api(server, tmp_path):
             "--report", "junit", "--report-dir", str(tmp_path),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.platform.fuzzing.hooks"},
         capture_output=True,
         text=True,
         timeout=900,
