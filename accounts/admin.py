@@ -77,7 +77,6 @@ class AuditedAdmin(admin.ModelAdmin):
             details["change_message"] = message
         audit_record(
             action=f"admin.{self.audit_target}.{action}",
-            request=request,
             user=request.user,
             target_type=self.audit_target,
             target_id=str(obj.pk),

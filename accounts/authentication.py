@@ -11,8 +11,10 @@ from rest_framework.request import Request
 
 from accounts.models import APIKey
 from accounts.services import apikey_authenticate
+from core.context import set_principal
 
-_CACHE_ATTR = "_speaker_api_key"
+# The one public attribute for the key a request authenticated with (None: no key).
+API_KEY_ATTR = "api_key"
 _MISSING = object()
 
 
@@ -50,12 +52,14 @@ def api_key_for_request(request: HttpRequest) -> APIKey | None:
     """Resolve (once per request) the active API key the request carries, or None.
     Shared by the rate limiter, which runs before DRF, and the DRF authentication class."""
     django_request = getattr(request, "_request", request)
-    cached = getattr(django_request, _CACHE_ATTR, _MISSING)
+    cached = getattr(django_request, API_KEY_ATTR, _MISSING)
     if cached is not _MISSING:
         return cached
     raw = raw_key_from_headers(django_request.headers)
     api_key = apikey_authenticate(raw_key=raw) if raw else None
-    setattr(django_request, _CACHE_ATTR, api_key)
+    setattr(django_request, API_KEY_ATTR, api_key)
+    if api_key is not None:
+        set_principal(user=api_key.user, api_key=api_key)
     return api_key
 
 

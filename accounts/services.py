@@ -94,7 +94,6 @@ def apikey_create(
         raise RuntimeError("could not allocate an API key prefix")
     audit_record(
         action="api_key.created",
-        request=request,
         user=user,
         api_key_prefix=creator_key.prefix if creator_key else None,
         target_type="api_key",
@@ -111,7 +110,6 @@ def apikey_revoke(*, api_key: APIKey, request: HttpRequest | None = None, actor:
         api_key.save(update_fields=["revoked_at"])
         audit_record(
             action="api_key.revoked",
-            request=request,
             user=actor or api_key.user,
             target_type="api_key",
             target_id=str(api_key.pk),
@@ -184,7 +182,6 @@ def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
         get_usage(request, group=_LOGIN_GROUP, key=_login_key, rate=_login_rate(), increment=True)
     audit_record(
         action="auth.login",
-        request=request,
         outcome="failure",
         target_type="user",
         details={"username": username[:150]},
@@ -192,4 +189,4 @@ def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
 
 
 def login_success_record(*, request: HttpRequest | None, user: User) -> None:
-    audit_record(action="auth.login", request=request, user=user, target_type="user", target_id=str(user.pk))
+    audit_record(action="auth.login", user=user, target_type="user", target_id=str(user.pk))

@@ -1,52 +1,25 @@
-"""Cross-cutting HTTP middleware: request ids, the CSP header, and the API error body for
+"""Cross-cutting HTTP middleware: the CSP header, NUL refusal, and the API error body for
 responses Django produces itself (URL 404s, uncaught exceptions)."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
-import uuid
 from typing import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.context import current
 from core.errors import json_error
 
 logger = logging.getLogger("speaker.request")
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class RequestIDLogFilter(logging.Filter):
+    """Puts the request id of the current request context on every log record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        record.request_id = current().request_id
         return True
-
-
-class RequestIDMiddleware:
-    """Takes `X-Request-ID` from the caller when it is sane, else makes one; echoes it on
-    the response and exposes it to logs and audit rows."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
-        token = _request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
-        response["X-Request-ID"] = request_id
-        return response
 
 
 # The docs pages (Swagger UI / Redoc from drf-spectacular) render small inline scripts.

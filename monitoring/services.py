@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
 from typing import Any, Mapping
 
 from django.conf import settings
-from django.http import HttpRequest
 
+from core.context import current
 from monitoring.models import AuditEvent
 
 logger = logging.getLogger("speaker.audit")
@@ -23,20 +22,9 @@ def _scrub(details: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("[redacted]" if any(w in k.lower() for w in _SECRET_WORDS) else v) for k, v in details.items()}
 
 
-def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    raw = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
-
-
 def audit_record(
     *,
     action: str,
-    request: HttpRequest | None = None,
     user: Any = None,
     api_key_prefix: str | None = None,
     target_type: str = "",
@@ -44,14 +32,14 @@ def audit_record(
     outcome: str = AuditEvent.Outcome.SUCCESS,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Store an audit row and append it as one JSON line to AUDIT_LOG_FILE."""
-    django_request = getattr(request, "_request", request)
-    if user is None and django_request is not None:
-        candidate = getattr(django_request, "user", None)
-        user = candidate if candidate is not None and candidate.is_authenticated else None
-    if api_key_prefix is None and django_request is not None:
-        key = getattr(django_request, "_speaker_api_key", None)
-        api_key_prefix = key.prefix if key is not None else ""
+    """Store an audit row and append it as one JSON line to AUDIT_LOG_FILE. Who, from
+    where and which request come from the request context (core.context); `user` and
+    `api_key_prefix` name the actor when it is not the caller (a failed sign-in)."""
+    ctx = current()
+    if user is None:
+        user = ctx.authenticated_user
+    if api_key_prefix is None:
+        api_key_prefix = ctx.api_key_prefix
     event = AuditEvent.objects.create(
         user=user if user is not None and getattr(user, "pk", None) else None,
         username=getattr(user, "username", "") or "",
@@ -60,9 +48,9 @@ def audit_record(
         target_type=target_type,
         target_id=str(target_id),
         outcome=outcome,
-        client_ip=_ip(django_request),
-        user_agent=(django_request.headers.get("User-Agent", "")[:512] if django_request is not None else ""),
-        request_id=getattr(django_request, "request_id", "") if django_request is not None else "",
+        client_ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        request_id="" if ctx.request_id == "-" else ctx.request_id,
         details=_scrub(details or {}),
     )
     _append_line(event)

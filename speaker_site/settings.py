@@ -74,7 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "core.middleware.RequestIDMiddleware",
+    "core.context.RequestContextMiddleware",
     # /health, /health/ready and /prometheus are answered here, before CommonMiddleware's
     # ALLOWED_HOSTS check: kubelet probes and Prometheus pod discovery send the pod IP as
     # Host, and these views build nothing from the Host (see ops/middleware.py).
@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.context.SessionPrincipalMiddleware",
     "accounts.ratelimit.RateLimitMiddleware",
     "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

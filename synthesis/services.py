@@ -174,7 +174,6 @@ def job_create(
         return _idempotent_replay(existing, digest), False
     audit_record(
         action="job.created",
-        request=request,
         user=user,
         target_type="synthesis_job",
         target_id=str(job.pk),
@@ -512,7 +511,7 @@ def job_cancel(*, job: SynthesisJob, request: HttpRequest | None = None) -> Synt
     )
     job.refresh_from_db()
     job_observe(job=job, status="cancelled")
-    audit_record(action="job.cancelled", request=request, user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
+    audit_record(action="job.cancelled", user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
     send_user_event(user_id=job.owner_id, event="job.cancelled", payload=job_event_payload(job))
     return job
 
@@ -539,7 +538,7 @@ def job_delete(*, job: SynthesisJob, request: HttpRequest | None = None) -> None
     job.delete()
     for path in set(paths):
         path.unlink(missing_ok=True)
-    audit_record(action="job.deleted", request=request, target_type="synthesis_job", target_id=job_id)
+    audit_record(action="job.deleted", target_type="synthesis_job", target_id=job_id)
 
 
 def jobs_bulk_delete(*, user: User, ids: list[str], request: HttpRequest | None = None) -> int:

@@ -304,7 +304,6 @@ def _store_samples(
         )
         audit_record(
             action="sample.uploaded",
-            request=request,
             user=voice.owner,
             target_type="voice_sample",
             target_id=str(item.sample_id),
@@ -336,7 +335,6 @@ def _attest_consent(*, user: Any, voice: Voice, prepared: Sequence[_PreparedSamp
     )
     audit_record(
         action="consent.attested",
-        request=request,
         user=user,
         target_type="consent",
         target_id=str(record.pk),
@@ -463,7 +461,6 @@ def voice_create(
             _mark_samples_changed(voice)
             audit_record(
                 action="voice.created",
-                request=request,
                 user=user,
                 target_type="voice",
                 target_id=str(voice.pk),
@@ -560,7 +557,6 @@ def voice_update(
             Voice.objects.filter(pk=voice.pk).update(**changes, updated_at=timezone.now())
             audit_record(
                 action="voice.updated",
-                request=request,
                 user=voice.owner,
                 target_type="voice",
                 target_id=str(voice.pk),
@@ -582,7 +578,6 @@ def voice_delete(*, voice: Voice, request: Any = None) -> None:
     with transaction.atomic():
         audit_record(
             action="voice.deleted",
-            request=request,
             user=voice.owner,
             target_type="voice",
             target_id=str(voice_id),
@@ -608,7 +603,6 @@ def voice_sample_delete(*, sample: VoiceSample, request: Any = None) -> None:
         VoiceSample.objects.filter(pk=sample.pk).delete()
         audit_record(
             action="sample.deleted",
-            request=request,
             user=locked.owner,
             target_type="voice_sample",
             target_id=str(sample.pk),
