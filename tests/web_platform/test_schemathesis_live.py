@@ -2,7 +2,7 @@
 status codes, content types, headers, response schemas, negative and positive data,
 auth, use-after-free, ...), every phase (examples, coverage, fuzzing, stateful), a fixed
 seed and a bounded budget. The schema is the contract; 0 failures means the server keeps
-it. What a schema cannot say is told to the generator in tests/platform/fuzzing/
+it. What a schema cannot say is told to the generator in tests/web_platform/fuzzing/
 (schemathesis.toml, hooks.py), each with its reason."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     live = LiveServer(
         tmp_path_factory.mktemp("schemathesis"),
         # The fuzzer is one client making ~1 300 requests: neither the request rate limit
-        # nor the monthly quota is what is being tested here (tests/platform/test_rate_limit.py is).
+        # nor the monthly quota is what is being tested here (tests/web_platform/test_rate_limit.py is).
         extra_env={"RATE_LIMIT_REQUESTS": "1000000", "QUOTA_MONTHLY_CHARACTERS": "100000000", "QUOTA_MAX_ACTIVE_JOBS": "1000"},
     ).start()
     yield live
@@ -49,7 +49,7 @@ def test_schemathesis_finds_no_failure_in_the_live_api(server, tmp_path):
             "--report", "junit", "--report-dir", str(tmp_path),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.platform.fuzzing.hooks"},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.web_platform.fuzzing.hooks"},
         capture_output=True,
         text=True,
         timeout=900,

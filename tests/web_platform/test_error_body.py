@@ -61,7 +61,7 @@ def test_a_body_over_the_limit_is_413(owner_api, settings):
     assert_error(response, 413, "payload_too_large")
 
 
-@pytest.mark.urls("tests.platform.boom_urls")
+@pytest.mark.urls("tests.web_platform.boom_urls")
 @pytest.mark.parametrize("path", ["/api/v1/test-boom", "/api/v1/test-plain-boom"])
 def test_a_crash_is_a_500_without_internals(path):
     client = APIClient(raise_request_exception=False)

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
 
 A rule JSON Schema cannot state, told to the generator instead of relaxing a check:
 an API key's `expires_at` must be in the future ("expires_at must be in the future" is
