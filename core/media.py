@@ -1,0 +1,107 @@
+"""The media layout: every file Speaker keeps lives under MEDIA_ROOT, and this module is
+the one place that knows where (docs/ARCHITECTURE.md, "Media layout").
+
+    voices/<voice_id>/<sample_id>.wav          a cloned voice's normalised samples
+    voices/<voice_id>/.<sample_id>.wav.part    a sample being written (renamed into place)
+    voices/.incoming/<random>.upload           an upload being copied and checked
+    jobs/<owner_id>/<job_id>-a<attempt>-<rand>.wav   a job's master audio, one name per attempt
+    jobs/<owner_id>/<same stem>.<ext>          cached encodings of it (mp3, ogg, flac, pcm)
+    previews/<voice_id>/<samples_version>-<stamp>.wav   a voice's cached preview
+
+Rows store paths relative to MEDIA_ROOT (`SynthesisJob.audio_file`, `VoiceSample.file`);
+`absolute()` turns one back into a path and refuses any that escapes the root.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+logger = logging.getLogger("speaker.media")
+
+VOICES = "voices"
+JOBS = "jobs"
+PREVIEWS = "previews"
+INCOMING = f"{VOICES}/.incoming"
+
+
+# ------------------------------------------------------------------------ the root
+
+
+def media_root() -> Path:
+    return Path(settings.MEDIA_ROOT).resolve()
+
+
+def absolute(relative: str) -> Path:
+    """The absolute path of a stored relative path; ValueError if it escapes MEDIA_ROOT."""
+    root = media_root()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"path escapes MEDIA_ROOT: {relative!r}")
+    return path
+
+
+# ---------------------------------------------------------------------- file helpers
+
+
+def unlink_quietly(path: Path) -> None:
+    """Remove a file that may already be gone; a failing disk is logged, not raised."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        logger.warning("could not remove %s", path, exc_info=True)
+
+
+def remove_dir_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty, or already gone
+
+
+# -------------------------------------------------------------------------- voices
+
+
+def voices_root() -> Path:
+    return media_root() / VOICES
+
+
+def voice_dir(voice_id: uuid.UUID | str) -> Path:
+    """Folder of a cloned voice's samples (the id is parsed, so it can never be a path)."""
+    return voices_root() / str(uuid.UUID(str(voice_id)))
+
+
+def voice_incoming_dir() -> Path:
+    """Where uploads are copied and checked before they become samples (not created here)."""
+    return media_root() / INCOMING
+
+
+def voice_incoming_file() -> Path:
+    """A fresh server-made name for one upload being copied. No meaningful extension: the
+    format is decided by the content alone."""
+    return voice_incoming_dir() / f"{uuid.uuid4().hex}.upload"
+
+
+def voice_sample_relative(voice_id: uuid.UUID | str, sample_id: uuid.UUID | str) -> str:
+    """`VoiceSample.file` for a sample: relative to MEDIA_ROOT."""
+    return f"{VOICES}/{uuid.UUID(str(voice_id))}/{uuid.UUID(str(sample_id))}.wav"
+
+
+def voice_sample_path(voice_id: uuid.UUID | str, sample_id: uuid.UUID | str) -> Path:
+    return voice_dir(voice_id) / f"{uuid.UUID(str(sample_id))}.wav"
+
+
+def voice_sample_temp_path(voice_id: uuid.UUID | str, sample_id: uuid.UUID | str) -> Path:
+    """Where a sample is written before the transaction renames it into place."""
+    return voice_dir(voice_id) / f".{uuid.UUID(str(sample_id))}.wav.part"
+
+
+def remove_voice_dir(voice_id: uuid.UUID | str) -> None:
+    """Remove a voice's sample folder and everything in it (only ever under voices/)."""
+    folder = voice_dir(voice_id)
+    if folder.is_dir() and folder.resolve().is_relative_to(voices_root()):
+        shutil.rmtree(folder, ignore_errors=True)
