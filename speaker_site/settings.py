@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "django_htmx",
     "accounts",
     "voices",
     "synthesis",
@@ -91,7 +90,6 @@ MIDDLEWARE = [
     "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -135,7 +133,7 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.p
 
 REDIS_URL = env_str("REDIS_URL", "")
 
-# --- channel layer: websocket events, worker wake-ups, stream relays (README "Scaling out")
+# --- channel layer: websocket events, worker wake-ups, stream relays (README "Sizing the channel layer")
 # Connections: each process holds one pool per event loop, at most this many connections
 # (one is parked on the process's blocking read; the rest serve group_add/discard/send).
 # It blocks rather than fails when all are busy: a burst of connects waits its turn, up to
@@ -231,7 +229,6 @@ RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
 RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per IP+username per 15 min
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "core.errors.ratelimited_view"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

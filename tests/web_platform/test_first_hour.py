@@ -54,7 +54,8 @@ def test_every_reference_to_a_readme_section_names_one_that_exists():
     headings = {line.lstrip("#").strip() for line in README.splitlines() if line.startswith("#") and " " in line}
     missing = []
     for path in tracked_files():
-        if path.suffix in {".png", ".svg", ".wav", ".onnx", ".ico"}:
+        # This file's own pattern is not a reference.
+        if path.suffix in {".png", ".svg", ".wav", ".onnx", ".ico"} or path == Path(__file__):
             continue
         try:
             text = path.read_text()
