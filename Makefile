@@ -38,8 +38,10 @@ run: migrate
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
 
 # An API key for USER (README "First API call"); the user is created when missing.
-key: migrate
+# The usage check comes first: `make key` alone must say how to call it, not migrate.
+key:
 	@test "$(origin USER)" = "command line" || { echo "usage: make key USER=alice" >&2; exit 2; }
+	@$(MAKE) -s migrate >/dev/null
 	@$(PY) manage.py createapikey "$(USER)" --create-user
 
 # A separate engine worker (PostgreSQL + Redis deployments; see README "Scale-out").
