@@ -44,8 +44,8 @@ COMMON_ERRORS = {
 PAGE_404 = error("A page past the last one", "not_found", "Page 3 is past the last page (2) at page_size=20.")
 
 # `from` / `to` filters: a date or a datetime (ISO 8601), years 1970-2999 (the pattern
-# says so; selectors.parse_when refuses others with 400), or empty for "no bound" (what
-# an HTML form sends for an empty field).
+# says so; parse_when in synthesis/filters.py refuses others with 400), or empty for
+# "no bound" (what an HTML form sends for an empty field).
 _YEARS = r"^(19[7-9][0-9]|2[0-9]{3})-"
 DATE_OR_DATETIME: dict[str, Any] = {
     "type": "string",

@@ -1,15 +1,14 @@
 """Dashboard pages. Server-rendered from the same selectors and services the API uses;
 changes (creating a voice, a job, a key) go through the JSON API from the page's
-JavaScript, so the dashboard and API clients share one code path and one error body."""
+JavaScript, so the dashboard and API clients share one code path and one error body.
+Chart geometry lives in charts.py, form widgets and help texts in widgets.py."""
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,92 +18,33 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
 from accounts.models import SCOPES, APIKey
 from core.errors import ApiError
+from dashboard.charts import usage_charts
+from dashboard.widgets import (
+    EMOTION_HELP,
+    SCOPE_HELP,
+    SLIDERS,
+    language_choices,
+    language_name,
+    percent,
+    usage_presets,
+)
 from speech import audio as audiomod
-from speech.engines.params import PARAM_RANGES
 from speech.engines.params import SynthesisParams
+from speech.text import DEFAULT_EMOTION, EMOTIONS
+from synthesis.filters import HistoryFilters, parse_when
 from synthesis.models import SynthesisJob
 from synthesis.quotas import month_start, quota_state
-from synthesis.selectors import job_history, parse_when, usage_summary
-from speech.text import DEFAULT_EMOTION, EMOTIONS
+from synthesis.selectors import job_history, usage_summary
 from voices.models import CONSENT_STATEMENT, Voice
 from voices.selectors import cloning_engine_info, voice_get_visible, voice_list
-from voices.services import builtin_voices_sync
 
 HISTORY_PAGE_SIZE = 20
 USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
-
-SCOPE_HELP = {
-    "voices:read": "List voices and languages, download your samples",
-    "voices:write": "Create, change and delete your voices and samples",
-    "synthesis:write": "Generate speech, read history and usage, download audio",
-    "keys:manage": "Create and revoke API keys",
-}
-
-EMOTION_HELP = {
-    "neutral": "Plain reading (the default)",
-    "happy": "Brighter and a little faster",
-    "sad": "Slower and softer",
-    "angry": "Faster and more forceful",
-    "surprised": "Livelier, more varied",
-    "whisper": "Quiet and breathy",
-    "calm": "Slow and even",
-}
-
-
-@dataclass(frozen=True)
-class Slider:
-    """One synthesis parameter as a range input. Bounds and defaults come from
-    `SynthesisParams` (the server's validation), labels and steps are the page's."""
-
-    name: str
-    label: str
-    help: str
-    step: float
-    group: str  # "basic" (every engine) or "xtts" (sampling knobs of cloned voices)
-    low_exclusive_step: bool = False
-
-    @property
-    def default(self) -> float:
-        return getattr(SynthesisParams(), self.name)
-
-    @property
-    def min(self) -> float:
-        low, _, low_incl, _ = PARAM_RANGES[self.name]
-        return low if low_incl else low + self.step
-
-    @property
-    def max(self) -> float:
-        _, high, _, high_incl = PARAM_RANGES[self.name]
-        return high if high_incl else high - self.step
-
-
-SLIDERS: tuple[Slider, ...] = (
-    Slider("speed", "Speed", "1.0 is natural pace; 0.5 is half speed, 2.0 twice as fast.", 0.05, "basic"),
-    Slider("variability", "Variability", "How much the delivery varies (built-in voices).", 0.001, "basic"),
-    Slider("sentence_silence", "Pause between sentences (s)", "Silence after each sentence, in seconds.", 0.05, "basic"),
-    Slider("temperature", "Temperature", "Higher is more expressive, lower more stable (cloned voices).", 0.01, "xtts"),
-    Slider("top_p", "Top-p", "Sampling nucleus: lower is more conservative (cloned voices).", 0.01, "xtts"),
-    Slider("top_k", "Top-k", "Sample among the k most likely tokens (cloned voices).", 1, "xtts"),
-    Slider("repetition_penalty", "Repetition penalty", "Discourages repeated sounds (cloned voices).", 0.5, "xtts"),
-    Slider("length_penalty", "Length penalty", "Favours longer (positive) or shorter output (cloned voices).", 0.5, "xtts"),
-)
-
-
-def language_name(code: str) -> str:
-    try:
-        return str(get_language_info(code)["name"])
-    except KeyError:
-        return code
-
-
-def language_choices(codes: Iterable[str]) -> list[dict[str, str]]:
-    return [{"code": code, "name": language_name(code)} for code in codes]
 
 
 def _page(request: HttpRequest, section: str, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -120,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     quota = quota_state(user=user)
     month = usage_summary(user=user, start=month_start(), stop=None, group_by="day")["totals"]
-    recent = list(job_history(user=user, filters={})[:6])
+    recent = list(job_history(user=user)[:6])
     own_voices = Voice.objects.owned_by(user).count()
     return _page(
         request,
@@ -129,7 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "quota": quota,
             "quota_used": quota.used + quota.reserved,
-            "quota_percent": _percent(quota.used + quota.reserved, quota.limit),
+            "quota_percent": percent(quota.used + quota.reserved, quota.limit),
             "month": month,
             "recent": recent,
             "active_ids": [str(job.pk) for job in recent if job.is_active],
@@ -139,19 +79,12 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _percent(part: float, whole: float) -> int:
-    if whole <= 0:
-        return 100
-    return max(0, min(100, round(100 * part / whole)))
-
-
 # ----------------------------------------------------------------------- voices
 
 
 @login_required
 @require_GET
 def voices(request: HttpRequest) -> HttpResponse:
-    builtin_voices_sync()
     listed = list(voice_list(user=request.user))
     return _page(
         request,
@@ -227,7 +160,7 @@ def voice_detail(request: HttpRequest, voice_id: Any) -> HttpResponse:
             "emotions": EMOTIONS,
             "default_emotion": DEFAULT_EMOTION,
             "limits": _upload_limits(),
-            "job_count": job_history(user=request.user, filters={"voice": str(voice.pk)}).count(),
+            "job_count": job_history(user=request.user, filters=HistoryFilters(voice=str(voice.pk))).count(),
         },
     )
 
@@ -238,7 +171,6 @@ def voice_detail(request: HttpRequest, voice_id: Any) -> HttpResponse:
 @login_required
 @require_GET
 def generate(request: HttpRequest) -> HttpResponse:
-    builtin_voices_sync()
     listed = list(voice_list(user=request.user))
     wanted = request.GET.get("voice", "")
     selected = next((v for v in listed if str(v.pk) == wanted or v.name == wanted), None)
@@ -287,7 +219,9 @@ def generate(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------------- history
 
-HISTORY_FILTERS = ("status", "voice", "language", "from", "to", "q")
+# The filters the page's form offers; HistoryFilters.parse (synthesis/filters.py) reads
+# them with the API's rules, so a bad one is the API's 400 message shown on the page.
+HISTORY_FORM_FIELDS = ("status", "voice", "language", "from", "to", "q")
 HISTORY_PAGE_SIZES = (10, 20, 50, 100)
 
 
@@ -302,25 +236,22 @@ def _page_size(value: str | None) -> int:
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    filters = {name: request.GET.get(name, "").strip() for name in HISTORY_FILTERS}
+    # Stripped: a form field with stray spaces around it means the same filter.
+    form = {name: request.GET.get(name, "").strip() for name in HISTORY_FORM_FIELDS}
+    kept = {k: v for k, v in form.items() if v}
     page_size = _page_size(request.GET.get("page_size"))
-    # `from`/`to` go to the API's own parser (selectors.parse_when): a bare `to` date
-    # includes its whole day, and a date that is not real is an ApiError shown as a 400.
-    query = {k: v for k, v in filters.items() if v}
     error: ApiError | None = None
     try:
-        jobs = job_history(user=request.user, filters=query)
+        jobs = job_history(user=request.user, filters=HistoryFilters.parse(kept))
         paginator = Paginator(jobs, page_size)
         page = paginator.get_page(request.GET.get("page"))
     except ApiError as exc:
         error = exc
         paginator = Paginator(SynthesisJob.objects.none(), page_size)
         page = paginator.get_page(1)
-    kept = {k: v for k, v in filters.items() if v}
     if page_size != HISTORY_PAGE_SIZE:
         kept["page_size"] = str(page_size)
-    base_query = urlencode(kept)
-    mine = job_history(user=request.user, filters={}).order_by()
+    mine = job_history(user=request.user).order_by()
     return _page(
         request,
         "history",
@@ -328,11 +259,11 @@ def history(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "paginator": paginator,
-            "filters": filters,
-            "filtered": any(filters.values()),
+            "filters": form,
+            "filtered": any(form.values()),
             "page_size": page_size,
             "page_sizes": HISTORY_PAGE_SIZES,
-            "base_query": base_query,
+            "base_query": urlencode(kept),
             "error": error,
             "statuses": SynthesisJob.Status.values,
             "voice_names": sorted(set(mine.values_list("voice_name", flat=True)), key=str.lower),
@@ -365,85 +296,6 @@ def keys(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------------ usage
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    value: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    unit: str
-    bars: list[Bar]
-    ticks: list[tuple[float, str]]  # (y, label)
-    empty: bool
-    x_labels: list[tuple[float, str]]
-    width: int
-    height: int
-    plot_top: int
-    plot_bottom: int
-    plot_left: int
-    total_text: str
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return ((self.plot_left + self.width) / 2, (self.plot_top + self.plot_bottom) / 2)
-
-
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def _number(value: float, unit: str) -> str:
-    if unit == "s":
-        return f"{value:,.1f} s" if value < 100 else f"{value:,.0f} s"
-    return f"{value:,.0f}"
-
-
-def bar_chart(*, title: str, unit: str, days: list[date], values: list[float], total: float) -> Chart:
-    """An SVG bar chart's geometry (the template draws it; no JavaScript needed)."""
-    width, height = 960, 220
-    left, right, top, bottom = 56, 8, 12, 28
-    plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max([*values, 10.0 if unit == "chars" else 1.0]))
-    slot = plot_w / max(1, len(days))
-    bar_w = max(1.0, slot * 0.72)
-    bars = []
-    for index, (day, value) in enumerate(zip(days, values)):
-        h = 0.0 if value <= 0 else max(1.5, plot_h * value / top_value)
-        bars.append(
-            Bar(
-                x=round(left + index * slot + (slot - bar_w) / 2, 2),
-                y=round(top + plot_h - h, 2),
-                width=round(bar_w, 2),
-                height=round(h, 2),
-                label=day.strftime("%a %d %b"),
-                value=value,
-                text=_number(value, unit),
-            )
-        )
-    ticks = [(round(top + plot_h - plot_h * f, 2), _number(top_value * f, unit)) for f in (0, 0.5, 1)]
-    every = max(1, math.ceil(len(days) / 8))
-    x_labels = [
-        (round(left + i * slot + slot / 2, 2), day.strftime("%d %b")) for i, day in enumerate(days) if i % every == 0
-    ]
-    return Chart(
-        title, unit, bars, ticks, not any(values), x_labels, width, height, top, top + plot_h, left, _number(total, unit)
-    )
 
 
 def _usage_range(request: HttpRequest) -> tuple[date, date]:
@@ -479,14 +331,7 @@ def usage(request: HttpRequest) -> HttpResponse:
     by_day = usage_summary(user=user, start=start, stop=stop, group_by="day")
     by_voice = usage_summary(user=user, start=start, stop=stop, group_by="voice")
     by_key = usage_summary(user=user, start=start, stop=stop, group_by="key")
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    rows = {group["key"]: group for group in by_day["groups"]}
-    chars = [float(rows.get(d.isoformat(), {}).get("characters", 0)) for d in days]
-    seconds = [float(rows.get(d.isoformat(), {}).get("audio_seconds", 0.0)) for d in days]
-    totals = by_day["totals"]
-    table = [
-        {"day": d, **rows[d.isoformat()]} for d in reversed(days) if d.isoformat() in rows
-    ]
+    charts, table = usage_charts(first=first, last=last, by_day=by_day)
     return _page(
         request,
         "usage",
@@ -495,29 +340,15 @@ def usage(request: HttpRequest) -> HttpResponse:
             "first": first,
             "last": last,
             "error": error,
-            "totals": totals,
-            "charts": [
-                bar_chart(title="Characters per day", unit="chars", days=days, values=chars, total=totals["characters"]),
-                bar_chart(title="Audio seconds per day", unit="s", days=days, values=seconds, total=totals["audio_seconds"]),
-            ],
+            "totals": by_day["totals"],
+            "charts": charts,
             "table": table,
             "by_voice": by_voice["groups"],
             "by_key": by_key["groups"],
             "quota": quota,
             "quota_used": quota.used + quota.reserved,
-            "quota_percent": _percent(quota.used + quota.reserved, quota.limit),
-            "presets": _usage_presets(),
+            "quota_percent": percent(quota.used + quota.reserved, quota.limit),
+            "presets": usage_presets(),
         },
         status=400 if error else 200,
     )
-
-
-def _usage_presets() -> list[tuple[str, str]]:
-    today = timezone.localdate()
-    month_first = today.replace(day=1)
-    return [
-        ("Last 7 days", urlencode({"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()})),
-        ("Last 30 days", urlencode({"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()})),
-        ("This month", urlencode({"from": month_first.isoformat(), "to": today.isoformat()})),
-        ("Last 90 days", urlencode({"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()})),
-    ]

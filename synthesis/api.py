@@ -18,9 +18,10 @@ from core.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
 from core.pagination import PageNumberPagination
 from speech import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
+from synthesis.filters import HistoryFilters, parse_when
 from synthesis.models import SynthesisJob
 from synthesis.openapi_audio import audio_responses
-from synthesis.selectors import job_history, parse_when, usage_summary
+from synthesis.selectors import job_history, usage_summary
 from synthesis.serializers import (
     BulkDeletedSerializer,
     BulkDeleteSerializer,
@@ -31,6 +32,7 @@ from synthesis.serializers import (
 )
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
 from synthesis.quotas import quota_state
+from synthesis.stream_service import stream_start
 
 SYNTHESIS_SCOPE = {"*": {"synthesis:write"}}
 NOT_FOUND = error("Unknown job, or another user's", "not_found", "Not found.")
@@ -116,7 +118,8 @@ class JobListCreateView(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(job_history(user=request.user, filters=request.query_params), request, view=self)
+        filters = HistoryFilters.parse(request.query_params)
+        page = paginator.paginate_queryset(job_history(user=request.user, filters=filters), request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
 
     @extend_schema(
@@ -142,7 +145,6 @@ class JobListCreateView(APIView):
             req=job_request_from(serializer.validated_data),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
             idempotency_key=idempotency_key_from(request),
-            request=request,
         )
         response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
         state = quota_state(user=request.user)
@@ -160,7 +162,7 @@ class JobDetailView(APIView):
 
     @extend_schema(responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=["synthesis"], summary="Delete a job and its audio")
     def delete(self, request: Request, job_id: str) -> Response:
-        job_delete(job=owned_job(request, job_id), request=request)
+        job_delete(job=owned_job(request, job_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,7 +171,7 @@ class JobCancelView(APIView):
 
     @extend_schema(request=None, responses={200: JobSerializer, 404: NOT_FOUND, 409: error("Already finished", "conflict"), **COMMON_ERRORS}, tags=["synthesis"])
     def post(self, request: Request, job_id: str) -> Response:
-        return Response(JobSerializer(job_cancel(job=owned_job(request, job_id), request=request)).data)
+        return Response(JobSerializer(job_cancel(job=owned_job(request, job_id))).data)
 
 
 class JobAudioView(APIView):
@@ -220,15 +222,12 @@ class JobStreamView(APIView):
         summary="Stream speech as it is generated",
     )
     def post(self, request: Request) -> HttpResponse:
-        from synthesis.stream_service import stream_start
-
         serializer = StreamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return stream_start(
             user=request.user,
             req=job_request_from(serializer.validated_data),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
-            request=request,
         )
 
 
@@ -244,7 +243,7 @@ class JobBulkDeleteView(APIView):
     def post(self, request: Request) -> Response:
         serializer = BulkDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response({"deleted": jobs_bulk_delete(user=request.user, ids=serializer.validated_data["ids"], request=request)})
+        return Response({"deleted": jobs_bulk_delete(user=request.user, ids=serializer.validated_data["ids"])})
 
 
 class UsageView(APIView):
