@@ -11,9 +11,8 @@ from typing import Any, Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
-from rest_framework import status
 from rest_framework.response import Response
 
 logger = logging.getLogger("speaker.errors")
@@ -226,8 +225,3 @@ def _engine_error_field(exc: Exception) -> str | None:
     if isinstance(exc, UnsupportedLanguage):
         return "language"
     return None
-
-
-def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
-    """RATELIMIT_VIEW for django-ratelimit decorators that block."""
-    return json_error(status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "60"})

@@ -94,11 +94,6 @@ class Voice(models.Model):
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
 
-    @property
-    def media_dir(self) -> str:
-        """Folder (relative to MEDIA_ROOT) holding this voice's sample files."""
-        return f"voices/{self.id}"
-
 
 class ConsentRecord(models.Model):
     """The attestation a user made when uploading samples: who, when, from where, what

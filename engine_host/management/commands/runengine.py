@@ -1,9 +1,11 @@
 """`python manage.py runengine`: one engine worker process.
 
 Loads the engines once, claims jobs from the database, and hosts the Channels consumer
-of the `engine` channel (wake-ups and stream requests from web processes). SIGTERM or
-SIGINT: the current job is released back to the queue and the process exits cleanly.
-Run as many as you have GPUs/CPU budget; they coordinate through the database."""
+of the `engine` channel, which carries wake-ups only: stream requests are jobs in the
+database like any other, and their audio goes back on each stream's own channel
+(engine_host/relays.py). SIGTERM or SIGINT: the current job is released back to the
+queue and the process exits cleanly. Run as many as you have GPUs/CPU budget; they
+coordinate through the database."""
 
 from __future__ import annotations
 
