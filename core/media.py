@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -105,3 +106,50 @@ def remove_voice_dir(voice_id: uuid.UUID | str) -> None:
     folder = voice_dir(voice_id)
     if folder.is_dir() and folder.resolve().is_relative_to(voices_root()):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- jobs
+
+
+def job_audio_relative(*, owner_id: int, job_id: uuid.UUID | str, attempt: int) -> str:
+    """`SynthesisJob.audio_file` for one attempt at a job. One name per attempt (and a
+    random part): a stale attempt (lease lost) and the attempt that took the job over
+    never write, or delete, the same file."""
+    return f"{JOBS}/{int(owner_id)}/{uuid.UUID(str(job_id))}-a{int(attempt)}-{uuid.uuid4().hex[:8]}.wav"
+
+
+def job_audio_files(audio_file: str) -> list[Path]:
+    """A job's stored master audio and every cached encoding of it (same stem, beside
+    it); none for a job without audio, or a path that escapes MEDIA_ROOT."""
+    if not audio_file:
+        return []
+    try:
+        master = absolute(audio_file)
+    except ValueError:
+        return []
+    return [master, *sorted(path for path in master.parent.glob(f"{master.stem}.*") if path != master)]
+
+
+def job_encoding_path(master: Path, extension: str) -> Path:
+    """Where the encoding of a job's master audio in one format is cached."""
+    return master.with_suffix(f".{extension}")
+
+
+def temp_beside(target: Path) -> Path:
+    """A fresh temporary name next to `target`, for a write that is renamed into place
+    (atomic: a reader never sees half a file)."""
+    return target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+# ------------------------------------------------------------------------ previews
+
+
+def preview_dir(voice_id: uuid.UUID | str) -> Path:
+    return media_root() / PREVIEWS / str(uuid.UUID(str(voice_id)))
+
+
+def preview_path(voice_id: uuid.UUID | str, *, samples_version: int, conditioned_at: datetime | None) -> Path:
+    """A voice's cached preview as the voice is now: a new sample set or new
+    conditioning means a new name, so a stale preview is never served."""
+    stamp = conditioned_at.strftime("%Y%m%d%H%M%S%f") if conditioned_at else "0"
+    return preview_dir(voice_id) / f"{int(samples_version)}-{stamp}.wav"

@@ -21,11 +21,10 @@ from asgiref.sync import sync_to_async
 from channels.consumer import SyncConsumer
 
 from core.errors import ServiceUnavailable
-from core.wakeup import set_local_waker
 from engine_host.relays import END, QueueRelay
 from engine_host.worker import EngineWorker, _live_workers, host_worker_id
 from synthesis.models import SynthesisJob
-from synthesis.services import job_claim
+from synthesis.queue import job_claim, set_local_waker
 from synthesis.streaming import StreamFailed
 
 _embedded: EngineWorker | None = None
@@ -107,7 +106,7 @@ async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray
     claimed = await sync_to_async(job_claim)(job_id=job.pk, worker_id=worker.worker_id)
     if claimed is None:
         raise ServiceUnavailable("The stream could not start.")
-    runner = asyncio.ensure_future(sync_to_async(worker.run_job, thread_sensitive=False)(claimed, relay=relay))
+    runner = asyncio.ensure_future(sync_to_async(worker.run_job, thread_sensitive=False)(claimed, relay))
     try:
         while True:
             item, extra = await queue.get()

@@ -1,5 +1,6 @@
 """The engine worker: a long-lived loop that loads the engines once, claims jobs from the
-database, prepares cloned voices' conditioning, and keeps a heartbeat.
+queue (synthesis.queue, which owns every state change of a job), prepares cloned voices'
+conditioning, and keeps a heartbeat.
 
 Hosting:
 - `python manage.py runengine` (PostgreSQL + Redis deployments): a process hosting the
@@ -28,8 +29,6 @@ import threading
 import time
 import uuid
 import weakref
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile
@@ -37,16 +36,30 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from speech import audio as audiomod
-from speech.engines.errors import EngineError
-from speech.engines.params import SynthesisParams
+from core import media
 from core.engines import get_registry
 from core.events import send_user_event
 from engine_host.relays import StreamRelay, relay_for
-from synthesis.models import SynthesisJob, WorkerHeartbeat
-from voices.services import builtin_voices_sync, voice_prepare, voice_requeue_pending
-from synthesis.services import job_claim_next, job_complete, job_event_payload, job_fail, job_observe, job_release, job_renew_lease, job_requeue_abandoned, job_requeue_expired, voice_ref, worker_heartbeats_prune
+from speech import audio as audiomod
+from speech.engines.errors import EngineError
+from speech.engines.params import SynthesisParams
+from synthesis.models import SynthesisJob
+from synthesis.queue import (
+    job_claim_next,
+    job_complete,
+    job_fail,
+    job_release,
+    job_renew_lease,
+    job_requeue_abandoned,
+    job_requeue_expired,
+    running_lease_owners,
+    worker_heartbeat_record,
+    worker_heartbeat_remove,
+    worker_heartbeats_prune,
+)
+from synthesis.services import job_event_payload, job_observe, voice_ref
 from voices.selectors import voices_needing_preparation
+from voices.services import builtin_voices_sync, voice_prepare, voice_requeue_pending
 
 logger = logging.getLogger("speaker.worker")
 
@@ -157,7 +170,6 @@ class EngineWorker:
             self._shutdown()
 
     def _startup(self) -> None:
-
         close_old_connections()
         registry = get_registry()
         for status in registry.status():
@@ -173,14 +185,7 @@ class EngineWorker:
     def requeue_abandoned(self) -> int:
         """Requeue at once what earlier runs of this worker on this host left leased
         (a crash or kill -9 left no time to release), instead of after the lease."""
-
-        owners = list(
-            SynthesisJob.objects.filter(status=SynthesisJob.Status.RUNNING)
-            .exclude(lease_owner="")
-            .values_list("lease_owner", flat=True)
-            .distinct()
-        )
-        gone = abandoned_lease_owners(owners, worker_id=self.worker_id)
+        gone = abandoned_lease_owners(running_lease_owners(), worker_id=self.worker_id)
         requeued = job_requeue_abandoned(lease_owners=gone)
         if gone:
             logger.info("requeued %d job(s) left leased by earlier runs on this host: %s", requeued, ", ".join(gone))
@@ -188,7 +193,7 @@ class EngineWorker:
 
     def _shutdown(self) -> None:
         try:
-            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+            worker_heartbeat_remove(worker_id=self.worker_id)
         except Exception:
             logger.warning("could not remove heartbeat", exc_info=True)
         close_old_connections()
@@ -197,7 +202,6 @@ class EngineWorker:
     def run_once(self) -> bool:
         """One sweep: requeue expired leases, prepare voices, run one job. True if it
         did something (so the loop goes again at once)."""
-
         close_old_connections()
         self.heartbeat()
         self.prune_heartbeats()
@@ -220,7 +224,7 @@ class EngineWorker:
         self.current_job = job
         self.heartbeat(force=True)
         try:
-            self.run_job(job)
+            self.run_job(job, relay_for(job))
         finally:
             self.current_job = None
             self.jobs_done += 1
@@ -228,7 +232,6 @@ class EngineWorker:
 
     def prune_heartbeats(self) -> None:
         """Dead workers' heartbeat rows are deleted by the living (at most once a minute)."""
-
         now = time.monotonic()
         if not self.heartbeats or (self._last_prune and now - self._last_prune < 60):
             return
@@ -246,25 +249,20 @@ class EngineWorker:
             {"name": s.name, "available": s.available, "loaded": s.loaded, "load_seconds": s.load_seconds, "device": s.device}
             for s in get_registry().status()
         ]
-        WorkerHeartbeat.objects.update_or_create(
+        worker_heartbeat_record(
             worker_id=self.worker_id,
-            defaults={
-                "hostname": socket.gethostname(),
-                "pid": os.getpid(),
-                "started_at": self.started_at,
-                "last_seen": timezone.now(),
-                "engines": engines,
-                "current_job": self.current_job.pk if self.current_job else None,
-                "jobs_done": self.jobs_done,
-            },
+            started_at=self.started_at,
+            engines=engines,
+            current_job=self.current_job,
+            jobs_done=self.jobs_done,
         )
 
     # -------------------------------------------------------------- one job
 
-    def run_job(self, job: SynthesisJob, relay: StreamRelay | None = None) -> None:
-
-        send_user_event(user_id=job.owner_id, event="job.started", payload=_payload(job))
-        relay = relay or relay_for(job)
+    def run_job(self, job: SynthesisJob, relay: StreamRelay) -> None:
+        """Generate one claimed job. The caller chooses the relay (engine_host.relays): the
+        claim loop uses relay_for(job), an in-process stream hands in its QueueRelay."""
+        send_user_event(user_id=job.owner_id, event="job.started", payload=job_event_payload(job))
         try:
             result = self._generate(job, relay)
         except JobAborted:
@@ -304,13 +302,12 @@ class EngineWorker:
         if not completed:
             # Cancelled, or the lease was lost and another attempt took the job over. The
             # file is this attempt's own (per-attempt name), never the other attempt's.
-            (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+            media.absolute(relative).unlink(missing_ok=True)
             return
 
         job_observe(job=job, status="success", seconds=seconds, audio_seconds=duration, first_audio_seconds=first_audio)
 
     def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float]:
-
         if job.voice is None:
             raise EngineError("the job's voice was deleted")
         engine = get_registry().get(job.engine)
@@ -336,7 +333,7 @@ class EngineWorker:
                 # lease is renewed for each, but a step is announced once.
                 if progress != job.progress:
                     job.progress = progress
-                    send_user_event(user_id=job.owner_id, event="job.progress", payload=_payload(job))
+                    send_user_event(user_id=job.owner_id, event="job.progress", payload=job_event_payload(job))
                 if relay.cancelled:
                     raise JobAborted()
         seconds = time.perf_counter() - started
@@ -344,13 +341,12 @@ class EngineWorker:
         return pcm, engine.sample_rate, first_audio, seconds
 
     def _store_audio(self, job: SynthesisJob, pcm: np.ndarray, sample_rate: int) -> str:
-        # One name per attempt: a stale attempt (lease lost) and the attempt that took the
-        # job over never write, or delete, the same file. Cached encodings sit beside it
-        # under the same stem (synthesis.downloads).
-        relative = f"jobs/{job.owner_id}/{job.pk}-a{job.attempts}-{uuid.uuid4().hex[:8]}.wav"
-        target = Path(settings.MEDIA_ROOT) / relative
+        # One name per attempt (core.media.job_audio_relative): a stale attempt and the
+        # attempt that took the job over never write, or delete, the same file.
+        relative = media.job_audio_relative(owner_id=job.owner_id, job_id=job.pk, attempt=job.attempts)
+        target = media.absolute(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".tmp-{uuid.uuid4().hex[:8]}")
+        temp = media.temp_beside(target)
         # Quantise exactly as streams do (to_s16le), so a stored job and a stream of the
         # same request are sample-for-sample identical.
         samples = np.frombuffer(audiomod.to_s16le(pcm), dtype="<i2")
@@ -361,8 +357,3 @@ class EngineWorker:
 
 class _Released(Exception):
     pass
-
-
-def _payload(job: SynthesisJob) -> dict[str, Any]:
-
-    return job_event_payload(job)

@@ -37,7 +37,7 @@ def queue_figures(*, now: datetime | None = None, owner: Any = None) -> dict[str
     """Jobs waiting and running, and how long the oldest waiting job has waited; only
     `owner`'s jobs when given."""
     now = now or timezone.now()
-    jobs = SynthesisJob.objects.filter(status__in=SynthesisJob.ACTIVE)
+    jobs = SynthesisJob.objects.active()
     if owner is not None:
         jobs = jobs.filter(owner=owner) if owner.is_authenticated else jobs.none()
     figures = jobs.aggregate(
@@ -85,9 +85,7 @@ def _lease_alive_worker_ids(heartbeats: list[WorkerHeartbeat], now: datetime) ->
     busy = {hb.worker_id: hb.current_job for hb in heartbeats if hb.current_job}
     if not busy:
         return set()
-    leased = SynthesisJob.objects.filter(
-        pk__in=list(busy.values()), status=Status.RUNNING, lease_expires_at__gt=now
-    ).values_list("pk", "lease_owner")
+    leased = SynthesisJob.objects.live_leases(now).filter(pk__in=list(busy.values())).values_list("pk", "lease_owner")
     return {owner for pk, owner in leased if busy.get(owner) == pk}
 
 

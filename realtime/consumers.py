@@ -31,6 +31,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,9 +40,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.middleware import BaseMiddleware
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
+from accounts.authentication import raw_key_from_headers
+from accounts.models import APIKey, User
+from accounts.services import apikey_authenticate
 from core.events import (
     EVENT_SCOPES,
     FINAL_JOB_EVENTS,
@@ -50,6 +57,9 @@ from core.events import (
     session_group,
     user_group,
 )
+from synthesis.models import SynthesisJob
+from synthesis.services import active_jobs_for, job_event_payload
+from voices.models import Voice
 
 logger = logging.getLogger("speaker.events")
 
@@ -134,8 +144,6 @@ def _own_origin(scope: dict[str, Any], headers: dict[str, str]) -> tuple[str, st
     """This server's origin as the browser sees it: the scheme (wss, or TLS terminated by
     the proxy per SECURE_PROXY_SSL_HEADER) and the Host the socket was opened on, when
     that host is one of ALLOWED_HOSTS."""
-    from django.http.request import split_domain_port, validate_host
-
     secure = scope.get("scheme") in ("wss", "https")
     proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
     if proxy:
@@ -175,8 +183,6 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
 
 @database_sync_to_async
 def _authenticate_key(raw: str) -> Any:
-    from accounts.services import apikey_authenticate
-
     return apikey_authenticate(raw_key=raw)
 
 
@@ -194,8 +200,6 @@ class WebsocketAuthMiddleware(BaseMiddleware):
         self.cookie_path = AuthMiddlewareStack(inner)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        from accounts.authentication import raw_key_from_headers
-
         raw = raw_key_from_headers(_KeyHeaders(_headers(scope)))
         if raw is None:
             if _key_in_query(scope):
@@ -221,8 +225,6 @@ def _final_event(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _voice_snapshot(user_id: int) -> list[dict[str, Any]]:
-    from voices.models import Voice
-
     return [
         {"voice_id": str(v.pk), "status": v.status, "name": v.name}
         for v in Voice.objects.filter(owner_id=user_id, status="processing")
@@ -242,11 +244,6 @@ class _Resync:
 def _read_resync(
     *, user_id: int, jobs: bool, voices: bool, tracked: list[str], since: datetime | None, sent: list[str]
 ) -> _Resync:
-    from django.db.models import Q
-
-    from synthesis.models import SynthesisJob
-    from synthesis.services import active_jobs_for, job_event_payload
-
     useq = current_user_seq(user_id)  # before the reads: anything numbered after it is newer
     now = timezone.now()
     state = _Resync(
@@ -280,8 +277,6 @@ class _Check:
 def credential_refusal(*, user_id: int, api_key_id: int | None, session_key: str | None) -> tuple[Refusal | None, datetime | None]:
     """Why this socket's credential no longer holds (None while it does), and when it
     ends by itself (a key's expiry)."""
-    from accounts.models import APIKey, User
-
     if api_key_id is not None:
         key = APIKey.objects.filter(pk=api_key_id).values("revoked_at", "expires_at", "user__is_active").first()
         if key is None or key["revoked_at"] is not None:
@@ -294,10 +289,6 @@ def credential_refusal(*, user_id: int, api_key_id: int | None, session_key: str
     if not User.objects.filter(pk=user_id, is_active=True).exists():
         return USER_INACTIVE, None
     if session_key is not None:
-        from importlib import import_module
-
-        from django.contrib.auth import SESSION_KEY
-
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         # load() answers {} for a session that is gone or past its expiry date.
         if str(store.load().get(SESSION_KEY, "")) != str(user_id):
@@ -307,9 +298,6 @@ def credential_refusal(*, user_id: int, api_key_id: int | None, session_key: str
 
 @database_sync_to_async
 def _read_check(*, user_id: int, api_key_id: int | None, session_key: str | None, tracked: list[str]) -> _Check:
-    from synthesis.models import SynthesisJob
-    from synthesis.services import job_event_payload
-
     refusal, deadline = credential_refusal(user_id=user_id, api_key_id=api_key_id, session_key=session_key)
     if refusal is not None:
         return _Check(refusal=refusal)

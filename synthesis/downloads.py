@@ -1,17 +1,16 @@
 """Serving a job's audio: convert the stored master WAV to the asked format once (cached
-beside it), then answer with HTTP Range support so players can seek."""
+beside it, core.media), then answer with HTTP Range support so players can seek."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import soundfile
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 
-from core.errors import ApiError, Conflict
+from core import media
+from core.errors import ApiError, Conflict, json_error
 from speech import audio as audiomod
 from synthesis.models import SynthesisJob
 
@@ -27,12 +26,12 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
         raise ApiError(f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]})
     if job.status != SynthesisJob.Status.COMPLETED or not job.audio_file:
         raise Conflict(f"The job is {job.status}; audio exists once it is completed.", details={"status": job.status})
-    master = Path(settings.MEDIA_ROOT) / job.audio_file
+    master = media.absolute(job.audio_file)
     if fmt == "wav":
         return master, audiomod.CONTENT_TYPES["wav"]
-    target = master.with_suffix(f".{audiomod.FILE_EXTENSIONS[fmt]}")
+    target = media.job_encoding_path(master, audiomod.FILE_EXTENSIONS[fmt])
     if not target.exists():
-        temp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+        temp = media.temp_beside(target)
         if fmt in ("pcm", "flac"):
             # Lossless formats copy the stored 16-bit samples as they are: a float
             # round trip could move a sample by one step.
@@ -82,8 +81,6 @@ def ranged_file_response(request: HttpRequest, path: Path, content_type: str, fi
 
 
 def _unsatisfiable(size: int) -> HttpResponse:
-    from core.errors import json_error
-
     response = json_error(416, message="Requested range not satisfiable.")
     response["Content-Range"] = f"bytes */{size}"
     return response

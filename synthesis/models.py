@@ -4,8 +4,44 @@ from __future__ import annotations
 
 import uuid
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+
+
+class SynthesisJobQuerySet(models.QuerySet):
+    """The queue's states as querysets (docs/ARCHITECTURE.md, "The queue"); the
+    transitions between them live in synthesis.queue."""
+
+    def queued(self) -> "SynthesisJobQuerySet":
+        return self.filter(status=SynthesisJob.Status.QUEUED)
+
+    def running(self) -> "SynthesisJobQuerySet":
+        return self.filter(status=SynthesisJob.Status.RUNNING)
+
+    def active(self) -> "SynthesisJobQuerySet":
+        """Queued or running: not finished yet."""
+        return self.filter(status__in=SynthesisJob.ACTIVE)
+
+    def claimable(self) -> "SynthesisJobQuerySet":
+        """Queued jobs a worker's claim loop may take: every one but in-process streams
+        and previews (no channel), which the web process that serves them claims."""
+        return self.queued().exclude(
+            mode__in=(SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW), stream_channel=""
+        )
+
+    def leased_by(self, worker_id: str) -> "SynthesisJobQuerySet":
+        """Running under `worker_id`'s lease: what only that worker may change."""
+        return self.running().filter(lease_owner=worker_id)
+
+    def expired(self, now: datetime) -> "SynthesisJobQuerySet":
+        """Running, but the lease ran out before `now`: its worker stopped renewing."""
+        return self.running().filter(lease_expires_at__lt=now)
+
+    def live_leases(self, now: datetime) -> "SynthesisJobQuerySet":
+        """Running under a lease that still holds at `now`."""
+        return self.running().filter(lease_expires_at__gt=now)
 
 
 class SynthesisJob(models.Model):
@@ -59,6 +95,8 @@ class SynthesisJob(models.Model):
     stream_channel = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
+
+    objects = SynthesisJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at"]

@@ -141,7 +141,7 @@ def speech(request: HttpRequest) -> HttpResponse:
     if not isinstance(body, dict):
         return openai_error(400, "The request body must be a JSON object.", "invalid_json")
     try:
-        return _speech(request, api_key, body)
+        return _speech(api_key, body)
     except _BadField as exc:
         return openai_error(400, exc.message, "invalid_value", exc.param)
     except VoiceNotFound as exc:
@@ -180,7 +180,7 @@ class _BadField(Exception):
         self.message, self.param = message, param
 
 
-def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpResponse:
+def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     model = body.get("model")
     text = body.get("input")
     voice = body.get("voice")
@@ -211,7 +211,7 @@ def _speech(request: HttpRequest, api_key: Any, body: dict[str, Any]) -> HttpRes
     target = _resolve_voice(api_key.user, voice)
     req = JobRequest(text=text, voice=target, language=None, output_format="wav", params=params)
     try:
-        job = stream_job_create(user=api_key.user, req=req, api_key=api_key, request=request)
+        job = stream_job_create(user=api_key.user, req=req, api_key=api_key)
     except InvalidParams as exc:
         raise _BadField(exc.message, exc.field) from exc
     except VoiceNotFound as exc:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts.models import User
+from core import media
 from core.errors import ServiceUnavailable
 from synthesis.models import SynthesisJob
-from synthesis.services import JobRequest, job_create
+from synthesis.services import JobRequest, job_create, job_delete_files
 from synthesis.streaming import StreamFailed, job_chunks, limiter
 
 PREVIEW_TEXTS: dict[str, str] = {
@@ -43,11 +44,12 @@ PREVIEW_TEXTS: dict[str, str] = {
 
 
 def preview_path(voice: object) -> Path:
-    """Cache file for the voice as it is now: a new sample set or new conditioning means
-    a new name, so a stale preview is never served."""
-    stamp = voice.conditioned_at.strftime("%Y%m%d%H%M%S%f") if voice.conditioned_at else "0"  # type: ignore[attr-defined]
-    name = f"{voice.samples_version}-{stamp}.wav"  # type: ignore[attr-defined]
-    return Path(settings.MEDIA_ROOT) / "previews" / str(voice.pk) / name  # type: ignore[attr-defined]
+    """Cache file for the voice as it is now (core.media.preview_path)."""
+    return media.preview_path(
+        voice.pk,  # type: ignore[attr-defined]
+        samples_version=voice.samples_version,  # type: ignore[attr-defined]
+        conditioned_at=voice.conditioned_at,  # type: ignore[attr-defined]
+    )
 
 
 def voice_preview(*, user: User, voice: object) -> Path:
@@ -77,10 +79,8 @@ def voice_preview(*, user: User, voice: object) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         for old in target.parent.glob("*.wav"):  # the voice changed: older previews go
             old.unlink(missing_ok=True)
-        shutil.move(str(Path(settings.MEDIA_ROOT) / job.audio_file), target)
+        shutil.move(str(media.absolute(job.audio_file)), target)
     finally:
-        from synthesis.services import job_delete_files
-
         job_delete_files(job)
         job.delete()
     return target
@@ -89,8 +89,6 @@ def voice_preview(*, user: User, voice: object) -> Path:
 def _channel() -> str:
     if settings.EMBEDDED_WORKER:
         return ""
-    from channels.layers import get_channel_layer
-
     return async_to_sync(get_channel_layer().new_channel)("preview.")
 
 

@@ -1,9 +1,8 @@
-"""Synthesis jobs: create, claim, lease, complete, fail, cancel, delete.
+"""Synthesis jobs, the owner's side: validate, create (queue), cancel, delete; the
+event payload and the metrics of a finished job.
 
-The database is the queue and the source of truth (ARCHITECTURE.md, "The way a request
-flows"): a worker claims a queued job with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
-SQLite serialises writers instead), holds a lease it renews while working, and only the
-lease holder can finish the job. An expired lease puts the job back in the queue.
+What happens to a job between queued and finished (claim, lease, complete, fail,
+release, requeue) is the queue's (synthesis.queue; docs/ARCHITECTURE.md, "The queue").
 """
 
 from __future__ import annotations
@@ -12,26 +11,30 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery
-from django.http import HttpRequest
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import APIKey, User
-from monitoring.services import audit_record
+from core import media
+from core.engines import get_registry
 from core.errors import ApiError, Conflict, ServiceUnavailable
+from core.events import send_user_event
+from core.wakeup import wake_worker
+from monitoring.metrics import observe_generation, voice_label
+from monitoring.services import audit_record
 from speech import audio as audiomod
 from speech import text as textmod
+from speech.engines.base import VoiceRef
 from speech.engines.errors import EngineUnavailable
 from speech.engines.params import SynthesisParams
-from core.engines import get_registry
-from core.events import send_user_event
 from synthesis.models import SynthesisJob, WorkerHeartbeat
+from synthesis.quotas import quota_check_job, quota_lock_user
+from voices.selectors import voice_resolve_for_synthesis
 
 logger = logging.getLogger("speaker.jobs")
 
@@ -61,11 +64,9 @@ def _request_hash(req: JobRequest) -> str:
 def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     """Check a request fully (text, voice, language, params) without queuing anything;
     returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
-    from voices.services import voice_resolve_for_synthesis
-
     # The limit counts what is spoken and billed (count_characters: no emotion tags, runs
     # of spaces as one), the one count the dashboard shows; the raw text, tags and
-    # spacing included, may be at most twice that (README "Speech: jobs, streams").
+    # spacing included, may be at most twice that (README "Speech: jobs, streams, OpenAI-compatible").
     limit = settings.MAX_TEXT_LENGTH
     if len(req.text) > 2 * limit:
         raise ApiError(
@@ -112,9 +113,7 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     }
 
 
-def voice_ref(voice: Any) -> Any:
-    from speech.engines.base import VoiceRef
-
+def voice_ref(voice: Any) -> VoiceRef:
     if voice.is_builtin:
         return VoiceRef(builtin=voice.builtin_key)
     return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
@@ -128,7 +127,6 @@ def job_create(
     idempotency_key: str | None = None,
     mode: str = SynthesisJob.Mode.JOB,
     stream_channel: str = "",
-    request: HttpRequest | None = None,
 ) -> tuple[SynthesisJob, bool]:
     """Queue a job. Returns (job, created). The same Idempotency-Key with the same body
     returns the first job; with a different body it is a 409."""
@@ -138,8 +136,6 @@ def job_create(
         if existing is not None:
             return _idempotent_replay(existing, digest), False
     fields = job_validate(user=user, req=req)
-    from synthesis.quotas import quota_check_job, quota_lock_user
-
     if stream_channel and not worker_alive_exists():
         # A stream relayed by a separate worker waits for one: with none alive the
         # client would wait for nothing (README "Scale-out").
@@ -151,7 +147,7 @@ def job_create(
     try:
         with transaction.atomic():
             # The cap and quota checks and the insert are one step per user: the user's
-            # row lock queues concurrent creates, so the caps are exact (README "Quotas").
+            # row lock queues concurrent creates, so the caps are exact (README "Speech: jobs, streams, OpenAI-compatible").
             quota_lock_user(user=user)
             if idempotency_key:
                 existing = SynthesisJob.objects.filter(owner=user, idempotency_key=idempotency_key).first()
@@ -194,8 +190,6 @@ def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:
 
 
 def _announce_queued(job: SynthesisJob) -> None:
-    from core.wakeup import wake_worker
-
     send_user_event(user_id=job.owner_id, event="job.queued", payload=job_event_payload(job))
     wake_worker()
 
@@ -215,113 +209,7 @@ def job_event_payload(job: SynthesisJob) -> dict[str, Any]:
     return payload
 
 
-# --------------------------------------------------------------------------- claim / lease
-
-
-def _lease_until() -> Any:
-    return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-
-
-def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
-    """Atomically take the next queued job and a lease on it, or None. Streams first
-    (someone is listening), then the oldest job. In-process streams (no channel) are
-    claimed by the web process that serves them, never by a worker."""
-    waiting = SynthesisJob.objects.filter(status=Status.QUEUED).exclude(
-        mode__in=(SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW), stream_channel=""
-    )
-    # Descending mode: "stream" > "preview" > "job", so listeners are served first.
-    return _claim(waiting.order_by("-mode", "queued_at"), worker_id)
-
-
-def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:
-    """Claim one particular queued job (the web process serving its own stream)."""
-    return _claim(SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED), worker_id)
-
-
-def _claim(candidates: Any, worker_id: str) -> SynthesisJob | None:
-    with transaction.atomic():
-        if settings.USING_POSTGRES:
-            candidates = candidates.select_for_update(skip_locked=True)
-        job = candidates.first()
-        if job is None:
-            return None
-        now = timezone.now()
-        # Conditional update: on SQLite (no row locks) this is what makes a claim unique.
-        claimed = SynthesisJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-            status=Status.RUNNING,
-            lease_owner=worker_id,
-            lease_expires_at=_lease_until(),
-            attempts=job.attempts + 1,
-            started_at=now,
-            progress=0.0,
-        )
-        if not claimed:
-            return None
-    job.refresh_from_db()
-    return job
-
-
-def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None = None) -> bool:
-    """Extend the lease; False when the job is no longer ours (cancelled, expired and
-    taken over): the worker must stop working on it."""
-    fields: dict[str, Any] = {"lease_expires_at": _lease_until()}
-    if progress is not None:
-        fields["progress"] = progress
-    return bool(
-        SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(**fields)
-    )
-
-
-def job_complete(
-    *,
-    job: SynthesisJob,
-    worker_id: str,
-    audio_file: str,
-    audio_duration: float,
-    sample_rate: int,
-    time_to_first_audio: float | None,
-    synthesis_seconds: float,
-) -> bool:
-    """Only the lease holder completes a job, exactly once."""
-    now = timezone.now()
-    done = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
-        status=Status.COMPLETED,
-        progress=1.0,
-        audio_file=audio_file,
-        audio_duration=audio_duration,
-        sample_rate=sample_rate,
-        time_to_first_audio=time_to_first_audio,
-        synthesis_seconds=synthesis_seconds,
-        finished_at=now,
-        completed_by=worker_id,
-        lease_owner="",
-        lease_expires_at=None,
-        error_code="",
-        error_message="",
-    )
-    if not done:
-        return False
-    job.refresh_from_db()
-    from synthesis.usage import usage_record_generation
-
-    usage_record_generation(job=job)
-    send_user_event(user_id=job.owner_id, event="job.completed", payload=job_event_payload(job))
-    return True
-
-
-def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> bool:
-    done = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
-        status=Status.FAILED,
-        error_code=code,
-        error_message=message[:2000],
-        finished_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
-    )
-    if done:
-        job.refresh_from_db()
-        _after_failure(job)
-    return bool(done)
+# --------------------------------------------------------------------------- metrics
 
 
 def job_observe(
@@ -335,8 +223,6 @@ def job_observe(
     """Record a finished job in the Prometheus series. Failures and cancellations count
     in tts_requests_total too (the error-rate alert reads them); latency series are only
     for successes (monitoring.metrics)."""
-    from monitoring.metrics import observe_generation, voice_label
-
     observe_generation(
         endpoint=job.mode,
         engine=job.engine,
@@ -352,161 +238,16 @@ def job_observe(
     )
 
 
-def _after_failure(job: SynthesisJob) -> None:
-    from monitoring.metrics import record_error
-    from synthesis.usage import usage_record_generation
-
-    record_error(job.error_code or "job_failed")
-    job_observe(job=job, status="failure")
-    usage_record_generation(job=job)
-    audit_record(
-        action="job.failed",
-        user=job.owner,
-        outcome="failure",
-        target_type="synthesis_job",
-        target_id=str(job.pk),
-        details={"code": job.error_code, "message": job.error_message[:500], "attempts": job.attempts},
-    )
-    send_user_event(user_id=job.owner_id, event="job.failed", payload=job_event_payload(job))
-
-
-def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
-    """Give a job back to the queue (worker shutting down); the attempt does not count."""
-    released = SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_owner=worker_id).update(
-        status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
-    )
-    return bool(released)
-
-
-def job_requeue_expired() -> int:
-    """Jobs whose worker stopped renewing go back to the queue, or fail after
-    JOB_MAX_ATTEMPTS. A stream's listener is gone with its worker, so it fails."""
-    now = timezone.now()
-    expired = list(SynthesisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now))
-    return sum(
-        _requeue_or_fail(job, still=Q(lease_expires_at__lt=now), reason=f"worker {job.lease_owner or '?'} stopped renewing its lease")
-        for job in expired
-    )
-
-
-def job_requeue_abandoned(*, lease_owners: list[str]) -> int:
-    """Jobs leased by workers known to be gone (a previous run of a restarted worker)
-    go back to the queue at once instead of after their lease; attempts count as for an
-    expired lease. The caller decides which owners are gone (EngineWorker._startup)."""
-    if not lease_owners:
-        return 0
-    abandoned = list(SynthesisJob.objects.filter(status=Status.RUNNING, lease_owner__in=lease_owners))
-    return sum(
-        _requeue_or_fail(job, still=Q(lease_owner=job.lease_owner), reason=f"worker {job.lease_owner} stopped (restarted)")
-        for job in abandoned
-    )
-
-
-def _requeue_or_fail(job: SynthesisJob, *, still: Q, reason: str) -> int:
-    """Requeue one running job whose worker is gone, unless it used its attempts or is a
-    stream (its listener went with the worker): then it fails with `worker_lost`.
-    `still` re-checks, in the same UPDATE, that the job is in the state we read."""
-    now = timezone.now()
-    current = SynthesisJob.objects.filter(still, pk=job.pk, status=Status.RUNNING)
-    if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode != SynthesisJob.Mode.JOB:
-        changed = current.update(
-            status=Status.FAILED,
-            error_code="worker_lost",
-            error_message=f"{reason}; gave up after {job.attempts} attempt(s)",
-            finished_at=now,
-            lease_owner="",
-            lease_expires_at=None,
-        )
-        if changed:
-            job.refresh_from_db()
-            _after_failure(job)
-        return 0
-    return current.update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=reason, progress=0.0)
-
-
-def job_fail_worker_lost(*, job_id: Any, message: str) -> bool:
-    """The web side of a relayed stream gave up on its worker (no chunk within
-    STREAM_IDLE_TIMEOUT, or its lease ran out): the job fails with `worker_lost` unless
-    it finished meanwhile."""
-    changed = SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).update(
-        status=Status.FAILED,
-        error_code="worker_lost",
-        error_message=message[:2000],
-        finished_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
-    )
-    if changed:
-        _after_failure(SynthesisJob.objects.get(pk=job_id))
-    return bool(changed)
-
-
-@dataclass(frozen=True)
-class StreamVerdict:
-    done: bool  # the web side stops waiting for chunks
-    error: str | None = None  # why, when the stream did not end well
-
-
-def job_stream_watch(*, job_id: Any, idle_seconds: float) -> StreamVerdict:
-    """Asked by the web process relaying a stream from a separate worker when no chunk
-    has come for a while: is a worker still making it? A worker whose lease ran out, or
-    silence for STREAM_IDLE_TIMEOUT (no worker claimed it, or it died before its lease
-    ran out), fails the job with `worker_lost` and ends the response."""
-    job = SynthesisJob.objects.filter(pk=job_id).only("status", "lease_owner", "lease_expires_at").first()
-    if job is None:
-        return StreamVerdict(True, "the job was deleted")
-    if job.status == Status.COMPLETED:
-        # Its last chunks and the end message are on their way; wait for them only so long.
-        return StreamVerdict(idle_seconds >= settings.STREAM_IDLE_TIMEOUT)
-    if job.status in SynthesisJob.FINISHED:
-        return StreamVerdict(True, f"the job is {job.status}")
-    if job.status == Status.RUNNING and job.lease_expires_at is not None and job.lease_expires_at < timezone.now():
-        reason = f"worker {job.lease_owner} stopped renewing its lease during the stream"
-    elif idle_seconds >= settings.STREAM_IDLE_TIMEOUT:
-        who = f"worker {job.lease_owner}" if job.status == Status.RUNNING else "any engine worker (none claimed the stream)"
-        reason = f"no audio from {who} for {idle_seconds:.0f}s (STREAM_IDLE_TIMEOUT)"
-    else:
-        return StreamVerdict(False)
-    job_fail_worker_lost(job_id=job_id, message=reason)
-    return StreamVerdict(True, reason)
-
-
-# --------------------------------------------------------------------------- workers
-
-
-def worker_alive_exists(*, now: Any = None) -> bool:
-    """Is any engine worker alive: a heartbeat newer than WORKER_HEARTBEAT_MAX_AGE, or a
-    lease it still renews (a worker inside one long generation heartbeats late; the same
-    rule as the health page's)."""
-    now = now or timezone.now()
-    if WorkerHeartbeat.objects.filter(last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)).exists():
-        return True
-    return SynthesisJob.objects.filter(
-        status=Status.RUNNING, lease_expires_at__gt=now, lease_owner__in=Subquery(WorkerHeartbeat.objects.values("worker_id"))
-    ).exists()
-
-
-def worker_heartbeats_prune(*, now: Any = None) -> int:
-    """Forget workers that have been silent for WORKER_HEARTBEAT_PRUNE_SECONDS and hold
-    no live lease (a killed worker never deletes its own row). Until then the health
-    page lists them as stale, which is what an operator wants to see after a crash."""
-    now = now or timezone.now()
-    leasing = SynthesisJob.objects.filter(status=Status.RUNNING, lease_expires_at__gt=now).values("lease_owner")
-    deleted, _ = (
-        WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_PRUNE_SECONDS))
-        .exclude(worker_id__in=Subquery(leasing))
-        .delete()
-    )
-    return deleted
-
 
 # --------------------------------------------------------------------------- owner actions
 
 
-def job_cancel(*, job: SynthesisJob, request: HttpRequest | None = None) -> SynthesisJob:
+def job_cancel(*, job: SynthesisJob) -> SynthesisJob:
+    """The owner stops a queued or running job; a worker generating it sees its lease
+    gone at the next sentence and stops (synthesis.queue.job_renew_lease)."""
     if job.status not in SynthesisJob.ACTIVE:
         raise Conflict(f"The job is already {job.status}.", details={"status": job.status})
-    SynthesisJob.objects.filter(pk=job.pk, status__in=SynthesisJob.ACTIVE).update(
+    SynthesisJob.objects.active().filter(pk=job.pk).update(
         status=Status.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
     )
     job.refresh_from_db()
@@ -516,37 +257,46 @@ def job_cancel(*, job: SynthesisJob, request: HttpRequest | None = None) -> Synt
     return job
 
 
-def job_audio_paths(job: SynthesisJob) -> list[Path]:
-    """The stored master audio and every cached encoding of it."""
-    if not job.audio_file:
-        return []
-    master = Path(settings.MEDIA_ROOT) / job.audio_file
-    return [master, *sorted(master.parent.glob(f"{master.stem}.*"))]
-
-
 def job_delete_files(job: SynthesisJob) -> None:
-    for path in set(job_audio_paths(job)):
+    """Remove the job's stored audio and every cached encoding of it."""
+    for path in media.job_audio_files(job.audio_file):
         path.unlink(missing_ok=True)
 
 
-def job_delete(*, job: SynthesisJob, request: HttpRequest | None = None) -> None:
+def job_delete(*, job: SynthesisJob) -> None:
     """Delete a job and its audio. A running job is cancelled first."""
     if job.status in SynthesisJob.ACTIVE:
         SynthesisJob.objects.filter(pk=job.pk).update(status=Status.CANCELLED)
-    paths = job_audio_paths(job)
+    paths = media.job_audio_files(job.audio_file)
     job_id = str(job.pk)
     job.delete()
-    for path in set(paths):
+    for path in paths:
         path.unlink(missing_ok=True)
     audit_record(action="job.deleted", target_type="synthesis_job", target_id=job_id)
 
 
-def jobs_bulk_delete(*, user: User, ids: list[str], request: HttpRequest | None = None) -> int:
+def jobs_bulk_delete(*, user: User, ids: list[str]) -> int:
     jobs = list(SynthesisJob.objects.filter(owner=user, pk__in=ids))
     for job in jobs:
-        job_delete(job=job, request=request)
+        job_delete(job=job)
     return len(jobs)
 
 
 def active_jobs_for(user_id: int) -> list[SynthesisJob]:
-    return list(SynthesisJob.objects.filter(owner_id=user_id).filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING)))
+    return list(SynthesisJob.objects.active().filter(owner_id=user_id))
+
+
+# --------------------------------------------------------------------------- workers (a read)
+
+
+def worker_alive_exists(*, now: datetime | None = None) -> bool:
+    """Is any engine worker alive: a heartbeat newer than WORKER_HEARTBEAT_MAX_AGE, or a
+    lease it still renews (a worker inside one long generation heartbeats late; the same
+    rule as the health page's). Heartbeats are written by the queue's workers
+    (synthesis.queue.worker_heartbeat_record); job_create asks before a relayed stream."""
+    now = now or timezone.now()
+    if WorkerHeartbeat.objects.filter(last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)).exists():
+        return True
+    return SynthesisJob.objects.live_leases(now).filter(
+        lease_owner__in=Subquery(WorkerHeartbeat.objects.values("worker_id"))
+    ).exists()

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
 from accounts.models import APIKey, User
 from core.errors import ApiError
@@ -24,7 +24,7 @@ from synthesis.streaming import STREAM_FORMATS, StreamFailed, job_chunks, limite
 logger = logging.getLogger("speaker.streaming")
 
 
-def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None, request: HttpRequest | None) -> SynthesisJob:
+def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None) -> SynthesisJob:
     """Take a concurrency slot and create the stream job (the caller releases the slot
     when the response ends)."""
     limiter.acquire()
@@ -32,22 +32,20 @@ def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None, re
         channel = ""
         if not settings.EMBEDDED_WORKER:
             channel = async_to_sync(get_channel_layer().new_channel)("stream.")
-        job, _ = job_create(
-            user=user, req=req, api_key=api_key, mode=SynthesisJob.Mode.STREAM, stream_channel=channel, request=request
-        )
+        job, _ = job_create(user=user, req=req, api_key=api_key, mode=SynthesisJob.Mode.STREAM, stream_channel=channel)
         return job
     except BaseException:
         limiter.release()
         raise
 
 
-def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None, request: HttpRequest) -> StreamingHttpResponse:
+def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None) -> StreamingHttpResponse:
     if req.output_format not in STREAM_FORMATS:
         raise ApiError(
             f"Streaming supports {', '.join(STREAM_FORMATS)}.",
             details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
         )
-    job = stream_job_create(user=user, req=req, api_key=api_key, request=request)
+    job = stream_job_create(user=user, req=req, api_key=api_key)
     sample_rate = get_registry().engine(job.engine).sample_rate
     response = streaming_audio_response(job, req.output_format, sample_rate=sample_rate, content_type=None)
     add_quota_headers(response, user)

@@ -26,7 +26,8 @@ from django.conf import settings
 from core.errors import ServiceUnavailable
 from speech import audio as audiomod
 from synthesis.models import SynthesisJob
-from core.wakeup import wake_worker
+from synthesis.queue import job_stream_watch, wake_worker
+from synthesis.services import job_cancel
 
 logger = logging.getLogger("speaker.streaming")
 
@@ -83,9 +84,7 @@ async def job_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]
 
 
 def _cancel_if_active(job_id: Any) -> None:
-    from synthesis.services import job_cancel
-
-    job = SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).first()
+    job = SynthesisJob.objects.active().filter(pk=job_id).first()
     if job is not None:
         job_cancel(job=job)
 
@@ -117,8 +116,6 @@ async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, 
     """Chunks relayed by the worker that claimed the job. Never waits for ever: with no
     message for a while it asks job_stream_watch whether the worker is still there
     (README "Scale-out": STREAM_IDLE_TIMEOUT)."""
-    from synthesis.services import job_stream_watch
-
     layer = get_channel_layer()
     await sync_to_async(wake_worker)()
     loop = asyncio.get_running_loop()

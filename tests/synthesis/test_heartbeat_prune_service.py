@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from synthesis.models import SynthesisJob, WorkerHeartbeat
-from synthesis.services import job_claim_next, worker_heartbeats_prune
+from synthesis.queue import job_claim_next, worker_heartbeats_prune
 from engine_host.worker import EngineWorker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from synthesis.models import SynthesisJob, UsageRecord
-from synthesis.services import job_claim_next, job_complete, job_release, job_renew_lease, job_requeue_expired
+from synthesis.queue import job_claim_next, job_complete, job_release, job_renew_lease, job_requeue_expired
 from tests.synthesis.conftest import job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from synthesis.models import SynthesisJob
-from synthesis.services import job_claim_next, job_requeue_expired
+from synthesis.queue import job_claim_next, job_requeue_expired
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 

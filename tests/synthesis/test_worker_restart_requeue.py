@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from synthesis.services import job_claim_next
+from synthesis.queue import job_claim_next
 from engine_host.worker import EngineWorker
 from tests.synthesis.conftest import job
 

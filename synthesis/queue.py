@@ -1,0 +1,339 @@
+"""The job queue: the one home of its state machine (docs/ARCHITECTURE.md, "The queue").
+
+    queued --claim--> running --complete--> completed
+                         |  \\--fail-------> failed
+                         |   \\--release---> queued   (worker stopping; the attempt does not count)
+                         \\--lease expired / worker gone--> queued, or failed `worker_lost`
+    queued | running --cancel (synthesis.services.job_cancel)--> cancelled
+
+The database is the queue and the source of truth: a worker claims a queued job with
+`SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serialises writers instead), holds
+a lease it renews while working, and only the lease holder can finish the job. An
+expired lease puts the job back in the queue. Worker heartbeat rows are the queue's
+bookkeeping of who is working. The wake-up ("there is work") is re-exported from
+core.wakeup, where it sits because voices needs it too.
+
+The engine worker (engine_host.worker) only loops over these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Subquery
+from django.utils import timezone
+
+from core.events import send_user_event
+from core.wakeup import ENGINE_CHANNEL, set_local_waker, wake_worker
+from monitoring.metrics import record_error
+from monitoring.services import audit_record
+from synthesis.models import SynthesisJob, SynthesisJobQuerySet, WorkerHeartbeat
+from synthesis.services import job_event_payload, job_observe
+from synthesis.usage import usage_record_generation
+
+__all__ = [
+    "ENGINE_CHANNEL",
+    "StreamVerdict",
+    "job_claim",
+    "job_claim_next",
+    "job_complete",
+    "job_fail",
+    "job_fail_worker_lost",
+    "job_release",
+    "job_renew_lease",
+    "job_requeue_abandoned",
+    "job_requeue_expired",
+    "job_stream_watch",
+    "running_lease_owners",
+    "set_local_waker",
+    "wake_worker",
+    "worker_heartbeat_record",
+    "worker_heartbeat_remove",
+    "worker_heartbeats_prune",
+]
+
+logger = logging.getLogger("speaker.jobs")
+
+Status = SynthesisJob.Status
+
+
+# --------------------------------------------------------------------------- claim / lease
+
+
+def _lease_until() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+
+
+def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
+    """Atomically take the next queued job and a lease on it, or None. Streams first
+    (someone is listening), then the oldest job. In-process streams (no channel) are
+    claimed by the web process that serves them, never by a worker."""
+    # Descending mode: "stream" > "preview" > "job", so listeners are served first.
+    return _claim(SynthesisJob.objects.claimable().order_by("-mode", "queued_at"), worker_id)
+
+
+def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:
+    """Claim one particular queued job (the web process serving its own stream)."""
+    return _claim(SynthesisJob.objects.queued().filter(pk=job_id), worker_id)
+
+
+def _claim(candidates: SynthesisJobQuerySet, worker_id: str) -> SynthesisJob | None:
+    with transaction.atomic():
+        if settings.USING_POSTGRES:
+            candidates = candidates.select_for_update(skip_locked=True)
+        job = candidates.first()
+        if job is None:
+            return None
+        # Conditional update: on SQLite (no row locks) this is what makes a claim unique.
+        claimed = SynthesisJob.objects.queued().filter(pk=job.pk).update(
+            status=Status.RUNNING,
+            lease_owner=worker_id,
+            lease_expires_at=_lease_until(),
+            attempts=job.attempts + 1,
+            started_at=timezone.now(),
+            progress=0.0,
+        )
+        if not claimed:
+            return None
+    job.refresh_from_db()
+    return job
+
+
+def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None = None) -> bool:
+    """Extend the lease; False when the job is no longer ours (cancelled, expired and
+    taken over): the worker must stop working on it."""
+    fields: dict[str, Any] = {"lease_expires_at": _lease_until()}
+    if progress is not None:
+        fields["progress"] = progress
+    return bool(SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(**fields))
+
+
+# --------------------------------------------------------------------------- finish
+
+
+def job_complete(
+    *,
+    job: SynthesisJob,
+    worker_id: str,
+    audio_file: str,
+    audio_duration: float,
+    sample_rate: int,
+    time_to_first_audio: float | None,
+    synthesis_seconds: float,
+) -> bool:
+    """Only the lease holder completes a job, exactly once."""
+    done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
+        status=Status.COMPLETED,
+        progress=1.0,
+        audio_file=audio_file,
+        audio_duration=audio_duration,
+        sample_rate=sample_rate,
+        time_to_first_audio=time_to_first_audio,
+        synthesis_seconds=synthesis_seconds,
+        finished_at=timezone.now(),
+        completed_by=worker_id,
+        lease_owner="",
+        lease_expires_at=None,
+        error_code="",
+        error_message="",
+    )
+    if not done:
+        return False
+    job.refresh_from_db()
+    usage_record_generation(job=job)
+    send_user_event(user_id=job.owner_id, event="job.completed", payload=job_event_payload(job))
+    return True
+
+
+def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> bool:
+    """Only the lease holder fails a job (an engine error, a stream cut by a stop)."""
+    done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
+        status=Status.FAILED,
+        error_code=code,
+        error_message=message[:2000],
+        finished_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if done:
+        job.refresh_from_db()
+        _after_failure(job)
+    return bool(done)
+
+
+def _after_failure(job: SynthesisJob) -> None:
+    record_error(job.error_code or "job_failed")
+    job_observe(job=job, status="failure")
+    usage_record_generation(job=job)
+    audit_record(
+        action="job.failed",
+        user=job.owner,
+        outcome="failure",
+        target_type="synthesis_job",
+        target_id=str(job.pk),
+        details={"code": job.error_code, "message": job.error_message[:500], "attempts": job.attempts},
+    )
+    send_user_event(user_id=job.owner_id, event="job.failed", payload=job_event_payload(job))
+
+
+def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
+    """Give a job back to the queue (worker shutting down); the attempt does not count."""
+    released = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
+        status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
+    )
+    return bool(released)
+
+
+# --------------------------------------------------------------------------- lost workers
+
+
+def job_requeue_expired() -> int:
+    """Jobs whose worker stopped renewing go back to the queue, or fail after
+    JOB_MAX_ATTEMPTS. A stream's listener is gone with its worker, so it fails."""
+    now = timezone.now()
+    return sum(
+        _requeue_or_fail(job, still=Q(lease_expires_at__lt=now), reason=f"worker {job.lease_owner or '?'} stopped renewing its lease")
+        for job in list(SynthesisJob.objects.expired(now))
+    )
+
+
+def running_lease_owners() -> list[str]:
+    """Every worker id that holds a lease on a running job (live or not)."""
+    return list(SynthesisJob.objects.running().exclude(lease_owner="").values_list("lease_owner", flat=True).distinct())
+
+
+def job_requeue_abandoned(*, lease_owners: list[str]) -> int:
+    """Jobs leased by workers known to be gone (a previous run of a restarted worker)
+    go back to the queue at once instead of after their lease; attempts count as for an
+    expired lease. The caller decides which owners are gone
+    (engine_host.worker.abandoned_lease_owners)."""
+    if not lease_owners:
+        return 0
+    abandoned = list(SynthesisJob.objects.running().filter(lease_owner__in=lease_owners))
+    return sum(
+        _requeue_or_fail(job, still=Q(lease_owner=job.lease_owner), reason=f"worker {job.lease_owner} stopped (restarted)")
+        for job in abandoned
+    )
+
+
+def _requeue_or_fail(job: SynthesisJob, *, still: Q, reason: str) -> int:
+    """Requeue one running job whose worker is gone, unless it used its attempts or is a
+    stream (its listener went with the worker): then it fails with `worker_lost`.
+    `still` re-checks, in the same UPDATE, that the job is in the state we read."""
+    current = SynthesisJob.objects.running().filter(still, pk=job.pk)
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode != SynthesisJob.Mode.JOB:
+        changed = current.update(
+            status=Status.FAILED,
+            error_code="worker_lost",
+            error_message=f"{reason}; gave up after {job.attempts} attempt(s)",
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if changed:
+            job.refresh_from_db()
+            _after_failure(job)
+        return 0
+    return current.update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=reason, progress=0.0)
+
+
+def job_fail_worker_lost(*, job_id: Any, message: str) -> bool:
+    """The web side of a relayed stream gave up on its worker (no chunk within
+    STREAM_IDLE_TIMEOUT, or its lease ran out): the job fails with `worker_lost` unless
+    it finished meanwhile."""
+    changed = SynthesisJob.objects.active().filter(pk=job_id).update(
+        status=Status.FAILED,
+        error_code="worker_lost",
+        error_message=message[:2000],
+        finished_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if changed:
+        _after_failure(SynthesisJob.objects.get(pk=job_id))
+    return bool(changed)
+
+
+# --------------------------------------------------------------------------- stream watch
+
+
+@dataclass(frozen=True)
+class StreamVerdict:
+    done: bool  # the web side stops waiting for chunks
+    error: str | None = None  # why, when the stream did not end well
+
+
+def job_stream_watch(*, job_id: Any, idle_seconds: float) -> StreamVerdict:
+    """Asked by the web process relaying a stream from a separate worker when no chunk
+    has come for a while: is a worker still making it? A worker whose lease ran out, or
+    silence for STREAM_IDLE_TIMEOUT (no worker claimed it, or it died before its lease
+    ran out), fails the job with `worker_lost` and ends the response."""
+    job = SynthesisJob.objects.filter(pk=job_id).only("status", "lease_owner", "lease_expires_at").first()
+    if job is None:
+        return StreamVerdict(True, "the job was deleted")
+    if job.status == Status.COMPLETED:
+        # Its last chunks and the end message are on their way; wait for them only so long.
+        return StreamVerdict(idle_seconds >= settings.STREAM_IDLE_TIMEOUT)
+    if job.status in SynthesisJob.FINISHED:
+        return StreamVerdict(True, f"the job is {job.status}")
+    if job.status == Status.RUNNING and job.lease_expires_at is not None and job.lease_expires_at < timezone.now():
+        reason = f"worker {job.lease_owner} stopped renewing its lease during the stream"
+    elif idle_seconds >= settings.STREAM_IDLE_TIMEOUT:
+        who = f"worker {job.lease_owner}" if job.status == Status.RUNNING else "any engine worker (none claimed the stream)"
+        reason = f"no audio from {who} for {idle_seconds:.0f}s (STREAM_IDLE_TIMEOUT)"
+    else:
+        return StreamVerdict(False)
+    job_fail_worker_lost(job_id=job_id, message=reason)
+    return StreamVerdict(True, reason)
+
+
+# --------------------------------------------------------------------------- worker heartbeats
+
+
+def worker_heartbeat_record(
+    *,
+    worker_id: str,
+    started_at: datetime,
+    engines: list[dict[str, Any]],
+    current_job: SynthesisJob | None,
+    jobs_done: int,
+) -> None:
+    """The worker's row on the health page: refreshed while it lives."""
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id,
+        defaults={
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "last_seen": timezone.now(),
+            "engines": engines,
+            "current_job": current_job.pk if current_job else None,
+            "jobs_done": jobs_done,
+        },
+    )
+
+
+def worker_heartbeat_remove(*, worker_id: str) -> None:
+    """A worker that stops cleanly removes its own row."""
+    WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+
+
+def worker_heartbeats_prune(*, now: datetime | None = None) -> int:
+    """Forget workers that have been silent for WORKER_HEARTBEAT_PRUNE_SECONDS and hold
+    no live lease (a killed worker never deletes its own row). Until then the health
+    page lists them as stale, which is what an operator wants to see after a crash."""
+    now = now or timezone.now()
+    leasing = SynthesisJob.objects.live_leases(now).values("lease_owner")
+    deleted, _ = (
+        WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_PRUNE_SECONDS))
+        .exclude(worker_id__in=Subquery(leasing))
+        .delete()
+    )
+    return deleted
