@@ -26,7 +26,7 @@ from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
 from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response
 from voices.models import Voice
-from voices.services import VoiceNotFound, builtin_voices_sync, voice_not_found, voices_usable_names
+from voices.selectors import VoiceNotFound, voice_not_found, voices_usable_names
 
 OPENAI_PCM_RATE = 24_000
 # OpenAI format -> (content type, or None for audio.content_type's; output rate, or None
@@ -264,7 +264,6 @@ def voices(request: HttpRequest) -> HttpResponse:
     api_key = _listing_key(request)
     if isinstance(api_key, JsonResponse):
         return api_key
-    builtin_voices_sync()
     entries = _voice_entries(api_key.user)
     return JsonResponse({"object": "list", "voices": [e["id"] for e in entries], "data": entries})
 
@@ -274,7 +273,6 @@ def models(request: HttpRequest) -> HttpResponse:
     api_key = _listing_key(request)
     if isinstance(api_key, JsonResponse):
         return api_key
-    builtin_voices_sync()
     names = [e["id"] for e in _voice_entries(api_key.user)]
     data = [
         {"id": model, "object": "model", "created": 0, "owned_by": "speaker", "engine": _model_engine(model), "voices": names}

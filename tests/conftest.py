@@ -12,6 +12,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import apikey_create
+from core.engines import reset_registry
+from voices.services import builtin_voices_sync
+
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +25,22 @@ def _isolated_settings(settings, tmp_path: Path) -> None:
     settings.AUDIT_LOG_FILE = tmp_path / "logs" / "audit.log"
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+
+
+def sync_builtin_voices(request: pytest.FixtureRequest) -> None:
+    """What every server process does when it starts (voices.services.catalogue): the
+    built-in voices of the engines it runs, synced. Each test's database starts empty, so
+    a test that uses one gets them here, and a fixture that changes the engines syncs
+    again, as a restarted server would. Requests never sync them."""
+    if request.node.get_closest_marker("django_db") is None and not _DATABASE_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("db")  # the test's own database mode (pytest-django reads the marker)
+    builtin_voices_sync()
+
+
+@pytest.fixture(autouse=True)
+def _builtin_voices(request: pytest.FixtureRequest) -> None:
+    sync_builtin_voices(request)
 
 
 @pytest.fixture
@@ -85,13 +105,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture
-def piper_only(settings):  # type: ignore[no-untyped-def]
+def piper_only(settings, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """The engines a fresh checkout has without XTTS weights: Piper alone."""
-    from core.engines import reset_registry
-
     settings.TTS_ENGINES = ["piper"]
     settings.XTTS_MODEL_DIR = ""
     reset_registry()
+    sync_builtin_voices(request)
     yield
     reset_registry()
 

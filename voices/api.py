@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -140,7 +140,7 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
         summary="List built-in voices and your own",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.builtin_voices_sync()
+        # A read: the built-in voices were synced when this process started.
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -177,7 +177,6 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
             samples=data["samples"],
             emotions=data.get("emotions"),
             consent=data["consent"],
-            request=request,
         )
         return Response(VoiceSerializer(voice).data, status=status.HTTP_201_CREATED)
 
@@ -202,13 +201,13 @@ class VoiceDetailView(APIView):
         voice = selectors.voice_get_visible(user=request.user, voice_id=voice_id)
         serializer = VoiceUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        voice = services.voice_update(voice=voice, request=request, **serializer.validated_data)
+        voice = services.voice_update(voice=voice, **serializer.validated_data)
         return Response(VoiceSerializer(voice).data)
 
     @extend_schema(responses={204: None, 403: BUILTIN_403, 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="Delete your voice and its sample files")
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_visible(user=request.user, voice_id=voice_id)
-        services.voice_delete(voice=voice, request=request)
+        services.voice_delete(voice=voice)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -241,7 +240,7 @@ class VoiceSamplesView(SampleUploadMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.voice_samples_add(
-            voice=voice, samples=data["samples"], emotions=data.get("emotions"), consent=data["consent"], request=request
+            voice=voice, samples=data["samples"], emotions=data.get("emotions"), consent=data["consent"]
         )
         voice = selectors.voice_get_owned(user=request.user, voice_id=voice_id)
         return Response(VoiceSerializer(voice).data, status=status.HTTP_201_CREATED)
@@ -262,7 +261,7 @@ class VoiceSampleDetailView(APIView):
     )
     def delete(self, request: Request, voice_id: str, sample_id: str) -> Response:
         sample = selectors.sample_get_owned(user=request.user, voice_id=voice_id, sample_id=sample_id)
-        services.voice_sample_delete(sample=sample, request=request)
+        services.voice_sample_delete(sample=sample)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -287,8 +286,6 @@ class VoiceSampleAudioView(APIView):
         try:
             handle = open(sample.path, "rb")
         except (OSError, ValueError):
-            from django.http import Http404
-
             raise Http404 from None
         stem = _UNSAFE_FILENAME.sub("-", sample.voice.name).strip("-.")[:60] or "voice"
         return FileResponse(

@@ -26,6 +26,7 @@ The result is float32 mono PCM at STORED_SAMPLE_RATE, which the service writes a
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import threading
 from dataclasses import dataclass
@@ -326,8 +327,6 @@ _vad_session: Any = None
 
 
 def _vad_model_path() -> Path:
-    import importlib.util
-
     # find_spec does not run silero_vad/__init__.py (which imports torch).
     spec = importlib.util.find_spec("silero_vad")
     if spec is None or not spec.submodule_search_locations:

@@ -1,13 +1,22 @@
-"""Reads of voices, samples and the engines' languages."""
+"""Reads of voices, samples and the engines' languages, and the voice a synthesis
+request names (`voice_resolve_for_synthesis`). Reads never write: the built-in voices
+are synced at start-up (voices.services.catalogue), not here."""
 
 from __future__ import annotations
 
+import difflib
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
+from core.engines import get_registry
+from core.errors import ApiError, Conflict
+from speech.engines.registry import KNOWN_ENGINES
+from speech.engines.xtts_engine import XTTSEngine
 from voices.models import Voice, VoiceSample
 
 
@@ -28,9 +37,6 @@ class CloningEngineInfo:
 def cloning_engine_info() -> CloningEngineInfo:
     """Which engine clones, whether it can run here and the languages it speaks, without
     loading any model (safe to call from a web request)."""
-    from core.engines import get_registry
-    from speech.engines.xtts_engine import XTTSEngine
-
     registry = get_registry()
     cloners = [status for status in registry.status() if status.clones]
     for status in cloners:
@@ -53,15 +59,11 @@ def clone_languages() -> tuple[str, ...]:
 def spoken_languages() -> tuple[str, ...]:
     """Every language an enabled engine speaks (what a synthesis `language` may be; the
     voice's own engine must speak it too)."""
-    from core.engines import get_registry
-
     return tuple(dict.fromkeys(language for status in get_registry().status() for language in status.languages))
 
 
 def engine_languages() -> list[dict[str, Any]]:
     """Per engine: name, availability (and why not), languages, whether it clones."""
-    from core.engines import get_registry
-
     engines = [
         {
             "name": status.name,
@@ -125,3 +127,137 @@ def voices_needing_preparation() -> QuerySet[Voice]:
     return Voice.objects.filter(status=Voice.Status.PROCESSING, is_builtin=False).defer("conditioning").order_by(
         "updated_at", "id"
     )
+
+
+# ------------------------------------------------------- the voice of a synthesis
+
+
+def _builtin_by_ref(ref: str) -> Voice | None:
+    engine, sep, key = ref.partition(":")
+    voices = Voice.objects.filter(is_builtin=True).defer("conditioning")
+    if sep and engine.lower() in KNOWN_ENGINES:
+        voices = voices.filter(engine=engine.lower(), builtin_key__iexact=key.strip())
+    else:
+        voices = voices.filter(builtin_key__iexact=ref)
+    # Ready voices first, then the default engine's.
+    matches = sorted(voices, key=lambda v: (v.status != Voice.Status.READY, v.engine != settings.TTS_DEFAULT_ENGINE))
+    return matches[0] if matches else None
+
+
+def _ensure_usable(voice: Voice) -> None:
+    details = {"voice": str(voice.pk), "status": voice.status, "engine": voice.engine}
+    if voice.is_builtin:
+        reason = get_registry().reason(voice.engine)
+        if reason is not None:
+            raise Conflict(
+                f"The voice {voice.name!r} needs the {voice.engine} engine, which is not available here: {reason}",
+                details=details,
+            )
+        if voice.status != Voice.Status.READY:
+            raise Conflict(voice.status_message or f"The voice {voice.name!r} is not available.", details=details)
+        return
+    if voice.status == Voice.Status.READY:
+        engine = voice.conditioning_engine or voice.engine
+        reason = get_registry().reason(engine)
+        if reason is not None:
+            raise Conflict(
+                f"The voice {voice.name!r} needs the {engine} engine, which is not available here: {reason}",
+                details=details,
+            )
+        return
+    if voice.status == Voice.Status.PENDING_ENGINE:
+        info = cloning_engine_info()
+        message = (
+            info.missing_message
+            if not info.available
+            else f"The voice {voice.name!r} is waiting for the {info.name} engine to prepare it; try again shortly."
+        )
+        raise Conflict(message, details={**details, "engine": info.name})
+    if voice.status == Voice.Status.PROCESSING:
+        raise Conflict(
+            f"The voice {voice.name!r} is still being prepared from its samples; try again when its status is ready.",
+            details=details,
+        )
+    raise Conflict(
+        f"The voice {voice.name!r} could not be prepared: {voice.status_message or 'unknown error'}. "
+        "Upload new samples or delete it.",
+        details=details,
+    )
+
+
+class VoiceNotFound(ApiError, Http404):
+    """404 `voice_not_found`: the message names the voice asked for and lists the voices
+    the caller can use (README "Errors"). Also an Http404, so code that treats any
+    unknown voice as "not found" keeps doing so."""
+
+    status_code = 404
+    code = "voice_not_found"
+
+
+# A typo'd name lists the usable voices; a user with very many keeps the message short.
+_MAX_LISTED_VOICES = 25
+
+
+def voices_usable_names(*, user: Any) -> list[str]:
+    """Names a synthesis request can use right now: ready built-in voices whose engine
+    runs here, then the user's own ready voices (README "Errors")."""
+    registry = get_registry()
+    names: list[str] = []
+    builtins = Voice.objects.filter(is_builtin=True, status=Voice.Status.READY).defer("conditioning")
+    for voice in builtins.order_by("builtin_key", "engine"):
+        if registry.reason(voice.engine) is None and voice.builtin_key not in names:
+            names.append(voice.builtin_key)
+    own = Voice.objects.owned_by(user).filter(status=Voice.Status.READY).defer("conditioning").order_by("name")
+    names.extend(voice.name for voice in own if voice.name not in names)
+    return names
+
+
+def voice_not_found(*, user: Any, ref: str, extra_names: Sequence[str] = ()) -> VoiceNotFound:
+    """The error for a voice reference that matches nothing the user may use, naming it,
+    suggesting the closest usable name and listing them all. `extra_names` are further
+    names the caller's API accepts (the OpenAI route's aliases)."""
+    available = [*voices_usable_names(user=user), *[n for n in extra_names]]
+    available = list(dict.fromkeys(available))
+    shown = available[:_MAX_LISTED_VOICES]
+    listing = ", ".join(shown) + (f" and {len(available) - len(shown)} more" if len(available) > len(shown) else "")
+    if not ref:
+        message = "No voice was given."
+    else:
+        try:
+            uuid.UUID(ref)
+            message = f"There is no voice with id {ref!r} among the built-in voices and yours."
+        except ValueError:
+            message = f"There is no voice named {ref!r}."
+            close = difflib.get_close_matches(ref.lower(), [n.lower() for n in available], n=1, cutoff=0.6)
+            if close:
+                suggestion = next(n for n in available if n.lower() == close[0])
+                message += f" Did you mean {suggestion!r}?"
+    message += f" Voices you can use: {listing}." if available else " You have no usable voice yet: clone one first."
+    return VoiceNotFound(message, details={"voice": [message], "available_voices": available})
+
+
+def voice_resolve_for_synthesis(*, user: Any, ref: str) -> Voice:
+    """The voice a synthesis request names: a voice id (built-in or the user's own),
+    the name of one of the user's own voices (case-insensitive), or a built-in voice
+    name (`joe`, or `engine:name`). VoiceNotFound (404 `voice_not_found`, also an
+    Http404) for an unknown or another user's voice, listing the usable ones;
+    Conflict (409) when the voice cannot speak now (a clone not ready yet, or its
+    engine missing here), with a message saying why."""
+    ref = str(ref or "").strip()
+    if not ref:
+        raise voice_not_found(user=user, ref=ref)
+    voice: Voice | None = None
+    try:
+        voice_id = uuid.UUID(ref)
+    except ValueError:
+        voice_id = None
+    if voice_id is not None:
+        voice = Voice.objects.visible_to(user).filter(pk=voice_id).first()
+    else:
+        voice = Voice.objects.owned_by(user).filter(name__iexact=ref).first()
+        if voice is None:
+            voice = _builtin_by_ref(ref)
+    if voice is None:
+        raise voice_not_found(user=user, ref=ref)
+    _ensure_usable(voice)
+    return voice

@@ -10,24 +10,21 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from core import media
 from voices.models import Voice, VoiceSample
 
 
 @receiver(post_delete, sender=VoiceSample, dispatch_uid="voices.sample_file_cleanup")
 def _remove_sample_file(sender: Any, instance: VoiceSample, **kwargs: Any) -> None:
-    from voices.services import _unlink_quietly
-
     try:
         path = instance.path
     except ValueError:  # a path outside MEDIA_ROOT is never touched
         return
-    transaction.on_commit(lambda: _unlink_quietly(path))
+    transaction.on_commit(lambda: media.unlink_quietly(path))
 
 
 @receiver(post_delete, sender=Voice, dispatch_uid="voices.voice_dir_cleanup")
 def _remove_voice_dir(sender: Any, instance: Voice, **kwargs: Any) -> None:
-    from voices.services import _remove_voice_dir as remove
-
     if not instance.is_builtin:
         voice_id = instance.pk
-        transaction.on_commit(lambda: remove(voice_id))
+        transaction.on_commit(lambda: media.remove_voice_dir(voice_id))

@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 @pytest.fixture
 def platform(owner, outsider):  # type: ignore[no-untyped-def]
     """Two users' voices and jobs, and a live worker on host gpu-7 with PID 4242."""
-    Voice.objects.create(name="joe", language="en", engine="piper", is_builtin=True, builtin_key="joe", status="ready")
+    # The built-in joe is there: synced at start-up (tests/conftest.py does it per test).
+    assert list(Voice.objects.filter(is_builtin=True).values_list("builtin_key", "status")) == [("joe", "ready")]
     Voice.objects.create(owner=owner, name="Mine", language="en", engine="xtts", status="ready")
     for n in range(3):
         Voice.objects.create(owner=outsider, name=f"Theirs {n}", language="en", engine="xtts", status="pending_engine")

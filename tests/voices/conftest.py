@@ -14,7 +14,10 @@ import soundfile as sf
 import soxr
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+import core.engines as registry_module
+from tests.conftest import sync_builtin_voices
 from tests.conftest_engines import engine_registry, piper_engine, tiny_xtts_dir  # noqa: F401 - imported fixtures register here
+from voices.services import catalogue
 
 SPEECH_TEXT = (
     "Hello there. This is a test of the voice cloning upload. "
@@ -147,21 +150,16 @@ def media_files(root: Path) -> list[Path]:
 @pytest.fixture
 def piper_only_engines(piper_only) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """No cloning engine here: cloned voices wait as `pending_engine`."""
-    from voices import services
-
-    services._builtin_signature = None
     yield
-    services._builtin_signature = None
+    catalogue._builtin_signature = None
 
 
 @pytest.fixture
-def tiny_xtts_engines(monkeypatch: pytest.MonkeyPatch, engine_registry) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # noqa: F811
-    """Piper and XTTS on the tiny random checkpoint as the process registry. The
-    session's registry is shared (loaded once) and put back untouched afterwards."""
-    import core.engines as registry_module
-    from voices import services
-
+def tiny_xtts_engines(monkeypatch: pytest.MonkeyPatch, engine_registry, request: pytest.FixtureRequest) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Piper and XTTS on the tiny random checkpoint as the process registry (its
+    built-in voices synced, as a server started with it would have them). The session's
+    registry is shared (loaded once) and put back untouched afterwards."""
     monkeypatch.setattr(registry_module, "_registry", engine_registry)
-    services._builtin_signature = None
+    sync_builtin_voices(request)
     yield engine_registry
-    services._builtin_signature = None
+    catalogue._builtin_signature = None

@@ -1,4 +1,6 @@
-"""voices.services.builtin_voices_sync: the engines' catalogue as voice rows."""
+"""voices.services.builtin_voices_sync: the engines' catalogue as voice rows. (Processes
+sync at start-up, and tests get that through tests/conftest.py; `no_builtin_voices`
+empties the catalogue so that the sync under test starts from nothing.)"""
 
 from __future__ import annotations
 
@@ -6,11 +8,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+import core.engines as registry_module
+from speech.engines.registry import EngineConfig, EngineRegistry
 from voices import services
 from voices.models import Voice
 
 
-def test_it_creates_one_ready_row_per_catalogue_voice(piper_only_engines, db) -> None:
+@pytest.fixture
+def no_builtin_voices(db) -> None:  # type: ignore[no-untyped-def]
+    """A database the catalogue was never synced to."""
+    Voice.objects.filter(is_builtin=True).delete()
+
+
+def test_it_creates_one_ready_row_per_catalogue_voice(piper_only_engines, no_builtin_voices) -> None:
     services.builtin_voices_sync()
 
     joe = Voice.objects.get(is_builtin=True, engine="piper", builtin_key="joe")
@@ -45,7 +55,7 @@ def test_it_notices_a_database_that_lost_its_rows(piper_only_engines, db) -> Non
     assert Voice.objects.filter(is_builtin=True, builtin_key="joe").exists()
 
 
-def test_it_adds_the_xtts_studio_speakers_when_xtts_is_available(tiny_xtts_engines, db) -> None:
+def test_it_adds_the_xtts_studio_speakers_when_xtts_is_available(tiny_xtts_engines, no_builtin_voices) -> None:
     services.builtin_voices_sync()
 
     studio = Voice.objects.filter(is_builtin=True, engine="xtts")
@@ -55,8 +65,6 @@ def test_it_adds_the_xtts_studio_speakers_when_xtts_is_available(tiny_xtts_engin
 
 def test_builtins_of_an_engine_that_went_away_wait_for_it(tiny_xtts_engines, db, settings, monkeypatch) -> None:
     services.builtin_voices_sync()
-    import core.engines as registry_module
-    from speech.engines.registry import EngineConfig, EngineRegistry
 
     monkeypatch.setattr(registry_module, "_registry", EngineRegistry(EngineConfig(enabled=["piper"])))
     services.builtin_voices_sync()
@@ -66,11 +74,3 @@ def test_builtins_of_an_engine_that_went_away_wait_for_it(tiny_xtts_engines, db,
     assert "xtts" in alice.status_message
     assert Voice.objects.get(builtin_key="joe").status == "ready"
 
-
-@pytest.mark.django_db
-def test_the_list_endpoint_syncs_lazily(piper_only_engines, owner_api) -> None:
-    assert not Voice.objects.exists()
-
-    owner_api.get("/api/v1/voices")
-
-    assert Voice.objects.filter(is_builtin=True).exists()

@@ -7,7 +7,7 @@ import pytest
 from django.http import Http404
 
 from voices.models import Voice
-from voices.services import VoiceNotFound, voice_resolve_for_synthesis
+from voices.selectors import VoiceNotFound, voice_resolve_for_synthesis
 
 
 def clone(owner, name: str, status: str = "ready") -> Voice:  # type: ignore[no-untyped-def]

@@ -127,4 +127,4 @@ def test_pending_voices_stay_pending_without_a_cloning_engine(piper_only_engines
     Voice.objects.create(owner=owner, name="Grandma", language="en", engine="xtts", status="pending_engine")
 
     assert voice_requeue_pending() == 0
-    assert Voice.objects.get().status == "pending_engine"
+    assert Voice.objects.get(owner=owner).status == "pending_engine"

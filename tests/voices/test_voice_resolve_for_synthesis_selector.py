@@ -1,4 +1,4 @@
-"""voices.services.voice_resolve_for_synthesis: which voice a synthesis request names."""
+"""voices.selectors.voice_resolve_for_synthesis: which voice a synthesis request names."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from django.http import Http404
 
 from core.errors import Conflict
 from voices.models import Voice
-from voices.services import builtin_voices_sync, voice_resolve_for_synthesis
+from voices.selectors import voice_resolve_for_synthesis
 
 
 def clone(owner, name: str = "Grandma", status: str = "ready", **fields) -> Voice:  # type: ignore[no-untyped-def]
     return Voice.objects.create(owner=owner, name=name, language="en", engine="xtts", status=status, **fields)
 
 
-def test_it_resolves_a_builtin_by_name_even_on_a_fresh_database(piper_only_engines, owner) -> None:
+def test_it_resolves_a_builtin_by_name(piper_only_engines, owner) -> None:
     voice = voice_resolve_for_synthesis(user=owner, ref="joe")
 
     assert voice.is_builtin and voice.builtin_key == "joe"
@@ -25,7 +25,6 @@ def test_it_resolves_a_builtin_by_engine_and_name(piper_only_engines, owner) -> 
 
 
 def test_it_resolves_a_builtin_by_id(piper_only_engines, owner) -> None:
-    builtin_voices_sync()
     joe = Voice.objects.get(builtin_key="joe")
 
     assert voice_resolve_for_synthesis(user=owner, ref=str(joe.pk)) == joe
