@@ -124,6 +124,6 @@ class APIKeyAdmin(AuditedAdmin):
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
         revoked = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            apikey_revoke(api_key=api_key, request=request, actor=request.user)  # audited there
+            apikey_revoke(api_key=api_key, actor=request.user)  # audited there
             revoked += 1
         self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)

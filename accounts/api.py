@@ -56,7 +56,6 @@ class KeyListCreateView(ListAPIView):
         new = apikey_create(
             user=request.user,
             creator_key=request.auth if isinstance(request.auth, APIKey) else None,
-            request=request,
             **serializer.validated_data,
         )
         body = APIKeySerializer(new.api_key).data | {"key": new.plaintext}
@@ -69,5 +68,5 @@ class KeyDetailView(APIView):
     @extend_schema(responses={204: None, 404: error("Not your key", "not_found", "Not found."), **COMMON_ERRORS}, tags=["keys"])
     def delete(self, request: Request, key_id: int) -> Response:
         api_key = get_object_or_404(APIKey, pk=key_id, user=request.user)
-        apikey_revoke(api_key=api_key, request=request)
+        apikey_revoke(api_key=api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,15 +15,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 
+from accounts.authentication import api_key_for_request
 from core.errors import json_error
 from core.http import client_ip
+from core.openai_errors import openai_error
 
 RATE_LIMITED_PREFIXES = ("/api/", "/v1/")
 
 
 def rate_limit_key(group: str, request: HttpRequest) -> str:
-    from accounts.authentication import api_key_for_request
-
     api_key = api_key_for_request(request)
     if api_key is not None:
         return f"user:{api_key.user_id}"  # the account's budget, whichever of its keys
@@ -51,8 +51,6 @@ class RateLimitMiddleware:
         if usage["should_limit"]:
             retry_after = max(1, int(usage["time_left"]))
             if request.path.startswith("/v1/"):
-                from core.openai_errors import openai_error
-
                 response = openai_error(429, "Rate limit reached for requests.", "rate_limit_exceeded")
                 response["Retry-After"] = str(retry_after)
             else:

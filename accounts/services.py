@@ -8,15 +8,17 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
+from django_ratelimit.core import get_usage
 
 from accounts.models import SCOPES, APIKey, User
-from monitoring.services import audit_record
 from core.errors import ApiError
+from core.events import close_key_sockets
+from monitoring.services import audit_record
 
 KEY_PREFIX = "spk"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -56,7 +58,6 @@ def apikey_create(
     scopes: Iterable[str] | None = None,
     expires_at: datetime | None = None,
     creator_key: APIKey | None = None,
-    request: HttpRequest | None = None,
 ) -> NewAPIKey:
     """Mint a key for `user`. A key can only mint keys within its own scopes, and never
     one that outlives it: the new key's expiry is capped at the creating key's (omitted,
@@ -103,8 +104,9 @@ def apikey_create(
     return NewAPIKey(api_key=api_key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 
 
-def apikey_revoke(*, api_key: APIKey, request: HttpRequest | None = None, actor: User | None = None) -> APIKey:
-    """Irreversible. Open websockets authenticated with the key are closed."""
+def apikey_revoke(*, api_key: APIKey, actor: User | None = None) -> APIKey:
+    """Irreversible. Open websockets authenticated with the key are closed. `actor`:
+    who revoked it when that is not the key's owner (an operator in the admin)."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
@@ -115,8 +117,6 @@ def apikey_revoke(*, api_key: APIKey, request: HttpRequest | None = None, actor:
             target_id=str(api_key.pk),
             details={"prefix": api_key.prefix},
         )
-        from core.events import close_key_sockets
-
         close_key_sockets(api_key_id=api_key.pk)
     return api_key
 
@@ -155,31 +155,29 @@ def apikey_authenticate(*, raw_key: str) -> APIKey | None:
 _LOGIN_GROUP = "login-failures"
 
 
-def _login_rate() -> str:
-    from django.conf import settings
+def _login_failures(*, client_ip: str, increment: bool) -> dict[str, Any] | None:
+    """django-ratelimit's counter of failed sign-ins from one client address, per 15
+    minutes (keyed by the address given: no request is needed)."""
+    return get_usage(
+        None,
+        group=_LOGIN_GROUP,
+        key=lambda group, request: client_ip,
+        rate=f"{settings.LOGIN_FAILURE_LIMIT}/15m",
+        increment=increment,
+    )
 
-    return f"{settings.LOGIN_FAILURE_LIMIT}/15m"
 
-
-def _login_key(group: str, request: HttpRequest) -> str:
-    from core.http import client_ip
-
-    return client_ip(request)
-
-
-def login_blocked(*, request: HttpRequest) -> bool:
-    """True when this client has failed to sign in too often lately."""
-    from django_ratelimit.core import get_usage
-
-    usage = get_usage(request, group=_LOGIN_GROUP, key=_login_key, rate=_login_rate(), increment=False)
+def login_blocked(*, client_ip: str) -> bool:
+    """True when this client address has failed to sign in too often lately."""
+    usage = _login_failures(client_ip=client_ip, increment=False)
     return bool(usage and usage["count"] >= usage["limit"])
 
 
-def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
-    from django_ratelimit.core import get_usage
-
-    if request is not None:
-        get_usage(request, group=_LOGIN_GROUP, key=_login_key, rate=_login_rate(), increment=True)
+def login_failure_record(*, client_ip: str | None, username: str) -> None:
+    """Count the failure against the client address (when there is one: a sign-in
+    outside a request has none) and audit it."""
+    if client_ip is not None:
+        _login_failures(client_ip=client_ip, increment=True)
     audit_record(
         action="auth.login",
         outcome="failure",
@@ -188,5 +186,5 @@ def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
     )
 
 
-def login_success_record(*, request: HttpRequest | None, user: User) -> None:
+def login_success_record(*, user: User) -> None:
     audit_record(action="auth.login", user=user, target_type="user", target_id=str(user.pk))

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import SignUpForm
 from accounts.services import login_blocked
+from core.http import client_ip
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,7 +31,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if login_blocked(request=request):
+        if login_blocked(client_ip=client_ip(request)):
             form = self.get_form()
             response = render(request, self.template_name, {"form": form, "blocked": True}, status=429)
             response["Retry-After"] = "900"
