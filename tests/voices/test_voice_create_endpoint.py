@@ -10,6 +10,7 @@ from django.conf import settings
 
 from monitoring.models import AuditEvent
 from voices.models import CONSENT_STATEMENT, ConsentRecord, Voice, VoiceSample
+from voices.services import voice_create
 
 from .conftest import media_files
 
@@ -58,6 +59,26 @@ def test_it_records_the_consent_with_who_when_where_and_each_sample_hash(create_
     assert record.sample_sha256 == [sample.sha256]
     assert record.ip == "127.0.0.1"
     assert sample.consent == record
+
+
+def test_the_consent_names_the_callers_user_agent_and_api_key(create_voice, owner_api, owner_key: str) -> None:
+    owner_api.credentials(HTTP_AUTHORIZATION=f"Bearer {owner_key}", HTTP_USER_AGENT="speaker-cli/1.0")
+
+    assert create_voice(owner_api).status_code == 201
+
+    record = ConsentRecord.objects.get()
+    assert record.user_agent == "speaker-cli/1.0"
+    assert record.api_key_prefix == owner_key.split("_")[1]
+
+
+def test_a_voice_created_outside_a_request_has_consent_with_no_address_agent_or_key(
+    piper_only_engines, owner, speech_upload
+) -> None:
+    voice_create(user=owner, name="Grandma", language="en", samples=[speech_upload()], consent=True)
+
+    record = ConsentRecord.objects.get()
+    assert (record.ip, record.user_agent, record.api_key_prefix) == (None, "", "")
+    assert record.user == owner
 
 
 def test_it_audits_consent_voice_creation_and_each_sample(create_voice) -> None:
