@@ -312,8 +312,16 @@ class EngineWorker:
             raise EngineError("the job's voice was deleted")
         engine = get_registry().get(job.engine)
         params = SynthesisParams.from_dict(job.params)
-        stream = engine.synthesize(job.text, language=job.language, voice=voice_ref(job.voice), params=params)
-        total_segments = max(1, stream.stats.segments)
+        progress = 0.0
+
+        def on_progress(spoken: int, total: int) -> None:
+            nonlocal progress
+            # 1.0 waits for the stored file (job_complete).
+            progress = min(0.99, spoken / max(1, total))
+
+        stream = engine.synthesize(
+            job.text, language=job.language, voice=voice_ref(job.voice), params=params, on_progress=on_progress
+        )
         chunks: list[np.ndarray] = []
         started = time.perf_counter()
         first_audio: float | None = None
@@ -323,7 +331,6 @@ class EngineWorker:
                     first_audio = time.perf_counter() - started
                 chunks.append(chunk)
                 relay.send_chunk(chunk, engine.sample_rate)
-                progress = min(0.99, stream.stats.segments_done / total_segments)
                 if self._stop.is_set():
                     raise _Released()
                 if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):

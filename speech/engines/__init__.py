@@ -1,6 +1,6 @@
 """Speech engines behind one interface (see base.py) and the registry that picks them.
 
-    from speech.engines import EngineConfig, EngineRegistry, VoiceRef, SynthesisParams
+    from speech.engines import EngineConfig, EngineRegistry, VoiceRef
     registry = EngineRegistry(EngineConfig())
     pcm = registry.get("piper").synthesize_all("Hello!", language="en", voice=VoiceRef("joe"))
 
@@ -11,6 +11,8 @@ from speech.engines.base import (
     BuiltinVoice,
     Engine,
     GenerationStats,
+    ProgressCallback,
+    SynthesisPlan,
     SynthesisStream,
     VoiceRef,
 )
@@ -48,7 +50,9 @@ __all__ = [
     "InvalidParams",
     "InvalidSample",
     "InvalidText",
+    "ProgressCallback",
     "SynthesisParams",
+    "SynthesisPlan",
     "SynthesisStream",
     "UnsupportedLanguage",
     "VoiceNotSupported",

@@ -1,11 +1,16 @@
 """The engine interface every speech engine implements, and the plumbing they share.
 
-`Engine.synthesize` validates everything eagerly (text, language, params, voice) and
-only then returns a `SynthesisStream`: an iterator of float32 mono PCM chunks at
-`engine.sample_rate`, produced sentence by sentence. Iterating the stream holds the
-engine's generation lock from the first chunk until the stream is exhausted, closed
-or fails, because a loaded model can run only one generation at a time (coqui-tts
-keeps the running prompt on the model object, see ARCHITECTURE.md "Engines").
+`Engine.synthesize` validates everything eagerly (text, language, params, voice) into
+a `SynthesisPlan` and only then returns a `SynthesisStream`: an iterator of float32
+mono PCM chunks at `engine.sample_rate`, produced sentence by sentence. Iterating the
+stream holds the engine's generation lock from the first chunk until the stream is
+exhausted, closed or fails, because a loaded model can run only one generation at a
+time (coqui-tts keeps the running prompt on the model object, see
+docs/ARCHITECTURE.md, "Engines").
+
+The walk over a plan's segments (the silence between them, each segment's prosody
+preset, progress reports) is written once, here, in `Engine._run`; an engine
+implements `_synthesize_segment`, which speaks one segment.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -33,6 +38,7 @@ from speech.engines.errors import (
     VoiceNotSupported,
 )
 from speech.engines.params import SynthesisParams
+from speech.engines.prosody import Prosody, preset
 
 __all__ = [
     "BuiltinVoice",
@@ -45,8 +51,9 @@ __all__ = [
     "InvalidParams",
     "InvalidSample",
     "InvalidText",
-    "SynthesisJob",
+    "ProgressCallback",
     "SynthesisParams",
+    "SynthesisPlan",
     "SynthesisStream",
     "UnsupportedLanguage",
     "VoiceNotSupported",
@@ -97,7 +104,6 @@ class GenerationStats:
     compute_seconds: float = 0.0
     total_seconds: float | None = None  # from the first next() to the end
     chunks: int = 0
-    segments_done: int = 0  # segments fully or partly spoken so far
     samples: int = 0
     sample_rate: int = 0
     segments: int = 0
@@ -113,16 +119,21 @@ class GenerationStats:
 
 
 @dataclass
-class SynthesisJob:
-    """A validated request, ready to generate."""
+class SynthesisPlan:
+    """A validated request, ready to generate: what `Engine.plan` returns. (Not to be
+    confused with the platform's queued job, `synthesis.models.SynthesisJob`.)"""
 
     segments: list[textmod.Segment]
     language: str
     params: SynthesisParams
     voice: Any  # engine-specific resolved voice
-    # Index of the segment being spoken; engines that yield several chunks per segment
-    # (XTTS streaming) set it so callers can report progress by segment, not by chunk.
-    position: int = 0
+
+
+# on_progress(spoken, total): `spoken` of the plan's `total` segments have produced
+# audio (the last of them possibly only in part). Called from the thread iterating
+# the stream, with the engine's lock held, just before that segment's first chunk is
+# yielded: keep it quick.
+ProgressCallback = Callable[[int, int], None]
 
 
 class SynthesisStream(Iterator[np.ndarray]):
@@ -177,6 +188,12 @@ class Engine(abc.ABC):
     def unavailable_reason(self) -> str | None:
         """Why this engine cannot run here (cheap: packages and files, no loading);
         None when it can."""
+        return None
+
+    def status_note(self) -> str | None:
+        """Something an operator should know about an available engine (a pending
+        one-time download, say), shown beside its status; None when there is nothing
+        to add. Cheap, like `unavailable_reason`: never loads a model."""
         return None
 
     @property
@@ -291,17 +308,19 @@ class Engine(abc.ABC):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> SynthesisStream:
         """Speak `text`: validates now (raising typed errors before any audio), then
         returns a stream of float32 chunks in [-1, 1] at `sample_rate`, one sentence
         (or part of one) at a time. The first chunk is produced before later
-        sentences are computed."""
-        job = self.plan(text, language=language, voice=voice, params=params)
+        sentences are computed. `on_progress(spoken, total)` is told, once per
+        segment, when that segment starts producing audio (see `ProgressCallback`)."""
+        plan = self.plan(text, language=language, voice=voice, params=params)
         if self._lock_owner == threading.get_ident():
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         self.load()
-        stats = GenerationStats(sample_rate=self.sample_rate, segments=len(job.segments))
-        return SynthesisStream(self._run(job, stats), stats)
+        stats = GenerationStats(sample_rate=self.sample_rate, segments=len(plan.segments))
+        return SynthesisStream(self._run(plan, stats, on_progress), stats)
 
     def synthesize_all(
         self,
@@ -310,9 +329,10 @@ class Engine(abc.ABC):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> np.ndarray:
         """The whole utterance as one float32 array."""
-        with self.synthesize(text, language=language, voice=voice, params=params) as stream:
+        with self.synthesize(text, language=language, voice=voice, params=params, on_progress=on_progress) as stream:
             chunks = list(stream)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
@@ -323,7 +343,7 @@ class Engine(abc.ABC):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
-    ) -> SynthesisJob:
+    ) -> SynthesisPlan:
         """Validate a request without generating anything."""
         if params is None:
             params = SynthesisParams()
@@ -346,9 +366,11 @@ class Engine(abc.ABC):
         if not isinstance(voice, VoiceRef):
             raise InvalidParams("voice must be a VoiceRef", field="voice")
         resolved = self._resolve_voice(voice, lang, params)
-        return SynthesisJob(segments=segments, language=lang, params=params, voice=resolved)
+        return SynthesisPlan(segments=segments, language=lang, params=params, voice=resolved)
 
-    def _run(self, job: SynthesisJob, stats: GenerationStats) -> Iterator[np.ndarray]:
+    def _run(
+        self, plan: SynthesisPlan, stats: GenerationStats, on_progress: ProgressCallback | None
+    ) -> Iterator[np.ndarray]:
         # A generator: nothing here runs until the first next(), so a stream that is
         # never iterated never takes the lock.
         requested = time.perf_counter()
@@ -358,14 +380,12 @@ class Engine(abc.ABC):
             # Unloaded between synthesize() and now? Load again rather than fail.
             self.load()
             resumed = stats.started_at = time.perf_counter()
-            for chunk in self._generate(job):
-                audio = as_mono_float32(chunk)
-                if audio.size == 0:
-                    continue
+            for audio, spoken in self._segments_audio(plan):
                 now = time.perf_counter()
                 stats.compute_seconds += now - resumed
+                if spoken is not None and on_progress is not None:
+                    on_progress(spoken, len(plan.segments))
                 stats.chunks += 1
-                stats.segments_done = job.position + 1
                 stats.samples += int(audio.size)
                 if stats.first_chunk_seconds is None:
                     stats.first_chunk_seconds = now - requested
@@ -379,6 +399,24 @@ class Engine(abc.ABC):
             stats.ended_at = time.perf_counter()
             stats.total_seconds = stats.ended_at - requested
             self._release_generation()
+
+    def _segments_audio(self, plan: SynthesisPlan) -> Iterator[tuple[np.ndarray, int | None]]:
+        """The one walk over a plan's segments, with the lock held: the silence between
+        segments, each segment's prosody, and which chunk starts a segment's speech.
+        Yields (non-empty mono chunk, segments spoken so far when this chunk is the
+        first speech of a segment, else None)."""
+        self._begin_generation(plan)
+        silence = np.zeros(int(round(plan.params.sentence_silence * self.sample_rate)), dtype=np.float32)
+        for index, segment in enumerate(plan.segments):
+            if index > 0 and silence.size:
+                yield silence, None
+            started = False
+            for chunk in self._synthesize_segment(segment, self._prosody(plan, segment), plan):
+                audio = as_mono_float32(chunk)
+                if audio.size == 0:
+                    continue
+                yield audio, (None if started else index + 1)
+                started = True
 
     def _acquire_generation(self, stats: GenerationStats | None) -> None:
         me = threading.get_ident()
@@ -411,8 +449,21 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def _resolve_voice(self, voice: VoiceRef, language: str, params: SynthesisParams) -> Any:
         """Check the voice for this request (VoiceNotSupported, ConditioningMissing,
-        UnsupportedLanguage) and return what `_generate` needs."""
+        UnsupportedLanguage) and return what `_synthesize_segment` needs (it becomes
+        `plan.voice`)."""
+
+    def _begin_generation(self, plan: SynthesisPlan) -> None:
+        """Called once per generation, with the lock held, before the first segment
+        (e.g. to seed the model's random generator)."""
+
+    def _prosody(self, plan: SynthesisPlan, segment: textmod.Segment) -> Prosody:
+        """How `segment` is delivered: the preset for its emotion (prosody.py)."""
+        return preset(segment.emotion)
 
     @abc.abstractmethod
-    def _generate(self, job: SynthesisJob) -> Iterator[np.ndarray]:
-        """Yield PCM chunks for the job. Called with the generation lock held."""
+    def _synthesize_segment(
+        self, segment: textmod.Segment, prosody: Prosody, plan: SynthesisPlan
+    ) -> Iterator[np.ndarray]:
+        """Yield PCM chunks at `sample_rate` for one segment of `plan`, delivered with
+        `prosody`. Called with the generation lock held; the silence between segments
+        and progress are the base class's."""

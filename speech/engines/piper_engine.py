@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from speech.audio import resample
-from speech.engines.base import BuiltinVoice, Engine, SynthesisJob, VoiceRef
+from speech.text import Segment
+from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
 from speech.engines.errors import (
     EngineUnavailable,
     UnsupportedLanguage,
     VoiceNotSupported,
 )
 from speech.engines.params import SynthesisParams
-from speech.engines.prosody import clamp, preset
+from speech.engines.prosody import Prosody, clamp, spoken_speed
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -200,33 +201,26 @@ class PiperEngine(Engine):
             return default.name
         return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
 
-    def _generate(self, job: SynthesisJob) -> Iterator[np.ndarray]:
+    def _synthesize_segment(self, segment: Segment, prosody: Prosody, plan: SynthesisPlan) -> Iterator[np.ndarray]:
         from piper import SynthesisConfig
 
-        voice = self._voice(job.voice)
+        voice = self._voice(plan.voice)
         voice_rate = int(voice.config.sample_rate)
-        params = job.params
-        silence = np.zeros(int(round(params.sentence_silence * self.sample_rate)), dtype=np.float32)
-        for index, segment in enumerate(job.segments):
-            job.position = index
-            prosody = preset(segment.emotion)
-            speed = clamp(params.speed * prosody.speed, 0.25, 4.0)
-            noise = clamp(params.variability * prosody.noise, 0.0, 2.0)
-            config = SynthesisConfig(
-                length_scale=voice.config.length_scale / speed,
-                noise_scale=noise,
-                noise_w_scale=voice.config.noise_w_scale * noise / _PIPER_DEFAULT_NOISE,
-                # Piper would scale every sentence to full range; keep natural levels
-                # so sentences match and callers decide about normalisation.
-                normalize_audio=False,
-                volume=prosody.volume,
-            )
-            if index > 0 and silence.size:
-                yield silence
-            # Piper may split a segment further at espeak's sentence ends: pass each
-            # piece on as soon as it exists.
-            for chunk in voice.synthesize(segment.text, syn_config=config):
-                audio: Any = chunk.audio_float_array
-                if voice_rate != self.sample_rate:
-                    audio = resample(audio, voice_rate, self.sample_rate)
-                yield audio
+        noise = clamp(plan.params.variability * prosody.noise, 0.0, 2.0)
+        config = SynthesisConfig(
+            length_scale=voice.config.length_scale / spoken_speed(plan.params.speed, prosody),
+            noise_scale=noise,
+            noise_w_scale=voice.config.noise_w_scale * noise / _PIPER_DEFAULT_NOISE,
+            # Piper would scale every sentence to full range; keep natural levels
+            # so sentences match and callers decide about normalisation.
+            normalize_audio=False,
+            # Piper applies the gain before it clips to [-1, 1].
+            volume=prosody.volume,
+        )
+        # Piper may split a segment further at espeak's sentence ends: pass each
+        # piece on as soon as it exists.
+        for chunk in voice.synthesize(segment.text, syn_config=config):
+            audio: Any = chunk.audio_float_array
+            if voice_rate != self.sample_rate:
+                audio = resample(audio, voice_rate, self.sample_rate)
+            yield audio

@@ -37,3 +37,9 @@ def preset(emotion: str) -> Prosody:
 
 def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
+
+
+def spoken_speed(speed: float, prosody: Prosody) -> float:
+    """The speaking rate for a segment: the request's `speed` times the preset's, kept
+    within what the engines accept."""
+    return clamp(speed * prosody.speed, 0.25, 4.0)

@@ -1,8 +1,8 @@
 """Which engines this process runs, whether each can run here, and why not.
 
-`EngineRegistry` is plain Python (tests build it from an `EngineConfig`); the
-process-wide `get_registry()` builds one from Django settings on first use. Engines
-load lazily, once, on the first `get`; `status()` never loads a model.
+`EngineRegistry` is plain Python, built from an `EngineConfig`; the platform keeps
+one per process, built from its settings, in `core.engines`. Engines load lazily,
+once, on the first `get`; `status()` never loads a model.
 """
 
 from __future__ import annotations
@@ -113,7 +113,6 @@ class EngineRegistry:
         for name in self._names:
             engine = self._engines[name]
             reason = self.reason(name)
-            note_fn = getattr(engine, "status_note", None)
             out.append(
                 EngineStatus(
                     name=name,
@@ -125,7 +124,7 @@ class EngineRegistry:
                     clones=engine.clones,
                     device=str(engine.device),
                     sample_rate=int(engine.sample_rate),
-                    note=note_fn() if reason is None and callable(note_fn) else None,
+                    note=engine.status_note() if reason is None else None,
                 )
             )
         return out

@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from speech import text as textmod
-from speech.engines.base import BuiltinVoice, Engine, SynthesisJob, VoiceRef
+from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
 from speech.engines.errors import (
     ConditioningMissing,
     EngineUnavailable,
@@ -38,7 +39,7 @@ from speech.engines.errors import (
     VoiceNotSupported,
 )
 from speech.engines.params import SynthesisParams
-from speech.engines.prosody import Prosody, clamp, preset
+from speech.engines.prosody import Prosody, clamp, preset, spoken_speed
 from speech.engines.xtts_conditioning import (
     Conditioning,
     ConditioningCache,
@@ -127,8 +128,6 @@ class XTTSEngine(Engine):
         """The torch device, resolved without importing torch until it is loaded."""
         if self.requested_device != "auto":
             return self.requested_device
-        import sys
-
         if "torch" in sys.modules:
             return "cuda" if sys.modules["torch"].cuda.is_available() else "cpu"
         return "auto"
@@ -153,7 +152,7 @@ class XTTSEngine(Engine):
         return None
 
     def status_note(self) -> str | None:
-        """Extra context for an available engine (e.g. a pending one-time download)."""
+        """A pending one-time download of xtts_v2 (see `Engine.status_note`)."""
         if self.model_dir is None and self.tos_agreed and not self.is_loaded and _cached_checkpoint() is None:
             return f"xtts_v2 is not downloaded yet: coqui fetches {XTTS_V2_REPO_ID} once on first load (needs internet)"
         return None
@@ -399,39 +398,40 @@ class XTTSEngine(Engine):
 
         return torch.autocast(device_type="cuda", dtype=torch.float16)
 
-    def _generate(self, job: SynthesisJob) -> Iterator[np.ndarray]:
-        import torch
+    def _begin_generation(self, plan: SynthesisPlan) -> None:
+        if plan.params.seed is not None:
+            import torch
 
-        model = self._model
-        params = job.params
-        if params.seed is not None:
             # Inside the lock: no other generation on this model consumes the RNG.
-            torch.manual_seed(params.seed)
-        silence = np.zeros(int(round(params.sentence_silence * self.sample_rate)), dtype=np.float32)
-        for index, segment in enumerate(job.segments):
-            job.position = index
-            (latent, embedding), prosody = self._pick(job.voice, segment.emotion)
-            options: dict[str, Any] = {
-                "temperature": clamp(params.temperature + prosody.temperature, 0.01, 2.0),
-                "length_penalty": params.length_penalty,
-                "repetition_penalty": params.repetition_penalty,
-                "top_k": params.top_k,
-                "top_p": params.top_p,
-                "do_sample": params.do_sample,
-                "speed": clamp(params.speed * prosody.speed, 0.25, 4.0),
-                "enable_text_splitting": False,  # we split already, without spaCy
-                "stream_chunk_size": self.stream_chunk_size,
-            }
-            if params.max_new_tokens is not None:
-                options["max_new_tokens"] = params.max_new_tokens
-            if index > 0 and silence.size:
-                yield silence
-            with self._autocast():
-                for chunk in model.inference_stream(segment.text, job.language, latent, embedding, **options):
-                    audio = chunk.detach().float().cpu().numpy()
-                    if prosody.volume != 1.0:
-                        audio = audio * prosody.volume
-                    yield audio
+            torch.manual_seed(plan.params.seed)
+
+    def _prosody(self, plan: SynthesisPlan, segment: textmod.Segment) -> Prosody:
+        return self._pick(plan.voice, segment.emotion)[1]
+
+    def _synthesize_segment(
+        self, segment: textmod.Segment, prosody: Prosody, plan: SynthesisPlan
+    ) -> Iterator[np.ndarray]:
+        (latent, embedding), _ = self._pick(plan.voice, segment.emotion)
+        params = plan.params
+        options: dict[str, Any] = {
+            "temperature": clamp(params.temperature + prosody.temperature, 0.01, 2.0),
+            "length_penalty": params.length_penalty,
+            "repetition_penalty": params.repetition_penalty,
+            "top_k": params.top_k,
+            "top_p": params.top_p,
+            "do_sample": params.do_sample,
+            "speed": spoken_speed(params.speed, prosody),
+            "enable_text_splitting": False,  # we split already, without spaCy
+            "stream_chunk_size": self.stream_chunk_size,
+        }
+        if params.max_new_tokens is not None:
+            options["max_new_tokens"] = params.max_new_tokens
+        with self._autocast():
+            for chunk in self._model.inference_stream(segment.text, plan.language, latent, embedding, **options):
+                audio = chunk.detach().float().cpu().numpy()
+                if prosody.volume != 1.0:
+                    audio = audio * prosody.volume
+                yield audio
 
     def plan(
         self,
@@ -440,10 +440,10 @@ class XTTSEngine(Engine):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
-    ) -> SynthesisJob:
-        job = super().plan(text, language=language, voice=voice, params=params)
-        job.segments = self._fit_tokens(job.segments, job.language)
-        return job
+    ) -> SynthesisPlan:
+        plan = super().plan(text, language=language, voice=voice, params=params)
+        plan.segments = self._fit_tokens(plan.segments, plan.language)
+        return plan
 
     def _tokens(self, text: str, language: str) -> int:
         tokenizer, _ = self._planning_tokenizer()

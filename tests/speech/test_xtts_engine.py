@@ -448,15 +448,24 @@ def test_a_failed_fetch_makes_xtts_unavailable_with_the_reason(monkeypatch: pyte
 
 
 def test_xtts_stream_reports_progress_by_sentence_not_by_chunk(xtts_engine: XTTSEngine, cloned_voice: bytes) -> None:
-    stream = xtts_engine.synthesize(
+    reports: list[tuple[int, int]] = []
+    chunks_before_report: list[int] = []
+    chunks = 0
+
+    def on_progress(spoken: int, total: int) -> None:
+        reports.append((spoken, total))
+        chunks_before_report.append(chunks)
+
+    with xtts_engine.synthesize(
         "First sentence here. Second one there. Third and last.",
         language="en",
         voice=VoiceRef(conditioning=cloned_voice),
         params=TINY_XTTS_PARAMS,
-    )
-    seen = []
-    with stream:
+        on_progress=on_progress,
+    ) as stream:
         for _ in stream:
-            seen.append(stream.stats.segments_done)
-    assert stream.stats.segments == 3 and len(seen) > 3  # several chunks per sentence
-    assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == 3
+            chunks += 1
+    assert chunks > 3  # several chunks per sentence...
+    assert reports == [(1, 3), (2, 3), (3, 3)]  # ...one report per sentence
+    # Each report comes before its sentence's first chunk (the first before any audio).
+    assert chunks_before_report[0] == 0 and chunks_before_report == sorted(set(chunks_before_report))
