@@ -18,20 +18,18 @@ _registry_lock = threading.Lock()
 
 
 def config_from_settings() -> EngineConfig:
-    """Read the engine settings (speaker_site/settings.py) into an `EngineConfig`."""
-    engines = getattr(settings, "TTS_ENGINES", []) or []
-    if isinstance(engines, str):
-        engines = [part for part in engines.split(",")]
+    """Read the engine settings (speaker_site/settings.py, each always defined) into an
+    `EngineConfig`."""
     return EngineConfig(
-        enabled=list(engines),
-        default_engine=getattr(settings, "TTS_DEFAULT_ENGINE", "piper") or "piper",
-        piper_voices_dir=Path(settings.PIPER_VOICES_DIR) if getattr(settings, "PIPER_VOICES_DIR", "") else None,
-        xtts_model_dir=Path(settings.XTTS_MODEL_DIR) if getattr(settings, "XTTS_MODEL_DIR", "") else None,
-        xtts_device=getattr(settings, "XTTS_DEVICE", "auto") or "auto",
-        xtts_half=bool(getattr(settings, "XTTS_HALF", False)),
-        xtts_deepspeed=bool(getattr(settings, "XTTS_DEEPSPEED", False)),
-        coqui_tos_agreed=bool(getattr(settings, "COQUI_TOS_AGREED", False)),
-        xtts_threads=int(getattr(settings, "XTTS_THREADS", 0) or 0) or None,
+        enabled=list(settings.TTS_ENGINES),
+        default_engine=settings.TTS_DEFAULT_ENGINE,
+        piper_voices_dir=Path(settings.PIPER_VOICES_DIR) if settings.PIPER_VOICES_DIR else None,
+        xtts_model_dir=Path(settings.XTTS_MODEL_DIR) if settings.XTTS_MODEL_DIR else None,
+        xtts_device=settings.XTTS_DEVICE,
+        xtts_half=settings.XTTS_HALF,
+        xtts_deepspeed=settings.XTTS_DEEPSPEED,
+        coqui_tos_agreed=settings.COQUI_TOS_AGREED,
+        xtts_threads=settings.XTTS_THREADS or None,  # 0: torch's default
     )
 
 

@@ -1,6 +1,6 @@
 """Engine fixtures shared by every test folder that needs real speech engines.
 
-`tests/engines/conftest.py` imports them; another folder can do the same, or the
+`tests/speech/conftest.py` imports them; another folder can do the same, or the
 root conftest can list this module in `pytest_plugins`. The expensive objects (the
 tiny XTTS checkpoint, loaded engines, prepared voices) are built once per process
 even when two conftests register these fixtures, because they are cached here.

@@ -130,21 +130,3 @@ def test_unload_all_frees_models_and_they_load_again_on_demand() -> None:
     assert not engine.is_loaded and engine.load_seconds is None
     assert registry.get("piper").is_loaded
 
-
-def test_get_registry_builds_one_registry_from_django_settings(tiny_xtts_dir: Path) -> None:
-    out = run_python(
-        f"""
-        from django.conf import settings
-        settings.configure(
-            TTS_ENGINES=["piper", "xtts"], TTS_DEFAULT_ENGINE="xtts", PIPER_VOICES_DIR="",
-            XTTS_MODEL_DIR={str(tiny_xtts_dir)!r}, XTTS_DEVICE="cpu", XTTS_HALF=False,
-            XTTS_DEEPSPEED=False, COQUI_TOS_AGREED=False,
-        )
-        from core.engines import get_registry, reset_registry
-        first = get_registry()
-        print(first is get_registry(), first.available_names(), first.default_name(), first.config.xtts_device)
-        reset_registry()
-        print(get_registry() is not first)
-        """
-    )
-    assert out.splitlines() == ["True ['piper', 'xtts'] xtts cpu", "True"]
