@@ -22,7 +22,7 @@ class EngineError(Exception):
         self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
 
     def to_dict(self) -> dict[str, Any]:
-        """The shared error body shape (see ARCHITECTURE.md)."""
+        """The body of the platform's one error shape, `{"error": {...}}` (docs/ARCHITECTURE.md)."""
         return {"code": self.code, "message": self.message, "details": dict(self.details)}
 
 
