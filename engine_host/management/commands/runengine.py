@@ -15,9 +15,9 @@ import threading
 from typing import Any
 
 from channels.layers import get_channel_layer
+from channels.routing import ChannelNameRouter
 from channels.worker import Worker
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.wakeup import ENGINE_CHANNEL
@@ -32,8 +32,6 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None, help="stable id for logs and heartbeats")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from speaker_site.routing import build_application
-
         worker = EngineWorker(worker_id=options["worker_id"])
         EngineWorkerConsumer.worker = worker
 
@@ -50,7 +48,9 @@ class Command(BaseCommand):
         thread = worker.start_thread()
         self.stdout.write(f"engine worker {worker.worker_id} running", ending="\n")
         self.stdout.flush()
-        application = build_application(get_asgi_application(), embedded_worker=False)
+        # The worker process serves only the engine channel (wake-ups); it needs no HTTP
+        # or websocket routing.
+        application = ChannelNameRouter({ENGINE_CHANNEL: EngineWorkerConsumer.as_asgi()})
         asyncio.run(self._host(application, thread))
         thread.join()
 

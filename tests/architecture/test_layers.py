@@ -1,0 +1,155 @@
+"""The layering of docs/ARCHITECTURE.md holds: every import points down, no module
+imports itself in a circle, and imports inside functions are only for optional heavy
+modules. The contract lives in `.importlinter` at the repository root."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import textwrap
+from pathlib import Path
+
+import grimp
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / ".importlinter"
+
+
+def _config() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser()
+    parser.read(CONFIG)
+    return parser
+
+
+def _packages() -> list[str]:
+    return _config()["importlinter"]["root_packages"].split()
+
+
+def test_every_import_points_down_the_layers() -> None:
+    assert lint_imports(config_filename=str(CONFIG), no_cache=True) == 0
+
+
+def test_the_layer_contract_catches_an_import_that_goes_up(tmp_path: Path, monkeypatch) -> None:
+    # The same layers section, on two tiny packages where the bottom one imports the top.
+    for name, body in {"speech": "import core\n", "core": ""}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(body)
+    config = tmp_path / ".importlinter"
+    config.write_text(
+        textwrap.dedent(
+            """
+            [importlinter]
+            root_packages =
+                speech
+                core
+            [importlinter:contract:layers]
+            name = layers
+            type = layers
+            layers =
+                core
+                speech
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert lint_imports(config_filename=str(config), no_cache=True) == 1
+
+
+def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = [0]
+
+    def visit(start: str) -> None:
+        # Iterative Tarjan: the module graph is deep enough to hit the recursion limit.
+        work = [(start, iter(sorted(graph.find_modules_directly_imported_by(start) & modules)))]
+        index[start] = low[start] = counter[0]
+        counter[0] += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child) & modules))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+
+    for module in sorted(modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_module_imports_itself_in_a_circle() -> None:
+    graph = grimp.build_graph(*_packages(), exclude_type_checking_imports=True)
+    # A package's __init__ re-exporting its own submodules is not a circle of design.
+    modules = {m for m in graph.modules}
+    cycles = [c for c in _cycles(graph, modules) if not _only_package_reexports(c)]
+    assert cycles == []
+
+
+def _only_package_reexports(component: list[str]) -> bool:
+    return any(all(m == p or m.startswith(p + ".") for m in component) and p in component for p in component)
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    class Graph:
+        edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+
+        def find_modules_directly_imported_by(self, module: str) -> set[str]:
+            return self.edges.get(module, set())
+
+    assert _cycles(Graph(), {"a", "b", "c", "d"}) == [["a", "b", "c"]]  # type: ignore[arg-type]
+
+
+def _function_level_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found += [(inner.lineno, alias.name) for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom):
+                    found.append((inner.lineno, "." * inner.level + (inner.module or "")))
+    return found
+
+
+def test_imports_inside_functions_are_only_for_optional_heavy_modules() -> None:
+    allowed = set(_config()["function_level_imports"]["allowed"].split())
+    offenders = []
+    for package in _packages():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for line, module in _function_level_imports(path):
+                if module.split(".")[0] not in allowed:
+                    offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert offenders == []
