@@ -12,6 +12,7 @@ import soxr
 
 from speech import audio as audiomod
 
+
 class _GrowingBuffer(io.RawIOBase):
     """A file for soundfile that remembers what has been handed out: bytes before
     `sent` are on the wire already, so a late header rewrite (MP3's) is dropped."""

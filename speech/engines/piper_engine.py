@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from speech.audio import resample
-from speech.text import Segment
 from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
 from speech.engines.errors import (
     EngineUnavailable,
@@ -28,6 +27,7 @@ from speech.engines.errors import (
 )
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, clamp, spoken_speed
+from speech.text import Segment
 
 if TYPE_CHECKING:
     from piper import PiperVoice

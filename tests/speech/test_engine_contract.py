@@ -85,7 +85,9 @@ def test_a_segment_that_makes_no_sound_is_not_reported_as_spoken() -> None:
     engine = CountingEngine()
     reports: list[tuple[int, int]] = []
     engine.synthesize_all(
-        "Start here. (sad) mute here. (neutral) The end.", language="en", on_progress=lambda spoken, total: reports.append((spoken, total))
+        "Start here. (sad) mute here. (neutral) The end.",
+        language="en",
+        on_progress=lambda spoken, total: reports.append((spoken, total)),
     )
     assert [text for text, _ in engine.spoken] == ["Start here.", "mute here.", "The end."]
     assert reports == [(1, 3), (3, 3)]
