@@ -15,6 +15,9 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from speech.engines import base as engine_base
+from speech.engines.base import InvalidText, UnsupportedLanguage
+
 logger = logging.getLogger("speaker.errors")
 
 CODES_BY_STATUS: dict[int, str] = {
@@ -210,16 +213,10 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
 
 
 def _is_engine_error(exc: Exception, name: str) -> bool:
-    # Imported late: the engines package pulls in numpy and friends, which the error
-    # handler should not load for every 404.
-    from speech.engines import base
-
-    return isinstance(exc, getattr(base, name))
+    return isinstance(exc, getattr(engine_base, name))
 
 
 def _engine_error_field(exc: Exception) -> str | None:
-    from speech.engines.base import InvalidText, UnsupportedLanguage
-
     if isinstance(exc, InvalidText):
         return "text"
     if isinstance(exc, UnsupportedLanguage):

@@ -11,6 +11,7 @@ re-derived from the database (`realtime.consumers`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from collections import defaultdict
@@ -19,6 +20,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 
 logger = logging.getLogger("speaker.events")
 
@@ -39,8 +41,6 @@ def key_group(api_key_id: int) -> str:
 def session_group(session_key: str) -> str:
     """Sockets opened with one dashboard session (closed when it logs out). The session
     key is a secret: the group name carries a hash of it, never the key."""
-    import hashlib
-
     return f"session.{hashlib.sha256(session_key.encode()).hexdigest()[:32]}"
 
 
@@ -68,7 +68,6 @@ def next_user_seq(user_id: int) -> int | None:
         with _local_seq_lock:
             _local_seq[user_id] += 1
             return _local_seq[user_id]
-    from django.core.cache import cache
 
     try:
         cache.add(_seq_key(user_id), 0, timeout=None)
@@ -83,7 +82,6 @@ def current_user_seq(user_id: int) -> int | None:
     if not _shared_counter():
         with _local_seq_lock:
             return _local_seq.get(user_id, 0)
-    from django.core.cache import cache
 
     try:
         return int(cache.get(_seq_key(user_id), 0))

@@ -7,10 +7,12 @@ import logging
 import re
 from typing import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 
 from core.context import current
 from core.errors import json_error
+from core.openai_errors import openai_error
 
 logger = logging.getLogger("speaker.request")
 
@@ -71,8 +73,6 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
-        from django.http import Http404
-        from django.core.exceptions import PermissionDenied
 
         if isinstance(exception, Http404):
             return json_error(404)
@@ -101,7 +101,6 @@ class RejectNulMiddleware:
             else "The URL path contains a NUL character (%00); remove it."
         )
         if request.path.startswith("/v1/"):
-            from core.openai_errors import openai_error
 
             return openai_error(400, message, "invalid_value", name or None)
         if is_api_path(request.path):

@@ -7,10 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Tags, register
 
+from monitoring.access import parse_allowed_ips
+
 
 @register()
 def check_metrics_allowed_ips(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from monitoring.access import parse_allowed_ips
 
     errors: list[CheckMessage] = []
     for entry in settings.METRICS_ALLOWED_IPS:

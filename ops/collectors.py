@@ -18,12 +18,14 @@ from typing import Callable
 
 from monitoring import metrics
 from ops import system
+from ops.selectors import queue_figures, voice_figures
+from core.engines import get_registry
+from django.db import connections
 
 logger = logging.getLogger("speaker.monitoring")
 
 
 def refresh_database_gauges() -> None:
-    from ops.selectors import queue_figures, voice_figures
 
     queue = queue_figures()
     metrics.QUEUE_DEPTH.set(queue["depth"])
@@ -48,7 +50,6 @@ def refresh_gpu_gauges() -> None:
 
 def refresh_engine_gauges() -> None:
     """Load time of each engine this process has loaded (workers; the embedded web)."""
-    from core.engines import get_registry
 
     for status in get_registry().status():
         if status.loaded and status.load_seconds is not None:
@@ -75,7 +76,6 @@ def refresh_gauges_in_own_thread() -> None:
     """For the worker's metrics port: prometheus_client serves each scrape on a new
     thread, and Django's connections are per thread, so close this thread's connection
     rather than leave one behind per scrape."""
-    from django.db import connections
 
     try:
         refresh_gauges()

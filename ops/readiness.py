@@ -20,6 +20,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from channels.layers import get_channel_layer
+from ops.selectors import worker_figures
+from core.engines import get_registry
 
 logger = logging.getLogger("speaker.monitoring")
 
@@ -70,7 +73,6 @@ def check_channel_layer() -> dict[str, Any]:
     """Send a message to a channel of our own and receive it back."""
 
     def probe() -> dict[str, Any]:
-        from channels.layers import get_channel_layer
 
         layer = get_channel_layer()
         if layer is None:
@@ -95,8 +97,6 @@ def check_channel_layer() -> dict[str, Any]:
 def check_workers_and_engines(*, database_ok: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """At least one live engine worker, and an engine loaded in one of them (and
     available to this process, which validates requests against its own registry)."""
-    from ops.selectors import worker_figures
-    from core.engines import get_registry
 
     available_here = get_registry().available_names()
     if not database_ok:

@@ -18,6 +18,8 @@ from django.utils import timezone
 from monitoring.metrics import CUSTOM_VOICE
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from voices.models import Voice
+from core.engines import get_registry
+from ops import system
 
 Status = SynthesisJob.Status
 
@@ -143,7 +145,6 @@ def engine_figures(*, workers: list[dict[str, Any]] | None = None) -> list[dict[
     A web process of a PostgreSQL + Redis deployment loads no model (the workers do),
     so `loaded` is usually false here and `workers` carries the load times.
     """
-    from core.engines import get_registry
 
     if workers is None:
         workers = worker_figures()
@@ -270,7 +271,6 @@ def health_detail(*, now: datetime | None = None, viewer: Any = None) -> dict[st
     users or the deployment's insides: voices and queue count only what they own (and
     the built-in voices), and worker ids, host names, PIDs and MEDIA_ROOT are left out.
     """
-    from ops import system
 
     now = now or timezone.now()
     operator = viewer is None or bool(getattr(viewer, "is_staff", False))

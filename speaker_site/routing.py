@@ -15,6 +15,11 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.urls import path
 
+from core.events import set_server_loop
+from core.wakeup import ENGINE_CHANNEL
+from engine_host.hosting import EngineWorkerConsumer, start_embedded_worker
+from realtime.consumers import EventsConsumer, WebsocketAuthMiddleware
+
 
 class EmbeddedWorkerStarter:
     def __init__(self, app: Any) -> None:
@@ -23,8 +28,6 @@ class EmbeddedWorkerStarter:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the worker once, on the server's loop thread."""
-        from core.events import set_server_loop
-        from engine_host.hosting import start_embedded_worker
 
         if self.started:
             return
@@ -52,9 +55,6 @@ def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
 
 
 def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
-    from realtime.consumers import EventsConsumer, WebsocketAuthMiddleware
-    from core.wakeup import ENGINE_CHANNEL
-    from engine_host.hosting import EngineWorkerConsumer
 
     router = ProtocolTypeRouter(
         {

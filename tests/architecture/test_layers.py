@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ast
 import configparser
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import grimp
-from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".importlinter"
@@ -22,15 +23,25 @@ def _config() -> configparser.ConfigParser:
     return parser
 
 
+def lint_imports(config: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # A process of its own: in-process, import-linter trips over classes that
+    # zope.interface (loaded by daphne's Twisted in this test session) has decorated.
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", str(config)],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
 def _packages() -> list[str]:
     return _config()["importlinter"]["root_packages"].split()
 
 
 def test_every_import_points_down_the_layers() -> None:
-    assert lint_imports(config_filename=str(CONFIG), no_cache=True) == 0
+    result = lint_imports(CONFIG, ROOT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-def test_the_layer_contract_catches_an_import_that_goes_up(tmp_path: Path, monkeypatch) -> None:
+def test_the_layer_contract_catches_an_import_that_goes_up(tmp_path: Path) -> None:
     # The same layers section, on two tiny packages where the bottom one imports the top.
     for name, body in {"speech": "import core\n", "core": ""}.items():
         (tmp_path / name).mkdir()
@@ -52,9 +63,9 @@ def test_the_layer_contract_catches_an_import_that_goes_up(tmp_path: Path, monke
             """
         )
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    assert lint_imports(config_filename=str(config), no_cache=True) == 1
+    result = lint_imports(config, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "speech is not allowed to import core" in result.stdout
 
 
 def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:
@@ -133,6 +144,8 @@ def _function_level_imports(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
+        if path.name == "apps.py" and getattr(node, "name", "") == "ready":
+            continue  # AppConfig.ready(): where Django apps import their receivers
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Import):

@@ -118,7 +118,7 @@ def test_it_names_the_cache_when_a_value_does_not_come_back(client, monkeypatch)
 
 
 def test_it_names_the_channel_layer_when_there_is_none(client, monkeypatch):
-    monkeypatch.setattr("channels.layers.get_channel_layer", lambda *args, **kwargs: None)
+    monkeypatch.setattr("ops.readiness.get_channel_layer", lambda *args, **kwargs: None)
     heartbeat()
     body = client.get("/health/ready").json()
     assert body["failing"] == ["channel_layer"]

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from core.wakeup import ENGINE_CHANNEL
 from engine_host.hosting import EngineWorkerConsumer
 from engine_host.worker import EngineWorker
+from monitoring.metrics import serve_worker_metrics
 
 
 class Command(BaseCommand):
@@ -42,7 +43,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         if settings.WORKER_METRICS_PORT:
-            from monitoring.metrics import serve_worker_metrics
 
             serve_worker_metrics(settings.WORKER_METRICS_PORT)
         thread = worker.start_thread()
