@@ -5,6 +5,8 @@ class EngineHostConfig(AppConfig):
     name = "engine_host"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which the app
+        # registry only allows once every app is loaded (the one exception to hoisting).
         from engine_host.hosting import in_process_chunks
         from synthesis.streaming import set_in_process_source
 
