@@ -260,7 +260,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Stable names for generated clients where one field name has two choice sets.
-    "ENUM_NAME_OVERRIDES": {"ScopeEnum": "accounts.models.SCOPES", "ScopeOrAllEnum": "accounts.serializers.SCOPES_OR_ALL"},
+    "ENUM_NAME_OVERRIDES": {
+        "ScopeEnum": "accounts.models.SCOPES",
+        "ScopeOrAllEnum": "accounts.serializers.SCOPES_OR_ALL",
+        # One component for a sample's label and the labels of an upload.
+        "EmotionEnum": "speech.text.EMOTIONS",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS", [])

@@ -26,8 +26,9 @@ CLONE_LANGUAGE_HELP = (
     "any other is a 400 listing them. Case and `_` for `-` do not matter (`ZH_CN` is `zh-cn`)."
 )
 EMOTIONS_HELP = (
-    f"Optional emotion label per sample, in the order of the samples (repeat the field, or one "
-    f"comma-separated value). One of: {', '.join(EMOTIONS)}. Default neutral."
+    f"Optional emotion label per sample, in the order of the samples: repeat the field, one "
+    f"label each, exactly one of {', '.join(EMOTIONS)}. Give one label per sample or none "
+    f"(every sample is then neutral); any other count is a 400."
 )
 
 
@@ -83,17 +84,16 @@ class VoiceSerializer(serializers.ModelSerializer):
         return voice.builtin_key if voice.is_builtin else None
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "description": ", ".join(EMOTIONS)}})
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(EMOTIONS)}})
 class _EmotionsField(serializers.ListField):
-    """A list of labels; one comma-separated value is accepted too."""
+    """Labels exactly as the schema's enum spells them, one per form field: no comma lists,
+    no other case, no empty items, so that what the schema allows and what is accepted are
+    one set (a generated client sends an enum value per field)."""
 
     def to_internal_value(self, data: Any) -> list[str]:
         if isinstance(data, str):
             data = [data]
-        items: list[str] = []
-        for value in data or []:
-            items.extend(part.strip().lower() for part in str(value).split(",") if part.strip())
-        return super().to_internal_value(items)
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "boolean", "enum": [True]})

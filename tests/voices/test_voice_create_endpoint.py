@@ -9,6 +9,7 @@ import soundfile as sf
 from django.conf import settings
 
 from monitoring.models import AuditEvent
+from speech.text import EMOTIONS
 from voices.models import CONSENT_STATEMENT, ConsentRecord, Voice, VoiceSample
 from voices.services import voice_create
 
@@ -148,6 +149,33 @@ def test_it_rejects_an_unknown_emotion_label(create_voice) -> None:
 
     assert response.status_code == 400
     assert "emotions" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("label", ["Happy", " happy", "happy,", "", "0"])
+def test_it_accepts_only_the_emotion_labels_the_schema_lists_spelled_exactly(create_voice, label) -> None:
+    response = create_voice(emotions=[label])
+
+    assert response.status_code == 400, response.json()
+    assert "emotions" in response.json()["error"]["details"]
+    assert not Voice.objects.filter(is_builtin=False).exists()
+
+
+def test_it_takes_one_label_per_field_not_a_comma_separated_list(create_voice, speech_upload, other_upload) -> None:
+    response = create_voice(samples=[speech_upload(), other_upload()], emotions=["happy,sad"])
+
+    assert response.status_code == 400, response.json()
+    assert "emotions" in response.json()["error"]["details"]
+
+
+def test_the_schema_lists_the_emotion_labels_as_an_enum_of_the_items(client) -> None:
+    schema = client.get("/openapi.json").json()
+    body = schema["paths"]["/api/v1/voices"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    properties = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
+
+    items = properties["emotions"]["items"]
+    label = schema["components"]["schemas"][items["$ref"].rsplit("/", 1)[-1]]
+
+    assert (label["type"], label["enum"]) == ("string", list(EMOTIONS))
 
 
 def test_it_rejects_a_count_of_emotions_that_does_not_match_the_samples(create_voice) -> None:

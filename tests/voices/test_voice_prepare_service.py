@@ -61,7 +61,7 @@ def test_the_prepared_voice_speaks_through_the_engine(tiny_xtts_engines, create_
 def test_it_keeps_one_conditioning_per_emotion_label(tiny_xtts_engines, create_voice, speech_upload, other_upload) -> None:
     from speech.engines.xtts_conditioning import deserialise
 
-    voice_id = create_voice(samples=[speech_upload(), other_upload()], emotions="neutral,happy").json()["id"]
+    voice_id = create_voice(samples=[speech_upload(), other_upload()], emotions=["neutral", "happy"]).json()["id"]
 
     voice = voice_prepare(voice_id=voice_id)
 

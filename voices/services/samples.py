@@ -64,8 +64,9 @@ def samples_require(uploads: Sequence[UploadedFile]) -> None:
 
 
 def samples_emotions(count: int, emotions: Sequence[str] | None) -> list[str]:
-    """One emotion label per sample (all `neutral` when none are given)."""
-    labels = [str(e).strip().lower() for e in (emotions or []) if str(e).strip()]
+    """One emotion label per sample (all `neutral` when none are given). Labels are taken
+    exactly as given, as the API schema's enum spells them (no case folding, no blanks)."""
+    labels = list(emotions or [])
     if not labels:
         return [DEFAULT_EMOTION] * count
     if len(labels) != count:
