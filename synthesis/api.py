@@ -217,7 +217,7 @@ class JobStreamView(APIView):
             503: error("MAX_CONCURRENT_REQUESTS reached", "service_unavailable", "The server is busy."),
             **COMMON_ERRORS,
         },
-        examples=[OpenApiExample("stream pcm", value={"text": "Hello! This starts playing at once.", "voice": "joe", "format": "pcm"}, request_only=True)],
+        examples=[OpenApiExample("stream pcm", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True)],
         tags=["synthesis"],
         summary="Stream speech as it is generated",
     )

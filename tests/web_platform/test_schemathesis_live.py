@@ -17,7 +17,14 @@ from tests.live import BIN, ROOT, LiveServer
 
 HERE = Path(__file__).resolve().parent / "fuzzing"
 SEED = 20261130
-MAX_EXAMPLES = 20  # per operation and phase: about 1 300 requests, 1-2 minutes on 2 cores
+MAX_EXAMPLES = 20  # per operation and phase (fuzzing); examples and coverage are fixed by the schema
+# CI budget (2 cores, other tests running): the run takes about 2 minutes; schemathesis is
+# stopped after RUN_TIMEOUT with its output so far, well inside the test's own timeout.
+RUN_TIMEOUT = 240
+# Seconds per request (between two bytes of a response). The slowest requests are positive
+# streams, about 2 s here (the examples are short texts, see the stream example in
+# synthesis/api.py); a stream that sends nothing for this long is a failure, not load.
+REQUEST_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
@@ -32,26 +39,26 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     live.stop()
 
 
+@pytest.mark.timeout(RUN_TIMEOUT + 60)
 def test_schemathesis_finds_no_failure_in_the_live_api(server, tmp_path):
     key = server.create_key("fuzzer")
-    result = subprocess.run(
-        [
-            str(BIN / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"),
-            "run", f"{server.url}/openapi.json",
-            "--header", f"Authorization: Bearer {key}",
-            "--checks", "all",
-            "--phases", "examples,coverage,fuzzing,stateful",
-            "--seed", str(SEED),
-            "--max-examples", str(MAX_EXAMPLES),
-            "--workers", "1",
-            "--request-timeout", "30",
-            "--no-color",
-            "--report", "junit", "--report-dir", str(tmp_path),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.web_platform.fuzzing.hooks"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    command = [
+        str(BIN / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"),
+        "run", f"{server.url}/openapi.json",
+        "--header", f"Authorization: Bearer {key}",
+        "--checks", "all",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--seed", str(SEED),
+        "--max-examples", str(MAX_EXAMPLES),
+        "--workers", "1",
+        "--request-timeout", str(REQUEST_TIMEOUT),
+        "--no-color",
+        "--report", "junit", "--report-dir", str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.web_platform.fuzzing.hooks"}
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        output = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        pytest.fail(f"schemathesis did not finish in {RUN_TIMEOUT}s; its output so far:\n{output[-20000:]}")
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-3000:]

@@ -5,7 +5,18 @@ an API key's `expires_at` must be in the future ("expires_at must be in the futu
 a 400), and a schema has no "after now". A generated date-time in the past is moved to
 the same moment of a future year, so positive data stays schema-valid and must still be
 accepted (no 400 is allowed for key creation); anything that is not a date-time (a
-negative case) is left exactly as generated."""
+negative case) is left exactly as generated.
+
+Two more rules of the same kind, each told to the generator here:
+- `emotions` on voice creation and sample upload: each item is an enum value (the
+  schema says so), but the count must be one per sample or none, a cross-field rule JSON
+  Schema cannot state (a 400 otherwise). A generated list of valid labels is cycled or cut
+  to the number of samples; a list holding anything else (a negative case) is left alone.
+- Integers beyond 64 bits anywhere in a JSON body are refused with a 400 (README
+  "Errors"; core/parsers.py), like NUL characters (schemathesis.toml, allow-x00), also in
+  the extra properties a schema without `additionalProperties: false` allows. The
+  generator has no integer-range option, so such an integer is clamped to the 64-bit
+  range: it stays an integer, and it stays out of any documented `minimum`/`maximum`."""
 
 from __future__ import annotations
 
@@ -14,7 +25,11 @@ from typing import Any
 
 import schemathesis
 
+from speech.text import EMOTIONS
+
 KEY_CREATION = "api_v1_keys_create"
+SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
+INT64 = 2**63 - 1
 
 
 def _in_the_future(body: Any) -> Any:
@@ -42,4 +57,45 @@ def expires_at_in_the_future(context: Any, body: Any) -> Any:
 @schemathesis.hook("map_case").apply_to(operation_id=KEY_CREATION)
 def expires_at_in_the_future_case(context: Any, case: Any) -> Any:
     case.body = _in_the_future(case.body)
+    return case
+
+
+def _one_label_per_sample(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    samples, emotions = body.get("samples"), body.get("emotions")
+    if not (isinstance(samples, list) and samples and isinstance(emotions, list) and emotions):
+        return body
+    if len(emotions) == len(samples) or not all(label in EMOTIONS for label in emotions):
+        return body
+    return {**body, "emotions": [emotions[i % len(emotions)] for i in range(len(samples))]}
+
+
+@schemathesis.hook("map_body").apply_to(operation_id=SAMPLE_UPLOADS)
+def one_label_per_sample(context: Any, body: Any) -> Any:
+    return _one_label_per_sample(body)
+
+
+@schemathesis.hook("map_case").apply_to(operation_id=SAMPLE_UPLOADS)
+def one_label_per_sample_case(context: Any, case: Any) -> Any:
+    case.body = _one_label_per_sample(case.body)
+    return case
+
+
+def _within_64_bits(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return max(-INT64, min(INT64, value))
+    if isinstance(value, dict):
+        return {key: _within_64_bits(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_within_64_bits(item) for item in value]
+    return value
+
+
+@schemathesis.hook("map_case")
+def integers_within_64_bits(context: Any, case: Any) -> Any:
+    if isinstance(case.body, (dict, list)):
+        case.body = _within_64_bits(case.body)
     return case
