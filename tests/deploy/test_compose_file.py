@@ -196,7 +196,7 @@ def test_processes_and_order(services: dict[str, Any]) -> None:
     assert services["migrate"]["restart"] == "no"
     # The commands exist in the code base (an image is only as good as what it runs).
     assert (REPO_ROOT / "speaker_site" / "asgi.py").is_file()
-    assert (REPO_ROOT / "synthesis" / "management" / "commands" / "runengine.py").is_file()
+    assert (REPO_ROOT / "engine_host" / "management" / "commands" / "runengine.py").is_file()
 
 
 def test_the_gpu_worker_reserves_an_nvidia_device(services: dict[str, Any]) -> None:
