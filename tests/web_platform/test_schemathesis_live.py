@@ -17,7 +17,7 @@ from tests.live import BIN, ROOT, LiveServer
 
 HERE = Path(__file__).resolve().parent / "fuzzing"
 SEED = 20261130
-MAX_EXAMPLES = 20  # per operation and phase (fuzzing); examples and coverage are fixed by the schema
+MAX_EXAMPLES = 10  # per operation in the fuzzing phase; examples, coverage and stateful are fixed by the schema
 # CI budget (2 cores, other tests running): the run takes about 2 minutes; schemathesis is
 # stopped after RUN_TIMEOUT with its output so far, well inside the test's own timeout.
 RUN_TIMEOUT = 240
