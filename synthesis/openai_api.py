@@ -68,7 +68,7 @@ OpenAISpeechRequest = inline_serializer(
     name="OpenAISpeechRequest",
     fields={
         "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
-        "input": serializers.CharField(),
+        "input": serializers.CharField(help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."),
         "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
         "response_format": serializers.ChoiceField(
             choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."

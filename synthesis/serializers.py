@@ -36,7 +36,7 @@ class _ParamsField(serializers.DictField):
 
 
 class JobCreateSerializer(serializers.Serializer):
-    text = StrictCharField(trim_whitespace=False, help_text="Text to speak. Emotion tags like `(happy)` switch the style.")
+    text = StrictCharField(trim_whitespace=False, help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise). Emotion tags like `(happy)` switch the style.")
     voice = StrictCharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
     language = LanguageField(
         languages=spoken_languages,

@@ -16,7 +16,12 @@ Two more rules of the same kind, each told to the generator here:
   "Errors"; core/parsers.py), like NUL characters (schemathesis.toml, allow-x00), also in
   the extra properties a schema without `additionalProperties: false` allows. The
   generator has no integer-range option, so such an integer is clamped to the 64-bit
-  range: it stays an integer, and it stays out of any documented `minimum`/`maximum`."""
+  range: it stays an integer, and it stays out of any documented `minimum`/`maximum`.
+- The text to speak must hold at least one letter or digit outside emotion tags (else a
+  400 "text has no letters or digits to speak"); a portable schema pattern cannot name
+  Unicode letters (ECMA-262 `\w` is ASCII), so the field's description says it instead.
+  A generated text with nothing to speak gets its last character replaced by "a"; any
+  non-string (a negative case) is left alone."""
 
 from __future__ import annotations
 
@@ -25,11 +30,13 @@ from typing import Any
 
 import schemathesis
 
-from speech.text import EMOTIONS
+from speech.text import EMOTIONS, has_speech
 
 KEY_CREATION = "api_v1_keys_create"
 SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
 INT64 = 2**63 - 1
+TEXT_TO_SPEAK = ("api_v1_synthesis_create", "api_v1_synthesis_stream_create")
+OPENAI_SPEECH = "v1_audio_speech_create"
 
 
 def _in_the_future(body: Any) -> Any:
@@ -98,4 +105,24 @@ def _within_64_bits(value: Any) -> Any:
 def integers_within_64_bits(context: Any, case: Any) -> Any:
     if isinstance(case.body, (dict, list)):
         case.body = _within_64_bits(case.body)
+    return case
+
+
+def _something_to_speak(body: Any, field: str) -> Any:
+    if not isinstance(body, dict) or not isinstance(body.get(field), str) or not body[field]:
+        return body
+    if has_speech(body[field]):
+        return body
+    return {**body, field: body[field][:-1] + "a"}
+
+
+@schemathesis.hook("map_case").apply_to(operation_id=TEXT_TO_SPEAK)
+def text_with_something_to_speak(context: Any, case: Any) -> Any:
+    case.body = _something_to_speak(case.body, "text")
+    return case
+
+
+@schemathesis.hook("map_case").apply_to(operation_id=OPENAI_SPEECH)
+def input_with_something_to_speak(context: Any, case: Any) -> Any:
+    case.body = _something_to_speak(case.body, "input")
     return case
