@@ -116,6 +116,18 @@ def _something_to_speak(body: Any, field: str) -> Any:
     return {**body, field: body[field][:-1] + "a"}
 
 
+# map_body for the generated bodies of every phase, map_case for the stateful phase's
+# (as for the other rules above).
+@schemathesis.hook("map_body").apply_to(operation_id=TEXT_TO_SPEAK)
+def text_with_something_to_speak_body(context: Any, body: Any) -> Any:
+    return _something_to_speak(body, "text")
+
+
+@schemathesis.hook("map_body").apply_to(operation_id=OPENAI_SPEECH)
+def input_with_something_to_speak_body(context: Any, body: Any) -> Any:
+    return _something_to_speak(body, "input")
+
+
 @schemathesis.hook("map_case").apply_to(operation_id=TEXT_TO_SPEAK)
 def text_with_something_to_speak(context: Any, case: Any) -> Any:
     case.body = _something_to_speak(case.body, "text")
