@@ -38,11 +38,13 @@ async def receive_until(socket: WebsocketCommunicator, event: str, timeout: floa
 async def refusal(socket: WebsocketCommunicator) -> tuple[int, str]:
     """A refused socket is accepted only to say why: an `error` message, then a close with
     a code and a reason. Answers (close code, error code)."""
-    connected, _ = await socket.connect()
+    # Bounds for waiting, not for speed: the communicator's 1 s defaults ran out on a
+    # loaded CI machine before the first test's socket had even been authenticated.
+    connected, _ = await socket.connect(timeout=10)
     assert connected, "a refused socket is accepted first, so that it can say why"
-    error = await socket.receive_json_from()
+    error = await socket.receive_json_from(timeout=10)
     assert error["type"] == "error" and error["error"]["message"]
-    close = await socket.receive_output(timeout=2)
+    close = await socket.receive_output(timeout=10)
     assert close["type"] == "websocket.close" and close["reason"]
     assert error["error"]["details"]["close_code"] == close["code"]
     return close["code"], error["error"]["code"]
