@@ -61,8 +61,8 @@ async def test_clone_a_voice_and_speak_with_it_end_to_end(both_engines, owner_ke
     set_server_loop(asyncio.get_running_loop())
     app = build_application(get_asgi_application(), embedded_worker=False)
     socket = WebsocketCommunicator(app, "/ws/events/", headers=[(b"x-api-key", owner_key.encode())])
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from())["type"] == "snapshot"
+    assert (await socket.connect(timeout=10))[0]
+    assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
     worker = EngineWorker(worker_id="e2e")
 
     upload = io.BytesIO(piper_recording)

@@ -55,8 +55,8 @@ def app(lossy):  # type: ignore[no-untyped-def]
 async def open_socket(app, key: str) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
     set_server_loop(asyncio.get_running_loop())
     socket = WebsocketCommunicator(app, "/ws/events/", headers=[(b"x-api-key", key.encode())])
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from())["type"] == "snapshot"
+    assert (await socket.connect(timeout=10))[0]
+    assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
     return socket
 
 
@@ -85,7 +85,7 @@ async def test_a_dropped_completed_event_still_reaches_the_socket(app, lossy, ow
     assert final["audio_url"] == f"/api/v1/synthesis/{job_id}/audio"
     later = []  # the lost number also brings a resync snapshot, but never the event again
     while not await socket.receive_nothing(timeout=1.0):
-        later.append(await socket.receive_json_from())
+        later.append(await socket.receive_json_from(timeout=10))
     assert [m["type"] for m in later if m.get("job_id") == job_id] == []
     await socket.disconnect()
 
@@ -130,9 +130,9 @@ async def test_a_late_hint_does_not_reopen_a_finished_job(app, lossy, owner_key,
 async def test_a_client_that_asks_for_a_snapshot_gets_one_numbered_in_its_stream(app, owner_key, post_job):
     socket = await open_socket(app, owner_key)
     job_id = (await sync_to_async(post_job)("Still waiting.")).json()["id"]
-    assert (await socket.receive_json_from())["type"] == "job.queued"
+    assert (await socket.receive_json_from(timeout=10))["type"] == "job.queued"
     await socket.send_json_to({"type": "snapshot"})
-    snapshot = await socket.receive_json_from()
+    snapshot = await socket.receive_json_from(timeout=10)
     assert snapshot["type"] == "snapshot" and snapshot["seq"] == 2
     assert [j["job_id"] for j in snapshot["jobs"]] == [job_id]
     await socket.disconnect()

@@ -67,9 +67,9 @@ async def test_a_key_in_the_query_string_is_not_accepted(app, owner_key):
 
 async def test_a_key_client_without_origin_gets_a_snapshot_first(app, owner_key):
     socket = connect(app, [(b"x-api-key", owner_key.encode())])
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=10)
     assert connected
-    snapshot = await socket.receive_json_from()
+    snapshot = await socket.receive_json_from(timeout=10)
     assert snapshot == {"type": "snapshot", "jobs": [], "voices": []}
     await socket.disconnect()
 
@@ -83,19 +83,19 @@ async def test_a_cookie_session_needs_an_allowed_origin(app, owner, client):
     assert (await refusal(no_origin))[0] == 4401
     same_site = connect(app, [(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")])
     assert (await same_site.connect())[0] is True
-    assert (await same_site.receive_json_from())["type"] == "snapshot"
+    assert (await same_site.receive_json_from(timeout=10))["type"] == "snapshot"
     await same_site.disconnect()
 
 
 async def test_the_owner_receives_job_events_in_order_and_the_outsider_none(app, owner_key, outsider_api, post_job):
     set_server_loop(asyncio.get_running_loop())
     owner_socket = connect(app, [(b"authorization", f"Bearer {owner_key}".encode())])
-    assert (await owner_socket.connect())[0]
-    await owner_socket.receive_json_from()  # snapshot
+    assert (await owner_socket.connect(timeout=10))[0]
+    await owner_socket.receive_json_from(timeout=10)  # snapshot
     outsider_key = outsider_api._credentials["HTTP_AUTHORIZATION"].split()[1]
     outsider_socket = connect(app, [(b"x-api-key", outsider_key.encode())])
-    assert (await outsider_socket.connect())[0]
-    await outsider_socket.receive_json_from()
+    assert (await outsider_socket.connect(timeout=10))[0]
+    await outsider_socket.receive_json_from(timeout=10)
 
     job_id = (await sync_to_async(post_job)("First sentence here. Second sentence there.")).json()["id"]
     worker = EngineWorker(worker_id="ws-test")
@@ -117,8 +117,8 @@ async def test_the_owner_receives_job_events_in_order_and_the_outsider_none(app,
 async def test_a_reconnecting_client_gets_active_jobs_in_the_snapshot(app, owner_key, post_job):
     job_id = (await sync_to_async(post_job)("Waiting in line.")).json()["id"]
     socket = connect(app, [(b"x-api-key", owner_key.encode())])
-    assert (await socket.connect())[0]
-    snapshot = await socket.receive_json_from()
+    assert (await socket.connect(timeout=10))[0]
+    snapshot = await socket.receive_json_from(timeout=10)
     assert [j["job_id"] for j in snapshot["jobs"]] == [job_id]
     assert snapshot["jobs"][0]["status"] == "queued"
     await socket.disconnect()
@@ -127,12 +127,12 @@ async def test_a_reconnecting_client_gets_active_jobs_in_the_snapshot(app, owner
 async def test_revoking_the_key_closes_its_socket(app, owner_key, owner_api):
     set_server_loop(asyncio.get_running_loop())
     socket = connect(app, [(b"x-api-key", owner_key.encode())])
-    assert (await socket.connect())[0]
-    await socket.receive_json_from()
+    assert (await socket.connect(timeout=10))[0]
+    await socket.receive_json_from(timeout=10)
     me = await sync_to_async(owner_api.get)("/api/v1/me")
     from accounts.models import APIKey
 
     key = await sync_to_async(APIKey.objects.get)(prefix=me.json()["key"]["prefix"])
     await sync_to_async(owner_api.delete)(f"/api/v1/keys/{key.pk}")
-    assert (await socket.receive_json_from())["type"] == "key.revoked"
+    assert (await socket.receive_json_from(timeout=10))["type"] == "key.revoked"
     assert (await socket.receive_output(timeout=2))["type"] == "websocket.close"

@@ -45,8 +45,8 @@ async def test_each_progress_step_is_sent_once(tiny_xtts_registry, owner, owner_
     set_server_loop(asyncio.get_running_loop())
     app = build_application(get_asgi_application(), embedded_worker=False)
     socket = WebsocketCommunicator(app, "/ws/events/", headers=[(b"x-api-key", owner_key.encode())])
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from())["type"] == "snapshot"
+    assert (await socket.connect(timeout=10))[0]
+    assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
 
     response = await sync_to_async(owner_api.post)(
         "/api/v1/synthesis",

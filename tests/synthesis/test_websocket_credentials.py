@@ -28,9 +28,9 @@ def app(settings):  # type: ignore[no-untyped-def]
 async def open_socket(app, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
     set_server_loop(asyncio.get_running_loop())
     socket = WebsocketCommunicator(app, "/ws/events/", headers=headers)
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=10)
     assert connected
-    assert (await socket.receive_json_from())["type"] == "snapshot"
+    assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
     return socket
 
 
@@ -130,8 +130,8 @@ async def test_a_synthesis_key_hears_job_events_and_no_voice_events(app, owner, 
 async def test_a_cookie_socket_from_another_origin_of_an_allowed_host_is_refused(app, owner, client, origin):
     cookie = await session_cookie(client, owner)
     socket = WebsocketCommunicator(app, "/ws/events/", headers=[(b"cookie", cookie), (b"origin", origin), (b"host", b"localhost:8010")])
-    assert (await socket.connect())[0]
-    message = await socket.receive_json_from()
+    assert (await socket.connect(timeout=10))[0]
+    message = await socket.receive_json_from(timeout=10)
     assert message["error"]["code"] == "origin_not_allowed"
     assert (await socket.receive_output(timeout=2))["code"] == 4403
 
