@@ -56,6 +56,17 @@ class SynthesisJob(models.Model):
         JOB = "job"  # queued, audio fetched later
         STREAM = "stream"  # audio relayed to a waiting HTTP response as it is made
         PREVIEW = "preview"  # a voice preview: like a stream, but not billed nor in history
+        # One part of a long-form production: billed with its production when the
+        # production is accepted, not on its own, and not in the job history.
+        SEGMENT = "segment"
+
+    class Priority(models.IntegerChoices):
+        """Scheduling class (docs/ARCHITECTURE.md, "Fair scheduling"): the queue claims
+        lower values first, and a loaded model gives their segments turns first."""
+
+        INTERACTIVE = 0  # someone is listening: streams, synchronous requests, previews
+        JOB = 1  # queued jobs, fetched later
+        BULK = 2  # long-form work: never ahead of the two above
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
@@ -72,6 +83,7 @@ class SynthesisJob(models.Model):
     params = models.JSONField(default=dict, blank=True)
     output_format = models.CharField(max_length=8, default="wav")
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.JOB)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.JOB)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     attempts = models.PositiveIntegerField(default=0)
@@ -90,6 +102,8 @@ class SynthesisJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     time_to_first_audio = models.FloatField(null=True, blank=True)
     synthesis_seconds = models.FloatField(null=True, blank=True)
+    # Word timings of the stored audio (speech.timings): {"method": ..., "words": [...]}.
+    timings = models.JSONField(null=True, blank=True)
     # Stream jobs run by a separate worker send their chunks to this channel-layer channel
     # (the waiting web process reads it); empty for queued jobs and in-process streams.
     stream_channel = models.CharField(max_length=200, blank=True)
@@ -100,7 +114,9 @@ class SynthesisJob(models.Model):
 
     class Meta:
         ordering = ["-queued_at"]
-        indexes = [models.Index(fields=["status", "queued_at"]), models.Index(fields=["owner", "-queued_at"])]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            models.Index(fields=["status", "priority", "queued_at"], name="synthesis_claim_order"), models.Index(fields=["owner", "-queued_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "idempotency_key"],

@@ -72,11 +72,11 @@ def _lease_until() -> datetime:
 
 
 def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
-    """Atomically take the next queued job and a lease on it, or None. Streams first
-    (someone is listening), then the oldest job. In-process streams (no channel) are
-    claimed by the web process that serves them, never by a worker."""
-    # Descending mode: "stream" > "preview" > "job", so listeners are served first.
-    return _claim(SynthesisJob.objects.claimable().order_by("-mode", "queued_at"), worker_id)
+    """Atomically take the next queued job and a lease on it, or None. The highest
+    scheduling class first (streams: someone is listening; then jobs; then bulk work),
+    the oldest within a class. In-process streams (no channel) are claimed by the web
+    process that serves them, never by a worker."""
+    return _claim(SynthesisJob.objects.claimable().order_by("priority", "queued_at"), worker_id)
 
 
 def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:

@@ -119,6 +119,14 @@ def voice_ref(voice: Any) -> VoiceRef:
     return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
 
 
+def job_priority_for(mode: str) -> int:
+    """The scheduling class of a new job (docs/ARCHITECTURE.md, "Fair scheduling"):
+    someone listening (a stream, a synchronous request, a preview) comes first."""
+    if mode in (SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW):
+        return SynthesisJob.Priority.INTERACTIVE
+    return SynthesisJob.Priority.JOB
+
+
 def job_create(
     *,
     user: User,
@@ -159,6 +167,7 @@ def job_create(
                 owner=user,
                 api_key=api_key,
                 mode=mode,
+                priority=job_priority_for(mode),
                 stream_channel=stream_channel,
                 idempotency_key=idempotency_key or None,
                 request_hash=digest,
