@@ -270,7 +270,7 @@ class EngineWorker:
             logger.info("job %s aborted (cancelled or lease lost)", job.pk)
             return
         except _Released:
-            if job.mode == SynthesisJob.Mode.JOB:
+            if job.resumable:  # a queued job or a long-form segment: another attempt starts over
                 job_release(job=job, worker_id=self.worker_id)
                 logger.info("job %s released: worker stopping", job.pk)
             else:  # a listener has part of the audio; a restart from the top cannot continue it

@@ -133,6 +133,13 @@ class SynthesisJob(models.Model):
         return self.status in self.ACTIVE
 
     @property
+    def resumable(self) -> bool:
+        """Can another attempt start it over from the top (nobody is listening to a
+        partial result)? Queued jobs and long-form segments can; streams and previews
+        cannot: their listener went with the worker."""
+        return self.mode in (SynthesisJob.Mode.JOB, SynthesisJob.Mode.SEGMENT)
+
+    @property
     def realtime_factor(self) -> float | None:
         if self.synthesis_seconds and self.audio_duration:
             return self.synthesis_seconds / self.audio_duration

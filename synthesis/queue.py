@@ -23,7 +23,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -51,6 +51,7 @@ __all__ = [
     "job_requeue_abandoned",
     "job_requeue_expired",
     "job_stream_watch",
+    "on_job_finished",
     "running_lease_owners",
     "set_local_waker",
     "wake_worker",
@@ -62,6 +63,30 @@ __all__ = [
 logger = logging.getLogger("speaker.jobs")
 
 Status = SynthesisJob.Status
+
+
+# --------------------------------------------------------------------------- listeners
+
+# A job that ends may move something above this layer along (a long-form production's
+# segment: productions.services). That layer hands its listener down at start-up
+# (productions.apps), as engine_host hands the streams their runner (docs/ARCHITECTURE.md,
+# "Layers"), so the queue imports nothing above it and every host of a worker calls it.
+_finished_listeners: list[Callable[[SynthesisJob], None]] = []
+
+
+def on_job_finished(listener: Callable[[SynthesisJob], None]) -> None:
+    """Call `listener(job)` after a job completes or fails (once per transition; not
+    for cancellations, which their caller handles)."""
+    if listener not in _finished_listeners:
+        _finished_listeners.append(listener)
+
+
+def _notify_finished(job: SynthesisJob) -> None:
+    for listener in list(_finished_listeners):
+        try:
+            listener(job)
+        except Exception:  # a listener's failure must not undo or hide the job's end
+            logger.exception("job %s: finished-listener %r failed", job.pk, listener)
 
 
 # --------------------------------------------------------------------------- claim / lease
@@ -149,6 +174,7 @@ def job_complete(
     job.refresh_from_db()
     usage_record_generation(job=job)
     send_user_event(user_id=job.owner_id, event="job.completed", payload=job_event_payload(job))
+    _notify_finished(job)
     return True
 
 
@@ -181,6 +207,7 @@ def _after_failure(job: SynthesisJob) -> None:
         details={"code": job.error_code, "message": job.error_message[:500], "attempts": job.attempts},
     )
     send_user_event(user_id=job.owner_id, event="job.failed", payload=job_event_payload(job))
+    _notify_finished(job)
 
 
 def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
@@ -228,7 +255,7 @@ def _requeue_or_fail(job: SynthesisJob, *, still: Q, reason: str) -> int:
     stream (its listener went with the worker): then it fails with `worker_lost`.
     `still` re-checks, in the same UPDATE, that the job is in the state we read."""
     current = SynthesisJob.objects.running().filter(still, pk=job.pk)
-    if job.attempts >= settings.JOB_MAX_ATTEMPTS or job.mode != SynthesisJob.Mode.JOB:
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS or not job.resumable:
         changed = current.update(
             status=Status.FAILED,
             error_code="worker_lost",

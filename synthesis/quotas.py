@@ -41,7 +41,9 @@ def quota_state(*, user: User, now: datetime | None = None) -> QuotaState:
     used = UsageRecord.objects.filter(user=user, succeeded=True, created_at__gte=since).aggregate(n=Sum("characters"))["n"] or 0
     reserved = (
         SynthesisJob.objects.filter(owner=user, status__in=SynthesisJob.ACTIVE)
-        .exclude(mode=SynthesisJob.Mode.PREVIEW)
+        # Previews are not billed; a production's segments were billed with it, when it
+        # was accepted (productions.services).
+        .exclude(mode__in=(SynthesisJob.Mode.PREVIEW, SynthesisJob.Mode.SEGMENT))
         .aggregate(n=Sum("character_count"))["n"]
         or 0
     )

@@ -15,10 +15,11 @@ from synthesis.models import SynthesisJob, UsageRecord
 
 
 def job_history(*, user: User, filters: HistoryFilters | None = None) -> QuerySet[SynthesisJob]:
-    """The user's jobs (previews are not history), filtered and ordered; `filters` come
-    from HistoryFilters.parse (synthesis/filters.py), already valid."""
+    """The user's jobs (previews and long-form segments are not history: a production
+    lists its own), filtered and ordered; `filters` come from HistoryFilters.parse
+    (synthesis/filters.py), already valid."""
     filters = filters or HistoryFilters()
-    jobs = SynthesisJob.objects.filter(owner=user).exclude(mode=SynthesisJob.Mode.PREVIEW)
+    jobs = SynthesisJob.objects.filter(owner=user).exclude(mode__in=(SynthesisJob.Mode.PREVIEW, SynthesisJob.Mode.SEGMENT))
     if filters.statuses:
         jobs = jobs.filter(status__in=filters.statuses)
     if filters.voice:

@@ -124,6 +124,8 @@ def job_priority_for(mode: str) -> int:
     someone listening (a stream, a synchronous request, a preview) comes first."""
     if mode in (SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW):
         return SynthesisJob.Priority.INTERACTIVE
+    if mode == SynthesisJob.Mode.SEGMENT:
+        return SynthesisJob.Priority.BULK
     return SynthesisJob.Priority.JOB
 
 
@@ -292,7 +294,9 @@ def jobs_bulk_delete(*, user: User, ids: list[str]) -> int:
 
 
 def active_jobs_for(user_id: int) -> list[SynthesisJob]:
-    return list(SynthesisJob.objects.active().filter(owner_id=user_id))
+    """The user's active jobs for a reconnecting socket's snapshot; a production's
+    segments (there may be thousands) are summed up by its own events instead."""
+    return list(SynthesisJob.objects.active().filter(owner_id=user_id).exclude(mode=SynthesisJob.Mode.SEGMENT))
 
 
 # --------------------------------------------------------------------------- workers (a read)

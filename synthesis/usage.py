@@ -9,7 +9,8 @@ from synthesis.models import SynthesisJob, UsageRecord
 
 def usage_record_generation(*, job: SynthesisJob) -> UsageRecord | None:
     """Record a finished job once (the job id is unique); returns None if it already was."""
-    if job.mode == SynthesisJob.Mode.PREVIEW:
+    if job.mode in (SynthesisJob.Mode.PREVIEW, SynthesisJob.Mode.SEGMENT):
+        # Previews are the platform's; segments are billed with their production.
         return None
     succeeded = job.status == SynthesisJob.Status.COMPLETED
     try:
