@@ -2,11 +2,15 @@
 
 `Engine.synthesize` validates everything eagerly (text, language, params, voice) into
 a `SynthesisPlan` and only then returns a `SynthesisStream`: an iterator of float32
-mono PCM chunks at `engine.sample_rate`, produced sentence by sentence. Iterating the
-stream holds the engine's generation lock from the first chunk until the stream is
-exhausted, closed or fails, because a loaded model can run only one generation at a
-time (coqui-tts keeps the running prompt on the model object, see
-docs/ARCHITECTURE.md, "Engines").
+mono PCM chunks at `engine.sample_rate`, produced sentence by sentence.
+
+A loaded model runs one segment (sentence) at a time: coqui-tts keeps the running
+prompt on the model object (docs/ARCHITECTURE.md, "Engines"). A stream takes a *turn*
+on the model for each of its segments and gives it back at the segment's end, so that
+concurrent generations interleave fairly, by priority class (speech/engines/scheduling.py,
+docs/ARCHITECTURE.md "Fair scheduling"). Per-generation state that a model keeps
+globally (XTTS: the random generator a seed sets) is saved and restored around each
+turn, so a request's audio does not depend on what it was interleaved with.
 
 The walk over a plan's segments (the silence between them, each segment's prosody
 preset, progress reports) is written once, here, in `Engine._run`; an engine
@@ -18,7 +22,7 @@ from __future__ import annotations
 import abc
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -39,6 +43,7 @@ from speech.engines.errors import (
 )
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, preset
+from speech.engines.scheduling import Priority, Ticket, TurnScheduler
 
 __all__ = [
     "BuiltinVoice",
@@ -51,6 +56,7 @@ __all__ = [
     "InvalidParams",
     "InvalidSample",
     "InvalidText",
+    "Priority",
     "ProgressCallback",
     "SynthesisParams",
     "SynthesisPlan",
@@ -94,12 +100,14 @@ class VoiceRef:
 class GenerationStats:
     """Timings of one `synthesize` call, filled in while the stream is consumed.
 
-    `wait_seconds` is the time spent in line for the engine's lock; `compute_seconds`
-    is the time the engine worked for this request (holding the lock, excluding the
-    time the consumer spent between chunks).
+    `wait_seconds` is the time spent in line for turns on the model (all turns; the
+    first one's alone is `first_wait_seconds`); `compute_seconds` is the time the engine
+    worked for this request (in its turns, excluding the time the consumer spent
+    between chunks). `turns` lists each turn's (taken, given back) perf_counter marks.
     """
 
     wait_seconds: float | None = None
+    first_wait_seconds: float | None = None
     first_chunk_seconds: float | None = None  # from the first next() to the first chunk
     compute_seconds: float = 0.0
     total_seconds: float | None = None  # from the first next() to the end
@@ -108,10 +116,11 @@ class GenerationStats:
     sample_rate: int = 0
     segments: int = 0
     finished: bool = False
-    # time.perf_counter() marks: first next(), lock taken, lock released.
+    # time.perf_counter() marks: first next(), first turn taken, last turn given back.
     requested_at: float | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    turns: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def audio_seconds(self) -> float:
@@ -127,18 +136,22 @@ class SynthesisPlan:
     language: str
     params: SynthesisParams
     voice: Any  # engine-specific resolved voice
+    priority: Priority = Priority.INTERACTIVE
+    # What an engine keeps of this generation between its turns (XTTS: the random
+    # generator's state): set by `_suspend_generation`, given to `_resume_generation`.
+    saved_state: Any = None
 
 
 # on_progress(spoken, total): `spoken` of the plan's `total` segments have produced
 # audio (the last of them possibly only in part). Called from the thread iterating
-# the stream, with the engine's lock held, just before that segment's first chunk is
-# yielded: keep it quick.
+# the stream, during the stream's turn on the model, just before that segment's first
+# chunk is yielded: keep it quick.
 ProgressCallback = Callable[[int, int], None]
 
 
 class SynthesisStream(Iterator[np.ndarray]):
     """Iterator of PCM chunks with the call's `stats`. Close it (or use `with`) when
-    stopping early so the engine's lock is released at once."""
+    stopping early so that the stream's turn on the model is given back at once."""
 
     def __init__(self, generator: Iterator[np.ndarray], stats: GenerationStats) -> None:
         self._generator = generator
@@ -165,7 +178,7 @@ class SynthesisStream(Iterator[np.ndarray]):
 class Engine(abc.ABC):
     """One speech engine. Subclasses set the attributes below in `__init__` and
     implement the underscored hooks; the public methods add validation, loading and
-    the one-generation-at-a-time lock."""
+    the turns on the model (one segment at a time, fairly shared)."""
 
     name: str = ""
     clones: bool = False
@@ -174,13 +187,14 @@ class Engine(abc.ABC):
     device: str = "cpu"
     max_segment_chars: int = 250
 
-    def __init__(self) -> None:
+    def __init__(self, *, starvation_turns: int = 4) -> None:
         self.load_seconds: float | None = None
         self.last_wait_seconds: float | None = None
         self._load_lock = threading.Lock()
-        # One generation at a time per loaded model. A plain Lock (not RLock): a
-        # stream may be resumed from another thread than the one that started it.
-        self._generation_lock = threading.Lock()
+        # One segment at a time per loaded model, turns shared by class and round-robin
+        # (scheduling.py). Not a Lock: a stream may be resumed from another thread.
+        self.scheduler = TurnScheduler(starvation_turns=starvation_turns)
+        # The thread that holds the current turn, for the self-deadlock check.
         self._lock_owner: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -221,14 +235,15 @@ class Engine(abc.ABC):
 
     def unload(self) -> None:
         """Free the model. Waits for a running generation to finish first."""
-        # Lock order everywhere: generation lock, then load lock (a stream may load).
-        self._acquire_generation(None)
+        # Lock order everywhere: a turn, then the load lock (a stream may load). A stream
+        # between two turns loads the model again at its next turn.
+        ticket = self._take_turn(Priority.INTERACTIVE)
         try:
             with self._load_lock:
                 self._unload()
                 self.load_seconds = None
         finally:
-            self._release_generation()
+            self._give_back(ticket)
 
     # ---------------------------------------------------------------- voices
 
@@ -244,12 +259,12 @@ class Engine(abc.ABC):
             raise VoiceNotSupported(f"the {self.name} engine cannot clone voices")
         groups = self._validate_samples(samples)
         self.load()
-        self._acquire_generation(None)  # model work: one at a time, like generations
+        ticket = self._take_turn(Priority.JOB)  # model work: a turn, like a segment
         try:
             self.load()  # in case it was unloaded meanwhile
             return self._prepare_voice(groups)
         finally:
-            self._release_generation()
+            self._give_back(ticket)
 
     def _prepare_voice(self, samples: dict[str, list[Path]]) -> bytes:
         raise VoiceNotSupported(f"the {self.name} engine cannot clone voices")
@@ -309,13 +324,16 @@ class Engine(abc.ABC):
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
         on_progress: ProgressCallback | None = None,
+        priority: Priority | int = Priority.INTERACTIVE,
     ) -> SynthesisStream:
         """Speak `text`: validates now (raising typed errors before any audio), then
         returns a stream of float32 chunks in [-1, 1] at `sample_rate`, one sentence
         (or part of one) at a time. The first chunk is produced before later
         sentences are computed. `on_progress(spoken, total)` is told, once per
-        segment, when that segment starts producing audio (see `ProgressCallback`)."""
+        segment, when that segment starts producing audio (see `ProgressCallback`).
+        `priority` is the scheduling class of the stream's turns on the model."""
         plan = self.plan(text, language=language, voice=voice, params=params)
+        plan.priority = Priority(priority)
         if self._lock_owner == threading.get_ident():
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         self.load()
@@ -330,9 +348,12 @@ class Engine(abc.ABC):
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
         on_progress: ProgressCallback | None = None,
+        priority: Priority | int = Priority.INTERACTIVE,
     ) -> np.ndarray:
         """The whole utterance as one float32 array."""
-        with self.synthesize(text, language=language, voice=voice, params=params, on_progress=on_progress) as stream:
+        with self.synthesize(
+            text, language=language, voice=voice, params=params, on_progress=on_progress, priority=priority
+        ) as stream:
             chunks = list(stream)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
@@ -371,69 +392,117 @@ class Engine(abc.ABC):
     def _run(
         self, plan: SynthesisPlan, stats: GenerationStats, on_progress: ProgressCallback | None
     ) -> Iterator[np.ndarray]:
+        """The one walk over a plan's segments: a turn on the model per segment, the
+        silence between segments (handed out between turns), each segment's prosody,
+        progress reports, stats."""
         # A generator: nothing here runs until the first next(), so a stream that is
-        # never iterated never takes the lock.
+        # never iterated never gets in line.
         requested = time.perf_counter()
         stats.requested_at = requested
-        self._acquire_generation(stats)
+        stats.wait_seconds = 0.0
+        ticket = self.scheduler.ticket(plan.priority)
+        silence = np.zeros(int(round(plan.params.sentence_silence * self.sample_rate)), dtype=np.float32)
+        holding = False
         try:
-            # Unloaded between synthesize() and now? Load again rather than fail.
-            self.load()
-            resumed = stats.started_at = time.perf_counter()
-            for audio, spoken in self._segments_audio(plan):
-                now = time.perf_counter()
-                stats.compute_seconds += now - resumed
-                if spoken is not None and on_progress is not None:
-                    on_progress(spoken, len(plan.segments))
-                stats.chunks += 1
-                stats.samples += int(audio.size)
-                if stats.first_chunk_seconds is None:
-                    stats.first_chunk_seconds = now - requested
-                yield audio
-                # The consumer may resume us from another thread (thread pools).
-                self._lock_owner = threading.get_ident()
+            self.scheduler.join(ticket)
+            for index, segment in enumerate(plan.segments):
+                if index > 0:
+                    # Back in line before the silence is handed out: the next turn is
+                    # chosen now, among everyone waiting, this stream included.
+                    self._end_turn(plan, ticket, stats, requeue=True)
+                    holding = False
+                    if silence.size:
+                        stats.chunks += 1
+                        stats.samples += int(silence.size)
+                        yield silence
+                self._begin_turn(plan, ticket, stats, first=index == 0)
+                holding = True
                 resumed = time.perf_counter()
-            stats.compute_seconds += time.perf_counter() - resumed
+                started = False
+                for chunk in self._synthesize_segment(segment, self._prosody(plan, segment), plan):
+                    audio = as_mono_float32(chunk)
+                    now = time.perf_counter()
+                    stats.compute_seconds += now - resumed
+                    if audio.size == 0:
+                        resumed = now
+                        continue
+                    if not started and on_progress is not None:
+                        on_progress(index + 1, len(plan.segments))
+                    started = True
+                    stats.chunks += 1
+                    stats.samples += int(audio.size)
+                    if stats.first_chunk_seconds is None:
+                        stats.first_chunk_seconds = now - requested
+                    yield audio
+                    # The consumer may resume us from another thread (thread pools).
+                    self._lock_owner = threading.get_ident()
+                    resumed = time.perf_counter()
+                stats.compute_seconds += time.perf_counter() - resumed
             stats.finished = True
         finally:
+            if holding:
+                self._end_turn(plan, ticket, stats, requeue=False)
+            elif ticket is self.scheduler.holder:  # handed the turn while handing out silence
+                self.scheduler.release(ticket)
+            else:
+                self.scheduler.leave(ticket)
             stats.ended_at = time.perf_counter()
             stats.total_seconds = stats.ended_at - requested
-            self._release_generation()
 
-    def _segments_audio(self, plan: SynthesisPlan) -> Iterator[tuple[np.ndarray, int | None]]:
-        """The one walk over a plan's segments, with the lock held: the silence between
-        segments, each segment's prosody, and which chunk starts a segment's speech.
-        Yields (non-empty mono chunk, segments spoken so far when this chunk is the
-        first speech of a segment, else None)."""
-        self._begin_generation(plan)
-        silence = np.zeros(int(round(plan.params.sentence_silence * self.sample_rate)), dtype=np.float32)
-        for index, segment in enumerate(plan.segments):
-            if index > 0 and silence.size:
-                yield silence, None
-            started = False
-            for chunk in self._synthesize_segment(segment, self._prosody(plan, segment), plan):
-                audio = as_mono_float32(chunk)
-                if audio.size == 0:
-                    continue
-                yield audio, (None if started else index + 1)
-                started = True
-
-    def _acquire_generation(self, stats: GenerationStats | None) -> None:
+    def _begin_turn(self, plan: SynthesisPlan, ticket: Ticket, stats: GenerationStats, *, first: bool) -> None:
         me = threading.get_ident()
         if self._lock_owner == me:
-            # This thread holds a suspended stream; blocking here would wait forever.
+            # This thread holds a turn for a suspended stream; waiting here would wait
+            # for ourselves forever.
+            self.scheduler.leave(ticket)
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
-        started = time.perf_counter()
-        self._generation_lock.acquire()
-        waited = time.perf_counter() - started
+        waited = self.scheduler.wait(ticket)
         self._lock_owner = me
-        self.last_wait_seconds = waited
-        if stats is not None:
-            stats.wait_seconds = waited
+        stats.wait_seconds = (stats.wait_seconds or 0.0) + waited
+        taken = time.perf_counter()
+        stats.turns.append((taken, taken))
+        if first:
+            stats.first_wait_seconds = waited
+            stats.started_at = taken
+            self.last_wait_seconds = waited
+        try:
+            # Unloaded between two turns? Load again rather than fail.
+            self.load()
+            if first:
+                self._begin_generation(plan)
+            else:
+                self._resume_generation(plan)
+        except BaseException:
+            self._end_turn(plan, ticket, stats, requeue=False, suspend=False)
+            raise
 
-    def _release_generation(self) -> None:
+    def _end_turn(
+        self, plan: SynthesisPlan, ticket: Ticket, stats: GenerationStats, *, requeue: bool, suspend: bool = True
+    ) -> None:
+        try:
+            if suspend and requeue:
+                self._suspend_generation(plan)
+        finally:
+            taken, _ = stats.turns[-1]
+            stats.turns[-1] = (taken, time.perf_counter())
+            self._lock_owner = None
+            if requeue:
+                self.scheduler.requeue(ticket)
+            else:
+                self.scheduler.release(ticket)
+
+    def _take_turn(self, priority: Priority) -> Ticket:
+        """One turn for model work outside a stream (preparing a voice, unloading)."""
+        if self._lock_owner == threading.get_ident():
+            raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
+        ticket = self.scheduler.ticket(priority)
+        self.last_wait_seconds = self.scheduler.acquire(ticket)
+        self._lock_owner = threading.get_ident()
+        return ticket
+
+    def _give_back(self, ticket: Ticket) -> None:
         self._lock_owner = None
-        self._generation_lock.release()
+        self.scheduler.release(ticket)
 
     # ------------------------------------------------------------- hooks
 
@@ -453,8 +522,17 @@ class Engine(abc.ABC):
         `plan.voice`)."""
 
     def _begin_generation(self, plan: SynthesisPlan) -> None:
-        """Called once per generation, with the lock held, before the first segment
+        """Called once per generation, in its first turn, before the first segment
         (e.g. to seed the model's random generator)."""
+
+    def _suspend_generation(self, plan: SynthesisPlan) -> None:
+        """Called at the end of each turn after which the generation has more segments:
+        keep in `plan.saved_state` what the model holds globally for this generation
+        (another generation's turn comes next)."""
+
+    def _resume_generation(self, plan: SynthesisPlan) -> None:
+        """Called at the start of each turn but the first: put back what
+        `_suspend_generation` kept."""
 
     def _prosody(self, plan: SynthesisPlan, segment: textmod.Segment) -> Prosody:
         """How `segment` is delivered: the preset for its emotion (prosody.py)."""
@@ -465,5 +543,6 @@ class Engine(abc.ABC):
         self, segment: textmod.Segment, prosody: Prosody, plan: SynthesisPlan
     ) -> Iterator[np.ndarray]:
         """Yield PCM chunks at `sample_rate` for one segment of `plan`, delivered with
-        `prosody`. Called with the generation lock held; the silence between segments
-        and progress are the base class's."""
+        `prosody`. Called during the generation's turn on the model (the whole segment
+        is generated within one turn); the silence between segments and progress are
+        the base class's."""

@@ -402,8 +402,30 @@ class XTTSEngine(Engine):
         if plan.params.seed is not None:
             import torch
 
-            # Inside the lock: no other generation on this model consumes the RNG.
+            # In this generation's turn: no other generation on this model consumes the
+            # RNG until the turn ends, when _suspend_generation keeps its state.
             torch.manual_seed(plan.params.seed)
+
+    def _suspend_generation(self, plan: SynthesisPlan) -> None:
+        # Sampling draws from torch's global generator; the next turn may be another
+        # generation's, which draws from it too. A seeded generation keeps its own
+        # state, so its audio is the same whatever it is interleaved with.
+        if plan.params.seed is None:
+            return
+        import torch
+
+        cuda = torch.cuda.get_rng_state_all() if self.device.startswith("cuda") and torch.cuda.is_available() else None
+        plan.saved_state = (torch.get_rng_state(), cuda)
+
+    def _resume_generation(self, plan: SynthesisPlan) -> None:
+        if plan.saved_state is None:
+            return
+        import torch
+
+        cpu, cuda = plan.saved_state
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
 
     def _prosody(self, plan: SynthesisPlan, segment: textmod.Segment) -> Prosody:
         return self._pick(plan.voice, segment.emotion)[1]

@@ -1,9 +1,11 @@
-"""One generation at a time per loaded model.
+"""One segment at a time per loaded model, turns shared fairly.
 
 coqui-tts keeps the running prompt on the model object, so two generations that
-overlap on one loaded XTTS model speak with each other's prompt. The engine holds a
-lock for a whole generation; these tests show the hazard on the bare model and
-prove that the engine's callers are isolated from each other.
+overlap on one loaded XTTS model speak with each other's prompt. The engine gives a
+generation the model for one segment (a turn) and hands the next turn to the next in
+line (docs/ARCHITECTURE.md, "Fair scheduling"); these tests show the hazard on the bare
+model and prove that interleaved callers are isolated from each other: their audio is
+exactly their audio alone, seeded sampling included.
 """
 
 from __future__ import annotations
@@ -79,18 +81,31 @@ def test_the_bare_coqui_model_mixes_up_interleaved_generations(xtts_engine: XTTS
     assert not (np.array_equal(mixed_a, alone_a) and np.array_equal(mixed_b, alone_b))
 
 
+def assert_turns_never_overlap(stats: list[GenerationStats]) -> None:
+    turns = sorted(turn for s in stats for turn in s.turns)
+    for (_, end), (next_start, _) in zip(turns, turns[1:]):
+        assert next_start >= end
+
+
+def interleaved(stats: list[GenerationStats]) -> bool:
+    """Some generation's turns have another generation's turn between them."""
+    marks = sorted((start, index) for index, s in enumerate(stats) for start, _ in s.turns)
+    owners = [index for _, index in marks]
+    return any(owners[i] != owners[i + 1] and owners[i] in owners[i + 2 :] for i in range(len(owners) - 2))
+
+
 def test_concurrent_requests_get_exactly_the_audio_they_get_alone(
     xtts_engine: XTTSEngine, cloned_voice: bytes, other_cloned_voice: bytes
 ) -> None:
     params = TINY_XTTS_PARAMS  # greedy, fixed seed, 8 audio tokens a sentence
     requests = [
-        ("Short one.", VoiceRef(conditioning=cloned_voice)),
+        ("Short one. Then a second sentence.", VoiceRef(conditioning=cloned_voice)),
         (
-            "A noticeably longer sentence for the second request, with more words.",
+            "A noticeably longer sentence for the second request. With more words. And a third part.",
             VoiceRef(conditioning=other_cloned_voice),
         ),
         ("Third request. Two sentences.", VoiceRef(builtin="Tiny Bob")),
-        ("(happy) Fourth!", VoiceRef(conditioning=cloned_voice)),
+        ("(happy) Fourth! (sad) Still fourth.", VoiceRef(conditioning=cloned_voice)),
     ]
 
     def synthesize(request: tuple[str, VoiceRef]) -> tuple[np.ndarray, GenerationStats]:
@@ -104,26 +119,51 @@ def test_concurrent_requests_get_exactly_the_audio_they_get_alone(
 
     for (audio, _), (expected, _) in zip(together, alone):
         assert np.array_equal(audio, expected)
-
     stats = [s for _, s in together]
-    # The generations ran one after another: no two hold the model at the same time...
-    spans = sorted((s.started_at, s.ended_at) for s in stats)
-    for (_, end), (next_start, _) in zip(spans, spans[1:]):
-        assert next_start >= end
-    # ...they really were concurrent requests: someone queued behind a whole generation...
-    shortest_alone = min(s.compute_seconds for _, s in alone)
-    assert max(s.wait_seconds for s in stats) >= 0.5 * shortest_alone
-    for s in stats:
-        # ...and each request's time is its wait in line plus its own generation.
-        assert s.total_seconds == pytest.approx(s.wait_seconds + (s.ended_at - s.started_at), abs=1e-3)
-        assert s.total_seconds - s.wait_seconds == pytest.approx(s.compute_seconds, abs=0.25)
+    # One segment at a time on the model, one turn per segment...
+    assert_turns_never_overlap(stats)
+    for s, (text, _) in zip(stats, requests):
+        assert len(s.turns) == s.segments >= 2
+    # ...and the generations really were interleaved, not run one after another.
+    assert interleaved(stats)
     # Loose sanity bound (shared CI cores are noisy): a request's own generation is not
     # several requests' worth of work.
     for (_, mine), (_, solo) in zip(together, alone):
         assert mine.compute_seconds < 3 * solo.compute_seconds + 1.0
 
 
-def test_a_second_request_waits_while_a_stream_is_open(xtts_engine: XTTSEngine, cloned_voice: bytes) -> None:
+def test_seeded_sampling_interleaved_with_others_is_the_audio_it_gets_alone(
+    xtts_engine: XTTSEngine, cloned_voice: bytes, other_cloned_voice: bytes
+) -> None:
+    """Sampling draws from torch's global generator, which every generation on the
+    model shares: a seeded generation keeps its own generator state between turns."""
+    sampled = [
+        SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8)
+        for seed in (11, 12, 13)
+    ]
+    requests = [
+        ("First voice, first part. Second part. Third part.", VoiceRef(conditioning=cloned_voice), sampled[0]),
+        ("Another speaker here. And again. Once more.", VoiceRef(conditioning=other_cloned_voice), sampled[1]),
+        ("A third one. Its second sentence. Its last.", VoiceRef(builtin="Tiny Alice"), sampled[2]),
+    ]
+
+    def synthesize(request: tuple[str, VoiceRef, SynthesisParams]) -> tuple[np.ndarray, GenerationStats]:
+        text, voice, params = request
+        with xtts_engine.synthesize(text, language="en", voice=voice, params=params) as stream:
+            audio = np.concatenate(list(stream))
+        return audio, stream.stats
+
+    alone = [synthesize(request) for request in requests]
+    assert not np.array_equal(alone[0][0], synthesize((requests[0][0], requests[0][1], sampled[1]))[0])  # seeds matter
+    together = run_together(requests, synthesize)
+    assert interleaved([s for _, s in together])
+    for (audio, _), (expected, _) in zip(together, alone):
+        assert np.array_equal(audio, expected)
+
+
+def test_a_second_request_speaks_at_the_first_ones_next_segment_boundary(
+    xtts_engine: XTTSEngine, cloned_voice: bytes
+) -> None:
     voice = VoiceRef(conditioning=cloned_voice)
     results: list[GenerationStats] = []
 
@@ -133,27 +173,50 @@ def test_a_second_request_waits_while_a_stream_is_open(xtts_engine: XTTSEngine, 
         results.append(stream.stats)
 
     first = xtts_engine.synthesize("First. Still first.", language="en", voice=voice, params=TINY_XTTS_PARAMS)
-    next(first)  # the first stream now holds the model, suspended between chunks
+    next(first)  # the first stream now holds the model, suspended inside its first segment
     thread = threading.Thread(target=second)
     thread.start()
-    thread.join(0.5)
-    assert thread.is_alive() and not results  # queued, not interleaved
-    list(first)  # finishing the first stream releases the model
+    wait_until(lambda: xtts_engine.scheduler.waiting() == 1)  # the second is in line
+    assert not results  # not interleaved inside a segment
+    list(first)  # at the boundary the second takes its turn; the first goes on after it
     thread.join(JOIN_TIMEOUT)
     assert not thread.is_alive()
-    assert results[0].wait_seconds is not None and results[0].wait_seconds >= 0.5
+    (second_turn,) = results[0].turns
+    first_turn, next_turn = first.stats.turns
+    assert first_turn[1] <= second_turn[0] and second_turn[1] <= next_turn[0]
+
+
+def wait_until(condition: Any, timeout: float = 30.0) -> None:
+    """Poll for a state another thread reaches (bounded), instead of sleeping for it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the other thread never got there"
+        time.sleep(0.01)
 
 
 def test_closing_a_stream_early_frees_the_model(xtts_engine: XTTSEngine, cloned_voice: bytes) -> None:
     voice = VoiceRef(conditioning=cloned_voice)
     with xtts_engine.synthesize("One. Two. Three.", language="en", voice=voice, params=TINY_XTTS_PARAMS) as stream:
-        next(stream)
+        next(stream)  # inside the first segment, holding the turn
     assert not stream.stats.finished
+    assert xtts_engine.scheduler.holder is None and xtts_engine.scheduler.waiting() == 0
     done = run_together(
         ["after"], lambda _: xtts_engine.synthesize_all("After.", language="en", voice=voice, params=TINY_XTTS_PARAMS)
     )
     assert done[0].size > 0
     assert xtts_engine.last_wait_seconds is not None and xtts_engine.last_wait_seconds < 0.5
+
+
+def test_closing_a_stream_between_two_segments_gives_up_its_place_in_line(
+    xtts_engine: XTTSEngine, cloned_voice: bytes
+) -> None:
+    voice = VoiceRef(conditioning=cloned_voice)
+    with xtts_engine.synthesize("One. Two. Three.", language="en", voice=voice, params=TINY_XTTS_PARAMS) as stream:
+        silence = np.zeros(int(round(TINY_XTTS_PARAMS.sentence_silence * xtts_engine.sample_rate)), dtype=np.float32)
+        while not np.array_equal(next(stream), silence):
+            pass  # the first segment's audio, up to the silence handed out between turns
+        assert len(stream.stats.turns) == 1
+    assert xtts_engine.scheduler.holder is None and xtts_engine.scheduler.waiting() == 0
 
 
 def test_a_failing_generation_frees_the_model(
@@ -188,14 +251,21 @@ def test_a_thread_cannot_deadlock_itself_with_two_open_streams(xtts_engine: XTTS
 
 def test_concurrent_piper_requests_get_exactly_the_audio_they_get_alone(piper_engine: PiperEngine) -> None:
     params = SynthesisParams(variability=0.0)
-    texts = ["The first caller says this.", "A second caller, longer, says something else entirely.", "Third."]
+    texts = [
+        "The first caller says this. Then that. And one more thing.",
+        "A second caller, longer, says something else entirely. Twice over. With a third sentence.",
+        "Third. Fourth. Fifth. Sixth.",
+    ]
 
-    def speak(text: str) -> np.ndarray:
-        return piper_engine.synthesize_all(text, language="en", params=params)
+    def speak(text: str) -> tuple[np.ndarray, GenerationStats]:
+        with piper_engine.synthesize(text, language="en", params=params) as stream:
+            audio = np.concatenate(list(stream))
+        return audio, stream.stats
 
     alone = [speak(t) for t in texts]
-    started = time.perf_counter()
     together = run_together(texts, speak)
-    assert time.perf_counter() - started < JOIN_TIMEOUT
-    for audio, expected in zip(together, alone):
+    for (audio, _), (expected, _) in zip(together, alone):
         assert np.array_equal(audio, expected)
+    stats = [s for _, s in together]
+    assert_turns_never_overlap(stats)
+    assert interleaved(stats)
