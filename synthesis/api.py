@@ -28,11 +28,13 @@ from synthesis.serializers import (
     JobCreateSerializer,
     JobSerializer,
     StreamCreateSerializer,
+    TimingsSerializer,
     UsageSerializer,
 )
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
 from synthesis.quotas import quota_state
 from synthesis.stream_service import stream_start
+from synthesis.timings import CAPTION_FORMATS, job_captions, job_timings
 
 SYNTHESIS_SCOPE = {"*": {"synthesis:write"}}
 NOT_FOUND = error("Unknown job, or another user's", "not_found", "Not found.")
@@ -196,6 +198,57 @@ class JobAudioView(APIView):
         if content_type.startswith(audiomod.CONTENT_TYPES["pcm"]) and response.status_code < 300 and job.sample_rate:
             for name, value in audiomod.pcm_headers(job.sample_rate).items():
                 response[name] = value
+        return response
+
+
+class JobTimingsView(APIView):
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(
+        responses={
+            200: TimingsSerializer,
+            404: NOT_FOUND,
+            409: error("Not completed yet", "conflict", "The job is running; word timings exist once it is completed."),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "piper",
+                value={"method": "exact", "words": [{"text": "Hello", "start": 0.05, "end": 0.38}, {"text": "there.", "start": 0.42, "end": 0.8}]},
+                response_only=True,
+            )
+        ],
+        tags=["synthesis"],
+        summary="A job's word timings",
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        return Response(TimingsSerializer(job_timings(job=owned_job(request, job_id)).to_dict()).data)
+
+
+class JobCaptionsView(APIView):
+    # Captions are plain text files: the client's Accept must not turn them into a 406,
+    # and `?format=` names the caption format, not a DRF renderer.
+    content_negotiation_class = AudioContentNegotiation
+    required_scopes = SYNTHESIS_SCOPE
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(CAPTION_FORMATS), required=True)],
+        responses={
+            (200, "application/x-subrip"): OpenApiResponse(OpenApiTypes.STR, description="SRT captions (format=srt)"),
+            (200, "text/vtt"): OpenApiResponse(OpenApiTypes.STR, description="WebVTT captions (format=vtt)"),
+            404: NOT_FOUND,
+            409: error("Not completed yet", "conflict", "The job is running; word timings exist once it is completed."),
+            **COMMON_ERRORS,
+        },
+        tags=["synthesis"],
+        summary="A job's captions (SRT or WebVTT)",
+        description="Cues of at most two lines of 42 characters, cut at sentence ends and then at clause "
+        "punctuation, timed by the job's word timings.",
+    )
+    def get(self, request: Request, job_id: str) -> HttpResponse:
+        captions = job_captions(job=owned_job(request, job_id), fmt=request.query_params.get("format"))
+        response = HttpResponse(captions.body, content_type=captions.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{captions.filename}"'
         return response
 
 

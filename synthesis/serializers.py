@@ -86,7 +86,25 @@ class JobSerializer(serializers.ModelSerializer):
         urls = {"self": base, "cancel": f"{base}/cancel", "events": "/ws/events/"}
         if job.status == job.Status.COMPLETED:
             urls["audio"] = f"{base}/audio"
+            urls["timings"] = f"{base}/timings"
+            urls["captions"] = f"{base}/captions?format=vtt"
         return urls
+
+
+class WordTimingSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The word as written, with punctuation written against it.")
+    start = serializers.FloatField(help_text="Seconds from the start of the audio.")
+    end = serializers.FloatField(help_text="Seconds from the start of the audio.")
+
+
+class TimingsSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=["exact", "estimated"],
+        help_text="exact: every word from the engine's own phoneme alignment (Piper); estimated: sentence "
+        "boundaries exact, words inside a sentence estimated from their share of it and the pauses in the audio "
+        "(XTTS, and jobs made before timings were stored).",
+    )
+    words = WordTimingSerializer(many=True)
 
 
 class BulkDeleteSerializer(serializers.Serializer):
