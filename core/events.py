@@ -26,7 +26,7 @@ logger = logging.getLogger("speaker.events")
 
 # Which scope of an API key lets its socket hear which events (sessions hear all). Job
 # events need the scope that reads jobs; voice events the one that reads voices.
-EVENT_SCOPES: dict[str, str] = {"job": "synthesis:write", "voice": "voices:read"}
+EVENT_SCOPES: dict[str, str] = {"job": "synthesis:write", "voice": "voices:read", "production": "synthesis:write"}
 FINAL_JOB_EVENTS: dict[str, str] = {"completed": "job.completed", "failed": "job.failed", "cancelled": "job.cancelled"}
 
 

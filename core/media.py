@@ -7,6 +7,8 @@ the one place that knows where (docs/ARCHITECTURE.md, "Media layout").
     jobs/<owner_id>/<job_id>-a<attempt>-<rand>.wav   a job's master audio, one name per attempt
     jobs/<owner_id>/<same stem>.<ext>          cached encodings of it (mp3, ogg, flac, pcm)
     previews/<voice_id>/<samples_version>-<stamp>.wav   a voice's cached preview
+    productions/<owner_id>/<production_id>/<assembly>/whole.wav      an assembled production
+    productions/<owner_id>/<production_id>/<assembly>/chapter-<n>.wav and encodings beside
 
 Rows store paths relative to MEDIA_ROOT (`SynthesisJob.audio_file`, `VoiceSample.file`);
 `absolute()` turns one back into a path and refuses any that escapes the root.
@@ -27,6 +29,7 @@ logger = logging.getLogger("speaker.media")
 VOICES = "voices"
 JOBS = "jobs"
 PREVIEWS = "previews"
+PRODUCTIONS = "productions"
 INCOMING = f"{VOICES}/.incoming"
 
 
@@ -153,3 +156,29 @@ def preview_path(voice_id: uuid.UUID | str, *, samples_version: int, conditioned
     conditioning means a new name, so a stale preview is never served."""
     stamp = conditioned_at.strftime("%Y%m%d%H%M%S%f") if conditioned_at else "0"
     return preview_dir(voice_id) / f"{int(samples_version)}-{stamp}.wav"
+
+
+# --------------------------------------------------------------------- productions
+
+
+def production_dir(*, owner_id: int, production_id: uuid.UUID | str) -> Path:
+    """Every assembly of one long-form production lives under this folder."""
+    return media_root() / PRODUCTIONS / str(int(owner_id)) / str(uuid.UUID(str(production_id)))
+
+
+def production_assembly_relative(*, owner_id: int, production_id: uuid.UUID | str) -> str:
+    """A fresh folder (relative to MEDIA_ROOT) for one assembly: a re-assembly after a
+    regenerated segment never overwrites files a download is reading."""
+    return f"{PRODUCTIONS}/{int(owner_id)}/{uuid.UUID(str(production_id))}/{uuid.uuid4().hex[:12]}"
+
+
+def remove_production_dir(*, owner_id: int, production_id: uuid.UUID | str, keep: str = "") -> None:
+    """Remove a production's assemblies (all, or all but the folder `keep`)."""
+    folder = production_dir(owner_id=owner_id, production_id=production_id)
+    if not folder.is_dir() or not folder.resolve().is_relative_to(media_root() / PRODUCTIONS):
+        return
+    kept = absolute(keep) if keep else None
+    for child in folder.iterdir():
+        if child != kept:
+            shutil.rmtree(child, ignore_errors=True)
+    remove_dir_if_empty(folder)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "monitoring",
     "ops",
     "engine_host",
+    "productions",
     "dashboard",
 ]
 
@@ -215,6 +216,8 @@ USE_TZ = True
 
 # --- API -----------------------------------------------------------------------------
 MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)
+# Long-form productions (README "Long-form productions"): spoken characters per production.
+LONGFORM_MAX_CHARACTERS = env_int("LONGFORM_MAX_CHARACTERS", 500000, minimum=1)
 MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
 # OpenAI's voice names -> Speaker voices on /v1/audio/speech (README "OpenAI-compatible
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from engine_host.worker import EngineWorker
+from productions.models import Production
+
+BOOK = """Before the first chapter there is a short note. It is read first.
+
+# The first chapter
+It was a bright cold day in April. The clocks were striking thirteen. Nobody minded.
+(happy) The sun came out at last! Everyone smiled.
+
+## The second chapter [voice: joe]
+The second chapter begins here. It is short. It ends quickly.
+"""
+
+
+@pytest.fixture
+def run_worker(piper_only, transactional_db) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
+    """A real engine worker in this process, run until the queue is empty (what the
+    embedded default's worker thread does)."""
+
+    def _run(worker: EngineWorker | None = None, max_rounds: int = 200) -> EngineWorker:
+        worker = worker or EngineWorker(worker_id="test-worker")
+        for _ in range(max_rounds):
+            if not worker.run_once():
+                break
+        return worker
+
+    return _run
+
+
+@pytest.fixture
+def post_production(owner_api):  # type: ignore[no-untyped-def]
+    def _post(text: str = BOOK, **body: Any):  # type: ignore[no-untyped-def]
+        return owner_api.post("/api/v1/productions", {"text": text, "voice": "joe", "title": "A book", **body}, format="json")
+
+    return _post
+
+
+def production(production_id: str) -> Production:
+    return Production.objects.get(pk=production_id)
