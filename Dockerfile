@@ -3,12 +3,15 @@
 # Speaker: one image for the web server (daphne), the engine worker
 # (`python manage.py runengine`) and the migration job.
 #
-#   docker build -t speaker .
+#   docker build -t speaker .                                       # platform + Piper
+#   docker build --build-arg WITH_XTTS=true -t speaker-gpu .        # + voice cloning (XTTS)
 #   docker build --build-arg EXTRA_APT_PACKAGES=ffmpeg -t speaker .   # see below
 #
-# GPU: the torch wheel pinned in requirements.txt bundles the CUDA runtime, so a plain
-# Debian base is enough; the host needs the NVIDIA driver and the NVIDIA Container
-# Toolkit, and the container a GPU reservation (docker-compose.yml: worker-gpu).
+# The default image is slim (no torch). WITH_XTTS=true adds the voice-cloning extra
+# (requirements-xtts.txt): docker-compose.yml builds the GPU worker that way. GPU: the
+# torch wheel pinned there bundles the CUDA runtime, so a plain Debian base is enough;
+# the host needs the NVIDIA driver and the NVIDIA Container Toolkit, and the container a
+# GPU reservation (docker-compose.yml: worker-gpu).
 FROM python:3.11-slim
 
 # Nothing else is needed at run time: soundfile's and onnxruntime's wheels bundle their
@@ -17,6 +20,8 @@ FROM python:3.11-slim
 # torchaudio/torchcodec, build with EXTRA_APT_PACKAGES=ffmpeg (torchcodec loads FFmpeg's
 # shared libraries at run time).
 ARG EXTRA_APT_PACKAGES=""
+# true: install the voice-cloning extra (torch, coqui-tts; several GB)
+ARG WITH_XTTS=false
 ARG APP_UID=10001
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -47,9 +52,10 @@ RUN groupadd --system --gid "${APP_UID}" speaker \
 WORKDIR /app
 
 # Dependencies first, so that code changes don't reinstall torch.
-COPY requirements.txt ./
+COPY requirements.txt requirements-xtts.txt ./
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install -r requirements.txt
+    pip install -r requirements.txt \
+ && if [ "${WITH_XTTS}" = "true" ]; then pip install -r requirements-xtts.txt; fi
 
 # The code stays owned by root: the app user can read it but not change it.
 COPY . .

@@ -1,6 +1,8 @@
 # Speaker: two commands on a fresh machine.
 #   make run   - create .venv, install, migrate, serve HTTP + websockets on $HOST:$PORT
-#   make test  - install (with test requirements) and run the whole pytest suite
+#                (platform + Piper; the XTTS extra too when the configuration enables
+#                it, or with WITH_XTTS=true: README "Voice cloning")
+#   make test  - install (with test requirements and the XTTS extra) and run the whole pytest suite
 #   make key USER=alice - an API key for alice (created if missing), printed on the last line
 # Environment variables given to make are passed through (DATABASE_URL, REDIS_URL, PORT, ...).
 
@@ -12,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8010
 export HOST PORT
 
-.PHONY: run test install install-dev worker migrate key bench browser-deps clean
+.PHONY: run test install install-dev install-xtts worker migrate key bench browser-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +25,20 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+# The voice-cloning extra (torch, coqui-tts): several GB, so only when wanted.
+$(VENV)/.installed-xtts: requirements-xtts.txt requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-xtts.txt
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements-xtts.txt requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(VENV)/.installed $(VENV)/.installed-xtts $@
+
+# yes when the configuration (environment, .env, an installed checkpoint) enables XTTS.
+WANT_XTTS = $(shell $(PYTHON) deploy/xtts_wanted.py)
+
+install: $(VENV)/.installed $(if $(filter yes,$(WANT_XTTS)),$(VENV)/.installed-xtts)
+install-xtts: $(VENV)/.installed-xtts
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
@@ -35,6 +46,7 @@ migrate: install
 
 run: migrate
 	@echo "Speaker on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
+	@test -f $(VENV)/.installed-xtts || echo "Voice cloning is off (Piper only). To switch it on: make install-xtts; $(PY) manage.py xtts install --accept-license; then make run again (README \"Voice cloning\")."
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
 
 # An API key for USER (README "First API call"); the user is created when missing.

