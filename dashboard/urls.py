@@ -11,4 +11,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("keys/", views.keys, name="keys"),
     path("usage/", views.usage, name="usage"),
+    path("cloning-attestation/", views.cloning_attestation, name="cloning-attestation"),
 ]

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import SCOPES, APIKey
 from core.errors import ApiError
@@ -39,8 +39,9 @@ from synthesis.filters import HistoryFilters, parse_when
 from synthesis.models import SynthesisJob
 from synthesis.quotas import month_start, quota_state
 from synthesis.selectors import job_history, usage_summary
-from voices.models import CONSENT_STATEMENT, Voice
+from voices.models import CLONING_ATTESTATION_STATEMENT, CONSENT_STATEMENT, CloningAttestation, Voice
 from voices.selectors import cloning_engine_info, voice_get_visible, voice_list
+from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
 
 HISTORY_PAGE_SIZE = 20
 USAGE_DEFAULT_DAYS = 30
@@ -350,5 +351,32 @@ def usage(request: HttpRequest) -> HttpResponse:
             "quota_percent": percent(quota.used + quota.reserved, quota.limit),
             "presets": usage_presets(),
         },
+        status=400 if error else 200,
+    )
+
+
+# ------------------------------------------------------------ cloning attestation
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cloning_attestation(request: HttpRequest) -> HttpResponse:
+    """Accept or withdraw the account's standing cloning attestation (what the
+    ElevenLabs-compatible /v1/voices/add requires). A plain form: it works without JS."""
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "accept" and request.POST.get("accept") == "true":
+            attestation_accept(user=request.user, via=CloningAttestation.Via.DASHBOARD)
+            return redirect("cloning-attestation")
+        if action == "revoke":
+            attestation_revoke(user=request.user)
+            return redirect("cloning-attestation")
+        error = "Tick the box to accept the statement."
+    return _page(
+        request,
+        "voices",
+        "dashboard/cloning_attestation.html",
+        {"attestation": attestation_current(user=request.user), "statement": CLONING_ATTESTATION_STATEMENT, "error": error},
         status=400 if error else 200,
     )

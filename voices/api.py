@@ -20,7 +20,11 @@ from core.openapi import COMMON_ERRORS, PAGE_404, error
 from core.parsers import JSONParser
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
+from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
+from voices.models import CloningAttestation
 from voices.serializers import (
+    CloningAttestationAcceptSerializer,
+    CloningAttestationSerializer,
     LanguagesSerializer,
     SampleAddSerializer,
     VoiceCreateSerializer,
@@ -321,3 +325,37 @@ class LanguagesView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"engines": selectors.engine_languages(), "clone_languages": list(selectors.clone_languages())})
+
+
+ATTESTATION_SCOPES = {"GET": {"voices:read"}, "POST": {"voices:write"}, "DELETE": {"voices:write"}}
+
+
+class CloningAttestationView(APIView):
+    """The account's standing cloning attestation: what cloning through APIs without a
+    consent field (the ElevenLabs-compatible POST /v1/voices/add) requires."""
+
+    required_scopes = ATTESTATION_SCOPES
+
+    @extend_schema(responses={200: CloningAttestationSerializer, **COMMON_ERRORS}, tags=TAGS, summary="Your cloning attestation, and its statement")
+    def get(self, request: Request) -> Response:
+        return Response(CloningAttestationSerializer(CloningAttestationSerializer.of(attestation_current(user=request.user))).data)
+
+    @extend_schema(
+        request=CloningAttestationAcceptSerializer,
+        responses={200: CloningAttestationSerializer, 201: CloningAttestationSerializer, **COMMON_ERRORS},
+        examples=[OpenApiExample("accept", value={"accept": True}, request_only=True)],
+        tags=TAGS,
+        summary="Accept the cloning attestation (201; 200 when one is already in force, its date unchanged)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CloningAttestationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        before = attestation_current(user=request.user)
+        record = attestation_accept(user=request.user, via=CloningAttestation.Via.API)
+        body = CloningAttestationSerializer(CloningAttestationSerializer.of(record)).data
+        return Response(body, status=status.HTTP_200_OK if before is not None else status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, **COMMON_ERRORS}, tags=TAGS, summary="Withdraw your cloning attestation")
+    def delete(self, request: Request) -> Response:
+        attestation_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

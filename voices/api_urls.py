@@ -17,4 +17,5 @@ urlpatterns = [
         name="api-voice-sample-audio",
     ),
     path("languages", api.LanguagesView.as_view(), name="api-languages"),
+    path("cloning-attestation", api.CloningAttestationView.as_view(), name="api-cloning-attestation"),
 ]

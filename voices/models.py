@@ -95,6 +95,49 @@ class Voice(models.Model):
         return self.status == self.Status.READY
 
 
+# What an account accepts once, in the dashboard or with POST /api/v1/cloning-attestation,
+# before it may clone through APIs that carry no consent field of their own (the
+# ElevenLabs-compatible POST /v1/voices/add). Stored verbatim on every attestation.
+CLONING_ATTESTATION_STATEMENT = (
+    "For every voice I clone through an API that has no consent field of its own (such as "
+    "the ElevenLabs-compatible /v1/voices/add), I confirm that the person whose voice is in "
+    "the samples has given explicit consent for it to be recorded, uploaded to Speaker and "
+    "cloned, and that the cloned voice will only be used as that person agreed. Each such "
+    "upload is recorded with the hashes of its samples under this attestation."
+)
+
+
+class CloningAttestation(models.Model):
+    """An account's standing attestation for cloning without a per-request consent field:
+    who, when, from where, and what was accepted. Each clone made under it writes a
+    ConsentRecord (with its sample hashes) that points back here. Revoking sets
+    `revoked_at`; the row stays, as evidence."""
+
+    class Via(models.TextChoices):
+        DASHBOARD = "dashboard"
+        API = "api"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="cloning_attestations"
+    )
+    username = models.CharField(max_length=150)  # kept when the user is deleted
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    via = models.CharField(max_length=16, choices=Via.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    api_key_prefix = models.CharField(max_length=32, blank=True)
+    statement = models.TextField()
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"cloning attestation by {self.username} at {self.accepted_at:%Y-%m-%d %H:%M}"
+
+
 class ConsentRecord(models.Model):
     """The attestation a user made when uploading samples: who, when, from where, what
     they attested, and exactly which audio (sha256 of each uploaded file). Kept when the
@@ -113,6 +156,11 @@ class ConsentRecord(models.Model):
     api_key_prefix = models.CharField(max_length=32, blank=True)
     statement = models.TextField()
     sample_sha256 = models.JSONField(default=list)  # [hex digest of each uploaded file]
+    # Set when the upload came through an API without a consent field (the ElevenLabs-
+    # compatible one): the account's standing attestation it was made under.
+    attestation = models.ForeignKey(
+        CloningAttestation, null=True, blank=True, on_delete=models.PROTECT, related_name="consent_records"
+    )
 
     class Meta:
         ordering = ["-attested_at"]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core.serializer_fields import LanguageField, StrictCharField
 from speech.text import EMOTIONS
-from voices.models import Voice, VoiceSample
+from voices.models import CLONING_ATTESTATION_STATEMENT, Voice, VoiceSample
 from voices.selectors import clone_languages
 
 CONSENT_HELP = (
@@ -156,3 +156,31 @@ class LanguagesSerializer(serializers.Serializer):
     clone_languages = serializers.ListField(
         child=serializers.CharField(), help_text="Languages a cloned voice may be created with."
     )
+
+
+class CloningAttestationSerializer(serializers.Serializer):
+    """The account's standing cloning attestation (voices.services.attestation)."""
+
+    accepted = serializers.BooleanField(help_text="Whether an attestation is in force")
+    id = serializers.UUIDField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    via = serializers.CharField(allow_null=True, help_text="dashboard or api")
+    statement = serializers.CharField(help_text="What is (or would be) attested, verbatim")
+
+    @staticmethod
+    def of(record: Any) -> dict[str, Any]:
+        if record is None:
+            return {"accepted": False, "id": None, "accepted_at": None, "via": None, "statement": CLONING_ATTESTATION_STATEMENT}
+        return {"accepted": True, "id": record.pk, "accepted_at": record.accepted_at, "via": record.via, "statement": record.statement}
+
+
+class CloningAttestationAcceptSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text="Must be true: you accept the statement of GET /api/v1/cloning-attestation for every voice you "
+        "clone through an API without a consent field (the ElevenLabs-compatible /v1/voices/add)."
+    )
+
+    def validate_accept(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("accept=true is required to accept the cloning attestation.")
+        return value

@@ -25,7 +25,7 @@ from core.errors import ApiError, Conflict
 from monitoring.services import audit_record
 from speech.text import DEFAULT_EMOTION, EMOTIONS
 from voices import audio_validation
-from voices.models import CONSENT_STATEMENT, ConsentRecord, Voice, VoiceSample
+from voices.models import CONSENT_STATEMENT, CloningAttestation, ConsentRecord, Voice, VoiceSample
 
 
 @dataclass
@@ -208,10 +208,13 @@ def consent_require(consent: bool) -> None:
         )
 
 
-def consent_attest(*, user: Any, voice: Voice, prepared: Sequence[PreparedSample]) -> ConsentRecord:
+def consent_attest(
+    *, user: Any, voice: Voice, prepared: Sequence[PreparedSample], attestation: CloningAttestation | None = None
+) -> ConsentRecord:
     """The evidence of the attestation: who, which audio, and from where — the client
     address, user agent and API key come from the request context (core.context;
-    empty outside a request)."""
+    empty outside a request). `attestation`: the account's standing one, when the
+    upload came through an API without a consent field."""
     ctx = current()
     record = ConsentRecord.objects.create(
         user=user,
@@ -223,12 +226,10 @@ def consent_attest(*, user: Any, voice: Voice, prepared: Sequence[PreparedSample
         api_key_prefix=ctx.api_key_prefix,
         statement=CONSENT_STATEMENT,
         sample_sha256=[item.sha256 for item in prepared],
+        attestation=attestation,
     )
-    audit_record(
-        action="consent.attested",
-        user=user,
-        target_type="consent",
-        target_id=str(record.pk),
-        details={"voice_id": str(voice.pk), "voice_name": voice.name, "sample_sha256": record.sample_sha256},
-    )
+    details: dict[str, Any] = {"voice_id": str(voice.pk), "voice_name": voice.name, "sample_sha256": record.sample_sha256}
+    if attestation is not None:
+        details["attestation_id"] = str(attestation.pk)
+    audit_record(action="consent.attested", user=user, target_type="consent", target_id=str(record.pk), details=details)
     return record

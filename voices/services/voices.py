@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.errors import ApiError, Conflict
 from monitoring.services import audit_record
-from voices.models import Voice, VoiceSample
+from voices.models import CloningAttestation, Voice, VoiceSample
 from voices.selectors import cloning_engine_info
 from voices.services.conditioning import voice_mark_samples_changed
 from voices.services.samples import (
@@ -72,9 +72,12 @@ def voice_create(
     consent: bool,
     description: str = "",
     emotions: Sequence[str] | None = None,
+    attestation: CloningAttestation | None = None,
 ) -> Voice:
     """Create a cloned voice from consented samples. The voice comes back
-    `processing` (the worker prepares it) or `pending_engine` (no cloning engine here)."""
+    `processing` (the worker prepares it) or `pending_engine` (no cloning engine here).
+    `attestation`: the account's standing attestation the consent rests on, for APIs
+    without a consent field (voices.services.attestation); recorded with the samples."""
     consent_require(consent)
     name = _clean_name(name)
     language = _check_language(language)
@@ -104,7 +107,7 @@ def voice_create(
                 is_builtin=False,
                 status=Voice.Status.PROCESSING,
             )
-            consent_record = consent_attest(user=user, voice=voice, prepared=prepared)
+            consent_record = consent_attest(user=user, voice=voice, prepared=prepared, attestation=attestation)
             samples_store(voice=voice, prepared=prepared, consent=consent_record)
             voice_mark_samples_changed(voice)
             audit_record(
