@@ -166,6 +166,11 @@ def _is_sound(phoneme: str) -> bool:
     return any(c.isalpha() for c in phoneme)
 
 
+def phoneme_sound_count(phonemes: Iterable[str]) -> int:
+    """How many sounding phonemes there are (spaces, pauses and marks left out)."""
+    return sum(1 for phoneme in phonemes if _is_sound(phoneme))
+
+
 def phoneme_words(spans: Sequence[PhonemeSpan]) -> list[tuple[int, int]]:
     """The engine's own words: runs of sounding phonemes between spaces and
     punctuation, as [first, last] index pairs into `spans`."""
@@ -191,18 +196,23 @@ def _is_mark(phoneme: str) -> bool:
     return all(c in "ˈˌːˑ" or 0x0300 <= ord(c) <= 0x036F for c in phoneme)
 
 
+# Cost of cutting between two words where the engine has no word boundary, in the
+# units of `_cut_words` (squared phoneme-count error over the expected count).
+_INSIDE_WORD_PENALTY = 1.5
+
+
 def align_words(
     words: Sequence[str], spans: Sequence[PhonemeSpan], weights: Sequence[float]
 ) -> list[WordTiming]:
     """Group an engine's phoneme spans into `words`.
 
     The phonemizer does not keep the text's words one to one (espeak says "of the" as
-    one word and "1984" as three), so each word is given its share of the sounding
-    phonemes from `weights` (its phoneme count when phonemized alone), and each
-    boundary between two words then snaps to the engine's nearest word boundary
-    (a space or pause) when one is close. A word spans from its first phoneme's start
-    to its last phoneme's end: the spaces and pauses between words belong to no word.
-    With no sounding phoneme the words share the spans' whole time."""
+    one word and "1984" as three), so the words are laid over the sounding phonemes by
+    `_cut_words`: each word should get about its share of them by `weights` (its
+    phoneme count when phonemized alone), and a cut between two words prefers the
+    engine's own word boundaries (a space or pause). A word spans from its first
+    phoneme's start to its last phoneme's end: the spaces and pauses between words
+    belong to no word. With no sounding phoneme the words share the spans' time."""
     if not words:
         return []
     sounds = [i for i, s in enumerate(spans) if _is_sound(s.phoneme)]
@@ -210,35 +220,59 @@ def align_words(
         start = spans[0].start if spans else 0.0
         end = spans[-1].end if spans else 0.0
         return _spread(words, start, end)
-    n, m = len(words), len(sounds)
-    weights = [max(float(w), 0.01) for w in weights]
-    total = sum(weights)
-    # Where the engine's words start, as positions in `sounds`.
+    m = len(sounds)
     position = {span_index: k for k, span_index in enumerate(sounds)}
-    starts_at = {position[first] for first, _ in phoneme_words(spans)}
-    starts_at.discard(0)
-    cuts = [0]
-    cumulative = 0.0
-    for i in range(n - 1):
-        cumulative += weights[i]
-        ideal = cumulative / total * m
-        lowest = cuts[-1] + 1 if m - cuts[-1] > n - i - 1 else cuts[-1]
-        highest = m - (n - i - 1) if m >= n else m
-        # Snap to the engine's nearest word start within half the shorter word.
-        reach = max(1.0, 0.5 * min(weights[i], weights[i + 1]) / total * m)
-        near = [b for b in starts_at if abs(b - ideal) <= reach and lowest <= b <= highest]
-        cut = min(near, key=lambda b: abs(b - ideal)) if near else int(round(ideal))
-        cuts.append(min(max(cut, lowest), max(lowest, highest)))
-    cuts.append(m)
+    boundaries = {position[first] for first, _ in phoneme_words(spans)} | {0, m}
+    cuts = _cut_words([max(float(w), 0.01) for w in weights], m, boundaries)
     timings = []
     for i, word in enumerate(words):
         first, last = cuts[i], cuts[i + 1] - 1
         if last < first:  # more words than sounds: a zero-length word at the cut
-            at = spans[sounds[min(first, m - 1)]].start if first < m else spans[sounds[-1]].end
+            at = spans[sounds[first]].start if first < m else spans[sounds[-1]].end
             timings.append(WordTiming(word, at, at))
         else:
             timings.append(WordTiming(word, spans[sounds[first]].start, spans[sounds[last]].end))
     return _monotonic(timings)
+
+
+def _cut_words(weights: list[float], m: int, boundaries: set[int]) -> list[int]:
+    """Cut positions 0 = c0 <= c1 <= ... <= cn = m over `m` sounds for n words, by
+    dynamic programming: word i costs (its length - its expected length)^2 / expected,
+    and a cut off the engine's `boundaries` costs _INSIDE_WORD_PENALTY. Each word gets
+    at least one sound when there are enough. Cuts are searched in a window around
+    the proportional position (the whole range if that finds nothing)."""
+    n = len(weights)
+    expected = np.array(weights) / sum(weights) * m
+    ideal = np.cumsum(expected)
+    minimum = 1 if m >= n else 0
+    for window in (max(6.0, 0.25 * m), float(m)):
+        prev_pos = np.array([0])
+        prev_cost = np.array([0.0])
+        back: list[tuple[np.ndarray, np.ndarray]] = []
+        for i in range(n):
+            if i == n - 1:
+                pos = np.array([m])
+            else:
+                pos = np.arange(max(0, int(ideal[i] - window)), min(m, int(ideal[i] + window)) + 1)
+            length = pos[None, :] - prev_pos[:, None]
+            e = max(float(expected[i]), 1.0)
+            step = (length - expected[i]) ** 2 / e
+            step = np.where(length < minimum, np.inf, step)
+            total = prev_cost[:, None] + step
+            best = np.argmin(total, axis=0)
+            cost = total[best, np.arange(len(pos))]
+            cost = cost + np.array([0.0 if p in boundaries else _INSIDE_WORD_PENALTY for p in pos])
+            back.append((prev_pos, best))
+            prev_pos, prev_cost = pos, cost
+        if np.isfinite(prev_cost[0]):
+            cuts = [m]
+            column = 0
+            for prev, best in reversed(back):
+                column = int(best[column])
+                cuts.append(int(prev[column]))
+            return cuts[::-1]
+    # Not reachable (the whole-range pass always finds a cut); proportional to be safe.
+    return [0] + [int(round(x)) for x in ideal[:-1]] + [m]
 
 
 # ------------------------------------------------- estimated: share and pauses

