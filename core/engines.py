@@ -17,6 +17,21 @@ _registry: EngineRegistry | None = None
 _registry_lock = threading.Lock()
 
 
+def xtts_model_dir() -> Path | None:
+    """Where the XTTS checkpoint is (or goes): XTTS_MODEL_DIR, else the default folder
+    `manage.py xtts install` fills. With COQUI_TOS_AGREED=true and nothing installed
+    there, None: coqui may then fetch xtts_v2 itself."""
+    if settings.XTTS_MODEL_DIR:
+        return Path(settings.XTTS_MODEL_DIR)
+    default = getattr(settings, "XTTS_DEFAULT_MODEL_DIR", None)
+    if default is None:
+        return None
+    default = Path(default)
+    if settings.COQUI_TOS_AGREED and not (default / "config.json").is_file():
+        return None
+    return default
+
+
 def config_from_settings() -> EngineConfig:
     """Read the engine settings (speaker_site/settings.py, each always defined) into an
     `EngineConfig`."""
@@ -24,7 +39,7 @@ def config_from_settings() -> EngineConfig:
         enabled=list(settings.TTS_ENGINES),
         default_engine=settings.TTS_DEFAULT_ENGINE,
         piper_voices_dir=Path(settings.PIPER_VOICES_DIR) if settings.PIPER_VOICES_DIR else None,
-        xtts_model_dir=Path(settings.XTTS_MODEL_DIR) if settings.XTTS_MODEL_DIR else None,
+        xtts_model_dir=xtts_model_dir(),
         xtts_device=settings.XTTS_DEVICE,
         xtts_half=settings.XTTS_HALF,
         xtts_deepspeed=settings.XTTS_DEEPSPEED,

@@ -336,6 +336,13 @@ XTTS_HALF = env_bool("XTTS_HALF", False)
 XTTS_DEEPSPEED = env_bool("XTTS_DEEPSPEED", False)
 XTTS_THREADS = env_int("XTTS_THREADS", 0, minimum=0)  # torch CPU threads for XTTS; 0 = torch default
 COQUI_TOS_AGREED = env_bool("COQUI_TOS_AGREED", False)
+# `manage.py xtts install` (README "Voice cloning"): with XTTS_MODEL_DIR unset the
+# checkpoint goes to (and is looked for in) XTTS_DEFAULT_MODEL_DIR; XTTS_MODEL_URL is a
+# mirror folder (empty: the public hub); XTTS_MODEL_MANIFEST the pinned file list with
+# SHA-256s a mirror is checked against (empty: speech/data/xtts_v2.manifest.json).
+XTTS_DEFAULT_MODEL_DIR = BASE_DIR / "var" / "models" / "xtts_v2"
+XTTS_MODEL_URL = env_str("XTTS_MODEL_URL", "")
+XTTS_MODEL_MANIFEST = env_str("XTTS_MODEL_MANIFEST", "")
 
 # --- voices --------------------------------------------------------------------------
 VOICE_SAMPLE_MAX_BYTES = env_int("VOICE_SAMPLE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
