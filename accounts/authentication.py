@@ -1,5 +1,6 @@
-"""How callers prove who they are: an API key (`Authorization: Bearer spk_…` or
-`X-API-Key: spk_…`), or the dashboard's session cookie."""
+"""How callers prove who they are: an API key (`Authorization: Bearer spk_…`,
+`X-API-Key: spk_…`, or `xi-api-key: spk_…` as ElevenLabs clients send it), or the
+dashboard's session cookie."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rest_framework.request import Request
 from accounts.models import APIKey
 from accounts.services import apikey_authenticate
 from core.context import set_principal
+from core.elevenlabs_errors import ELEVENLABS_KEY_HEADER
 
 # The one public attribute for the key a request authenticated with (None: no key).
 API_KEY_ATTR = "api_key"
@@ -19,8 +21,9 @@ _MISSING = object()
 
 
 def raw_key_from_headers(headers: Any) -> str | None:
-    """The key the caller sent, from `Authorization: Bearer` or `X-API-Key`, or None."""
-    explicit = headers.get("X-API-Key")
+    """The key the caller sent, from `Authorization: Bearer`, `X-API-Key` or `xi-api-key`
+    (ElevenLabs clients'), or None."""
+    explicit = headers.get("X-API-Key") or headers.get(ELEVENLABS_KEY_HEADER)
     if explicit:
         return explicit.strip()
     authorization = headers.get("Authorization", "")

@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 
 from accounts.authentication import api_key_for_request
+from core.elevenlabs_errors import elevenlabs_error, is_elevenlabs_request
 from core.errors import json_error
 from core.http import client_ip
 from core.openai_errors import openai_error
 
-RATE_LIMITED_PREFIXES = ("/api/", "/v1/")
+RATE_LIMITED_PREFIXES = ("/api/", "/v1/", "/v2/")
 
 
 def rate_limit_key(group: str, request: HttpRequest) -> str:
@@ -50,7 +51,12 @@ class RateLimitMiddleware:
         remaining = max(0, usage["limit"] - usage["count"])
         if usage["should_limit"]:
             retry_after = max(1, int(usage["time_left"]))
-            if request.path.startswith("/v1/"):
+            if is_elevenlabs_request(request):
+                response = elevenlabs_error(
+                    429, f"Rate limit reached for requests; retry in {retry_after} s.", "too_many_requests",
+                    headers={"Retry-After": str(retry_after)},
+                )
+            elif request.path.startswith("/v1/"):
                 response = openai_error(429, "Rate limit reached for requests.", "rate_limit_exceeded")
                 response["Retry-After"] = str(retry_after)
             else:

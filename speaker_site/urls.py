@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include("productions.api_urls")),
     path("api/v1/", include("ops.api_urls")),
     path("", include("ops.urls")),
+    # Before the OpenAI-compatible routes: GET /v1/models is shared (elevenlabs_api.api.ModelsView).
+    path("", include("elevenlabs_api.urls")),
     path("v1/", include("synthesis.openai_urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),

@@ -52,8 +52,9 @@ class _GrowingBuffer(io.RawIOBase):
 
 
 # Formats IncrementalEncoder writes: the stream endpoint's, plus flac and Ogg Opus for
-# /v1/audio/speech (README "Audio formats").
-ENCODER_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg", "flac", "opus")
+# /v1/audio/speech, and headerless G.711 μ-law/A-law for telephony (the ElevenLabs-
+# compatible API's ulaw_8000/alaw_8000; README "Audio formats").
+ENCODER_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg", "flac", "opus", "ulaw", "alaw")
 # Opus encodes only these rates.
 OPUS_SAMPLE_RATES: tuple[int, ...] = (8000, 12000, 16000, 24000, 48000)
 # (libsndfile container, subtype) of the formats written through a growing file.
@@ -62,7 +63,30 @@ _CONTAINERS: dict[str, tuple[str, str]] = {
     "ogg": ("OGG", "VORBIS"),
     "flac": ("FLAC", "PCM_16"),
     "opus": ("OGG", "OPUS"),
+    # G.711 by libsndfile (its own, well-kept codec tables), as raw bytes: no header.
+    "ulaw": ("RAW", "ULAW"),
+    "alaw": ("RAW", "ALAW"),
 }
+
+# libsndfile sets a bitrate through a "compression level" in [0, 1]: a constant-bitrate
+# MP3 gets max - level * (max - min) kbps (LAME then takes the nearest legal rate), an
+# Opus stream 256 - level * 250 kbps. (min, max) of MP3 per MPEG version: MPEG-1 for
+# 32 kHz and up, MPEG-2 for 16-24 kHz, MPEG-2.5 below.
+_MP3_KBPS_RANGE: tuple[tuple[int, tuple[int, int]], ...] = ((32000, (32, 320)), (16000, (8, 160)), (0, (8, 64)))
+_OPUS_KBPS_RANGE = (6, 256)
+
+
+def bitrate_compression_level(fmt: str, sample_rate: int, kbps: int) -> float:
+    """The libsndfile compression level that gives about `kbps` in `fmt` at `sample_rate`
+    (checked by reading back the MP3 frame headers in tests/elevenlabs_api/test_output_formats.py)."""
+    if fmt == "mp3":
+        low, high = next(bounds for floor, bounds in _MP3_KBPS_RANGE if sample_rate >= floor)
+    elif fmt == "opus":
+        low, high = _OPUS_KBPS_RANGE
+    else:
+        raise ValueError(f"{fmt} has no bitrate setting")
+    level = (high - min(max(kbps, low), high)) / (high - low)
+    return min(level, 0.999)  # libsndfile refuses 1.0 itself
 
 
 # Formats whose readers need the length in the header: FLAC written before its length is
@@ -77,7 +101,7 @@ class IncrementalEncoder:
     state between chunks, so the joins are seamless). Each chunk's bytes come out as
     soon as the codec has a frame, except for WHOLE_FILE_FORMATS (all at close)."""
 
-    def __init__(self, fmt: str, sample_rate: int, *, target_rate: int | None = None) -> None:
+    def __init__(self, fmt: str, sample_rate: int, *, target_rate: int | None = None, bitrate_kbps: int | None = None) -> None:
         if fmt not in ENCODER_FORMATS:
             raise ValueError(fmt)
         rate = target_rate or sample_rate
@@ -106,6 +130,8 @@ class IncrementalEncoder:
                 # length is misread from its first frame (libmpg123 stopped at 0.6 s
                 # of 3 s). A CBR stream's length follows from its size.
                 extra = {"bitrate_mode": "CONSTANT", "compression_level": 0.5}
+            if bitrate_kbps is not None:
+                extra["compression_level"] = bitrate_compression_level(fmt, rate, bitrate_kbps)
             self._file = sf.SoundFile(
                 self._buffer, mode="w", samplerate=rate, channels=1, format=container, subtype=subtype, **extra
             )

@@ -1,0 +1,28 @@
+"""ElevenLabs-compatible routes, mounted at the site root (speaker_site/urls.py) before
+the OpenAI-compatible ones: GET /v1/models is shared and dispatched on the credentials
+(elevenlabs_api.api.ModelsView)."""
+
+from django.urls import path
+
+from elevenlabs_api import api
+
+urlpatterns = [
+    path("v1/text-to-speech/<str:voice_id>", api.SpeechView.as_view(), name="elevenlabs-tts"),
+    path("v1/text-to-speech/<str:voice_id>/stream", api.SpeechView.as_view(), name="elevenlabs-tts-stream"),
+    path("v1/text-to-speech/<str:voice_id>/with-timestamps", api.SpeechWithTimestampsView.as_view(), name="elevenlabs-tts-timestamps"),
+    path(
+        "v1/text-to-speech/<str:voice_id>/stream/with-timestamps",
+        api.SpeechStreamWithTimestampsView.as_view(),
+        name="elevenlabs-tts-stream-timestamps",
+    ),
+    path("v1/voices", api.VoicesView.as_view(), name="elevenlabs-voices"),
+    path("v1/voices/add", api.VoiceAddView.as_view(), name="elevenlabs-voice-add"),
+    path("v1/voices/<str:voice_id>", api.VoiceDetailView.as_view(), name="elevenlabs-voice"),
+    path("v2/voices", api.VoicesSearchView.as_view(), name="elevenlabs-voices-search"),
+    path("v1/models", api.ModelsView.as_view(), name="elevenlabs-models"),
+    path("v1/user", api.UserView.as_view(), name="elevenlabs-user"),
+    path("v1/user/subscription", api.SubscriptionView.as_view(), name="elevenlabs-subscription"),
+    path("v1/history", api.HistoryView.as_view(), name="elevenlabs-history"),
+    path("v1/history/<str:item_id>", api.HistoryItemView.as_view(), name="elevenlabs-history-item"),
+    path("v1/history/<str:item_id>/audio", api.HistoryAudioView.as_view(), name="elevenlabs-history-audio"),
+]
