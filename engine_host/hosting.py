@@ -25,7 +25,7 @@ from engine_host.relays import END, QueueRelay
 from engine_host.worker import EngineWorker, _live_workers, host_worker_id
 from synthesis.models import SynthesisJob
 from synthesis.queue import job_claim, set_local_waker
-from synthesis.streaming import StreamFailed
+from synthesis.streaming import StreamFailed, StreamItem, StreamWords
 
 _embedded: EngineWorker | None = None
 _embedded_lock = threading.Lock()
@@ -96,7 +96,7 @@ def stop_embedded_worker(timeout: float = 30.0) -> None:
         worker.join(timeout)
 
 
-async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     relay = QueueRelay(job, loop, queue)
@@ -114,7 +114,7 @@ async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray
                 if extra:
                     raise StreamFailed(extra)
                 return
-            yield item, extra
+            yield item if isinstance(item, StreamWords) else (item, extra)
     finally:
         relay.cancelled = True
         await asyncio.shield(runner)

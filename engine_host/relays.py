@@ -16,7 +16,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from speech import audio as audiomod
+from speech.timings import WordTiming
 from synthesis.models import SynthesisJob
+from synthesis.streaming import StreamWords
 
 logger = logging.getLogger("speaker.streaming")
 
@@ -32,6 +34,10 @@ class StreamRelay:
         self.cancelled = False
 
     def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
+        return None
+
+    def send_words(self, words: list[WordTiming], method: str) -> None:
+        """Words just timed (seconds from the stream's start), after their audio."""
         return None
 
     def finish(self, error: str | None = None) -> None:
@@ -67,6 +73,9 @@ class ChannelStreamRelay(StreamRelay):
     def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
         self._send({"type": "stream.chunk", "pcm": audiomod.to_s16le(chunk), "sample_rate": sample_rate})
 
+    def send_words(self, words: list[WordTiming], method: str) -> None:
+        self._send({"type": "stream.words", "words": [w.to_dict() for w in words], "method": method})
+
     def finish(self, error: str | None = None) -> None:
         self._send({"type": "stream.end", "error": error})
 
@@ -81,6 +90,9 @@ class QueueRelay(StreamRelay):
 
     def send_chunk(self, chunk: np.ndarray, sample_rate: int) -> None:
         self._hand_over((chunk, sample_rate))
+
+    def send_words(self, words: list[WordTiming], method: str) -> None:
+        self._hand_over((StreamWords(words=list(words), method=method), None))
 
     def finish(self, error: str | None = None) -> None:
         self._hand_over((END, error))

@@ -43,6 +43,7 @@ from engine_host.relays import StreamRelay, relay_for
 from speech import audio as audiomod
 from speech.engines.errors import EngineError
 from speech.engines.params import SynthesisParams
+from speech.timings import Timings
 from synthesis.models import SynthesisJob
 from synthesis.queue import (
     job_claim_next,
@@ -286,7 +287,7 @@ class EngineWorker:
             job_fail(job=job, worker_id=self.worker_id, code="engine_error", message=f"{type(exc).__name__}: {exc}")
             relay.finish(error="engine error")
             return
-        pcm, sample_rate, first_audio, seconds = result
+        pcm, sample_rate, first_audio, seconds, timings = result
         relative = self._store_audio(job, pcm, sample_rate)
         duration = len(pcm) / sample_rate
         completed = job_complete(
@@ -297,6 +298,7 @@ class EngineWorker:
             sample_rate=sample_rate,
             time_to_first_audio=first_audio,
             synthesis_seconds=seconds,
+            timings=timings.to_dict(),
         )
         relay.finish()
         if not completed:
@@ -307,7 +309,7 @@ class EngineWorker:
 
         job_observe(job=job, status="success", seconds=seconds, audio_seconds=duration, first_audio_seconds=first_audio)
 
-    def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float]:
+    def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float, Timings]:
         if job.voice is None:
             raise EngineError("the job's voice was deleted")
         engine = get_registry().get(job.engine)
@@ -325,11 +327,15 @@ class EngineWorker:
         chunks: list[np.ndarray] = []
         started = time.perf_counter()
         first_audio: float | None = None
+        words_sent = 0
         with stream:
             for chunk in stream:
                 if first_audio is None:
                     first_audio = time.perf_counter() - started
                 chunks.append(chunk)
+                # A segment's word timings are known once its audio is out: they go to
+                # the listener before the next chunk (the silence after the segment).
+                words_sent = self._send_new_words(relay, stream.timings, words_sent)
                 relay.send_chunk(chunk, engine.sample_rate)
                 if self._stop.is_set():
                     raise _Released()
@@ -343,9 +349,17 @@ class EngineWorker:
                     send_user_event(user_id=job.owner_id, event="job.progress", payload=job_event_payload(job))
                 if relay.cancelled:
                     raise JobAborted()
+        self._send_new_words(relay, stream.timings, words_sent)
         seconds = time.perf_counter() - started
         pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-        return pcm, engine.sample_rate, first_audio, seconds
+        return pcm, engine.sample_rate, first_audio, seconds, stream.timings
+
+    @staticmethod
+    def _send_new_words(relay: StreamRelay, timings: Timings, sent: int) -> int:
+        """Relay the words timed since the last call; returns how many are sent now."""
+        if len(timings.words) > sent:
+            relay.send_words(timings.words[sent:], timings.method)
+        return len(timings.words)
 
     def _store_audio(self, job: SynthesisJob, pcm: np.ndarray, sample_rate: int) -> str:
         # One name per attempt (core.media.job_audio_relative): a stale attempt and the

@@ -33,7 +33,7 @@ from synthesis.serializers import (
 )
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
 from synthesis.quotas import quota_state
-from synthesis.stream_service import stream_start
+from synthesis.stream_service import NDJSON_CONTENT_TYPE, stream_start, stream_start_with_timings
 from synthesis.timings import CAPTION_FORMATS, job_captions, job_timings
 
 SYNTHESIS_SCOPE = {"*": {"synthesis:write"}}
@@ -278,6 +278,45 @@ class JobStreamView(APIView):
         serializer = StreamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return stream_start(
+            user=request.user,
+            req=job_request_from(serializer.validated_data),
+            api_key=request.auth if isinstance(request.auth, APIKey) else None,
+        )
+
+
+class JobStreamTimingsView(APIView):
+    """The stream endpoint's NDJSON variant: audio and word timings on one response."""
+
+    required_scopes = SYNTHESIS_SCOPE
+    # The body is NDJSON whatever the client's Accept says; errors stay the JSON body.
+    content_negotiation_class = AudioContentNegotiation
+
+    @extend_schema(
+        request=StreamCreateSerializer,
+        responses={
+            (200, NDJSON_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Newline-delimited JSON, one object per line, as the engine speaks: "
+                '{"type": "audio", "audio_base64": …} (the next bytes of the audio in `format`; '
+                "decoded and joined they are the whole file), "
+                '{"type": "words", "method": "exact"|"estimated", "words": [{"text", "start", "end"}, …]} '
+                "(seconds from the start of the audio, after each sentence's audio), and last "
+                '{"type": "end"} or {"type": "error", "message": …}. The job id is in X-Job-ID, '
+                "the sample rate in X-Sample-Rate",
+            ),
+            404: error("Unknown voice", "not_found", "Not found."),
+            409: error("Voice not ready or engine missing", "conflict"),
+            503: error("MAX_CONCURRENT_REQUESTS reached", "service_unavailable", "The server is busy."),
+            **COMMON_ERRORS,
+        },
+        examples=[OpenApiExample("pcm with timings", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True)],
+        tags=["synthesis"],
+        summary="Stream speech with word timings (NDJSON)",
+    )
+    def post(self, request: Request) -> HttpResponse:
+        serializer = StreamCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return stream_start_with_timings(
             user=request.user,
             req=job_request_from(serializer.validated_data),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,

@@ -152,8 +152,10 @@ def job_complete(
     sample_rate: int,
     time_to_first_audio: float | None,
     synthesis_seconds: float,
+    timings: dict[str, Any] | None = None,
 ) -> bool:
-    """Only the lease holder completes a job, exactly once."""
+    """Only the lease holder completes a job, exactly once. `timings` are the audio's
+    word timings (speech.timings.Timings.to_dict())."""
     done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
         status=Status.COMPLETED,
         progress=1.0,
@@ -162,6 +164,7 @@ def job_complete(
         sample_rate=sample_rate,
         time_to_first_audio=time_to_first_audio,
         synthesis_seconds=synthesis_seconds,
+        timings=timings,
         finished_at=timezone.now(),
         completed_by=worker_id,
         lease_owner="",

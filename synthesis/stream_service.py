@@ -3,8 +3,11 @@ endpoint and the OpenAI-compatible endpoint)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
-from typing import AsyncIterator
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,7 +22,8 @@ from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_state
 from synthesis.services import JobRequest, job_create
 from speech.encoders import IncrementalEncoder
-from synthesis.streaming import STREAM_FORMATS, StreamFailed, job_chunks, limiter
+from speech.timings import WordTiming
+from synthesis.streaming import STREAM_FORMATS, StreamFailed, StreamWords, job_chunks, job_stream_items, limiter
 
 logger = logging.getLogger("speaker.streaming")
 
@@ -96,6 +100,118 @@ async def encoded_stream(job: SynthesisJob, fmt: str, *, target_rate: int | None
     finally:
         if not released:
             limiter.release()
+
+
+# ------------------------------------------------------------ audio with word timings
+
+
+@dataclass
+class TimedPiece:
+    """A piece of a stream with word timings: encoded audio (possibly empty) and the
+    words timed since the previous piece, in seconds from the stream's start (a word's
+    audio is always in this piece or an earlier one). `error` is set on the last piece
+    of a stream that failed."""
+
+    audio: bytes = b""
+    words: list[WordTiming] = field(default_factory=list)
+    method: str | None = None
+    error: str | None = None
+
+
+# Given the engine's sample rate, the encoder of the stream's audio.
+EncoderFactory = Callable[[int], IncrementalEncoder]
+
+
+async def timed_stream(
+    job: SynthesisJob,
+    encoder_for: EncoderFactory,
+    *,
+    per_segment: bool = False,
+) -> AsyncIterator[TimedPiece]:
+    """A stream job's audio, encoded by `encoder_for(sample_rate)`, with its word
+    timings as each segment ends (docs/ARCHITECTURE.md, "Word timings").
+
+    By default each audio chunk is a piece as soon as it is made and the words come in
+    pieces of their own; with `per_segment`, a segment's audio is held until its words
+    are known and both go out as one piece (one piece per segment: what a client that
+    wants each piece's audio and alignment together needs). The concurrency slot taken
+    by stream_job_create is freed when the stream ends. A failed stream ends with a
+    piece whose `error` says why (the job row says it too)."""
+    encoder: IncrementalEncoder | None = None
+    released = False
+    held = bytearray()
+    items = job_stream_items(job)
+    try:
+        async for item in items:
+            if isinstance(item, StreamWords):
+                yield TimedPiece(audio=bytes(held), words=list(item.words), method=item.method)
+                held.clear()
+                continue
+            chunk, rate = item
+            if encoder is None:
+                encoder = encoder_for(rate)
+            data = encoder.encode(chunk)
+            if per_segment:
+                held += data
+            elif data:
+                yield TimedPiece(audio=data)
+        limiter.release()
+        released = True
+        tail = encoder.close() if encoder is not None else b""
+        if held or tail:
+            yield TimedPiece(audio=bytes(held) + tail)
+    except StreamFailed as exc:
+        logger.warning("stream for job %s failed: %s", job.pk, exc)
+        yield TimedPiece(audio=bytes(held), error=str(exc))
+    finally:
+        await items.aclose()  # at once: a client that left cancels the job now
+        if not released:
+            limiter.release()
+
+
+NDJSON_CONTENT_TYPE = "application/x-ndjson"
+
+
+def stream_start_with_timings(*, user: User, req: JobRequest, api_key: APIKey | None) -> StreamingHttpResponse:
+    """The stream endpoint's NDJSON variant: one JSON object per line, audio pieces
+    (base64 of the stream's `format`) as they are made, word timings after each
+    segment, and a last line saying how it ended (README "Word timings")."""
+    if req.output_format not in STREAM_FORMATS:
+        raise ApiError(
+            f"Streaming supports {', '.join(STREAM_FORMATS)}.",
+            details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
+        )
+    job = stream_job_create(user=user, req=req, api_key=api_key)
+    sample_rate = get_registry().engine(job.engine).sample_rate
+    fmt = req.output_format
+    response = StreamingHttpResponse(
+        _ndjson_lines(timed_stream(job, lambda rate: IncrementalEncoder(fmt, rate))), content_type=NDJSON_CONTENT_TYPE
+    )
+    response["X-Job-ID"] = str(job.pk)
+    response["X-Sample-Rate"] = str(sample_rate)
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    add_quota_headers(response, user)
+    return response
+
+
+async def _ndjson_lines(pieces: AsyncIterator[TimedPiece]) -> AsyncIterator[bytes]:
+    failed: str | None = None
+    try:
+        async for piece in pieces:
+            if piece.audio:
+                yield _line({"type": "audio", "audio_base64": base64.b64encode(piece.audio).decode("ascii")})
+            if piece.words:
+                yield _line({"type": "words", "method": piece.method, "words": [w.to_dict() for w in piece.words]})
+            if piece.error:
+                failed = piece.error
+        yield _line({"type": "error", "message": failed} if failed else {"type": "end"})
+    finally:
+        await pieces.aclose()  # type: ignore[attr-defined]
+
+
+def _line(obj: dict) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def add_quota_headers(response: StreamingHttpResponse | object, user: User) -> None:

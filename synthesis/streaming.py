@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Union
 
 import numpy as np
 from asgiref.sync import async_to_sync, sync_to_async
@@ -25,6 +26,7 @@ from django.conf import settings
 
 from core.errors import ServiceUnavailable
 from speech import audio as audiomod
+from speech.timings import WordTiming
 from synthesis.models import SynthesisJob
 from synthesis.queue import job_stream_watch, wake_worker
 from synthesis.services import job_cancel
@@ -66,9 +68,35 @@ limiter = ConcurrencyLimiter()
 # ------------------------------------------------------------------ web side
 
 
+@dataclass(frozen=True)
+class StreamWords:
+    """Words of a stream job just timed by the engine (docs/ARCHITECTURE.md, "Word
+    timings"), in seconds from the stream's start; they come after their audio."""
+
+    words: list[WordTiming]
+    method: str
+
+
+# What a stream job's source yields: (float32 chunk, sample rate), or StreamWords.
+StreamItem = Union[tuple[np.ndarray, int], StreamWords]
+
+
 async def job_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
     """Yield (float32 chunk, sample rate) of a stream job as the engine makes them.
     Cancels the job if the consumer stops early (client disconnect)."""
+    items = job_stream_items(job)
+    try:
+        async for item in items:
+            if not isinstance(item, StreamWords):
+                yield item
+    finally:
+        await items.aclose()  # at once, so a client that left cancels the job now
+
+
+async def job_stream_items(job: SynthesisJob) -> AsyncIterator[StreamItem]:
+    """Yield a stream job's audio chunks (float32 chunk, sample rate) as the engine
+    makes them, and its word timings (StreamWords) as each segment ends. Cancels the
+    job if the consumer stops early (client disconnect)."""
     finished = False
     try:
         if settings.EMBEDDED_WORKER:
@@ -92,7 +120,7 @@ def _cancel_if_active(job_id: Any) -> None:
 # Embedded default: the web process runs the stream's generation itself. The engine
 # worker lives in the layer above (engine_host), which hands its runner in at start-up
 # (engine_host.apps), so this module never imports the worker (docs/ARCHITECTURE.md).
-InProcessSource = Callable[[SynthesisJob], AsyncIterator[tuple[np.ndarray, int]]]
+InProcessSource = Callable[[SynthesisJob], AsyncIterator[StreamItem]]
 _in_process_source: InProcessSource | None = None
 
 
@@ -101,7 +129,7 @@ def set_in_process_source(source: InProcessSource | None) -> None:
     _in_process_source = source
 
 
-def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     if _in_process_source is None:
         raise ServiceUnavailable("No engine runs in this process; start `python manage.py runengine`.")
     return _in_process_source(job)
@@ -112,7 +140,7 @@ def _in_process_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int
 STREAM_WATCH_SECONDS = 1.0
 
 
-async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
+async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     """Chunks relayed by the worker that claimed the job. Never waits for ever: with no
     message for a while it asks job_stream_watch whether the worker is still there
     (README "Scale-out": STREAM_IDLE_TIMEOUT)."""
@@ -142,6 +170,10 @@ async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, 
                 if message.get("error"):
                     raise StreamFailed(message["error"])
                 return
+            if message.get("type") == "stream.words":
+                words = [WordTiming(str(w["text"]), float(w["start"]), float(w["end"])) for w in message["words"]]
+                yield StreamWords(words=words, method=str(message["method"]))
+                continue
             yield audiomod.from_s16le(message["pcm"]), int(message["sample_rate"])
     finally:
         if receiving is not None:
