@@ -328,17 +328,21 @@ def captions(*, cues: list[tuple[float, float, str]], fmt: str) -> str:
     return "\n".join(lines)
 
 
+def _word(word: dict[str, Any]) -> str:
+    return str(word.get("text", word.get("word", "")))
+
+
 def word_cues(words: list[dict[str, Any]], offset: float, *, max_words: int = 10, max_seconds: float = 6.0) -> list[tuple[float, float, str]]:
-    """Caption cues from one segment's word timings (`[{"word", "start", "end"}, ...]`,
-    seconds within the segment), shifted to the segment's place in the whole."""
+    """Caption cues from one segment's word timings (speech.timings: `[{"text", "start",
+    "end"}, ...]`, seconds within the segment), shifted to the segment's place in the
+    whole: a cue ends at a sentence end, after `max_words` or after `max_seconds`."""
     cues: list[tuple[float, float, str]] = []
     group: list[dict[str, Any]] = []
     for word in words:
         group.append(word)
-        text = str(word.get("word", ""))
-        if len(group) >= max_words or float(word["end"]) - float(group[0]["start"]) >= max_seconds or text[-1:] in ".!?":
-            cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(str(w.get("word", "")) for w in group)))
+        if len(group) >= max_words or float(word["end"]) - float(group[0]["start"]) >= max_seconds or _word(word)[-1:] in ".!?":
+            cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group)))
             group = []
     if group:
-        cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(str(w.get("word", "")) for w in group)))
+        cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group)))
     return cues

@@ -90,5 +90,5 @@ def test_captions_from_spans_in_srt_and_vtt():
 
 
 def test_word_timings_make_cues_shifted_to_the_segments_place():
-    words = [{"word": "Hello", "start": 0.0, "end": 0.4}, {"word": "there.", "start": 0.45, "end": 0.9}, {"word": "Bye", "start": 1.2, "end": 1.5}]
+    words = [{"text": "Hello", "start": 0.0, "end": 0.4}, {"text": "there.", "start": 0.45, "end": 0.9}, {"text": "Bye", "start": 1.2, "end": 1.5}]
     assert asm.word_cues(words, 10.0) == [(10.0, 10.9, "Hello there."), (11.2, 11.5, "Bye")]

@@ -63,13 +63,22 @@ def test_a_segment_plays_on_its_own(owner_api, finished):
     assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
 
 
+def test_captions_follow_the_word_timings_when_every_segment_has_them(owner_api, finished):
+    segments = production(finished).segments_total
+    srt = owner_api.get(f"/api/v1/productions/{finished}/captions")
+    assert srt.status_code == 200 and srt["X-Captions-From"] == "words"
+    cues = [line for line in srt.content.decode().splitlines() if " --> " in line]
+    assert len(cues) > segments and cues == sorted(cues)
+    assert owner_api.get(f"/api/v1/productions/{finished}/captions?format=txt").status_code == 400
+
+
 def test_captions_have_one_cue_per_segment_without_word_timings(owner_api, finished):
+    SynthesisJob.objects.filter(mode="segment").update(timings=None)
     total = production(finished).segments_total
     srt = owner_api.get(f"/api/v1/productions/{finished}/captions")
     vtt = owner_api.get(f"/api/v1/productions/{finished}/captions?format=vtt")
-    assert srt.status_code == vtt.status_code == 200
+    assert srt.status_code == vtt.status_code == 200 and srt["X-Captions-From"] == "segments"
     assert srt.content.decode().count(" --> ") == total and vtt.content.decode().startswith("WEBVTT")
-    assert owner_api.get(f"/api/v1/productions/{finished}/captions?format=txt").status_code == 400
 
 
 def test_downloads_before_completion_are_a_409_and_an_unknown_format_a_400(owner_api, post_production, transactional_db):
