@@ -61,7 +61,8 @@ def test_text_over_the_limit_is_400(owner_xi, settings):
     assert response.status_code == 400 and "at most" in error_of(response)["message"]
 
 
-def test_past_the_quota_it_is_429_with_retry_after(owner_xi, owner):
+def test_past_the_quota_it_is_429_with_retry_after(owner_xi, owner, settings):
+    settings.EMBEDDED_WORKER = True  # streams served in-process: no separate worker to wait for
     owner.monthly_character_quota = 5
     owner.save()
     response = owner_xi.post_json("/v1/text-to-speech/joe", {"text": "More than five characters."})
@@ -73,3 +74,10 @@ def test_past_the_quota_it_is_429_with_retry_after(owner_xi, owner):
 def test_get_is_405(owner_xi):
     response = owner_xi.get("/v1/text-to-speech/joe")
     assert response.status_code == 405 and "POST" in response["Allow"]
+
+
+def test_with_separate_workers_and_none_alive_it_is_503_with_retry_after(owner_xi, settings):
+    settings.EMBEDDED_WORKER = False
+    response = owner_xi.post_json("/v1/text-to-speech/joe/stream", {"text": "Hello"})
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    assert "worker" in error_of(response)["message"]
