@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import production_views, views
+from dashboard import engine_views, production_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("keys/", views.keys, name="keys"),
     path("usage/", views.usage, name="usage"),
+    path("engines/", engine_views.engines, name="engines"),
     path("productions/", production_views.productions, name="productions"),
     path("productions/<uuid:production_id>/", production_views.production_detail, name="production-detail"),
     path("cloning-attestation/", views.cloning_attestation, name="cloning-attestation"),

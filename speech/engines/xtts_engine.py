@@ -75,6 +75,7 @@ XTTS_V2_REPO_ID = "tts-hub/XTTS-v2"
 REQUIRED_FILES = ("config.json", "model.pth", "vocab.json")
 STUDIO_SPEAKERS_FILE = "speakers_xtts.pth"
 MIN_REFERENCE_SECONDS = 1.0
+INSTALL_HINT = ": install the checkpoint with `python manage.py xtts install --accept-license`"
 
 
 class XTTSEngine(Engine):
@@ -135,13 +136,16 @@ class XTTSEngine(Engine):
     def unavailable_reason(self) -> str | None:
         for module, package in (("torch", "torch"), ("TTS", "coqui-tts"), ("transformers", "transformers")):
             if importlib.util.find_spec(module) is None:
-                return f"the {package} package is not installed"
+                return (
+                    f"the {package} package is not installed: voice cloning is the XTTS extra; install it with "
+                    f"`make install-xtts` (pip install -r requirements-xtts.txt) and restart"
+                )
         if self.model_dir is not None:
             if not self.model_dir.is_dir():
-                return f"XTTS_MODEL_DIR {self.model_dir} is not a folder"
+                return f"XTTS_MODEL_DIR {self.model_dir} is not a folder{INSTALL_HINT}"
             missing = [name for name in REQUIRED_FILES if not (self.model_dir / name).is_file()]
             if missing:
-                return f"XTTS_MODEL_DIR {self.model_dir} lacks {', '.join(missing)}"
+                return f"XTTS_MODEL_DIR {self.model_dir} lacks {', '.join(missing)}{INSTALL_HINT}"
             return None
         if not self.tos_agreed:
             return (
