@@ -4,6 +4,7 @@
 import { api, clearErrors, formatSeconds, pageReady, showError } from "./api.js";
 import { onEvent, isOpen, TERMINAL } from "./events.js";
 import { PcmStreamPlayer } from "./pcm-stream.js";
+import { ReadAlong } from "./read-along.js";
 import { countCharacters, countWords, emotionsUsed, rawLength } from "./text.js";
 import { Waveform } from "./waveform.js";
 
@@ -120,6 +121,8 @@ const download = card.querySelector("[data-download]");
 const downloadFormat = card.querySelector("[data-download-format]");
 const stats = card.querySelector("[data-job-stats]");
 const waveform = new Waveform(card.querySelector("[data-waveform]"), audio);
+const readAlong = new ReadAlong(card.querySelector("[data-read-along]"), audio, card.querySelector("[data-read-along-note]"));
+const captionLinks = card.querySelectorAll("[data-captions]");
 
 let current = null; // {id, status, stream, abort, player}
 let pollTimer = null;
@@ -138,6 +141,7 @@ function resetCard(body) {
   audio.load();
   waveform.peaks = null;
   waveform.draw();
+  readAlong.clear();
   player.hidden = true;
   jobError.hidden = true;
   progressWrap.hidden = false;
@@ -229,6 +233,7 @@ async function showPlayer(jobId, duration) {
     audio.src = `/api/v1/synthesis/${jobId}/audio?format=wav`;
     if (error && error.message) stats.textContent = error.message;
   }
+  await readAlong.load(jobId);
   card.dataset.ready = "true";
   try {
     const job = await api(`/api/v1/synthesis/${jobId}`);
@@ -246,6 +251,7 @@ async function showPlayer(jobId, duration) {
 
 function updateDownload(jobId) {
   download.href = `/api/v1/synthesis/${jobId}/audio?format=${downloadFormat.value}`;
+  for (const link of captionLinks) link.href = `/api/v1/synthesis/${jobId}/captions?format=${link.dataset.captions}`;
 }
 downloadFormat.addEventListener("change", () => card.dataset.jobId && updateDownload(card.dataset.jobId));
 
@@ -348,6 +354,7 @@ async function runStream(body) {
     updateDownload(jobId);
     audio.src = `/api/v1/synthesis/${jobId}/audio?format=wav`;
     player.hidden = false;
+    await readAlong.load(jobId);
     card.dataset.ready = "true";
     stats.textContent = job.time_to_first_audio ? `first audio after ${job.time_to_first_audio.toFixed(2)} s` : "";
   } else {
