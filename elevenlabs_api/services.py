@@ -9,23 +9,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Sequence
 
-import numpy as np
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import UploadedFile
 from django.http import StreamingHttpResponse
 
 from accounts.models import APIKey, User
-from core.errors import ApiError, Conflict
+from core.errors import ApiError
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import SpeechBody
-from speech.timings import char_alignment
+from speech.timings import ESTIMATED, WordTiming, char_alignment
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest
-from synthesis.stream_service import add_quota_headers, stream_job_create
-from synthesis.streaming import StreamFailed, job_chunks, limiter
+from synthesis.stream_service import add_quota_headers, stream_job_create, timed_stream
 from synthesis.timings import job_timings
 from voices.models import Voice
 from voices.selectors import clone_languages
@@ -54,10 +53,10 @@ def speech_audio_response(*, job: SynthesisJob, fmt: OutputFormat) -> StreamingH
 
 def speech_timestamps_stream_response(*, job: SynthesisJob, fmt: OutputFormat) -> StreamingHttpResponse:
     """Newline-delimited JSON, one `{audio_base64, alignment, normalized_alignment}` per
-    audio chunk as the engine makes it. The character alignment comes from the job's
-    stored word timings, so it rides on the last line, once the job is complete (the
-    chunks before carry `alignment: null`); clients that join the chunks' alignments,
-    as ElevenLabs' own do, get the whole text's."""
+    segment (sentence) as the engine finishes it: the segment's audio and the alignment
+    of its characters, from the words the engine timed for it (synthesis.stream_service.
+    timed_stream), times in seconds from the start of the whole audio. Joined, the lines'
+    alignments cover every character of the text once, in order."""
     response = StreamingHttpResponse(_timestamp_lines(job, fmt), content_type="application/x-ndjson")
     _stream_headers(response, job, fmt)
     return response
@@ -65,18 +64,20 @@ def speech_timestamps_stream_response(*, job: SynthesisJob, fmt: OutputFormat) -
 
 def speech_with_timestamps(*, job: SynthesisJob, fmt: OutputFormat) -> dict[str, Any]:
     """Wait for the whole generation, then answer the audio (base64) with its character
-    alignment from the job's word timings."""
-    pcm, rate = async_to_sync(_collect)(job)
-    job.refresh_from_db()
-    if job.status != SynthesisJob.Status.COMPLETED or pcm.size == 0:
+    alignment from the words the engine timed."""
+    audio, words, method, error = async_to_sync(_gather)(job, fmt)
+    if error is not None or not audio:
+        job.refresh_from_db()
         raise ApiError(
-            f"The generation did not complete ({job.status}): {job.error_message or 'no audio was made'}.",
+            f"The generation did not complete ({job.status}): {job.error_message or error or 'no audio was made'}.",
             code=job.error_code or "generation_failed",
             status_code=500,
         )
-    encoder = fmt.encoder(rate)
-    audio = encoder.encode(pcm) + encoder.close()
-    alignment = alignment_of(job)
+    if words:
+        alignment = _alignment(job.text, words, method)
+    else:  # a worker that relays no words: the timings stored with the job (or estimated)
+        job.refresh_from_db()
+        alignment = alignment_of(job)
     return {
         "audio_base64": base64.b64encode(audio).decode("ascii"),
         "alignment": alignment,
@@ -86,19 +87,36 @@ def speech_with_timestamps(*, job: SynthesisJob, fmt: OutputFormat) -> dict[str,
     }
 
 
+async def _gather(job: SynthesisJob, fmt: OutputFormat) -> tuple[bytes, list[WordTiming], str | None, str | None]:
+    audio = bytearray()
+    words: list[WordTiming] = []
+    method: str | None = None
+    async with aclosing(timed_stream(job, fmt.encoder)) as pieces:
+        async for piece in pieces:
+            audio += piece.audio
+            if piece.words:
+                words.extend(piece.words)
+                method = piece.method if method in (None, piece.method) else ESTIMATED
+            if piece.error:
+                return bytes(audio), words, method, piece.error
+    return bytes(audio), words, method, None
+
+
+def _alignment(text: str, words: list[WordTiming], method: str | None) -> dict[str, Any]:
+    characters, starts, ends = char_alignment(text, words)
+    out: dict[str, Any] = {"characters": characters, "character_start_times_seconds": starts, "character_end_times_seconds": ends}
+    if method:
+        out["timings_method"] = method
+    return out
+
+
 def alignment_of(job: SynthesisJob) -> dict[str, Any]:
     """ElevenLabs' character alignment of a completed job's text from its word timings
     (synthesis.timings.job_timings: the engine's, stored with the job), each word's span
     spread over its characters (speech.timings.char_alignment). `timings_method` (an
     extra field the SDK keeps) says whether the words were timed exactly or estimated."""
     timings = job_timings(job=job)
-    characters, starts, ends = char_alignment(job.text, timings.words)
-    return {
-        "characters": characters,
-        "character_start_times_seconds": starts,
-        "character_end_times_seconds": ends,
-        "timings_method": timings.method,
-    }
+    return _alignment(job.text, timings.words, timings.method)
 
 
 def _stream_headers(response: StreamingHttpResponse, job: SynthesisJob, fmt: OutputFormat) -> None:
@@ -112,61 +130,99 @@ def _stream_headers(response: StreamingHttpResponse, job: SynthesisJob, fmt: Out
 
 
 async def _audio_chunks(job: SynthesisJob, fmt: OutputFormat) -> AsyncIterator[bytes]:
-    async for data, _final in _encoded(job, fmt):
-        if data:
-            yield data
+    # aclosing: a client that leaves closes this generator, and at once the stream's,
+    # which cancels the job (synthesis.stream_service.timed_stream).
+    async with aclosing(timed_stream(job, fmt.encoder)) as pieces:
+        async for piece in pieces:
+            if piece.audio:
+                yield piece.audio
+            if piece.error:
+                # Headers are gone: the short body is the signal, the job row says why.
+                logger.warning("elevenlabs stream for job %s failed: %s", job.pk, piece.error)
+                return
 
 
 async def _timestamp_lines(job: SynthesisJob, fmt: OutputFormat) -> AsyncIterator[bytes]:
-    async for data, final in _encoded(job, fmt):
-        alignment = None
-        if final:
-            await sync_to_async(job.refresh_from_db)()
-            try:
-                alignment = await sync_to_async(alignment_of)(job)
-            except Conflict as exc:  # not completed after all (cancelled as it ended): audio only
-                logger.warning("no alignment for job %s: %s", job.pk, exc.message)
-        elif not data:
-            continue
-        line = {"audio_base64": base64.b64encode(data).decode("ascii"), "alignment": alignment, "normalized_alignment": alignment}
-        yield json.dumps(line).encode() + b"\n"
+    aligner = _PieceAligner(job.text)
+    async with aclosing(timed_stream(job, fmt.encoder, per_segment=True)) as pieces:
+        async for piece in pieces:
+            if piece.error:
+                # Headers are gone: the short body is the signal, the job row says why.
+                logger.warning("elevenlabs stream for job %s failed: %s", job.pk, piece.error)
+                return
+            alignment = aligner.take(piece.words, method=piece.method) if piece.words else aligner.rest()
+            if not piece.audio and alignment is None:
+                continue
+            yield _line(piece.audio, alignment)
+    rest = aligner.rest()
+    if rest is not None:
+        yield _line(b"", rest)
 
 
-async def _encoded(job: SynthesisJob, fmt: OutputFormat) -> AsyncIterator[tuple[bytes, bool]]:
-    """(bytes, is_last) of the job's audio in `fmt` as it is made. The last item comes
-    once the job is complete (the worker completes the job before it ends the stream);
-    a stream that fails ends without it (headers are gone: the short body is the signal,
-    the job row says why)."""
-    encoder = None
-    released = False
-    try:
-        async for chunk, rate in job_chunks(job):
-            if encoder is None:
-                encoder = fmt.encoder(rate)
-            yield encoder.encode(chunk), False
-        # Free the slot before the last bytes go out (synthesis.stream_service does the same).
-        limiter.release()
-        released = True
-        yield (encoder.close() if encoder is not None else b""), True
-    except StreamFailed as exc:
-        logger.warning("elevenlabs stream for job %s failed: %s", job.pk, exc)
-    finally:
-        if not released:
-            limiter.release()
+def _line(audio: bytes, alignment: dict[str, Any] | None) -> bytes:
+    body = {"audio_base64": base64.b64encode(audio).decode("ascii"), "alignment": alignment, "normalized_alignment": alignment}
+    return json.dumps(body).encode() + b"\n"
 
 
-async def _collect(job: SynthesisJob) -> tuple[np.ndarray, int]:
-    parts: list[np.ndarray] = []
-    rate = 0
-    try:
-        async for chunk, chunk_rate in job_chunks(job):
-            parts.append(np.asarray(chunk, dtype=np.float32).reshape(-1))
-            rate = chunk_rate
-    except StreamFailed as exc:
-        logger.warning("elevenlabs generation for job %s failed: %s", job.pk, exc)
-    finally:
-        limiter.release()
-    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate
+class _PieceAligner:
+    """Cuts the text's character alignment into the stream's pieces: each piece gets the
+    characters up to the end of its last word (the gap before it included), computed on
+    the words known so far (speech.timings.char_alignment over the whole text, so the
+    joined pieces equal the whole alignment); `rest` gives what remains at the end."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words: list[WordTiming] = []
+        self.cursor = 0  # characters handed out so far
+        self.search = 0  # where the next word is looked for
+        self.method: str | None = None
+
+    def take(self, words: list[WordTiming], *, method: str | None) -> dict[str, Any] | None:
+        self.words.extend(words)
+        if method:
+            self.method = method if self.method in (None, method) else ESTIMATED
+        for word in words:
+            stop = _word_stop(self.text, word.text, self.search)
+            if stop is not None:
+                self.search = stop
+        return self._slice(self.search)
+
+    def rest(self) -> dict[str, Any] | None:
+        return self._slice(len(self.text))
+
+    def _slice(self, stop: int) -> dict[str, Any] | None:
+        if stop <= self.cursor:
+            return None
+        characters, starts, ends = char_alignment(self.text, self.words)
+        part = slice(self.cursor, stop)
+        self.cursor = stop
+        out: dict[str, Any] = {
+            "characters": characters[part],
+            "character_start_times_seconds": starts[part],
+            "character_end_times_seconds": ends[part],
+        }
+        if self.method:
+            out["timings_method"] = self.method
+        return out
+
+
+def _word_stop(text: str, word: str, cursor: int) -> int | None:
+    """Where `word` (its whitespace-separated tokens in order) ends in `text`, looking
+    from `cursor`; None when it is not there (as speech.timings.char_alignment finds
+    words)."""
+    tokens = word.split()
+    if not tokens:
+        return None
+    at = text.find(tokens[0], cursor)
+    if at < 0:
+        return None
+    stop = at + len(tokens[0])
+    for token in tokens[1:]:
+        at = text.find(token, stop)
+        if at < 0 or text[stop:at].strip():
+            return None
+        stop = at + len(token)
+    return stop
 
 
 # ------------------------------------------------------------------ voices

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -63,21 +64,46 @@ def test_telephony_ulaw_is_8_khz_bytes(client, joe):
     assert decoded.size == len(audio) and np.abs(decoded).max() > 0.1
 
 
-def test_convert_with_timestamps_aligns_every_character(client, joe):
-    result = client.text_to_speech.convert_with_timestamps(joe, text=TEXT, output_format="pcm_24000")
+def test_convert_with_timestamps_aligns_every_character_from_the_jobs_word_timings(client, joe, key, live_server_embedded):
+    raw = client.text_to_speech.with_raw_response.convert_with_timestamps(joe, text=TEXT, output_format="pcm_24000")
+    result = raw.data
     audio = base64.b64decode(result.audio_base_64)
     seconds = len(audio) / 2 / 24000
     check_alignment(result.alignment, TEXT, seconds)
     check_alignment(result.normalized_alignment, TEXT, seconds)
+    assert result.alignment.timings_method in ("exact", "estimated")
+    # Each word's first character starts when the job's stored timings say the word does.
+    job_id = raw.headers["history-item-id"]
+    timings = requests.get(
+        f"{live_server_embedded.url}/api/v1/synthesis/{job_id}/timings", headers={"X-API-Key": key}, timeout=30
+    ).json()
+    cursor = 0
+    for word in timings["words"]:
+        at = TEXT.index(word["text"].split()[0], cursor)
+        assert abs(result.alignment.character_start_times_seconds[at] - word["start"]) < 0.002, word
+        cursor = at + len(word["text"])
 
 
-def test_stream_with_timestamps_sends_json_lines_of_audio_and_the_alignment(client, joe):
+def test_stream_with_timestamps_sends_each_sentence_with_its_alignment(client, joe):
     chunks = list(client.text_to_speech.stream_with_timestamps(joe, text=TEXT, output_format="pcm_22050"))
-    assert len(chunks) >= 2
+    with_audio = [chunk for chunk in chunks if chunk.audio_base_64]
+    assert len(with_audio) >= 2  # one per sentence
+    assert all(chunk.alignment is not None for chunk in with_audio)
+    first_sentence = "".join(with_audio[0].alignment.characters)
+    assert TEXT.startswith(first_sentence) and first_sentence.rstrip().endswith(".") and len(first_sentence) < len(TEXT)
     audio = b"".join(base64.b64decode(chunk.audio_base_64) for chunk in chunks)
-    alignments = [chunk.alignment for chunk in chunks if chunk.alignment is not None]
-    assert len(alignments) == 1
-    check_alignment(alignments[0], TEXT, len(audio) / 2 / 22050)
+    joined = SimpleNamespace(
+        characters=[c for chunk in chunks if chunk.alignment for c in chunk.alignment.characters],
+        character_start_times_seconds=[t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_start_times_seconds],
+        character_end_times_seconds=[t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_end_times_seconds],
+    )
+    check_alignment(joined, TEXT, len(audio) / 2 / 22050)
+    # Each sentence's characters end within the audio sent so far.
+    sent = 0.0
+    for chunk in chunks:
+        sent += len(base64.b64decode(chunk.audio_base_64)) / 2 / 22050
+        if chunk.alignment:
+            assert chunk.alignment.character_end_times_seconds[-1] <= sent + 0.05
 
 
 def test_voices_search_pages(client):
