@@ -54,3 +54,7 @@ def test_the_form_is_csrf_protected(owner):
     client.force_login(owner)
     assert client.post(URL, {"action": "accept", "accept": "true"}).status_code == 403
     assert not CloningAttestation.objects.exists()
+
+
+def test_the_voices_page_links_to_it(owner):
+    assert f'href="{URL}"' in signed_in(owner).get("/voices/").content.decode()
