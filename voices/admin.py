@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from voices.models import ConsentRecord, Voice, VoiceSample
+from voices.models import CloningAttestation, ConsentRecord, Voice, VoiceSample
 
 
 class VoiceSampleInline(admin.TabularInline):
@@ -50,6 +50,26 @@ class VoiceSampleAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CloningAttestation)
+class CloningAttestationAdmin(admin.ModelAdmin):
+    """Evidence, like consent records: read-only, never added or deleted here."""
+
+    list_display = ("accepted_at", "username", "via", "revoked_at", "ip", "api_key_prefix")
+    list_filter = ("via",)
+    search_fields = ("username", "ip", "id")
+    date_hierarchy = "accepted_at"
+    readonly_fields = [f.name for f in CloningAttestation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -41,3 +41,15 @@ def test_a_key_without_the_scope_is_403(owner, xi_for):
 
 def test_speakers_own_api_accepts_the_header_too(owner_xi):
     assert owner_xi.get("/api/v1/me").status_code == 200
+
+
+def test_browsers_may_send_xi_api_key_cross_origin(db, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
+    response = Client().options(
+        "/v2/voices",
+        HTTP_ORIGIN="https://app.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="xi-api-key",
+    )
+    assert response["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "xi-api-key" in response["Access-Control-Allow-Headers"]
