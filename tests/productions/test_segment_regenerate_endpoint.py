@@ -63,3 +63,14 @@ def test_bad_regeneration_requests_are_clear_4xx(owner_api, post_production, out
     assert outsider_api.post(f"{base}/1/regenerate", {}, format="json").status_code == 404
     owner_api.post(f"/api/v1/productions/{body['id']}/cancel")
     assert owner_api.post(f"{base}/1/regenerate", {}, format="json").status_code == 409
+
+
+def test_a_paused_production_keeps_the_new_text_and_resume_queues_it(owner_api, post_production, transactional_db):
+    body = post_production().json()
+    owner_api.post(f"/api/v1/productions/{body['id']}/pause")
+    response = owner_api.post(f"/api/v1/productions/{body['id']}/segments/1/regenerate", {"text": "Edited while paused."}, format="json")
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    assert production(body["id"]).status == "paused"
+    owner_api.post(f"/api/v1/productions/{body['id']}/resume")
+    segment = ProductionSegment.objects.select_related("job").get(production_id=body["id"], index=1)
+    assert segment.job.status == "queued" and segment.job.text == "Edited while paused."
