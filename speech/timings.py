@@ -219,7 +219,7 @@ def align_words(
     if not sounds:
         start = spans[0].start if spans else 0.0
         end = spans[-1].end if spans else 0.0
-        return _spread(words, start, end)
+        return spread_words(words, start, end)
     m = len(sounds)
     position = {span_index: k for k, span_index in enumerate(sounds)}
     boundaries = {position[first] for first, _ in phoneme_words(spans)} | {0, m}
@@ -325,7 +325,7 @@ def estimate_words(
     duration = len(audio) / sample_rate if sample_rate else 0.0
     runs = speech_runs(audio, sample_rate)
     if not runs:
-        return _spread(words, 0.0, duration, weights)
+        return spread_words(words, 0.0, duration, weights)
     n = len(words)
     total = sum(weights)
     voiced = sum(b - a for a, b in runs)
@@ -354,14 +354,15 @@ def estimate_words(
     timings: list[WordTiming] = []
     for (i0, _, start), (i1, end, _) in zip(anchors, anchors[1:]):
         if i1 > i0:
-            timings.extend(_spread(words[i0:i1], start, end, weights[i0:i1]))
+            timings.extend(spread_words(words[i0:i1], start, end, weights[i0:i1]))
     return _monotonic(timings)
 
 
-def _spread(
+def spread_words(
     words: Sequence[str], start: float, end: float, weights: Sequence[float] | None = None
 ) -> list[WordTiming]:
-    """`words` one after another over [start, end], each by its weight."""
+    """`words` one after another over [start, end], each by its weight (default:
+    `word_weight`)."""
     weights = list(weights) if weights is not None else [word_weight(w) for w in words]
     total = sum(weights) or 1.0
     span = max(0.0, end - start)

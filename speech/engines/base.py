@@ -20,6 +20,7 @@ implements `_synthesize_segment`, which speaks one segment.
 from __future__ import annotations
 
 import abc
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ from speech.engines.errors import (
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, preset
 from speech.engines.scheduling import Priority, Ticket, TurnScheduler
-from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words
+from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words, spread_words
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "BuiltinVoice",
@@ -481,12 +484,16 @@ class Engine(abc.ABC):
         engine reported (`_report_words`), else an estimate from the segment's own
         audio (speech.timings.estimate_words: the segment's bounds are exact, the
         words inside estimated)."""
-        if plan.segment_words is not None:
-            words, method = plan.segment_words
-            plan.segment_words = None
-        else:
-            pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
-            words, method = estimate_words(spoken_words(segment.text), pcm, self.sample_rate), ESTIMATED
+        reported, plan.segment_words = plan.segment_words, None
+        pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
+        try:
+            if reported is not None:
+                words, method = reported
+            else:
+                words, method = estimate_words(spoken_words(segment.text), pcm, self.sample_rate), ESTIMATED
+        except Exception:  # timings are a by-product: they never fail the audio
+            logger.exception("%s: timing a segment failed; its words share its length", self.name)
+            words, method = spread_words(spoken_words(segment.text), 0.0, len(pcm) / self.sample_rate), ESTIMATED
         timings.extend(words, method, offset=start)
 
     def _report_words(self, plan: SynthesisPlan, words: list[WordTiming], method: str) -> None:

@@ -254,8 +254,13 @@ class PiperEngine(Engine):
             yield audio
         if aligned and spans:
             words = spoken_words(segment.text)
-            weights = [self._phoneme_count(plan.voice, voice, word) for word in words]
-            self._report_words(plan, align_words(words, spans, weights), EXACT)
+            try:
+                weights = [self._phoneme_count(plan.voice, voice, word) for word in words]
+                timed = align_words(words, spans, weights)
+            except Exception:  # never fail the audio over its timings: estimated instead
+                logger.exception("piper: grouping phonemes into words failed for %r", segment.text[:80])
+            else:
+                self._report_words(plan, timed, EXACT)
 
     def _phoneme_count(self, name: str, voice: "PiperVoice", word: str) -> int:
         """How many phonemes espeak gives `word` said alone (cached per voice)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from speech.timings import (
     ESTIMATED,
@@ -149,3 +151,28 @@ def test_char_alignment_finds_words_carrying_punctuation_written_apart() -> None
     _, starts, ends = char_alignment(text, [WordTiming("Well —", 0.0, 0.6), WordTiming("yes", 0.7, 1.0)])
     assert ends[text.index("—")] == pytest.approx(0.6)
     assert starts[text.index("y")] == 0.7
+
+
+# ------------------------------------------------------- any input, sound output
+
+WORDS = st.lists(st.text(alphabet="abcdé1,.!? —你", min_size=1, max_size=8).filter(lambda w: w.strip() == w and w), min_size=1, max_size=25)
+PHONEMES = st.lists(st.sampled_from(list("abɛəˈː ,.^$") + [" "]), min_size=0, max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=WORDS, phonemes=PHONEMES, data=st.data())
+def test_align_words_always_times_every_word_in_order(words, phonemes, data) -> None:
+    weights = data.draw(st.lists(st.integers(0, 12), min_size=len(words), max_size=len(words)))
+    timed = align_words(words, spans("".join(phonemes), 0.05) if phonemes else [], weights)
+    assert [w.text for w in timed] == words
+    assert_monotonic(timed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=WORDS, pieces=st.lists(st.tuples(st.booleans(), st.floats(0.0, 0.6)), max_size=8))
+def test_estimates_always_time_every_word_in_order_inside_the_audio(words, pieces) -> None:
+    audio = np.concatenate([noise(s, seed=i) if loud else quiet(s) for i, (loud, s) in enumerate(pieces)] or [quiet(0.0)])
+    timed = estimate_words(words, audio, RATE)
+    assert [w.text for w in timed] == words
+    assert_monotonic(timed)
+    assert timed[-1].end <= len(audio) / RATE + 1e-6
