@@ -4,6 +4,7 @@
 import { announce, api, el, pageReady, showError } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { onEvent, TERMINAL } from "./events.js";
+import { ReadAlong } from "./read-along.js";
 
 const table = document.querySelector("[data-jobs-table]");
 const activeData = document.getElementById("active-jobs");
@@ -68,6 +69,15 @@ if (table && active.size) {
 
 // ------------------------------------------------------------------ play in place
 let player = null;
+let reading = null; // the playing job's words, lit as they are spoken
+function closeReading() {
+  if (reading) {
+    const snippet = reading.parentElement && reading.parentElement.querySelector(".snippet");
+    if (snippet) snippet.hidden = false;
+    reading.remove();
+  }
+  reading = null;
+}
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-play]");
   if (!button) return;
@@ -75,12 +85,14 @@ document.addEventListener("click", (event) => {
   if (player && player.dataset.for === row.dataset.jobRow) {
     player.remove();
     player = null;
+    closeReading();
     button.textContent = "▶ Play";
     return;
   }
   if (player) {
     document.querySelectorAll("[data-play]").forEach((b) => (b.textContent = "▶ Play"));
     player.remove();
+    closeReading();
   }
   player = el("audio", { controls: true, autoplay: true, preload: "auto", class: "inline-player", src: button.dataset.play });
   player.dataset.for = row.dataset.jobRow;
@@ -88,6 +100,18 @@ document.addEventListener("click", (event) => {
   button.closest("td").append(player);
   button.textContent = "■ Close player";
   player.focus();
+  const textCell = row.querySelector(".snippet-cell");
+  if (textCell) {
+    const box = el("p", { class: "read-along inline", hidden: true });
+    box.setAttribute("data-read-along", "");
+    textCell.append(box);
+    reading = box;
+    const snippet = textCell.querySelector(".snippet");
+    // The words replace the shortened text while they play (the whole text, lit word by word).
+    new ReadAlong(box, player, null).load(row.dataset.jobRow).then(() => {
+      if (snippet && box === reading && !box.hidden) snippet.hidden = true;
+    });
+  }
 });
 
 // ----------------------------------------------------------------- cancel, delete

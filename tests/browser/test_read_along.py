@@ -85,3 +85,23 @@ def test_captions_download_as_srt_and_vtt(session):
         card.get_by_role("link", name="Captions (VTT)").click()
     captions = webvtt.read(str(download.value.path())).captions
     assert captions[0].text.startswith("Read along with me.")
+
+
+def test_a_history_row_reads_along_while_it_plays_and_offers_its_captions(session):
+    page = session.new_page()
+    job = session.make_job(page, "History reads along too. Word by word.")
+    page.goto(f"/history/?q={'History reads along'}")
+    row = page.locator(f"[data-job-row='{job['id']}']")
+    row.get_by_role("button", name="Play audio").click()
+    reading = row.locator("[data-read-along]")
+    expect(reading.locator(".word")).to_have_count(len(spoken_words("History reads along too. Word by word.")))
+    page.wait_for_function("() => document.querySelector('tr audio') && document.querySelector('tr audio').currentTime > 0.3")
+    expect(reading.locator(".word.current")).to_have_count(1)
+    shoot(page, "history-read-along")
+    row.locator("[data-play]").click()  # the same button closes the player
+    expect(reading).to_have_count(0)
+
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download VTT captions").click()
+    assert download.value.suggested_filename == f"speaker-{job['id']}.vtt"
+    assert webvtt.read(str(download.value.path())).captions[-1].text == "Word by word."
