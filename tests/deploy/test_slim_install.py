@@ -80,8 +80,9 @@ def test_an_installed_checkpoint_counts_as_enabling_xtts(tmp_path) -> None:
 
 def _make_install(tmp_path: Path, **env: str) -> str:
     venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").symlink_to(sys.executable)
+    if not (venv / "bin" / "python").exists():
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").symlink_to(sys.executable)
     clean = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), **env}
     done = subprocess.run(
         ["make", "-n", "install", f"VENV={venv}"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
