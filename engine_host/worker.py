@@ -9,8 +9,11 @@ Hosting:
   web process, so `make run` is one command.
 
 Wake-ups are hints; the loop also sweeps every WORKER_SWEEP_SECONDS, so a lost message
-never strands a job. One job at a time per worker: a loaded model runs one generation
-at a time, and parallelism comes from more worker processes.
+never strands a job. A worker holds up to WORKER_MAX_ACTIVE jobs at once, each in its
+own thread with its own claim, lease and renewals; their segments interleave on the
+worker's one loaded model by priority class (docs/ARCHITECTURE.md, "Fair scheduling").
+Queued and bulk jobs take at most half the slots, so a stream is claimed at once even
+by a busy worker. More throughput comes from more worker processes and GPUs.
 
 Stopping (README "Engine workers"): SIGINT/SIGTERM stop every worker of the process
 before the interpreter exits (runengine's handlers; the embedded worker through an exit
@@ -29,11 +32,12 @@ import threading
 import time
 import uuid
 import weakref
+from typing import Any
 
 import numpy as np
 import soundfile
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from core import media
@@ -112,10 +116,14 @@ class JobAborted(Exception):
 
 
 class EngineWorker:
-    """One worker: one claim loop, one job at a time."""
+    """One worker: one claim loop, up to `max_active` jobs at once (a thread each)."""
 
-    def __init__(self, *, worker_id: str | None = None, heartbeats: bool = True) -> None:
+    def __init__(self, *, worker_id: str | None = None, heartbeats: bool = True, max_active: int | None = None) -> None:
         self.worker_id = worker_id or host_worker_id()
+        self.max_active = max(1, int(max_active if max_active is not None else settings.WORKER_MAX_ACTIVE))
+        # The jobs being generated now, by id, with their threads.
+        self._active: dict[Any, tuple[SynthesisJob, threading.Thread]] = {}
+        self._active_lock = threading.Lock()
         # A web process serving one in-process stream runs a job with a throwaway worker:
         # it is not a worker that readiness or the health page should count.
         self.heartbeats = heartbeats
@@ -123,7 +131,6 @@ class EngineWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.jobs_done = 0
-        self.current_job: SynthesisJob | None = None
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
         self.started_at = timezone.now()
@@ -160,7 +167,7 @@ class EngineWorker:
             self._startup()
             while not self._stop.is_set():
                 try:
-                    did_work = self.run_once()
+                    did_work = self.run_once(wait=False)
                 except Exception:  # the database was away, say: the loop must outlive it
                     logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
                     did_work = False
@@ -168,6 +175,7 @@ class EngineWorker:
                     self._wake.wait(settings.WORKER_SWEEP_SECONDS)
                     self._wake.clear()
         finally:
+            self.join_active()
             self._shutdown()
 
     def _startup(self) -> None:
@@ -200,14 +208,18 @@ class EngineWorker:
         close_old_connections()
         logger.info("engine worker %s stopped after %d jobs", self.worker_id, self.jobs_done)
 
-    def run_once(self) -> bool:
-        """One sweep: requeue expired leases, prepare voices, run one job. True if it
-        did something (so the loop goes again at once)."""
+    def run_once(self, *, wait: bool = True) -> bool:
+        """One sweep: requeue expired leases, prepare voices, renew the leases of the jobs
+        held, and claim jobs up to the free slots, each started in its own thread. True
+        if it did something (so the loop goes again at once). With `wait` (callers that
+        drive the worker step by step, tests), it returns when the jobs it claimed are
+        done; the loop does not wait: a finished job wakes it to claim the next."""
         close_old_connections()
         self.heartbeat()
         self.prune_heartbeats()
         job_requeue_expired()
         voice_requeue_pending()
+        self.renew_active_leases()
         did_work = False
         for voice_id in list(voices_needing_preparation().values_list("pk", flat=True)[:5]):
             if self._stop.is_set():
@@ -217,19 +229,79 @@ class EngineWorker:
             except Exception:
                 logger.exception("preparing voice %s failed", voice_id)
             did_work = True
-        if self._stop.is_set():
-            return did_work
-        job = job_claim_next(worker_id=self.worker_id)
-        if job is None:
-            return did_work
-        self.current_job = job
+        started: list[threading.Thread] = []
+        while not self._stop.is_set():
+            job = self._claim_within_limits()
+            if job is None:
+                break
+            started.append(self._start_job(job))
+        if wait:
+            for thread in started:
+                thread.join()
+        return did_work or bool(started)
+
+    def _claim_within_limits(self) -> SynthesisJob | None:
+        """The next job if a slot is free: any class while fewer than `max_active` run,
+        but queued and bulk jobs only up to half the slots (at least one), so that a
+        stream finds a slot in a busy worker."""
+        with self._active_lock:
+            active = [job for job, _ in self._active.values()]
+        if len(active) >= self.max_active:
+            return None
+        background = sum(1 for job in active if job.priority != SynthesisJob.Priority.INTERACTIVE)
+        most_urgent_only = background >= max(1, self.max_active // 2)
+        return job_claim_next(
+            worker_id=self.worker_id,
+            max_priority=SynthesisJob.Priority.INTERACTIVE if most_urgent_only else None,
+        )
+
+    def _start_job(self, job: SynthesisJob) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._run_claimed, args=(job,), name=f"engine-job-{str(job.pk)[:8]}", daemon=True
+        )
+        with self._active_lock:
+            self._active[job.pk] = (job, thread)
         self.heartbeat(force=True)
+        thread.start()
+        return thread
+
+    def _run_claimed(self, job: SynthesisJob) -> None:
         try:
             self.run_job(job, relay_for(job))
+        except Exception:  # run_job handles engine failures; this is the database gone, say
+            logger.exception("job %s: the worker could not finish it", job.pk)
         finally:
-            self.current_job = None
-            self.jobs_done += 1
-        return True
+            with self._active_lock:
+                self._active.pop(job.pk, None)
+                self.jobs_done += 1
+            # Database connections are per thread: this thread's die with it.
+            connections.close_all()
+            self._wake.set()  # a slot is free: claim the next job now
+
+    @property
+    def active_jobs(self) -> list[SynthesisJob]:
+        with self._active_lock:
+            return [job for job, _ in self._active.values()]
+
+    @property
+    def current_job(self) -> SynthesisJob | None:
+        """One of the jobs being generated (the oldest claim), for the heartbeat row."""
+        jobs = self.active_jobs
+        return jobs[0] if jobs else None
+
+    def renew_active_leases(self) -> None:
+        """A job waiting for its turn on the model renews no lease by itself: the sweep
+        renews them all, so a long line never looks like a dead worker."""
+        for job in self.active_jobs:
+            job_renew_lease(job=job, worker_id=self.worker_id)
+
+    def join_active(self, timeout: float | None = None) -> None:
+        """Wait for the jobs being generated (they release or fail when stopping)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._active_lock:
+            threads = [thread for _, thread in self._active.values()]
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def prune_heartbeats(self) -> None:
         """Dead workers' heartbeat rows are deleted by the living (at most once a minute)."""
@@ -322,7 +394,12 @@ class EngineWorker:
             progress = min(0.99, spoken / max(1, total))
 
         stream = engine.synthesize(
-            job.text, language=job.language, voice=voice_ref(job.voice), params=params, on_progress=on_progress
+            job.text,
+            language=job.language,
+            voice=voice_ref(job.voice),
+            params=params,
+            on_progress=on_progress,
+            priority=job.priority,
         )
         chunks: list[np.ndarray] = []
         started = time.perf_counter()

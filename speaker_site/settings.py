@@ -356,6 +356,12 @@ VOICE_MAX_SAMPLES = env_int("VOICE_MAX_SAMPLES", 10, minimum=1)
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 60, minimum=2)
 WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", 5.0, minimum=0.1)
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
+# Jobs one worker generates at once, their segments interleaved on its one model
+# (docs/ARCHITECTURE.md, "Fair scheduling"). Queued and bulk jobs take at most half the
+# slots, so a stream relayed to a busy worker is still claimed at once.
+WORKER_MAX_ACTIVE = env_int("WORKER_MAX_ACTIVE", 8, minimum=1)
+# Turns a waiting generation of a lower class may be passed over before it goes next.
+ENGINE_STARVATION_TURNS = env_int("ENGINE_STARVATION_TURNS", 4, minimum=1)
 # A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
 WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
 # A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio

@@ -96,12 +96,16 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
-def job_claim_next(*, worker_id: str) -> SynthesisJob | None:
+def job_claim_next(*, worker_id: str, max_priority: int | None = None) -> SynthesisJob | None:
     """Atomically take the next queued job and a lease on it, or None. The highest
     scheduling class first (streams: someone is listening; then jobs; then bulk work),
-    the oldest within a class. In-process streams (no channel) are claimed by the web
-    process that serves them, never by a worker."""
-    return _claim(SynthesisJob.objects.claimable().order_by("priority", "queued_at"), worker_id)
+    the oldest within a class; with `max_priority`, only classes at least that urgent
+    (a busy worker keeps its last slots for streams). In-process streams (no channel)
+    are claimed by the web process that serves them, never by a worker."""
+    candidates = SynthesisJob.objects.claimable()
+    if max_priority is not None:
+        candidates = candidates.filter(priority__lte=max_priority)
+    return _claim(candidates.order_by("priority", "queued_at"), worker_id)
 
 
 def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:

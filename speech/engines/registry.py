@@ -35,6 +35,8 @@ class EngineConfig:
     xtts_deepspeed: bool = False
     coqui_tos_agreed: bool = False
     xtts_threads: int | None = None  # torch CPU threads; None: torch's default
+    # Fair scheduling (scheduling.py): turns a lower class may be passed over in a row.
+    starvation_turns: int = 4
 
     def __post_init__(self) -> None:
         self.enabled = [name.strip().lower() for name in self.enabled if name and name.strip()]
@@ -74,6 +76,8 @@ class EngineRegistry:
         builders = factories or self._default_factories(config)
         # Constructing an engine is cheap (no imports of torch or onnx, no weights).
         self._engines: dict[str, Engine] = {name: builders[name]() for name in self._names}
+        for engine in self._engines.values():
+            engine.scheduler.starvation_turns = max(1, int(config.starvation_turns))
         self._failures: dict[str, str] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self._names}
 
