@@ -43,12 +43,16 @@ def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None) ->
         raise
 
 
-def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None) -> StreamingHttpResponse:
-    if req.output_format not in STREAM_FORMATS:
+def _check_stream_format(fmt: str) -> None:
+    if fmt not in STREAM_FORMATS:
         raise ApiError(
             f"Streaming supports {', '.join(STREAM_FORMATS)}.",
             details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
         )
+
+
+def stream_start(*, user: User, req: JobRequest, api_key: APIKey | None) -> StreamingHttpResponse:
+    _check_stream_format(req.output_format)
     job = stream_job_create(user=user, req=req, api_key=api_key)
     sample_rate = get_registry().engine(job.engine).sample_rate
     response = streaming_audio_response(job, req.output_format, sample_rate=sample_rate, content_type=None)
@@ -176,11 +180,7 @@ def stream_start_with_timings(*, user: User, req: JobRequest, api_key: APIKey | 
     """The stream endpoint's NDJSON variant: one JSON object per line, audio pieces
     (base64 of the stream's `format`) as they are made, word timings after each
     segment, and a last line saying how it ended (README "Word timings")."""
-    if req.output_format not in STREAM_FORMATS:
-        raise ApiError(
-            f"Streaming supports {', '.join(STREAM_FORMATS)}.",
-            details={"format": [f"Choose one of {', '.join(STREAM_FORMATS)} to stream."]},
-        )
+    _check_stream_format(req.output_format)
     job = stream_job_create(user=user, req=req, api_key=api_key)
     sample_rate = get_registry().engine(job.engine).sample_rate
     fmt = req.output_format
