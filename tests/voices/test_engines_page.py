@@ -6,12 +6,14 @@ served as a mirror on 127.0.0.1 (tests/xtts_install_fixtures.py)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
+from django.db import connections
 
 from accounts.models import User
 from core.events import set_server_loop
@@ -93,6 +95,9 @@ async def test_install_xtts_shows_live_progress_then_the_waiting_voice_is_prepar
 
     events = await receive_until(socket, "installed")
     await socket.disconnect()
+    for thread in threading.enumerate():  # the install's thread closes its connection last
+        if thread.name == "xtts-install":
+            await asyncio.to_thread(thread.join, 30)
     downloading = [e for e in events if e["phase"] == "downloading"]
     assert downloading and downloading[-1]["done"] == downloading[-1]["total"] > 0
     assert [e["done"] for e in downloading] == sorted(e["done"] for e in downloading)
@@ -106,4 +111,5 @@ async def test_install_xtts_shows_live_progress_then_the_waiting_voice_is_prepar
     await asyncio.to_thread(run_once_in_thread, EngineWorker(worker_id="engines-page", heartbeats=False))
     assert (await Voice.objects.aget(pk=voice["id"])).status == "ready"
     page = (await sync_to_async(client.get)("/engines/")).content.decode()
+    await sync_to_async(connections.close_all)()  # the sync_to_async thread's connection
     assert 'data-xtts-status="available"' in page and "Install XTTS" not in page
