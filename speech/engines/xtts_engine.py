@@ -142,7 +142,7 @@ class XTTSEngine(Engine):
                 )
         if self.model_dir is not None:
             if not self.model_dir.is_dir():
-                return f"XTTS_MODEL_DIR {self.model_dir} is not a folder{INSTALL_HINT}"
+                return f"no XTTS v2 checkpoint yet: XTTS_MODEL_DIR {self.model_dir} does not exist{INSTALL_HINT}"
             missing = [name for name in REQUIRED_FILES if not (self.model_dir / name).is_file()]
             if missing:
                 return f"XTTS_MODEL_DIR {self.model_dir} lacks {', '.join(missing)}{INSTALL_HINT}"
