@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 import numpy as np
 from asgiref.sync import sync_to_async
 from channels.consumer import SyncConsumer
+from django.db import connections
 
 from core.errors import ServiceUnavailable
 from engine_host.relays import END, QueueRelay
@@ -67,7 +68,7 @@ def _install_exit_hook() -> None:
         return
     _exit_hook_installed = True
     # threading's exit hooks run at the start of interpreter shutdown, before it joins
-    # non-daemon threads (in-process streams run in executor threads) and before atexit.
+    # non-daemon threads (in-process streams run in threads of their own) and before atexit.
     threading._register_atexit(stop_all_workers)  # type: ignore[attr-defined]
 
 
@@ -96,6 +97,41 @@ def stop_embedded_worker(timeout: float = 30.0) -> None:
         worker.join(timeout)
 
 
+def _run_in_own_thread(
+    loop: asyncio.AbstractEventLoop, worker: EngineWorker, job: SynthesisJob, relay: QueueRelay
+) -> "asyncio.Future[None]":
+    """Generate an in-process stream in a thread of its own, not in the event loop's
+    default executor: that pool has `cpu_count + 4` threads, which concurrent streams
+    would fill (each waits for its turns on the model) while the web process's own
+    `sync_to_async` calls queue behind them. Not a daemon: interpreter shutdown waits
+    for it after the exit hook has stopped it (see `_install_exit_hook`)."""
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def generate() -> None:
+        error: BaseException | None = None
+        try:
+            worker.run_job(job, relay)
+        except BaseException as exc:  # handed to the awaiting stream
+            error = exc
+        finally:
+            connections.close_all()  # this thread's database connections die with it
+            try:
+                loop.call_soon_threadsafe(settle, error)
+            except RuntimeError:  # the loop is gone (server shutting down): nobody awaits
+                pass
+
+    threading.Thread(target=generate, name=f"stream-{str(job.pk)[:8]}").start()
+    return done
+
+
 async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
@@ -106,7 +142,7 @@ async def in_process_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     claimed = await sync_to_async(job_claim)(job_id=job.pk, worker_id=worker.worker_id)
     if claimed is None:
         raise ServiceUnavailable("The stream could not start.")
-    runner = asyncio.ensure_future(sync_to_async(worker.run_job, thread_sensitive=False)(claimed, relay))
+    runner = _run_in_own_thread(loop, worker, claimed, relay)
     try:
         while True:
             item, extra = await queue.get()

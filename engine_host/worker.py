@@ -405,6 +405,7 @@ class EngineWorker:
         started = time.perf_counter()
         first_audio: float | None = None
         words_sent = 0
+        renewed = time.monotonic()
         with stream:
             for chunk in stream:
                 if first_audio is None:
@@ -416,11 +417,15 @@ class EngineWorker:
                 relay.send_chunk(chunk, engine.sample_rate)
                 if self._stop.is_set():
                     raise _Released()
-                if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
-                    raise JobAborted()
-                self.heartbeat()
-                # An engine may yield several chunks per sentence (XTTS streams): the
-                # lease is renewed for each, but a step is announced once.
+                # The database is written once per segment (when progress moves) or when
+                # the lease needs it, not for every chunk: this runs between chunks, while
+                # the stream may hold its turn on the model, which others wait for. A
+                # cancelled job is noticed at its next segment.
+                if progress != job.progress or time.monotonic() - renewed >= _renew_every():
+                    if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
+                        raise JobAborted()
+                    renewed = time.monotonic()
+                    self.heartbeat()
                 if progress != job.progress:
                     job.progress = progress
                     send_user_event(user_id=job.owner_id, event="job.progress", payload=job_event_payload(job))
@@ -455,3 +460,9 @@ class EngineWorker:
 
 class _Released(Exception):
     pass
+
+
+def _renew_every() -> float:
+    """Seconds between lease renewals within a segment (XTTS streams several chunks per
+    sentence): well inside the lease."""
+    return max(0.5, min(5.0, settings.WORKER_LEASE_SECONDS / 6))

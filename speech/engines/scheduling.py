@@ -5,8 +5,9 @@ A loaded model runs one generation step at a time (coqui-tts keeps the running p
 on the model object), but it only has to be exclusive for one segment (a sentence):
 a generation takes a *turn*, speaks one segment, and gives the turn back. The next
 turn goes to the waiting generation of the highest class (`Priority`); within a class
-to the one that has waited longest, so generations of a class take turns round-robin
-(a generation that just spoke queues behind the others). A lower class is never
+first to one that has not spoken yet (its listener hears nothing until then), then to
+the one that has waited longest, so generations of a class take turns round-robin (a
+generation that just spoke queues behind the others). A lower class is never
 starved: a waiting generation passed over `starvation_turns` times in a row gets the
 next turn whatever its class.
 
@@ -157,7 +158,11 @@ class TurnScheduler:
         if starved:
             chosen = min(starved, key=lambda t: (-t.passed_over, t.order))
         else:
-            chosen = min(self._waiting, key=lambda t: (t.priority, t.order))
+            # Within a class, a generation that has not spoken yet goes first: its
+            # listener hears nothing until it does, while the others have audio to play
+            # (a segment is seconds of speech, a turn a fraction of that). Each one jumps
+            # the line once, so the rest stays round-robin.
+            chosen = min(self._waiting, key=lambda t: (t.priority, t.turns > 0, t.order))
         self._waiting.remove(chosen)
         for other in self._waiting:
             # Only a less urgent class counts as passed over: a ticket of the chosen one's

@@ -34,6 +34,21 @@ def test_generations_of_one_class_take_turns_round_robin() -> None:
     assert order == [a, b, c, a, b, c]
 
 
+def test_a_newcomer_speaks_its_first_segment_before_the_others_speak_again() -> None:
+    scheduler = TurnScheduler()
+    a, b = scheduler.ticket(Priority.INTERACTIVE), scheduler.ticket(Priority.INTERACTIVE)
+    scheduler.join(a)
+    scheduler.join(b)
+    scheduler.requeue(a)  # a spoke, b is next
+    scheduler.requeue(b)  # both have spoken: a's turn again...
+    newcomer = scheduler.ticket(Priority.INTERACTIVE)
+    scheduler.join(newcomer)
+    scheduler.requeue(a)  # ...and after it the newcomer, ahead of b, which waited longer
+    assert scheduler.holder is newcomer
+    scheduler.requeue(newcomer)
+    assert scheduler.holder is b  # then round-robin again
+
+
 def test_a_stream_goes_ahead_of_queued_jobs_between_their_segments() -> None:
     scheduler = TurnScheduler()
     job = scheduler.ticket(Priority.JOB)
