@@ -44,6 +44,7 @@ def config_from_settings() -> EngineConfig:
         xtts_half=settings.XTTS_HALF,
         xtts_deepspeed=settings.XTTS_DEEPSPEED,
         starvation_turns=settings.ENGINE_STARVATION_TURNS,
+        parallel_turns=settings.ENGINE_PARALLEL_TURNS,
         coqui_tos_agreed=settings.COQUI_TOS_AGREED,
         xtts_threads=settings.XTTS_THREADS or None,  # 0: torch's default
     )

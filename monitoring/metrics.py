@@ -89,7 +89,7 @@ CHAR_RANGES: Final[tuple[str, ...]] = tuple(label for _, label in _CHAR_BOUNDS) 
 # Label values that callers choose from a closed set: anything else is a programming
 # error, and letting it through would quietly add series nobody's dashboard reads.
 STATUSES: Final[tuple[str, ...]] = ("success", "failure", "cancelled")
-MODES: Final[tuple[str, ...]] = ("stream", "job")
+MODES: Final[tuple[str, ...]] = ("stream", "job", "segment")
 CUSTOM_VOICE: Final = "custom"
 
 # --- buckets --------------------------------------------------------------------------

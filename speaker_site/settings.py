@@ -362,6 +362,10 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
 WORKER_MAX_ACTIVE = env_int("WORKER_MAX_ACTIVE", 8, minimum=1)
 # Turns a waiting generation of a lower class may be passed over before it goes next.
 ENGINE_STARVATION_TURNS = env_int("ENGINE_STARVATION_TURNS", 4, minimum=1)
+# Turns one loaded model runs at once where its engine allows it (Piper: a thread-safe
+# ONNX session; XTTS always one). 1: on two cores, 2 gave no more throughput
+# (bench/load.py) and a later first audio.
+ENGINE_PARALLEL_TURNS = env_int("ENGINE_PARALLEL_TURNS", 1, minimum=1)
 # A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
 WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
 # A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio

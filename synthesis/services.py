@@ -244,7 +244,9 @@ def job_observe(
         seconds=seconds,
         audio_seconds=audio_seconds,
         first_audio_seconds=first_audio_seconds,
-        mode="job" if job.mode == SynthesisJob.Mode.JOB else "stream",
+        # Listeners' requests (streams, previews) are "stream"; queued and long-form
+        # segment jobs keep their own label.
+        mode=job.mode if job.mode in (SynthesisJob.Mode.JOB, SynthesisJob.Mode.SEGMENT) else "stream",
         status=status,
     )
 

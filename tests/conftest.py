@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import apikey_create
 from core.engines import reset_registry
+from engine_host.worker import EngineWorker
 from voices.services import builtin_voices_sync
 
 _DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
@@ -123,3 +124,20 @@ def live_server_embedded(tmp_path_factory):  # type: ignore[no-untyped-def]
     server = LiveServer(tmp_path_factory.mktemp("live")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def run_worker(piper_only, transactional_db) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
+    """A real engine worker in this process, run until the queue is empty (what the
+    embedded default's worker thread does). Transactional: the worker closes stale
+    connections between rounds as it does in production, which on PostgreSQL would
+    close a test's wrapping transaction."""
+
+    def _run(worker: EngineWorker | None = None, max_rounds: int = 200) -> EngineWorker:
+        worker = worker or EngineWorker(worker_id="test-worker")
+        for _ in range(max_rounds):
+            if not worker.run_once():
+                break
+        return worker
+
+    return _run

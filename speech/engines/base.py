@@ -204,6 +204,12 @@ class Engine(abc.ABC):
     sample_rate: int = 0
     device: str = "cpu"
     max_segment_chars: int = 250
+    # How many turns may run at once on one loaded model (scheduling.py). 1 for a model
+    # that keeps a generation's state on itself (XTTS); an engine whose model is
+    # stateless and thread-safe raises it, and the registry sets the number in use
+    # (ENGINE_PARALLEL_TURNS). `unload` and `prepare_voice` take one turn, so such an
+    # engine must keep running generations safe from them.
+    max_parallel_turns: int = 1
 
     def __init__(self, *, starvation_turns: int = 4) -> None:
         self.load_seconds: float | None = None
@@ -212,8 +218,6 @@ class Engine(abc.ABC):
         # One segment at a time per loaded model, turns shared by class and round-robin
         # (scheduling.py). Not a Lock: a stream may be resumed from another thread.
         self.scheduler = TurnScheduler(starvation_turns=starvation_turns)
-        # The thread that holds the current turn, for the self-deadlock check.
-        self._lock_owner: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -352,7 +356,7 @@ class Engine(abc.ABC):
         `priority` is the scheduling class of the stream's turns on the model."""
         plan = self.plan(text, language=language, voice=voice, params=params)
         plan.priority = Priority(priority)
-        if self._lock_owner == threading.get_ident():
+        if self._thread_holds_turn():
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         self.load()
         stats = GenerationStats(sample_rate=self.sample_rate, segments=len(plan.segments))
@@ -457,7 +461,7 @@ class Engine(abc.ABC):
                         stats.first_chunk_seconds = now - requested
                     yield audio
                     # The consumer may resume us from another thread (thread pools).
-                    self._lock_owner = threading.get_ident()
+                    ticket.owner_thread = threading.get_ident()
                     resumed = time.perf_counter()
                 self._time_segment(plan, segment, segment_audio, segment_start, stats.timings)
                 stats.compute_seconds += time.perf_counter() - resumed
@@ -465,7 +469,7 @@ class Engine(abc.ABC):
         finally:
             if holding:
                 self._end_turn(plan, ticket, stats, requeue=False)
-            elif ticket is self.scheduler.holder:  # handed the turn while handing out silence
+            elif self.scheduler.holds(ticket):  # handed the turn while handing out silence
                 self.scheduler.release(ticket)
             else:
                 self.scheduler.leave(ticket)
@@ -504,14 +508,12 @@ class Engine(abc.ABC):
         plan.segment_words = (list(words), method)
 
     def _begin_turn(self, plan: SynthesisPlan, ticket: Ticket, stats: GenerationStats, *, first: bool) -> None:
-        me = threading.get_ident()
-        if self._lock_owner == me:
-            # This thread holds a turn for a suspended stream; waiting here would wait
+        if self._thread_holds_turn():
+            # This thread holds a turn for a suspended stream; waiting here could wait
             # for ourselves forever.
             self.scheduler.leave(ticket)
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         waited = self.scheduler.wait(ticket)
-        self._lock_owner = me
         stats.wait_seconds = (stats.wait_seconds or 0.0) + waited
         taken = time.perf_counter()
         stats.turns.append((taken, taken))
@@ -539,7 +541,6 @@ class Engine(abc.ABC):
         finally:
             taken, _ = stats.turns[-1]
             stats.turns[-1] = (taken, time.perf_counter())
-            self._lock_owner = None
             if requeue:
                 self.scheduler.requeue(ticket)
             else:
@@ -547,16 +548,18 @@ class Engine(abc.ABC):
 
     def _take_turn(self, priority: Priority) -> Ticket:
         """One turn for model work outside a stream (preparing a voice, unloading)."""
-        if self._lock_owner == threading.get_ident():
+        if self._thread_holds_turn():
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
         ticket = self.scheduler.ticket(priority)
         self.last_wait_seconds = self.scheduler.acquire(ticket)
-        self._lock_owner = threading.get_ident()
         return ticket
 
     def _give_back(self, ticket: Ticket) -> None:
-        self._lock_owner = None
         self.scheduler.release(ticket)
+
+    def _thread_holds_turn(self) -> bool:
+        me = threading.get_ident()
+        return any(holder.owner_thread == me for holder in self.scheduler.holders)
 
     # ------------------------------------------------------------- hooks
 

@@ -116,6 +116,10 @@ def discover_voices(voices_dir: Path | None) -> tuple[list[PiperVoiceFile], list
 class PiperEngine(Engine):
     name = "piper"
     clones = False
+    # Piper keeps nothing of a generation on the voice: its ONNX session is thread-safe
+    # and piper guards espeak-ng with its own lock, so turns may run side by side (one
+    # per core is what the registry's ENGINE_PARALLEL_TURNS default gives).
+    max_parallel_turns = 64
     device = "cpu"
     # Piper handles long sentences well; this only bounds memory and first-chunk time.
     max_segment_chars = 300

@@ -35,8 +35,10 @@ class EngineConfig:
     xtts_deepspeed: bool = False
     coqui_tos_agreed: bool = False
     xtts_threads: int | None = None  # torch CPU threads; None: torch's default
-    # Fair scheduling (scheduling.py): turns a lower class may be passed over in a row.
+    # Fair scheduling (scheduling.py): turns a lower class may be passed over in a row,
+    # and turns one model may run at once where its engine allows (XTTS: always 1).
     starvation_turns: int = 4
+    parallel_turns: int = 1
 
     def __post_init__(self) -> None:
         self.enabled = [name.strip().lower() for name in self.enabled if name and name.strip()]
@@ -78,6 +80,7 @@ class EngineRegistry:
         self._engines: dict[str, Engine] = {name: builders[name]() for name in self._names}
         for engine in self._engines.values():
             engine.scheduler.starvation_turns = max(1, int(config.starvation_turns))
+            engine.scheduler.slots = max(1, min(engine.max_parallel_turns, int(config.parallel_turns)))
         self._failures: dict[str, str] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self._names}
 

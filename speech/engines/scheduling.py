@@ -55,14 +55,19 @@ class Ticket:
 
 
 class TurnScheduler:
-    """Hands one model's turns to generations, one at a time."""
+    """Hands one model's turns to generations: `slots` at a time (1 for a model that
+    keeps a generation's state on itself, such as XTTS; more for a stateless,
+    thread-safe one, such as Piper's ONNX session, so that several cores work)."""
 
-    def __init__(self, *, starvation_turns: int = 4) -> None:
+    def __init__(self, *, starvation_turns: int = 4, slots: int = 1) -> None:
         if starvation_turns < 1:
             raise ValueError("starvation_turns must be at least 1")
+        if slots < 1:
+            raise ValueError("slots must be at least 1")
         self.starvation_turns = starvation_turns
+        self.slots = slots
         self._cond = threading.Condition(threading.Lock())
-        self._holder: Ticket | None = None
+        self._holders: list[Ticket] = []
         self._waiting: list[Ticket] = []
         self._arrivals = itertools.count()
 
@@ -71,7 +76,16 @@ class TurnScheduler:
 
     @property
     def holder(self) -> Ticket | None:
-        return self._holder
+        """The generation holding a turn (the first, with several slots), or None."""
+        holders = self._holders
+        return holders[0] if holders else None
+
+    @property
+    def holders(self) -> list[Ticket]:
+        return list(self._holders)
+
+    def holds(self, ticket: Ticket) -> bool:
+        return ticket in self._holders
 
     def waiting(self) -> int:
         with self._cond:
@@ -86,25 +100,25 @@ class TurnScheduler:
         """Get in line without waiting (a generation that has something else to do
         first, such as handing out the silence between two segments)."""
         with self._cond:
-            if ticket is self._holder or ticket in self._waiting:
+            if ticket in self._holders or ticket in self._waiting:
                 raise RuntimeError("this generation already holds or waits for a turn")
             self._enqueue(ticket)
-            if self._holder is None:
-                self._hand_over()
+            self._hand_over()
 
     def wait(self, ticket: Ticket) -> float:
         """Wait until `ticket` holds the turn (it must be in line); returns the seconds
         it spent in line for this turn."""
         with self._cond:
             try:
-                while self._holder is not ticket:
+                while ticket not in self._holders:
                     if ticket not in self._waiting:
                         raise RuntimeError("this generation is not in line")
                     self._cond.wait()
             except BaseException:
                 # Interrupted while waiting (KeyboardInterrupt): leave the line, and
                 # pass on a turn that was handed over meanwhile.
-                if self._holder is ticket:
+                if ticket in self._holders:
+                    self._holders.remove(ticket)
                     self._hand_over()
                 elif ticket in self._waiting:
                     self._waiting.remove(ticket)
@@ -117,6 +131,7 @@ class TurnScheduler:
         with self._cond:
             self._check_holder(ticket)
             ticket.owner_thread = None
+            self._holders.remove(ticket)
             self._hand_over()
 
     def requeue(self, ticket: Ticket) -> None:
@@ -126,6 +141,7 @@ class TurnScheduler:
         with self._cond:
             self._check_holder(ticket)
             ticket.owner_thread = None
+            self._holders.remove(ticket)
             self._enqueue(ticket)
             self._hand_over()
 
@@ -133,14 +149,15 @@ class TurnScheduler:
         """Step out of line, or give back a turn handed over but not yet used (a stream
         closed between two segments). Nothing to do for a ticket in neither place."""
         with self._cond:
-            if self._holder is ticket:
+            if ticket in self._holders:
                 ticket.owner_thread = None
+                self._holders.remove(ticket)
                 self._hand_over()
             elif ticket in self._waiting:
                 self._waiting.remove(ticket)
 
     def _check_holder(self, ticket: Ticket) -> None:
-        if self._holder is not ticket:
+        if ticket not in self._holders:
             raise RuntimeError("this generation does not hold the turn")
 
     def _enqueue(self, ticket: Ticket) -> None:
@@ -149,11 +166,16 @@ class TurnScheduler:
         self._waiting.append(ticket)
 
     def _hand_over(self) -> None:
-        """With the condition held: the next holder (or nobody), chosen by class, with
-        the starved first."""
-        if not self._waiting:
-            self._holder = None
-            return
+        """With the condition held: fill the free slots from the line, chosen by class,
+        with the starved first."""
+        handed = False
+        while self._waiting and len(self._holders) < self.slots:
+            self._holders.append(self._choose())
+            handed = True
+        if handed:
+            self._cond.notify_all()
+
+    def _choose(self) -> Ticket:
         starved = [t for t in self._waiting if t.passed_over >= self.starvation_turns]
         if starved:
             chosen = min(starved, key=lambda t: (-t.passed_over, t.order))
@@ -173,5 +195,4 @@ class TurnScheduler:
         chosen.turns += 1
         chosen.last_wait = time.perf_counter() - chosen.joined_at
         chosen.waited_seconds += chosen.last_wait
-        self._holder = chosen
-        self._cond.notify_all()
+        return chosen

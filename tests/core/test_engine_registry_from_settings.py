@@ -28,14 +28,14 @@ def test_get_registry_builds_one_registry_from_django_settings(tiny_xtts_dir: Pa
         settings.configure(
             TTS_ENGINES=["piper", "xtts"], TTS_DEFAULT_ENGINE="xtts", PIPER_VOICES_DIR="",
             XTTS_MODEL_DIR={str(tiny_xtts_dir)!r}, XTTS_DEVICE="cpu", XTTS_HALF=False,
-            XTTS_DEEPSPEED=False, COQUI_TOS_AGREED=False, XTTS_THREADS=2,
+            XTTS_DEEPSPEED=False, COQUI_TOS_AGREED=False, XTTS_THREADS=2, ENGINE_STARVATION_TURNS=3,
         )
         from core.engines import get_registry, reset_registry
         first = get_registry()
         print(first is get_registry(), first.available_names(), first.default_name(), first.config.xtts_device)
-        print(first.config.xtts_threads)
+        print(first.config.xtts_threads, first.engine("piper").scheduler.starvation_turns)
         reset_registry()
         print(get_registry() is not first)
         """
     )
-    assert out.splitlines() == ["True ['piper', 'xtts'] xtts cpu", "2", "True"]
+    assert out.splitlines() == ["True ['piper', 'xtts'] xtts cpu", "2 3", "True"]

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from engine_host.worker import EngineWorker
 from productions.models import Production
 
 BOOK = """Before the first chapter there is a short note. It is read first.
@@ -16,21 +15,6 @@ It was a bright cold day in April. The clocks were striking thirteen. Nobody min
 ## The second chapter [voice: joe]
 The second chapter begins here. It is short. It ends quickly.
 """
-
-
-@pytest.fixture
-def run_worker(piper_only, transactional_db) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
-    """A real engine worker in this process, run until the queue is empty (what the
-    embedded default's worker thread does)."""
-
-    def _run(worker: EngineWorker | None = None, max_rounds: int = 200) -> EngineWorker:
-        worker = worker or EngineWorker(worker_id="test-worker")
-        for _ in range(max_rounds):
-            if not worker.run_once():
-                break
-        return worker
-
-    return _run
 
 
 @pytest.fixture

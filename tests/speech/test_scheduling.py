@@ -139,3 +139,16 @@ def test_giving_back_a_turn_one_does_not_hold_is_a_bug_said_at_once() -> None:
     scheduler.join(ticket)
     with pytest.raises(RuntimeError, match="already"):
         scheduler.join(ticket)
+
+
+def test_a_thread_safe_model_runs_as_many_turns_at_once_as_it_has_slots() -> None:
+    scheduler = TurnScheduler(slots=2)
+    a, b, c = (scheduler.ticket(Priority.INTERACTIVE) for _ in range(3))
+    for ticket in (a, b, c):
+        scheduler.join(ticket)
+    assert scheduler.holders == [a, b]  # two at once, the third in line
+    scheduler.requeue(a)
+    assert scheduler.holders == [b, c]  # the freed slot went to the one waiting
+    scheduler.release(b)
+    scheduler.release(c)
+    assert scheduler.holders == [a]

