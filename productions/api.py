@@ -29,6 +29,8 @@ from productions.selectors import (
 from productions.serializers import (
     FORMAT_CHOICES,
     ProductionCreateSerializer,
+    ProductionTextSerializer,
+    ProductionUploadSerializer,
     ProductionSerializer,
     SegmentRegenerateSerializer,
     SegmentSerializer,
@@ -80,12 +82,13 @@ class ProductionListCreateView(APIView):
         return paginator.get_paginated_response(ProductionSerializer(page, many=True).data)
 
     @extend_schema(
-        request={"application/json": ProductionCreateSerializer, "multipart/form-data": ProductionCreateSerializer},
+        request={"application/json": ProductionTextSerializer, "multipart/form-data": ProductionUploadSerializer},
         responses={
             202: ProductionSerializer,
             404: error("Unknown voice (the default or a [voice: Name] marker)", "voice_not_found", "There is no voice named 'bob'."),
             409: error("Voice not ready or engine missing", "conflict"),
             413: error("Upload too large", "payload_too_large"),
+            415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
             **COMMON_ERRORS,
             429: error("Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."),
         },

@@ -5,29 +5,60 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializer_fields import StrictCharField
+from core.serializer_fields import LanguageField, StrictCharField
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
 from productions.services import production_progress, segment_payload
+from synthesis.serializers import ParamsField
+from voices.selectors import spoken_languages
 
 
-class ProductionCreateSerializer(serializers.Serializer):
-    text = StrictCharField(
-        required=False, trim_whitespace=False, allow_blank=True,
-        help_text="The text (or send `file`). Markdown `#`/`##` headings start chapters; `[voice: Name]` switches the "
-        "speaker for what follows (on a heading line: that chapter's voice); emotion tags like `(happy)` work as elsewhere.",
-    )
-    file = serializers.FileField(required=False, help_text="Instead of `text` (multipart): a UTF-8 .txt or .md file.")
+TEXT_HELP = (
+    "The text (or send `file`): at least one letter or digit outside emotion tags. Markdown `#`/`##` headings start "
+    "chapters; `[voice: Name]` switches the speaker for what follows (on a heading line: that chapter's voice); "
+    "emotion tags like `(happy)` work as elsewhere."
+)
+FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415)."
+
+
+class _ProductionFields(serializers.Serializer):
     voice = StrictCharField(help_text="The default voice: a built-in voice name (e.g. `joe`) or the id or name of one of yours.")
     title = StrictCharField(required=False, allow_blank=True, max_length=200)
-    language = StrictCharField(required=False, allow_blank=True, max_length=16, help_text="Default: each voice's own language.")
-    params = serializers.DictField(required=False, help_text="Synthesis params for every segment (as POST /api/v1/synthesis).")
+    language = LanguageField(
+        languages=spoken_languages,
+        component="SpokenLanguage",
+        required=False,
+        allow_null=True,
+        help_text="Default: each voice's own language. One this server's engines speak.",
+    )
+
+
+class ProductionCreateSerializer(_ProductionFields):
+    """What POST /api/v1/productions reads, JSON or multipart: `text` or `file`, one of
+    the two. The schema shows each body with what it must carry (below)."""
+
+    text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, help_text=TEXT_HELP)
+    file = serializers.FileField(required=False, help_text=FILE_HELP)
+    params = ParamsField(required=False, help_text="Synthesis params for every segment (as POST /api/v1/synthesis).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_text = bool(attrs.get("text"))
         if has_text == ("file" in attrs):
             raise serializers.ValidationError({"text": ["Send the text as `text` (JSON or form) or as an uploaded `file`, one of the two."]})
         return attrs
+
+
+class ProductionTextSerializer(_ProductionFields):
+    """The JSON body, for the schema: the text itself."""
+
+    text = StrictCharField(trim_whitespace=False, help_text=TEXT_HELP)
+    params = ParamsField(required=False, help_text="Synthesis params for every segment (as POST /api/v1/synthesis).")
+
+
+class ProductionUploadSerializer(_ProductionFields):
+    """The multipart body, for the schema: the text as a file."""
+
+    file = serializers.FileField(help_text=FILE_HELP)
 
 
 class SegmentRegenerateSerializer(serializers.Serializer):

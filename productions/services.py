@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import APIKey, User
 from core import media
 from core.engines import get_registry
-from core.errors import ApiError, Conflict, PayloadTooLarge
+from core.errors import ApiError, Conflict, PayloadTooLarge, UnsupportedMedia
 from core.events import send_user_event
 from core.wakeup import wake_worker
 from monitoring.services import audit_record
@@ -177,7 +177,7 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
     """The text of an uploaded .txt or .md file (UTF-8, a BOM allowed). `chunks` yields
     its bytes; more than four bytes per allowed character is refused before reading on."""
     if not name.lower().endswith(UPLOAD_EXTENSIONS):
-        raise ApiError(
+        raise UnsupportedMedia(
             f"Upload a .txt or .md file; {name!r} is neither.",
             details={"file": [f"Allowed extensions: {', '.join(UPLOAD_EXTENSIONS)}."]},
         )
@@ -188,7 +188,7 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ApiError(
+        raise UnsupportedMedia(
             f"The file is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8 and upload it again.",
             details={"file": ["Not UTF-8 text."]},
         ) from exc

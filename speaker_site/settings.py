@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "ScopeOrAllEnum": "accounts.serializers.SCOPES_OR_ALL",
         # One component for a sample's label and the labels of an upload.
         "EmotionEnum": "speech.text.EMOTIONS",
+        # `true` only: a voice's consent and the account's cloning attestation.
+        "TrueOnlyEnum": [(True, True)],
     },
 }
 

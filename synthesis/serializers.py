@@ -31,7 +31,7 @@ def _params_schema() -> dict:
 
 
 @extend_schema_field(_params_schema())
-class _ParamsField(serializers.DictField):
+class ParamsField(serializers.DictField):
     """Checked by SynthesisParams.from_dict in the service; declared here for the schema."""
 
 
@@ -48,7 +48,7 @@ class JobCreateSerializer(serializers.Serializer):
         "Case and a region (`en-US`, `en_us`) do not matter: they resolve to the engine's code (`en`).",
     )
     format = StrictChoiceField(choices=audiomod.FORMATS, default="wav")
-    params = _ParamsField(
+    params = ParamsField(
         required=False,
         help_text="speed, temperature, top_p, top_k, repetition_penalty, length_penalty, seed, do_sample, "
         "variability, sentence_silence, emotion",

@@ -91,6 +91,21 @@ class LiveServer:
         self.processes.append(process)
         return process
 
+    def wait_until_ready(self, timeout: float = 120.0) -> None:
+        """Until /health/ready says 200: with separate workers, until one is alive and has
+        its engines loaded (a stream refuses with 503 before that, by design)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:  # urllib raises for the 503 too
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f}s:\n{(self.workdir / 'daphne.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+
     def create_key(self, username: str) -> str:
         return self.manage("createapikey", username, "--create-user").strip().splitlines()[-1]
 

@@ -98,7 +98,7 @@ class _EmotionsField(serializers.ListField):
 
 @extend_schema_field({"type": "boolean", "enum": [True]})
 class _ConsentField(serializers.BooleanField):
-    """Only `true` is accepted (validate_consent says why), and the schema says so."""
+    """Only `true` is accepted (the field's validator says why), and the schema says so."""
 
 
 class _SampleUploadSerializer(serializers.Serializer):
@@ -175,7 +175,7 @@ class CloningAttestationSerializer(serializers.Serializer):
 
 
 class CloningAttestationAcceptSerializer(serializers.Serializer):
-    accept = serializers.BooleanField(
+    accept = _ConsentField(
         help_text="Must be true: you accept the statement of GET /api/v1/cloning-attestation for every voice you "
         "clone through an API without a consent field (the ElevenLabs-compatible /v1/voices/add)."
     )

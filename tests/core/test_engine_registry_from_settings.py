@@ -29,6 +29,7 @@ def test_get_registry_builds_one_registry_from_django_settings(tiny_xtts_dir: Pa
             TTS_ENGINES=["piper", "xtts"], TTS_DEFAULT_ENGINE="xtts", PIPER_VOICES_DIR="",
             XTTS_MODEL_DIR={str(tiny_xtts_dir)!r}, XTTS_DEVICE="cpu", XTTS_HALF=False,
             XTTS_DEEPSPEED=False, COQUI_TOS_AGREED=False, XTTS_THREADS=2, ENGINE_STARVATION_TURNS=3,
+            ENGINE_PARALLEL_TURNS=1,
         )
         from core.engines import get_registry, reset_registry
         first = get_registry()

@@ -50,14 +50,14 @@ def test_it_accepts_an_uploaded_markdown_file(owner_api):
 def test_it_refuses_a_file_that_is_not_utf8(owner_api):
     upload = SimpleUploadedFile("book.txt", "Caf\u00e9 au lait.".encode("latin-1"))
     response = owner_api.post("/api/v1/productions", {"file": upload, "voice": "joe"}, format="multipart")
-    assert response.status_code == 400
+    assert response.status_code == 415 and response.json()["error"]["code"] == "unsupported_media_type"
     assert "UTF-8" in response.json()["error"]["message"]
 
 
 def test_it_refuses_a_file_that_is_not_text_or_markdown(owner_api):
     upload = SimpleUploadedFile("book.pdf", b"%PDF-1.4")
     response = owner_api.post("/api/v1/productions", {"file": upload, "voice": "joe"}, format="multipart")
-    assert response.status_code == 400 and ".txt or .md" in response.json()["error"]["message"]
+    assert response.status_code == 415 and ".txt or .md" in response.json()["error"]["message"]
 
 
 def test_it_refuses_both_a_text_and_a_file_or_neither(owner_api):

@@ -32,7 +32,7 @@ def server(request, tmp_path_factory, tiny_xtts_dir):  # type: ignore[no-untyped
     if request.param == "runengine":
         live.start_worker("fair-worker")
     live.key = live.create_key("listener")
-    _wait_for(lambda: requests.get(f"{live.url}/health/ready", timeout=10).status_code == 200)  # a worker is up
+    live.wait_until_ready()  # a stream is refused (503) until a worker is alive
     yield live
     live.stop()
 

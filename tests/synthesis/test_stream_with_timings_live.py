@@ -96,6 +96,7 @@ def split_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     ).start()
     server.start_worker("timings-worker")
     server.key = server.create_key("split-timed")
+    server.wait_until_ready()  # a stream is refused (503) until a worker is alive
     yield server
     server.stop()
 
