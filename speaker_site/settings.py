@@ -5,6 +5,7 @@ the typed helpers in `core.env`; defaults make a fresh checkout run embedded
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -365,9 +366,9 @@ WORKER_MAX_ACTIVE = env_int("WORKER_MAX_ACTIVE", 8, minimum=1)
 # Turns a waiting generation of a lower class may be passed over before it goes next.
 ENGINE_STARVATION_TURNS = env_int("ENGINE_STARVATION_TURNS", 4, minimum=1)
 # Turns one loaded model runs at once where its engine allows it (Piper: a thread-safe
-# ONNX session; XTTS always one). 1: on two cores, 2 gave no more throughput
-# (bench/load.py) and a later first audio.
-ENGINE_PARALLEL_TURNS = env_int("ENGINE_PARALLEL_TURNS", 1, minimum=1)
+# ONNX session, single-threaded runs side by side; XTTS always one). Default: one per
+# CPU core, up to 4 (bench/load.py: on two cores, 2 give about 1.3x the audio of 1).
+ENGINE_PARALLEL_TURNS = env_int("ENGINE_PARALLEL_TURNS", min(4, os.cpu_count() or 1), minimum=1)
 # A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
 WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
 # A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio

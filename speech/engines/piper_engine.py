@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,8 +118,8 @@ class PiperEngine(Engine):
     name = "piper"
     clones = False
     # Piper keeps nothing of a generation on the voice: its ONNX session is thread-safe
-    # and piper guards espeak-ng with its own lock, so turns may run side by side (one
-    # per core is what the registry's ENGINE_PARALLEL_TURNS default gives).
+    # and piper guards espeak-ng with its own lock, so turns may run side by side
+    # (ENGINE_PARALLEL_TURNS; see `_shared_session`).
     max_parallel_turns = 64
     device = "cpu"
     # Piper handles long sentences well; this only bounds memory and first-chunk time.
@@ -175,12 +176,19 @@ class PiperEngine(Engine):
 
                 info = self._files[name]
                 try:
-                    voice = PiperVoice.load(
-                        info.model_path,
-                        config_path=info.config_path,
-                        use_cuda=False,
-                        include_alignments=self.exact_timings,
-                    )
+                    if self.scheduler.slots > 1:
+                        # PiperVoice.load's own steps, with a session of our threads.
+                        from piper.config import PiperConfig
+
+                        config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
+                        voice = PiperVoice(session=self._shared_session(name), config=PiperConfig.from_dict(config))
+                    else:
+                        voice = PiperVoice.load(
+                            info.model_path,
+                            config_path=info.config_path,
+                            use_cuda=False,
+                            include_alignments=self.exact_timings,
+                        )
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
                 self._loaded[name] = voice
@@ -220,6 +228,38 @@ class PiperEngine(Engine):
         if default is not None and default.language == language:
             return default.name
         return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
+
+    def _shared_session(self, name: str) -> Any:
+        """With turns side by side (scheduler.slots > 1), a session whose runs use the
+        cores' share of one turn (ONNX otherwise spreads every run over all cores, and
+        runs side by side fight for them): on two cores, two single-threaded runs give
+        about 1.3x the audio of one run on two threads (bench/load.py). One session for
+        every turn, alone or not: a run's samples depend on its thread count, and a
+        request must sound the same whatever it shares the model with."""
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // self.scheduler.slots)
+        options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(
+            self._model_for_session(name), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def _model_for_session(self, name: str) -> "str | bytes":
+        """The voice's model as PiperVoice.load gives it to onnxruntime: patched in memory
+        to output phoneme alignments when exact timings are on."""
+        path = str(self._files[name].model_path)
+        if not self.exact_timings:
+            return path
+        import onnx
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        model = onnx.load(path)
+        try:
+            add_alignment_output(model)
+        except ValueError:  # already patched: as PiperVoice.load does, use it as it is
+            pass
+        return model.SerializeToString()
 
     def _synthesize_segment(self, segment: Segment, prosody: Prosody, plan: SynthesisPlan) -> Iterator[np.ndarray]:
         from piper import SynthesisConfig

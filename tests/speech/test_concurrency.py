@@ -10,6 +10,7 @@ exactly their audio alone, seeded sampling included.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -269,3 +270,25 @@ def test_concurrent_piper_requests_get_exactly_the_audio_they_get_alone(piper_en
     stats = [s for _, s in together]
     assert_turns_never_overlap(stats)
     assert interleaved(stats)
+
+
+def test_piper_turns_side_by_side_share_the_cores_and_sound_as_alone() -> None:
+    engine = PiperEngine()
+    engine.scheduler.slots = 2  # what ENGINE_PARALLEL_TURNS gives on two cores (set before loading)
+    engine.load()
+    session = engine._voice(engine.default_voice).session
+    assert session.get_session_options().intra_op_num_threads == max(1, (os.cpu_count() or 1) // 2)
+    params = SynthesisParams(variability=0.0)
+    texts = [f"Caller {n} speaks first. Then a second sentence. And a third one for good measure." for n in range(4)]
+
+    def speak(text: str) -> tuple[np.ndarray, GenerationStats]:
+        with engine.synthesize(text, language="en", params=params) as stream:
+            audio = np.concatenate(list(stream))
+        return audio, stream.stats
+
+    alone = [speak(t) for t in texts]
+    together = run_together(texts, speak)
+    for (audio, _), (expected, _) in zip(together, alone):
+        assert np.array_equal(audio, expected)
+    turns = sorted(turn for _, s in together for turn in s.turns)
+    assert any(later_start < end for (_, end), (later_start, _) in zip(turns, turns[1:]))  # two at once
