@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -252,6 +254,17 @@ class JobCaptionsView(APIView):
         return response
 
 
+def _start_stream(request: Request, start: Callable[..., HttpResponse]) -> HttpResponse:
+    """Both stream endpoints read the same body; `start` is the service that answers."""
+    serializer = StreamCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return start(
+        user=request.user,
+        req=job_request_from(serializer.validated_data),
+        api_key=request.auth if isinstance(request.auth, APIKey) else None,
+    )
+
+
 class JobStreamView(APIView):
     """Chunked audio while the engine speaks; the job is kept in history."""
 
@@ -275,13 +288,7 @@ class JobStreamView(APIView):
         summary="Stream speech as it is generated",
     )
     def post(self, request: Request) -> HttpResponse:
-        serializer = StreamCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return stream_start(
-            user=request.user,
-            req=job_request_from(serializer.validated_data),
-            api_key=request.auth if isinstance(request.auth, APIKey) else None,
-        )
+        return _start_stream(request, stream_start)
 
 
 class JobStreamTimingsView(APIView):
@@ -314,13 +321,7 @@ class JobStreamTimingsView(APIView):
         summary="Stream speech with word timings (NDJSON)",
     )
     def post(self, request: Request) -> HttpResponse:
-        serializer = StreamCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return stream_start_with_timings(
-            user=request.user,
-            req=job_request_from(serializer.validated_data),
-            api_key=request.auth if isinstance(request.auth, APIKey) else None,
-        )
+        return _start_stream(request, stream_start_with_timings)
 
 
 class JobBulkDeleteView(APIView):

@@ -53,9 +53,22 @@ class VoiceSampleAdmin(admin.ModelAdmin):
         return False
 
 
+class _EvidenceAdmin(admin.ModelAdmin):
+    """Evidence (consent records, cloning attestations): read-only, never added or
+    deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(CloningAttestation)
-class CloningAttestationAdmin(admin.ModelAdmin):
-    """Evidence, like consent records: read-only, never added or deleted here."""
+class CloningAttestationAdmin(_EvidenceAdmin):
 
     list_display = ("accepted_at", "username", "via", "revoked_at", "ip", "api_key_prefix")
     list_filter = ("via",)
@@ -63,28 +76,10 @@ class CloningAttestationAdmin(admin.ModelAdmin):
     date_hierarchy = "accepted_at"
     readonly_fields = [f.name for f in CloningAttestation._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(_EvidenceAdmin):
     list_display = ("attested_at", "username", "voice_name", "ip", "api_key_prefix")
     search_fields = ("username", "voice_name", "ip", "id")
     date_hierarchy = "attested_at"
     readonly_fields = [f.name for f in ConsentRecord._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
