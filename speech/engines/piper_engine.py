@@ -9,6 +9,15 @@ Word timings are exact: a voice loads with Piper's phoneme alignment output (pat
 in memory, which needs the `onnx` package), so every chunk says how many samples each
 phoneme took, and `speech.timings.align_words` groups those phonemes into the text's
 words. Without `onnx` the base class estimates them instead.
+
+Early first audio: a generation's first sentence is spoken in two pieces. The voice's
+graph is split (in memory, with `onnx`) where its decoder begins: the front (text
+encoder, durations, flow) runs for the whole sentence, then the decoder turns the first
+`EARLY_FRAMES` frames into audio, which goes out at once, and then the rest. Each piece
+is decoded with `DECODER_CONTEXT` frames of its neighbour, beyond the decoder's reach,
+so the two pieces join as one run (they differ from it by float rounding, ~1e-6).
+Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTURE.md,
+"Engines".
 """
 
 from __future__ import annotations
@@ -37,7 +46,8 @@ from speech.text import Segment
 from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, spoken_words
 
 if TYPE_CHECKING:
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
+    from piper.voice import PhonemeAlignment
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +55,13 @@ DEFAULT_VOICE = "joe"
 # Piper's own default noise scale: `variability` is expressed relative to it so the
 # voice's trained noise_w keeps its proportion.
 _PIPER_DEFAULT_NOISE = 0.667
+# A generation's first sentence: the frames decoded first (hop 256 at 22.05 kHz: 32
+# frames are 0.37 s of speech, longer than the rest of a sentence of up to ~20 s takes to
+# decode on one core, so playback does not wait for it), and the neighbouring frames each
+# piece is decoded with (the decoder's reach is under 12: beyond it the join is exact to
+# float rounding; tests/speech/test_piper_early_audio.py).
+EARLY_FRAMES = 32
+DECODER_CONTEXT = 16
 
 
 @dataclass(frozen=True)
@@ -137,6 +154,9 @@ class PiperEngine(Engine):
         self.sample_rate = default.sample_rate if default else 22050
         self.languages = tuple(dict.fromkeys(f.language for f in files))
         self._loaded: dict[str, PiperVoice] = {}
+        # Per loaded voice, its graph split at the decoder (`_SplitVoice`), or None where
+        # it cannot be (no `onnx`, or a graph whose decoder needs more than the frames).
+        self._split: dict[str, _SplitVoice | None] = {}
         self._voice_load_lock = threading.Lock()
         # Piper can report phoneme alignments only with `onnx` installed (it patches
         # the model in memory at load time); without it, timings are estimated.
@@ -164,6 +184,7 @@ class PiperEngine(Engine):
 
     def _unload(self) -> None:
         self._loaded.clear()
+        self._split.clear()
 
     def _voice(self, name: str) -> "PiperVoice":
         voice = self._loaded.get(name)
@@ -176,21 +197,16 @@ class PiperEngine(Engine):
 
                 info = self._files[name]
                 try:
-                    if self.scheduler.slots > 1:
-                        # PiperVoice.load's own steps, with a session of our threads.
-                        from piper.config import PiperConfig
+                    # PiperVoice.load's own steps, with sessions of our own (`_session`).
+                    from piper.config import PiperConfig
 
-                        config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
-                        voice = PiperVoice(session=self._shared_session(name), config=PiperConfig.from_dict(config))
-                    else:
-                        voice = PiperVoice.load(
-                            info.model_path,
-                            config_path=info.config_path,
-                            use_cuda=False,
-                            include_alignments=self.exact_timings,
-                        )
+                    model = self._model_for_session(name)
+                    config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
+                    voice = PiperVoice(session=self._session(model), config=PiperConfig.from_dict(config))
+                    split = self._split_at_decoder(model) if isinstance(model, bytes) else None
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
+                self._split[name] = split
                 self._loaded[name] = voice
         return voice
 
@@ -229,20 +245,54 @@ class PiperEngine(Engine):
             return default.name
         return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
 
-    def _shared_session(self, name: str) -> Any:
-        """With turns side by side (scheduler.slots > 1), a session whose runs use the
-        cores' share of one turn (ONNX otherwise spreads every run over all cores, and
-        runs side by side fight for them): on two cores, two single-threaded runs give
-        about 1.3x the audio of one run on two threads (bench/load.py). One session for
-        every turn, alone or not: a run's samples depend on its thread count, and a
-        request must sound the same whatever it shares the model with."""
+    def _session(self, model: "str | bytes") -> Any:
+        """An ONNX session for the voice's model (or a piece of it). With turns side by
+        side (scheduler.slots > 1), its runs use the cores' share of one turn (ONNX
+        otherwise spreads every run over all cores, and runs side by side fight for
+        them): on two cores, two single-threaded runs give about 1.3x the audio of one
+        run on two threads (bench/load.py). One session for every turn, alone or not: a
+        run's samples depend on its thread count (1 and 2 threads disagree on some short
+        sentences, checked), and a request must sound the same whatever it shares the
+        model with."""
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // self.scheduler.slots)
-        options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(
-            self._model_for_session(name), sess_options=options, providers=["CPUExecutionProvider"]
+        if self.scheduler.slots > 1:
+            options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // self.scheduler.slots)
+            options.inter_op_num_threads = 1
+        # A voice has three sessions (whole, front, decoder: `_split_at_decoder`): idle
+        # pool threads sleep rather than spin, or one session's would take the cores
+        # from the next one's run.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+    def _split_at_decoder(self, model: bytes) -> "_SplitVoice | None":
+        """The voice's graph as two sessions, front and decoder (see the module's
+        docstring), or None where the graph has no decoder fed by one tensor alone (a
+        multi-speaker voice feeds it the speaker too)."""
+        import onnx
+        import onnx.utils
+
+        proto = onnx.load_from_string(model)
+        graph = proto.graph
+        decoder_nodes = [node for node in graph.node if node.name.startswith("/dec/")]
+        if not decoder_nodes:
+            return None
+        made_inside = {out for node in decoder_nodes for out in node.output}
+        weights = {init.name for init in graph.initializer}
+        fed_by = {name for node in decoder_nodes for name in node.input if name and name not in made_inside | weights}
+        if len(fed_by) != 1:
+            return None
+        latent = next(iter(fed_by))
+        outputs = [out.name for out in graph.output]
+        extractor = onnx.utils.Extractor(proto)
+        front = extractor.extract_model([inp.name for inp in graph.input], [latent, *outputs[1:]])
+        decoder = extractor.extract_model([latent], outputs[:1])
+        return _SplitVoice(
+            front=self._session(front.SerializeToString()),
+            decoder=self._session(decoder.SerializeToString()),
+            latent=latent,
+            aligned=len(outputs) > 1,
         )
 
     def _model_for_session(self, name: str) -> "str | bytes":
@@ -282,17 +332,30 @@ class PiperEngine(Engine):
         spans: list[PhonemeSpan] = []
         aligned = self.exact_timings
         at = 0.0  # seconds into this segment's audio
-        for chunk in voice.synthesize(segment.text, syn_config=config, include_alignments=self.exact_timings):
-            audio: Any = chunk.audio_float_array
-            if chunk.phoneme_alignments is None:
+        split = self._split.get(plan.voice) if segment is plan.segments[0] else None
+        if split is not None:
+            chunks: Iterator[_Piece] = self._speak_early(voice, split, segment.text, config)
+        else:
+            chunks = (
+                _Piece(chunk.audio_float_array, chunk.phoneme_alignments)
+                for chunk in voice.synthesize(segment.text, syn_config=config, include_alignments=self.exact_timings)
+            )
+        sentence_at = 0.0  # where the sentence being spoken began
+        for chunk in chunks:
+            audio: Any = chunk.audio
+            at += len(audio) / voice_rate
+            if not chunk.ends_sentence:
+                pass  # its alignments come with the sentence's last piece
+            elif chunk.alignments is None:
                 aligned = False
             elif aligned:
-                position = at
-                for alignment in chunk.phoneme_alignments:
+                position = sentence_at
+                for alignment in chunk.alignments:
                     seconds = float(alignment.num_samples) / voice_rate
                     spans.append(PhonemeSpan(alignment.phoneme, position, position + seconds))
                     position += seconds
-            at += len(audio) / voice_rate
+            if chunk.ends_sentence:
+                sentence_at = at
             if voice_rate != self.sample_rate:
                 audio = resample(audio, voice_rate, self.sample_rate)
             yield audio
@@ -306,6 +369,48 @@ class PiperEngine(Engine):
             else:
                 self._report_words(plan, timed, EXACT)
 
+    def _speak_early(
+        self, voice: "PiperVoice", split: "_SplitVoice", text: str, config: "SynthesisConfig"
+    ) -> Iterator["_Piece"]:
+        """`voice.synthesize` for a generation's first segment: its first sentence in two
+        pieces (the module's docstring), the others as piper speaks them. The same
+        inputs, gain and clipping as piper's own; a sentence's phoneme alignments go
+        with its last piece."""
+        import numpy as np
+
+        first = True
+        for phonemes in voice.phonemize(text):
+            if not phonemes:
+                continue
+            ids = voice.phonemes_to_ids(phonemes)
+            if not first:
+                result = voice.phoneme_ids_to_audio(ids, config, include_alignments=split.aligned)
+                audio, samples = result if isinstance(result, tuple) else (result, None)
+                yield _Piece(_as_piper_does(audio, config), _alignments(voice, phonemes, ids, samples))
+                continue
+            first = False
+            inputs = {
+                "input": np.expand_dims(np.array(ids, dtype=np.int64), 0),
+                "input_lengths": np.array([len(ids)], dtype=np.int64),
+                "scales": np.array([config.noise_scale, config.length_scale, config.noise_w_scale], dtype=np.float32),
+            }
+            latent, *rest = split.front.run(None, inputs)
+            samples = (rest[0].squeeze() * voice.config.hop_length).astype(np.int64) if rest else None
+            frames = latent.shape[-1]
+            if frames <= EARLY_FRAMES + DECODER_CONTEXT:  # short: one piece
+                pieces = [(0, frames)]
+            else:
+                pieces = [(0, EARLY_FRAMES), (EARLY_FRAMES, frames)]
+            hop = int(voice.config.hop_length)
+            for index, (start, end) in enumerate(pieces):
+                lead = min(start, DECODER_CONTEXT)
+                window = np.ascontiguousarray(latent[:, :, start - lead : min(frames, end + DECODER_CONTEXT)])
+                audio = split.decoder.run(None, {split.latent: window})[0].squeeze()
+                audio = audio[lead * hop : (lead + end - start) * hop]
+                last = index == len(pieces) - 1
+                alignments = _alignments(voice, phonemes, ids, samples) if last else None
+                yield _Piece(_as_piper_does(audio, config), alignments, ends_sentence=last)
+
     def _phoneme_count(self, name: str, voice: "PiperVoice", word: str) -> int:
         """How many phonemes espeak gives `word` said alone (cached per voice)."""
         key = (name, word.lower())
@@ -316,3 +421,56 @@ class PiperEngine(Engine):
                 self._word_phonemes.clear()
             self._word_phonemes[key] = count
         return count
+
+
+@dataclass(frozen=True)
+class _SplitVoice:
+    """A voice's graph cut where its decoder begins (`PiperEngine._split_at_decoder`)."""
+
+    front: Any  # onnxruntime session: piper's inputs -> the latent frames (+ alignments)
+    decoder: Any  # onnxruntime session: latent frames -> audio
+    latent: str  # the tensor between them, [1, channels, frames]
+    aligned: bool  # the front outputs phoneme alignments too
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Audio of a sentence, or of its first part (`ends_sentence` false: the sentence's
+    phoneme alignments come with its last piece)."""
+
+    audio: np.ndarray
+    alignments: "list[PhonemeAlignment] | None"
+    ends_sentence: bool = True
+
+
+def _as_piper_does(audio: np.ndarray, config: "SynthesisConfig") -> np.ndarray:
+    """What `PiperVoice.synthesize` does to a run's audio with normalize_audio off."""
+    if config.volume != 1.0:
+        audio = audio * config.volume
+    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+
+
+def _alignments(
+    voice: "PiperVoice", phonemes: list[str], ids: list[int], samples: np.ndarray | None
+) -> "list[PhonemeAlignment] | None":
+    """Samples per phoneme from samples per phoneme id, grouped as `PiperVoice.synthesize`
+    groups them (each phoneme with the padding after it); None when they do not line up."""
+    from piper.const import BOS, EOS, PAD
+    from piper.voice import PhonemeAlignment
+
+    if samples is None or len(samples) != len(ids):
+        return None
+    pad = voice.config.phoneme_id_map.get(PAD, [])
+    grouped: list[PhonemeAlignment] = []
+    at = 0
+    for phoneme in [BOS, *phonemes, EOS]:
+        expected = list(voice.config.phoneme_id_map.get(phoneme, []))
+        if phoneme != EOS:
+            expected += pad
+        if ids[at : at + len(expected)] != expected:
+            return None
+        grouped.append(
+            PhonemeAlignment(phoneme=phoneme, phoneme_ids=expected, num_samples=int(sum(samples[at : at + len(expected)])))
+        )
+        at += len(expected)
+    return grouped
