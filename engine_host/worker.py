@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 import weakref
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ from speech.engines.params import SynthesisParams
 from speech.timings import Timings
 from synthesis.models import SynthesisJob
 from synthesis.queue import (
+    job_claim_deferrals,
     job_claim_next,
     job_complete,
     job_fail,
@@ -58,6 +60,7 @@ from synthesis.queue import (
     job_requeue_abandoned,
     job_requeue_expired,
     running_lease_owners,
+    wake_worker,
     worker_heartbeat_record,
     worker_heartbeat_remove,
     worker_heartbeats_prune,
@@ -133,6 +136,11 @@ class EngineWorker:
         self.jobs_done = 0
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
+        # Least-loaded claiming (synthesis.queue.job_claim_deferrals): when the streams
+        # this worker leaves to less-loaded workers become its own to claim, and which
+        # ones it has already passed a wake-up on for.
+        self.claim_retry_at: datetime | None = None
+        self._deferred_seen: frozenset = frozenset()
         self.started_at = timezone.now()
         _live_workers.add(self)
 
@@ -172,11 +180,19 @@ class EngineWorker:
                     logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
                     did_work = False
                 if not did_work:
-                    self._wake.wait(settings.WORKER_SWEEP_SECONDS)
+                    self._wake.wait(self._idle_wait())
                     self._wake.clear()
         finally:
             self.join_active()
             self._shutdown()
+
+    def _idle_wait(self) -> float:
+        """Until the next sweep, or sooner when a stream left to a less-loaded worker
+        becomes ours to claim (so it waits at most WORKER_CLAIM_DEFER_SECONDS)."""
+        wait = settings.WORKER_SWEEP_SECONDS
+        if self.claim_retry_at is not None:
+            wait = min(wait, max(0.0, (self.claim_retry_at - timezone.now()).total_seconds()) + 0.01)
+        return wait
 
     def _startup(self) -> None:
         close_old_connections()
@@ -235,10 +251,22 @@ class EngineWorker:
             if job is None:
                 break
             started.append(self._start_job(job))
+        self._note_deferrals()
         if wait:
             for thread in started:
                 thread.join()
         return did_work or bool(started)
+
+    def _note_deferrals(self) -> None:
+        """After claiming: streams this worker left to less-loaded workers. It looks
+        again when the first becomes its own to claim, and passes the wake-up on once per
+        stream (the `engine` channel delivers a wake-up to one worker, perhaps this busy
+        one: the idle one must hear of the stream)."""
+        deferrals = job_claim_deferrals(worker_id=self.worker_id)
+        self.claim_retry_at = deferrals.until
+        if deferrals.jobs - self._deferred_seen:
+            wake_worker()
+        self._deferred_seen = deferrals.jobs
 
     def _claim_within_limits(self) -> SynthesisJob | None:
         """The next job if a slot is free: any class while fewer than `max_active` run,
@@ -253,6 +281,7 @@ class EngineWorker:
         return job_claim_next(
             worker_id=self.worker_id,
             max_priority=SynthesisJob.Priority.INTERACTIVE if most_urgent_only else None,
+            least_loaded=True,
         )
 
     def _start_job(self, job: SynthesisJob) -> threading.Thread:

@@ -363,6 +363,10 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 30, minimum=1)
 # (docs/ARCHITECTURE.md, "Fair scheduling"). Queued and bulk jobs take at most half the
 # slots, so a stream relayed to a busy worker is still claimed at once.
 WORKER_MAX_ACTIVE = env_int("WORKER_MAX_ACTIVE", 8, minimum=1)
+# Least-loaded claiming (synthesis.queue.job_claim_deferrals): a worker that holds jobs
+# leaves a new stream to a live worker holding fewer for at most this long, then claims
+# it itself (a wedged worker never strands it). 0: every worker claims at once.
+WORKER_CLAIM_DEFER_SECONDS = env_float("WORKER_CLAIM_DEFER_SECONDS", 1.0, minimum=0.0)
 # Turns a waiting generation of a lower class may be passed over before it goes next.
 ENGINE_STARVATION_TURNS = env_int("ENGINE_STARVATION_TURNS", 4, minimum=1)
 # Turns one loaded model runs at once where its engine allows it (Piper: a thread-safe

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from core.events import send_user_event
@@ -40,8 +40,10 @@ from synthesis.usage import usage_record_generation
 
 __all__ = [
     "ENGINE_CHANNEL",
+    "ClaimDeferrals",
     "StreamVerdict",
     "job_claim",
+    "job_claim_deferrals",
     "job_claim_next",
     "job_complete",
     "job_fail",
@@ -96,16 +98,90 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
-def job_claim_next(*, worker_id: str, max_priority: int | None = None) -> SynthesisJob | None:
+def job_claim_next(
+    *, worker_id: str, max_priority: int | None = None, least_loaded: bool = False
+) -> SynthesisJob | None:
     """Atomically take the next queued job and a lease on it, or None. The highest
     scheduling class first (streams: someone is listening; then jobs; then bulk work),
     the oldest within a class; with `max_priority`, only classes at least that urgent
     (a busy worker keeps its last slots for streams). In-process streams (no channel)
-    are claimed by the web process that serves them, never by a worker."""
+    are claimed by the web process that serves them, never by a worker.
+
+    With `least_loaded` (the claim loop of an engine worker), a worker that already
+    holds jobs leaves a freshly queued interactive job to a live worker that holds fewer
+    (`job_claim_deferrals`), for at most WORKER_CLAIM_DEFER_SECONDS."""
     candidates = SynthesisJob.objects.claimable()
     if max_priority is not None:
         candidates = candidates.filter(priority__lte=max_priority)
+    if least_loaded:
+        left = job_claim_deferrals(worker_id=worker_id).left_to_others
+        if left is not None:
+            candidates = candidates.exclude(left)
     return _claim(candidates.order_by("priority", "queued_at"), worker_id)
+
+
+@dataclass(frozen=True)
+class ClaimDeferrals:
+    """What a worker leaves to less-loaded workers now (docs/ARCHITECTURE.md, "Fair
+    scheduling"): `left_to_others` matches those queued jobs (None: nothing is left),
+    `until` is when the first of them becomes this worker's to claim again."""
+
+    left_to_others: Q | None = None
+    until: datetime | None = None
+    jobs: frozenset = frozenset()  # the ids of the queued jobs left to others now
+
+
+def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> ClaimDeferrals:
+    """Least-loaded claiming. One loaded XTTS model speaks one sentence at a time, so
+    streams spread over worker processes start speaking sooner than streams sharing one
+    model. A worker holding N running jobs leaves an interactive job (someone listening)
+    queued less than WORKER_CLAIM_DEFER_SECONDS ago to a live worker (a heartbeat newer
+    than WORKER_HEARTBEAT_MAX_AGE) that has the job's engine loaded and holds fewer
+    than N; after that any worker claims it, so a wedged or slow worker never strands a
+    job. A worker's load is the running jobs it leases (written in the claim itself, so
+    never stale); an idle worker leaves nothing to anyone."""
+    defer = settings.WORKER_CLAIM_DEFER_SECONDS
+    if defer <= 0:
+        return ClaimDeferrals()
+    now = now or timezone.now()
+    running = SynthesisJob.objects.running()
+    own_load = running.filter(lease_owner=worker_id).count()
+    if own_load == 0:
+        return ClaimDeferrals()
+    live = list(
+        WorkerHeartbeat.objects.filter(
+            last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)
+        ).exclude(worker_id=worker_id)
+    )
+    if not live:
+        return ClaimDeferrals()
+    loads = dict(
+        running.filter(lease_owner__in=[hb.worker_id for hb in live])
+        .order_by()
+        .values("lease_owner")
+        .annotate(held=Count("pk"))
+        .values_list("lease_owner", "held")
+    )
+    engines = {
+        engine["name"]
+        for hb in live
+        if loads.get(hb.worker_id, 0) < own_load
+        for engine in hb.engines or []
+        if isinstance(engine, dict) and engine.get("loaded")
+    }
+    if not engines:
+        return ClaimDeferrals()
+    left = Q(
+        priority=SynthesisJob.Priority.INTERACTIVE,
+        engine__in=sorted(engines),
+        queued_at__gt=now - timedelta(seconds=defer),
+    )
+    waiting = list(SynthesisJob.objects.claimable().filter(left).order_by("queued_at").values_list("pk", "queued_at"))
+    if not waiting:
+        return ClaimDeferrals()
+    return ClaimDeferrals(
+        left_to_others=left, until=waiting[0][1] + timedelta(seconds=defer), jobs=frozenset(pk for pk, _ in waiting)
+    )
 
 
 def job_claim(*, job_id: Any, worker_id: str) -> SynthesisJob | None:

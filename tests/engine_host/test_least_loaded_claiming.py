@@ -1,0 +1,140 @@
+"""Least-loaded claiming (docs/ARCHITECTURE.md, "Fair scheduling"): a worker that is
+already generating leaves a new stream to a live worker that holds fewer jobs, for at
+most WORKER_CLAIM_DEFER_SECONDS; then it claims the stream itself, so a wedged worker
+never strands one. Two real workers in this process, driven step by step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.engines import get_registry
+from engine_host.worker import EngineWorker
+from synthesis.models import SynthesisJob, WorkerHeartbeat
+from synthesis.queue import job_claim_next, set_local_waker
+from voices.models import Voice
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
+
+DEFER = 1.0
+
+
+@pytest.fixture
+def workers(settings):  # type: ignore[no-untyped-def]
+    """Workers A and B, started: their engines loaded, their heartbeats written."""
+    settings.WORKER_CLAIM_DEFER_SECONDS = DEFER
+    get_registry().get("piper")  # what a worker's start-up does before its first heartbeat
+    a, b = EngineWorker(worker_id="worker-a"), EngineWorker(worker_id="worker-b")
+    a.heartbeat(force=True)
+    b.heartbeat(force=True)
+    yield a, b
+    for worker in (a, b):
+        worker.join_active(timeout=120)
+
+
+def _queue(owner, *, mode: str = SynthesisJob.Mode.STREAM, text: str = "A listener is waiting.") -> SynthesisJob:  # type: ignore[no-untyped-def]
+    """A job as job_create queues it; a stream relayed to a separate worker has a channel."""
+    stream = mode == SynthesisJob.Mode.STREAM
+    return SynthesisJob.objects.create(
+        owner=owner,
+        voice=Voice.objects.get(engine="piper", builtin_key="joe"),
+        voice_name="joe",
+        engine="piper",
+        language="en",
+        text=text,
+        params={"variability": 0},
+        mode=mode,
+        priority=SynthesisJob.Priority.INTERACTIVE if stream else SynthesisJob.Priority.JOB,
+        stream_channel="nobody-listens-in-this-test" if stream else "",
+    )
+
+
+def _has_waited(job: SynthesisJob, seconds: float) -> None:
+    """Time passing for one queued job: it was queued `seconds` ago."""
+    SynthesisJob.objects.filter(pk=job.pk).update(queued_at=job.queued_at - timedelta(seconds=seconds))
+
+
+def _fresh(job: SynthesisJob) -> SynthesisJob:
+    return SynthesisJob.objects.get(pk=job.pk)
+
+
+def test_a_busy_worker_leaves_a_new_stream_to_the_idle_one_and_claims_it_after_the_defer_time(owner, workers):
+    a, b = workers
+    first = _queue(owner)
+    # An idle worker claims at once, though another one is live.
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == first  # A holds it (its lease)
+
+    second = _queue(owner)
+    passed_on: list[str] = []
+    set_local_waker(lambda: passed_on.append("wake"))
+    try:
+        assert a.run_once(wait=False) is False  # A holds one job, B none: A leaves the stream
+        a.run_once(wait=False)  # looking again before the defer time changes nothing...
+    finally:
+        set_local_waker(None)
+    assert _fresh(second).status == "queued" and a.active_jobs == []
+    assert passed_on == ["wake"]  # ...and the wake-up was passed on once, for the idle worker
+    # A looks again when the stream becomes its own to claim: within the defer time.
+    assert a.claim_retry_at == _fresh(second).queued_at + timedelta(seconds=DEFER)
+
+    assert b.run_once()  # the idle worker claims it and generates it
+    assert _fresh(second).completed_by == b.worker_id
+
+    third = _queue(owner)
+    a.run_once(wait=False)
+    assert _fresh(third).status == "queued"  # left to B again (B holds none)...
+    _has_waited(third, DEFER + 0.5)
+    assert a.run_once()  # ...until the defer time is over: B did not take it, A does
+    assert _fresh(third).completed_by == a.worker_id
+    assert a.claim_retry_at is None
+
+
+def test_workers_holding_as_many_jobs_claim_at_once(owner, workers):
+    a, b = workers
+    held_by_a, held_by_b = _queue(owner), _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == held_by_a
+    assert job_claim_next(worker_id=b.worker_id, least_loaded=True) == held_by_b
+    third = _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == third  # B holds one too
+    fourth = _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) is None  # now A holds more
+    assert job_claim_next(worker_id=b.worker_id, least_loaded=True) == fourth
+
+
+def test_a_worker_whose_heartbeat_is_stale_is_not_waited_for(owner, workers, settings):
+    a, b = workers
+    _queue(owner)
+    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    stale = WorkerHeartbeat.objects.get(worker_id=b.worker_id).last_seen - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 1)
+    WorkerHeartbeat.objects.filter(worker_id=b.worker_id).update(last_seen=stale)  # wedged, or gone
+    second = _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+
+
+def test_a_worker_without_the_streams_engine_loaded_is_not_waited_for(owner, workers):
+    a, b = workers
+    _queue(owner)
+    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    WorkerHeartbeat.objects.filter(worker_id=b.worker_id).update(
+        engines=[{"name": "piper", "available": True, "loaded": False}, {"name": "xtts", "available": True, "loaded": True}]
+    )
+    second = _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+
+
+def test_queued_jobs_are_claimed_at_once_only_streams_are_left(owner, workers):
+    a, _ = workers
+    _queue(owner)
+    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    queued = _queue(owner, mode=SynthesisJob.Mode.JOB)  # nobody is listening: no first audio to hurry
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == queued
+
+
+def test_a_defer_time_of_zero_turns_it_off(owner, workers, settings):
+    a, _ = workers
+    settings.WORKER_CLAIM_DEFER_SECONDS = 0
+    _queue(owner)
+    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    second = _queue(owner)
+    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
