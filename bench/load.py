@@ -2,7 +2,7 @@
 piper's own HTTP server on the same voice, in one run on this machine.
 
     python bench/load.py [--clients 8] [--requests 16] [--out bench/results/load.json]
-                         [--xtts-streams 4] [--skip-xtts]
+                         [--xtts-streams 4] [--xtts-workers 2] [--skip-xtts | --only-xtts]
 
 Three targets, one after the other, each alone on the machine, each warmed up first:
 - peer: `python -m piper.http_server` (piper-tts's Flask server, no streaming) with the
@@ -18,9 +18,17 @@ Latency = request sent to the last byte; first audio = request sent to the first
 byte of a stream. Every figure is also given as a ratio to the peer's, which is what the
 README quotes (absolute seconds depend on the machine and on what else runs on it).
 
-Then the fairness of one model's turns on XTTS (the tiny random checkpoint of
-tests/tiny_xtts.py: mechanics, not the real model's speed): a lone stream's first audio
-against `xtts-streams` concurrent ones, seeded, with their audio compared to solo runs.
+Then XTTS (the tiny random checkpoint of tests/tiny_xtts.py: mechanics, not the real
+model's speed), twice: a lone stream's first audio against `xtts-streams` concurrent
+ones, seeded, with their audio compared to solo runs (each on the same deployment):
+- "xtts": the embedded default, one loaded model, whose turns the streams share (one
+  sentence at a time: the last newcomer waits for the others' first sentences);
+- "xtts_scaleout": the web process and `xtts-workers` `runengine` workers, each with its
+  own model (XTTS_THREADS=1 each, so that they share the cores instead of fighting over
+  them), streams relayed over Redis (REDIS_URL, default db 1, a channel prefix of this
+  run's own), least-loaded claiming spreading the streams over the workers; the same
+  SQLite file for the web and the workers, as the live tests do.
+`--only-xtts` skips the Piper part (and writes nothing unless `--out` is given).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -118,7 +127,13 @@ def speaker_stream_request(
             first = time.perf_counter() - sent
         body += chunk
     latency = time.perf_counter() - sent
-    return {"latency": latency, "first": first, "audio": len(body) / 2 / rate, "body": bytes(body)}
+    return {
+        "latency": latency,
+        "first": first,
+        "audio": len(body) / 2 / rate,
+        "body": bytes(body),
+        "job": response.headers.get("X-Job-ID", ""),
+    }
 
 
 # ----------------------------------------------------------------------- the load
@@ -205,42 +220,73 @@ def lone_streams(url: str, key: str, count: int, **kwargs: Any) -> list[dict[str
     return [speaker_stream_request(url, key, **kwargs) for _ in range(count)]
 
 
-def bench_xtts(workdir: Path, streams: int) -> dict[str, Any]:
+def bench_xtts(workdir: Path, streams: int, workers: int = 0, redis_url: str = "") -> dict[str, Any]:
+    """`workers` 0: the embedded default (one model in the web process); N: the web
+    process and N `runengine` workers over Redis (`redis_url`), one model each."""
     from tests.tiny_xtts import build_tiny_xtts
 
     checkpoint = build_tiny_xtts(workdir / "tiny-xtts")
-    server = LiveServer(
-        workdir / "speaker-xtts",
-        extra_env={**UNLIMITED, "TTS_ENGINES": "piper,xtts", "XTTS_MODEL_DIR": str(checkpoint), "XTTS_DEVICE": "cpu"},
-    ).start()
+    env = {**UNLIMITED, "TTS_ENGINES": "piper,xtts", "XTTS_MODEL_DIR": str(checkpoint), "XTTS_DEVICE": "cpu"}
+    worker_ids = [f"bench-xtts-{n}" for n in range(1, workers + 1)]
+    if workers:
+        env.update(
+            {
+                "REDIS_URL": redis_url,
+                "EMBEDDED_WORKER": "false",
+                "CHANNEL_PREFIX": f"speaker-bench-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+                "XTTS_THREADS": "1",
+            }
+        )
+    server = LiveServer(workdir / f"speaker-xtts-{workers or 'embedded'}", extra_env=env).start()
     try:
+        for worker_id in worker_ids:
+            server.start_worker(worker_id)
         key = server.create_key("bench-xtts")
+        if workers:
+            server.wait_until_ready()
+            server.wait_for_workers(worker_ids, "xtts")
         texts = [" ".join(f"Voice {n} speaks part {p} of its text." for p in range(1, 7)) for n in range(streams)]
         voices = ["xtts:Tiny Alice", "xtts:Tiny Bob"]
         params = [{"do_sample": True, "temperature": 1.0, "seed": 1000 + n, "max_new_tokens": 8} for n in range(streams)]
         kwargs = [dict(text=texts[n], voice=voices[n % 2], params=params[n]) for n in range(streams)]
-        speaker_stream_request(server.url, key, **kwargs[0])  # warm-up
-        solo = [speaker_stream_request(server.url, key, **kw) for kw in kwargs]
-        together: list[dict[str, Any]] = [{} for _ in range(streams)]
-        barrier = threading.Barrier(streams)
 
-        def listen(n: int) -> None:
-            barrier.wait()
-            together[n] = speaker_stream_request(server.url, key, **kwargs[n])
+        def at_once(count: int) -> list[dict[str, Any]]:
+            together: list[dict[str, Any]] = [{} for _ in range(count)]
+            barrier = threading.Barrier(count)
 
-        threads = [threading.Thread(target=listen, args=(n,)) for n in range(streams)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+            def listen(n: int) -> None:
+                barrier.wait()
+                together[n] = speaker_stream_request(server.url, key, **kwargs[n])
+
+            threads = [threading.Thread(target=listen, args=(n,)) for n in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return together
+
+        # Warm-up: every model generates once (least-loaded claiming gives each worker one).
+        at_once(max(1, min(workers, streams)))
+        solo = [speaker_stream_request(server.url, key, **kw) for kw in kwargs]  # lone: one at a time
+        together = at_once(streams)
         lone_first = statistics.median(r["first"] for r in solo)
-        return {
+        result = {
             "streams": streams,
+            "workers": workers or "embedded",
             "lone_first_audio_median": round(lone_first, 3),
             "concurrent_first_audio": [round(r["first"], 3) for r in together],
             "worst_first_audio_ratio_to_lone": round(max(r["first"] for r in together) / lone_first, 2),
             "audio_identical_to_solo": all(t["body"] == s["body"] for t, s in zip(together, solo)),
         }
+        if workers:
+            # Which worker generated each stream (its response ends just before the job is stored).
+            deadline = time.monotonic() + 60
+            by_worker = server.completed_by([r["job"] for r in together])
+            while not all(by_worker.values()) and time.monotonic() < deadline:
+                time.sleep(0.25)
+                by_worker = server.completed_by([r["job"] for r in together])
+            result["concurrent_streams_per_worker"] = {w: list(by_worker.values()).count(w) for w in worker_ids}
+        return result
     finally:
         server.stop()
 
@@ -253,9 +299,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=16, help="requests per client")
     parser.add_argument("--xtts-streams", type=int, default=4)
-    parser.add_argument("--skip-xtts", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    parser.add_argument("--xtts-workers", type=int, default=2, help="runengine workers of the XTTS scale-out")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1", help="for the XTTS scale-out"
+    )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--skip-xtts", action="store_true")
+    only.add_argument("--only-xtts", action="store_true", help="the XTTS part alone (quick runs)")
+    parser.add_argument("--out", type=Path, default=None, help="default: bench/results/load.json (full runs)")
     args = parser.parse_args()
+    if args.out is None and not args.only_xtts:
+        args.out = ROOT / "bench" / "results" / "load.json"
 
     workdir = Path(tempfile.mkdtemp(prefix="speaker-load-"))
     report: dict[str, Any] = {
@@ -267,6 +321,35 @@ def main() -> None:
         "text_words": len(WORDS_60.split()),
     }
 
+    if not args.only_xtts:
+        bench_piper(workdir, args, report)
+    if not args.skip_xtts:
+        print(f"XTTS (tiny checkpoint), embedded, one model: 1 stream, then {args.xtts_streams} at once ...", flush=True)
+        report["xtts"] = bench_xtts(workdir, args.xtts_streams)
+        print(
+            f"XTTS (tiny checkpoint), web + {args.xtts_workers} runengine workers: 1 stream, then {args.xtts_streams} at once ...",
+            flush=True,
+        )
+        report["xtts_scaleout"] = bench_xtts(workdir, args.xtts_streams, workers=args.xtts_workers, redis_url=args.redis_url)
+
+    if not args.only_xtts:
+        print_piper(report)
+    for name, label in (("xtts", "xtts (one model)"), ("xtts_scaleout", f"xtts_scaleout ({args.xtts_workers} workers)")):
+        if name in report:
+            figures = report[name]
+            print(f"{label + ' lone / concurrent first audio (s)':62} {figures['lone_first_audio_median']} / {figures['concurrent_first_audio']}")
+            print(f"{label + ' worst first audio / lone':62} {figures['worst_first_audio_ratio_to_lone']}")
+            print(f"{label + ' concurrent audio identical to solo':62} {figures['audio_identical_to_solo']}")
+            if "concurrent_streams_per_worker" in figures:
+                print(f"{label + ' concurrent streams per worker':62} {figures['concurrent_streams_per_worker']}")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwritten to {args.out}")
+
+
+def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Piper: the peer, then Speaker's endpoints under the same load."""
     peer, peer_url = start_peer(workdir)
     try:
         print(f"peer (piper.http_server): {args.clients} clients x {args.requests} requests ...", flush=True)
@@ -304,10 +387,10 @@ def main() -> None:
         "stream_first_audio_p95_to_peer_latency_median": round(streams["first_audio_p95"] / peer_fig["latency_median"], 3),
         "single_stream_first_over_full": report["single_stream"]["first_over_full"],
     }
-    if not args.skip_xtts:
-        print(f"XTTS (tiny checkpoint): 1 stream, then {args.xtts_streams} at once ...", flush=True)
-        report["xtts"] = bench_xtts(workdir, args.xtts_streams)
 
+
+def print_piper(report: dict[str, Any]) -> None:
+    peer_fig, speech, streams = report["peer"], report["speaker_speech"], report["speaker_streams"]
     print()
     print(f"{'':34} {'peer':>10} {'/v1/audio/speech':>18} {'streams':>10}")
     print(f"{'throughput (audio s / wall s)':34} {peer_fig['throughput']:>10} {speech['throughput']:>18} {streams['throughput']:>10}")
@@ -317,12 +400,6 @@ def main() -> None:
     print()
     for name, value in report["ratios"].items():
         print(f"{name:52} {value}")
-    if "xtts" in report:
-        print(f"{'xtts worst first audio / lone':52} {report['xtts']['worst_first_audio_ratio_to_lone']}")
-        print(f"{'xtts concurrent audio identical to solo':52} {report['xtts']['audio_identical_to_solo']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten to {args.out}")
 
 
 if __name__ == "__main__":

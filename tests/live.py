@@ -4,8 +4,10 @@ folder, exactly as `make run` starts it."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -105,6 +107,35 @@ class LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready after {timeout:.0f}s:\n{(self.workdir / 'daphne.log').read_text()[-3000:]}")
             time.sleep(0.5)
+
+    def _query(self, sql: str, params: list[str] | None = None) -> list[tuple]:
+        with sqlite3.connect(self.workdir / "db.sqlite3", timeout=30) as db:
+            return db.execute(sql, params or []).fetchall()
+
+    def wait_for_workers(self, worker_ids: list[str], engine: str, timeout: float = 180.0) -> None:
+        """Until every one of `worker_ids` says in its heartbeat that `engine` is loaded
+        (wait_until_ready waits for one worker only)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            loaded = {
+                worker_id
+                for worker_id, engines in self._query("SELECT worker_id, engines FROM synthesis_workerheartbeat")
+                if any(e.get("name") == engine and e.get("loaded") for e in json.loads(engines or "[]"))
+            }
+            if loaded >= set(worker_ids):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workers without {engine} loaded after {timeout:.0f}s: {set(worker_ids) - loaded}")
+            time.sleep(0.5)
+
+    def completed_by(self, job_ids: list[str]) -> dict[str, str]:
+        """The worker that finished each job (SynthesisJob.completed_by; not in the API)."""
+        rows = self._query(
+            f"SELECT id, completed_by FROM synthesis_synthesisjob WHERE id IN ({','.join('?' * len(job_ids))})",
+            [job_id.replace("-", "") for job_id in job_ids],  # SQLite stores a UUID as 32 hex digits
+        )
+        by_hex = dict(rows)
+        return {job_id: by_hex.get(job_id.replace("-", ""), "") for job_id in job_ids}
 
     def create_key(self, username: str) -> str:
         return self.manage("createapikey", username, "--create-user").strip().splitlines()[-1]
