@@ -210,6 +210,13 @@ class Engine(abc.ABC):
     # (ENGINE_PARALLEL_TURNS). `unload` and `prepare_voice` take one turn, so such an
     # engine must keep running generations safe from them.
     max_parallel_turns: int = 1
+    # True for an engine that produces a segment in several chunks with model work
+    # between them (XTTS: `stream_chunk_size` audio tokens each) and can keep its
+    # per-generation state between chunks (`_suspend_generation`): while another
+    # generation waits, its turn then ends after each chunk, not each segment, so a
+    # newcomer waits for chunks, not sentences. False: one turn per segment (Piper: a
+    # segment's chunks come from one run).
+    turn_per_chunk: bool = False
 
     def __init__(self, *, starvation_turns: int = 4) -> None:
         self.load_seconds: float | None = None
@@ -425,20 +432,26 @@ class Engine(abc.ABC):
         ticket = self.scheduler.ticket(plan.priority)
         silence = np.zeros(int(round(plan.params.sentence_silence * self.sample_rate)), dtype=np.float32)
         holding = False
+        spoke = False  # the turn held has produced audio
         try:
             self.scheduler.join(ticket)
             for index, segment in enumerate(plan.segments):
                 if index > 0:
-                    # Back in line before the silence is handed out: the next turn is
-                    # chosen now, among everyone waiting, this stream included.
-                    self._end_turn(plan, ticket, stats, requeue=True)
-                    holding = False
+                    if spoke:
+                        # Back in line before the silence is handed out: the next turn is
+                        # chosen now, among everyone waiting, this stream included.
+                        self._end_turn(plan, ticket, stats, requeue=True)
+                        holding = False
+                    # else the turn was taken for the rest of the last segment (a chunk
+                    # turn, below) and found none: it speaks this segment instead.
                     if silence.size:
                         stats.chunks += 1
                         stats.samples += int(silence.size)
                         yield silence
-                self._begin_turn(plan, ticket, stats, first=index == 0)
-                holding = True
+                if not holding:
+                    self._begin_turn(plan, ticket, stats, first=index == 0)
+                    holding = True
+                spoke = False
                 resumed = time.perf_counter()
                 started = False
                 segment_start = stats.samples / self.sample_rate if self.sample_rate else 0.0
@@ -459,9 +472,21 @@ class Engine(abc.ABC):
                     stats.samples += int(audio.size)
                     if stats.first_chunk_seconds is None:
                         stats.first_chunk_seconds = now - requested
-                    yield audio
-                    # The consumer may resume us from another thread (thread pools).
-                    ticket.owner_thread = threading.get_ident()
+                    spoke = True
+                    if self.turn_per_chunk and self.scheduler.waiting():
+                        # Someone is in line: they go before this segment's next chunk
+                        # (whether there is one is known only by asking for it, so the
+                        # turn after a segment's last chunk may find nothing to do).
+                        self._end_turn(plan, ticket, stats, requeue=True)
+                        holding = False
+                        yield audio
+                        self._begin_turn(plan, ticket, stats, first=False)
+                        holding = True
+                        spoke = False
+                    else:
+                        yield audio
+                        # The consumer may resume us from another thread (thread pools).
+                        ticket.owner_thread = threading.get_ident()
                     resumed = time.perf_counter()
                 self._time_segment(plan, segment, segment_audio, segment_start, stats.timings)
                 stats.compute_seconds += time.perf_counter() - resumed

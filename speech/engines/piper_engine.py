@@ -376,8 +376,6 @@ class PiperEngine(Engine):
         pieces (the module's docstring), the others as piper speaks them. The same
         inputs, gain and clipping as piper's own; a sentence's phoneme alignments go
         with its last piece."""
-        import numpy as np
-
         first = True
         for phonemes in voice.phonemize(text):
             if not phonemes:

@@ -84,6 +84,9 @@ class XTTSEngine(Engine):
     languages = XTTS_LANGUAGES
     sample_rate = 24000
     max_segment_chars = 250
+    # A segment comes in chunks of `stream_chunk_size` audio tokens; a turn may end
+    # between two of them (base.py, `turn_per_chunk`; `_suspend_generation`).
+    turn_per_chunk = True
 
     def __init__(
         self,
@@ -411,25 +414,35 @@ class XTTSEngine(Engine):
             torch.manual_seed(plan.params.seed)
 
     def _suspend_generation(self, plan: SynthesisPlan) -> None:
-        # Sampling draws from torch's global generator; the next turn may be another
-        # generation's, which draws from it too. A seeded generation keeps its own
-        # state, so its audio is the same whatever it is interleaved with.
-        if plan.params.seed is None:
-            return
+        # What the model holds globally for this generation, kept for its next turn:
+        # - the running prompt (`gpt_inference.cached_prefix_emb`, set when a segment
+        #   starts and read at every audio token): a turn may end between two chunks of
+        #   a segment (`turn_per_chunk`), and the next turn's generation sets its own;
+        # - a seeded generation's random generator: sampling draws from torch's global
+        #   one, which the next generation draws from too.
+        # So a generation's audio is the same whatever it is interleaved with.
         import torch
 
-        cuda = torch.cuda.get_rng_state_all() if self.device.startswith("cuda") and torch.cuda.is_available() else None
-        plan.saved_state = (torch.get_rng_state(), cuda)
+        rng = None
+        if plan.params.seed is not None:
+            cuda = torch.cuda.get_rng_state_all() if self.device.startswith("cuda") and torch.cuda.is_available() else None
+            rng = (torch.get_rng_state(), cuda)
+        prompt = getattr(self._model.gpt.gpt_inference, "cached_prefix_emb", None) if self._model is not None else None
+        plan.saved_state = (rng, prompt)
 
     def _resume_generation(self, plan: SynthesisPlan) -> None:
         if plan.saved_state is None:
             return
         import torch
 
-        cpu, cuda = plan.saved_state
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
+        rng, prompt = plan.saved_state
+        if rng is not None:
+            cpu, cuda = rng
+            torch.set_rng_state(cpu)
+            if cuda is not None:
+                torch.cuda.set_rng_state_all(cuda)
+        if prompt is not None:
+            self._model.gpt.gpt_inference.store_prefix_emb(prompt)
 
     def _prosody(self, plan: SynthesisPlan, segment: textmod.Segment) -> Prosody:
         return self._pick(plan.voice, segment.emotion)[1]
