@@ -6,11 +6,13 @@ mono PCM chunks at `engine.sample_rate`, produced sentence by sentence.
 
 A loaded model runs one segment (sentence) at a time: coqui-tts keeps the running
 prompt on the model object (docs/ARCHITECTURE.md, "Engines"). A stream takes a *turn*
-on the model for each of its segments and gives it back at the segment's end, so that
-concurrent generations interleave fairly, by priority class (speech/engines/scheduling.py,
+on the model for each of its segments and gives it back at the segment's end (an engine
+with `turn_per_chunk`, XTTS, after each chunk while someone waits), so that concurrent
+generations interleave fairly, by priority class (speech/engines/scheduling.py,
 docs/ARCHITECTURE.md "Fair scheduling"). Per-generation state that a model keeps
-globally (XTTS: the random generator a seed sets) is saved and restored around each
-turn, so a request's audio does not depend on what it was interleaved with.
+globally (XTTS: the running prompt, the random generator a seed sets) is saved and
+restored around each turn, so a request's audio does not depend on what it was
+interleaved with.
 
 The walk over a plan's segments (the silence between them, each segment's prosody
 preset, progress reports) is written once, here, in `Engine._run`; an engine
