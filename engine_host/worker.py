@@ -259,13 +259,14 @@ class EngineWorker:
 
     def _note_deferrals(self) -> None:
         """After claiming: streams this worker left to less-loaded workers. It looks
-        again when the first becomes its own to claim, and passes the wake-up on once per
-        stream (the `engine` channel delivers a wake-up to one worker, perhaps this busy
-        one: the idle one must hear of the stream)."""
+        again when the first becomes its own to claim, and wakes the workers it left them
+        to, once per stream, on their own channels (the shared `engine` channel delivers
+        a wake-up to one worker, perhaps this busy one: the idle one must hear of it)."""
         deferrals = job_claim_deferrals(worker_id=self.worker_id)
         self.claim_retry_at = deferrals.until
         if deferrals.jobs - self._deferred_seen:
-            wake_worker()
+            for worker_id in deferrals.to:
+                wake_worker(worker_id)
         self._deferred_seen = deferrals.jobs
 
     def _claim_within_limits(self) -> SynthesisJob | None:

@@ -129,6 +129,7 @@ class ClaimDeferrals:
     left_to_others: Q | None = None
     until: datetime | None = None
     jobs: frozenset = frozenset()  # the ids of the queued jobs left to others now
+    to: tuple[str, ...] = ()  # the workers they are left to (live, fewer jobs, the engine loaded)
 
 
 def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> ClaimDeferrals:
@@ -162,13 +163,14 @@ def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> Claim
         .annotate(held=Count("pk"))
         .values_list("lease_owner", "held")
     )
-    engines = {
-        engine["name"]
+    lighter = {
+        hb.worker_id: {
+            engine["name"] for engine in hb.engines or [] if isinstance(engine, dict) and engine.get("loaded")
+        }
         for hb in live
         if loads.get(hb.worker_id, 0) < own_load
-        for engine in hb.engines or []
-        if isinstance(engine, dict) and engine.get("loaded")
     }
+    engines = set().union(*lighter.values()) if lighter else set()
     if not engines:
         return ClaimDeferrals()
     left = Q(
@@ -176,11 +178,17 @@ def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> Claim
         engine__in=sorted(engines),
         queued_at__gt=now - timedelta(seconds=defer),
     )
-    waiting = list(SynthesisJob.objects.claimable().filter(left).order_by("queued_at").values_list("pk", "queued_at"))
+    waiting = list(
+        SynthesisJob.objects.claimable().filter(left).order_by("queued_at").values_list("pk", "queued_at", "engine")
+    )
     if not waiting:
         return ClaimDeferrals()
+    needed = {engine for _, _, engine in waiting}
     return ClaimDeferrals(
-        left_to_others=left, until=waiting[0][1] + timedelta(seconds=defer), jobs=frozenset(pk for pk, _ in waiting)
+        left_to_others=left,
+        until=waiting[0][1] + timedelta(seconds=defer),
+        jobs=frozenset(pk for pk, _, _ in waiting),
+        to=tuple(sorted(worker for worker, loaded in lighter.items() if loaded & needed)),
     )
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from core.engines import get_registry
+from core.wakeup import wake_worker, worker_channel
 from engine_host.worker import EngineWorker
 from synthesis.models import SynthesisJob, WorkerHeartbeat
-from synthesis.queue import job_claim_next, set_local_waker
+from synthesis.queue import job_claim_deferrals, job_claim_next, set_local_waker
 from voices.models import Voice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
@@ -75,6 +78,7 @@ def test_a_busy_worker_leaves_a_new_stream_to_the_idle_one_and_claims_it_after_t
         set_local_waker(None)
     assert _fresh(second).status == "queued" and a.active_jobs == []
     assert passed_on == ["wake"]  # ...and the wake-up was passed on once, for the idle worker
+    assert job_claim_deferrals(worker_id=a.worker_id).to == (b.worker_id,)  # on B's own channel
     # A looks again when the stream becomes its own to claim: within the defer time.
     assert a.claim_retry_at == _fresh(second).queued_at + timedelta(seconds=DEFER)
 
@@ -138,3 +142,15 @@ def test_a_defer_time_of_zero_turns_it_off(owner, workers, settings):
     job_claim_next(worker_id=a.worker_id, least_loaded=True)
     second = _queue(owner)
     assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+
+
+def test_a_wake_up_for_one_worker_arrives_on_that_worker_s_own_channel():
+    """What a busy worker sends the worker it leaves a stream to (runengine listens on
+    the shared engine channel and on its own)."""
+    worker_id = "gpu-host-1:4242:a1b2c3"
+    channel = worker_channel(worker_id)
+    layer = get_channel_layer()
+    layer.valid_channel_name(channel)  # raises for a name the layer would refuse
+    assert channel != worker_channel("gpu-host-1:4242:a1b2c4")
+    wake_worker(worker_id)
+    assert async_to_sync(layer.receive)(channel) == {"type": "engine.wake"}

@@ -20,7 +20,7 @@ from channels.worker import Worker
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.wakeup import ENGINE_CHANNEL
+from core.wakeup import ENGINE_CHANNEL, worker_channel
 from engine_host.hosting import EngineWorkerConsumer
 from engine_host.worker import EngineWorker
 from monitoring.metrics import serve_worker_metrics
@@ -48,17 +48,18 @@ class Command(BaseCommand):
         thread = worker.start_thread()
         self.stdout.write(f"engine worker {worker.worker_id} running", ending="\n")
         self.stdout.flush()
-        # The worker process serves only the engine channel (wake-ups); it needs no HTTP
-        # or websocket routing.
-        application = ChannelNameRouter({ENGINE_CHANNEL: EngineWorkerConsumer.as_asgi()})
-        asyncio.run(self._host(application, thread))
+        # The worker process serves only wake-ups: the shared engine channel, and its own
+        # (least-loaded claiming wakes a particular worker); no HTTP or websocket routing.
+        channels = [ENGINE_CHANNEL, worker_channel(worker.worker_id)]
+        application = ChannelNameRouter({name: EngineWorkerConsumer.as_asgi() for name in channels})
+        asyncio.run(self._host(application, channels, thread))
         thread.join()
 
-    async def _host(self, application: Any, thread: threading.Thread) -> None:
+    async def _host(self, application: Any, channels: list[str], thread: threading.Thread) -> None:
         layer = get_channel_layer()
         listener = None
         if layer is not None:
-            server = Worker(application=application, channels=[ENGINE_CHANNEL], channel_layer=layer)
+            server = Worker(application=application, channels=channels, channel_layer=layer)
             listener = asyncio.ensure_future(server.handle())
         while thread.is_alive():
             await asyncio.sleep(0.2)
