@@ -106,23 +106,25 @@ def test_workers_holding_as_many_jobs_claim_at_once(owner, workers):
     assert job_claim_next(worker_id=b.worker_id, least_loaded=True) == fourth
 
 
-def test_a_worker_whose_heartbeat_is_stale_is_not_waited_for(owner, workers, settings):
-    a, b = workers
-    _queue(owner)
-    job_claim_next(worker_id=a.worker_id, least_loaded=True)
-    stale = WorkerHeartbeat.objects.get(worker_id=b.worker_id).last_seen - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 1)
-    WorkerHeartbeat.objects.filter(worker_id=b.worker_id).update(last_seen=stale)  # wedged, or gone
-    second = _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+def _its_heartbeat_is_stale(worker, settings):  # type: ignore[no-untyped-def]  # wedged, or gone
+    stale = WorkerHeartbeat.objects.get(worker_id=worker.worker_id).last_seen - timedelta(
+        seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 1
+    )
+    WorkerHeartbeat.objects.filter(worker_id=worker.worker_id).update(last_seen=stale)
 
 
-def test_a_worker_without_the_streams_engine_loaded_is_not_waited_for(owner, workers):
-    a, b = workers
-    _queue(owner)
-    job_claim_next(worker_id=a.worker_id, least_loaded=True)
-    WorkerHeartbeat.objects.filter(worker_id=b.worker_id).update(
+def _it_has_not_loaded_the_streams_engine(worker, settings):  # type: ignore[no-untyped-def]
+    WorkerHeartbeat.objects.filter(worker_id=worker.worker_id).update(
         engines=[{"name": "piper", "available": True, "loaded": False}, {"name": "xtts", "available": True, "loaded": True}]
     )
+
+
+@pytest.mark.parametrize("cannot_take_it", [_its_heartbeat_is_stale, _it_has_not_loaded_the_streams_engine])
+def test_a_worker_that_cannot_take_the_stream_is_not_waited_for(owner, workers, settings, cannot_take_it):  # type: ignore[no-untyped-def]
+    a, b = workers
+    _queue(owner)
+    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    cannot_take_it(b, settings)
     second = _queue(owner)
     assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
 

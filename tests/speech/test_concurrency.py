@@ -23,32 +23,9 @@ from speech.engines import EngineBusy, GenerationStats, SynthesisParams, VoiceRe
 from speech.engines.piper_engine import PiperEngine
 from speech.engines.xtts_engine import XTTSEngine
 from tests.conftest_engines import TINY_XTTS_PARAMS
+from tests.together import run_together
 
 JOIN_TIMEOUT = 120.0
-
-
-def run_together(jobs: list[Any], work: Any) -> list[Any]:
-    """Start one thread per job at the same moment; return their results in order."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-    errors: list[BaseException] = []
-
-    def target(index: int, job: Any) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(job)
-        except BaseException as exc:  # surfaced below, with the thread's traceback
-            errors.append(exc)
-
-    threads = [threading.Thread(target=target, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a generation never finished"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def test_the_bare_coqui_model_mixes_up_interleaved_generations(xtts_engine: XTTSEngine) -> None:
@@ -135,29 +112,44 @@ def test_concurrent_requests_get_exactly_the_audio_they_get_alone(
         assert mine.compute_seconds < 3 * solo.compute_seconds + 1.0
 
 
+SeededRequest = tuple[str, VoiceRef, SynthesisParams]
+
+
+def seeded_requests(texts: list[str], seeds: tuple[int, ...], cloned: bytes, other: bytes) -> list[SeededRequest]:
+    """Sampled (not greedy) requests, each with its own seed, in three voices: two
+    cloned, one studio."""
+    voices = [VoiceRef(conditioning=cloned), VoiceRef(conditioning=other), VoiceRef(builtin="Tiny Alice")]
+    return [
+        (text, voice, SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8))
+        for text, voice, seed in zip(texts, voices, seeds)
+    ]
+
+
+def speak_chunks(engine: XTTSEngine, request: SeededRequest) -> tuple[list[np.ndarray], GenerationStats]:
+    text, voice, params = request
+    with engine.synthesize(text, language="en", voice=voice, params=params) as stream:
+        chunks = list(stream)
+    return chunks, stream.stats
+
+
 def test_seeded_sampling_interleaved_with_others_is_the_audio_it_gets_alone(
     xtts_engine: XTTSEngine, cloned_voice: bytes, other_cloned_voice: bytes
 ) -> None:
     """Sampling draws from torch's global generator, which every generation on the
     model shares: a seeded generation keeps its own generator state between turns."""
-    sampled = [
-        SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8)
-        for seed in (11, 12, 13)
+    texts = [
+        "First voice, first part. Second part. Third part.",
+        "Another speaker here. And again. Once more.",
+        "A third one. Its second sentence. Its last.",
     ]
-    requests = [
-        ("First voice, first part. Second part. Third part.", VoiceRef(conditioning=cloned_voice), sampled[0]),
-        ("Another speaker here. And again. Once more.", VoiceRef(conditioning=other_cloned_voice), sampled[1]),
-        ("A third one. Its second sentence. Its last.", VoiceRef(builtin="Tiny Alice"), sampled[2]),
-    ]
+    requests = seeded_requests(texts, (11, 12, 13), cloned_voice, other_cloned_voice)
 
-    def synthesize(request: tuple[str, VoiceRef, SynthesisParams]) -> tuple[np.ndarray, GenerationStats]:
-        text, voice, params = request
-        with xtts_engine.synthesize(text, language="en", voice=voice, params=params) as stream:
-            audio = np.concatenate(list(stream))
-        return audio, stream.stats
+    def synthesize(request: SeededRequest) -> tuple[np.ndarray, GenerationStats]:
+        chunks, stats = speak_chunks(xtts_engine, request)
+        return np.concatenate(chunks), stats
 
     alone = [synthesize(request) for request in requests]
-    assert not np.array_equal(alone[0][0], synthesize((requests[0][0], requests[0][1], sampled[1]))[0])  # seeds matter
+    assert not np.array_equal(alone[0][0], synthesize((requests[0][0], requests[0][1], requests[1][2]))[0])  # seeds matter
     together = run_together(requests, synthesize)
     assert interleaved([s for _, s in together])
     for (audio, _), (expected, _) in zip(together, alone):
@@ -204,21 +196,15 @@ def test_while_others_wait_a_turn_is_one_chunk_and_seeded_audio_is_still_its_aud
     """A turn may end between two chunks of a segment: the running prompt coqui keeps
     on the model (`cached_prefix_emb`) and the seeded random generator are kept per
     generation between turns."""
-    sampled = [
-        SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8)
-        for seed in (21, 22, 23)
+    texts = [
+        "A first voice speaks its first sentence. And a second one.",
+        "Another speaker, another text entirely. Its end.",
+        "The third, with a studio voice. Two sentences.",
     ]
-    requests = [
-        ("A first voice speaks its first sentence. And a second one.", VoiceRef(conditioning=cloned_voice), sampled[0]),
-        ("Another speaker, another text entirely. Its end.", VoiceRef(conditioning=other_cloned_voice), sampled[1]),
-        ("The third, with a studio voice. Two sentences.", VoiceRef(builtin="Tiny Alice"), sampled[2]),
-    ]
+    requests = seeded_requests(texts, (21, 22, 23), cloned_voice, other_cloned_voice)
 
-    def synthesize(request: tuple[str, VoiceRef, SynthesisParams]) -> tuple[list[np.ndarray], GenerationStats]:
-        text, voice, params = request
-        with chunky_xtts.synthesize(text, language="en", voice=voice, params=params) as stream:
-            chunks = list(stream)
-        return chunks, stream.stats
+    def synthesize(request: SeededRequest) -> tuple[list[np.ndarray], GenerationStats]:
+        return speak_chunks(chunky_xtts, request)
 
     alone = [synthesize(request) for request in requests]
     for chunks, stats in alone:

@@ -7,7 +7,6 @@ XTTS (the tiny checkpoint) with seeded sampling."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ import requests
 
 from tests.conftest_engines import tiny_xtts_dir  # noqa: F401 - fixture
 from tests.live import LiveServer
+from tests.together import run_together
 
 LONG_JOB = " ".join(f"Queued sentence number {n} of a long job that nobody is listening to." for n in range(1, 25))
 STREAM_TEXT = "A listener is waiting. It hears this at once. Not after the long job."
@@ -100,19 +100,7 @@ def test_concurrent_seeded_xtts_streams_interleave_and_sound_as_alone(server):  
     params = [{"do_sample": True, "temperature": 1.0, "seed": 100 + n, "max_new_tokens": 8} for n in range(4)]
     alone = [_stream(server, t, v, p)["audio"] for t, v, p in zip(texts, voices, params)]
 
-    results: list[dict[str, Any]] = [{} for _ in texts]
-    barrier = threading.Barrier(len(texts))
-
-    def listen(index: int) -> None:
-        barrier.wait()
-        results[index] = _stream(server, texts[index], voices[index], params[index])
-
-    threads = [threading.Thread(target=listen, args=(i,)) for i in range(len(texts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert all(r for r in results), "a stream never finished"
+    results = run_together(list(zip(texts, voices, params)), lambda request: _stream(server, *request), timeout=300)
     # Interleaved: every stream was already speaking before any of them had finished...
     assert max(r["first"] for r in results) < min(r["done"] for r in results)
     # ...and each is exactly its audio alone (its seed's own draws, its own voice).
