@@ -51,6 +51,7 @@ from speech.engines.params import SynthesisParams
 from speech.timings import Timings
 from synthesis.models import SynthesisJob
 from synthesis.queue import (
+    ClaimDeferrals,
     job_claim_deferrals,
     job_claim_next,
     job_complete,
@@ -141,6 +142,7 @@ class EngineWorker:
         # ones it has already passed a wake-up on for.
         self.claim_retry_at: datetime | None = None
         self._deferred_seen: frozenset = frozenset()
+        self._deferrals: ClaimDeferrals | None = None  # what the latest claim attempt left to others
         self.started_at = timezone.now()
         _live_workers.add(self)
 
@@ -262,7 +264,9 @@ class EngineWorker:
         again when the first becomes its own to claim, and wakes the workers it left them
         to, once per stream, on their own channels (the shared `engine` channel delivers
         a wake-up to one worker, perhaps this busy one: the idle one must hear of it)."""
-        deferrals = job_claim_deferrals(worker_id=self.worker_id)
+        deferrals = self._deferrals  # as the last claim attempt saw them
+        if deferrals is None:
+            deferrals = job_claim_deferrals(worker_id=self.worker_id)
         self.claim_retry_at = deferrals.until
         if deferrals.jobs - self._deferred_seen:
             for worker_id in deferrals.to:
@@ -273,16 +277,19 @@ class EngineWorker:
         """The next job if a slot is free: any class while fewer than `max_active` run,
         but queued and bulk jobs only up to half the slots (at least one), so that a
         stream finds a slot in a busy worker."""
+        self._deferrals = None
         with self._active_lock:
             active = [job for job, _ in self._active.values()]
         if len(active) >= self.max_active:
             return None
         background = sum(1 for job in active if job.priority != SynthesisJob.Priority.INTERACTIVE)
         most_urgent_only = background >= max(1, self.max_active // 2)
+        # Kept for `_note_deferrals` after the last attempt: asked once, not twice.
+        self._deferrals = job_claim_deferrals(worker_id=self.worker_id)
         return job_claim_next(
             worker_id=self.worker_id,
             max_priority=SynthesisJob.Priority.INTERACTIVE if most_urgent_only else None,
-            least_loaded=True,
+            deferrals=self._deferrals,
         )
 
     def _start_job(self, job: SynthesisJob) -> threading.Thread:

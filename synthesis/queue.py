@@ -99,7 +99,11 @@ def _lease_until() -> datetime:
 
 
 def job_claim_next(
-    *, worker_id: str, max_priority: int | None = None, least_loaded: bool = False
+    *,
+    worker_id: str,
+    max_priority: int | None = None,
+    least_loaded: bool = False,
+    deferrals: "ClaimDeferrals | None" = None,
 ) -> SynthesisJob | None:
     """Atomically take the next queued job and a lease on it, or None. The highest
     scheduling class first (streams: someone is listening; then jobs; then bulk work),
@@ -109,14 +113,15 @@ def job_claim_next(
 
     With `least_loaded` (the claim loop of an engine worker), a worker that already
     holds jobs leaves a freshly queued interactive job to a live worker that holds fewer
-    (`job_claim_deferrals`), for at most WORKER_CLAIM_DEFER_SECONDS."""
+    (`job_claim_deferrals`), for at most WORKER_CLAIM_DEFER_SECONDS; a caller that has
+    just asked `job_claim_deferrals` itself passes them as `deferrals` instead."""
     candidates = SynthesisJob.objects.claimable()
     if max_priority is not None:
         candidates = candidates.filter(priority__lte=max_priority)
-    if least_loaded:
-        left = job_claim_deferrals(worker_id=worker_id).left_to_others
-        if left is not None:
-            candidates = candidates.exclude(left)
+    if least_loaded and deferrals is None:
+        deferrals = job_claim_deferrals(worker_id=worker_id)
+    if deferrals is not None and deferrals.left_to_others is not None:
+        candidates = candidates.exclude(deferrals.left_to_others)
     return _claim(candidates.order_by("priority", "queued_at"), worker_id)
 
 

@@ -46,6 +46,7 @@ from speech.text import Segment
 from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, spoken_words
 
 if TYPE_CHECKING:
+    import onnx
     from piper import PiperVoice, SynthesisConfig
     from piper.voice import PhonemeAlignment
 
@@ -200,10 +201,11 @@ class PiperEngine(Engine):
                     # PiperVoice.load's own steps, with sessions of our own (`_session`).
                     from piper.config import PiperConfig
 
-                    model = self._model_for_session(name)
+                    model = self._patched_model(name)  # parsed once: the split reuses it
                     config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
-                    voice = PiperVoice(session=self._session(model), config=PiperConfig.from_dict(config))
-                    split = self._split_at_decoder(model) if isinstance(model, bytes) else None
+                    whole = model.SerializeToString() if model is not None else str(info.model_path)
+                    voice = PiperVoice(session=self._session(whole), config=PiperConfig.from_dict(config))
+                    split = self._split_at_decoder(model) if model is not None else None
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
                 self._split[name] = split
@@ -266,14 +268,12 @@ class PiperEngine(Engine):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
-    def _split_at_decoder(self, model: bytes) -> "_SplitVoice | None":
+    def _split_at_decoder(self, proto: "onnx.ModelProto") -> "_SplitVoice | None":
         """The voice's graph as two sessions, front and decoder (see the module's
         docstring), or None where the graph has no decoder fed by one tensor alone (a
         multi-speaker voice feeds it the speaker too)."""
-        import onnx
         import onnx.utils
 
-        proto = onnx.load_from_string(model)
         graph = proto.graph
         decoder_nodes = [node for node in graph.node if node.name.startswith("/dec/")]
         if not decoder_nodes:
@@ -295,21 +295,21 @@ class PiperEngine(Engine):
             aligned=len(outputs) > 1,
         )
 
-    def _model_for_session(self, name: str) -> "str | bytes":
-        """The voice's model as PiperVoice.load gives it to onnxruntime: patched in memory
-        to output phoneme alignments when exact timings are on."""
-        path = str(self._files[name].model_path)
+    def _patched_model(self, name: str) -> "onnx.ModelProto | None":
+        """The voice's model as PiperVoice.load gives it to onnxruntime, parsed: patched
+        in memory to output phoneme alignments. None without the `onnx` package (then
+        the model file goes to onnxruntime as it is, without alignments or a split)."""
         if not self.exact_timings:
-            return path
+            return None
         import onnx
         from piper.patch_voice_with_alignment import add_alignment_output
 
-        model = onnx.load(path)
+        model = onnx.load(str(self._files[name].model_path))
         try:
             add_alignment_output(model)
         except ValueError:  # already patched: as PiperVoice.load does, use it as it is
             pass
-        return model.SerializeToString()
+        return model
 
     def _synthesize_segment(self, segment: Segment, prosody: Prosody, plan: SynthesisPlan) -> Iterator[np.ndarray]:
         from piper import SynthesisConfig
