@@ -1,7 +1,7 @@
 # Speaker: two commands on a fresh machine.
 #   make run   - create .venv, install, migrate, serve HTTP + websockets on $HOST:$PORT
 #                (platform + Piper; the XTTS extra too when the configuration enables
-#                it, or with WITH_XTTS=true: README "Voice cloning")
+#                it, or with WITH_XTTS=true: docs/voice-cloning.md "Voice cloning")
 #   make test  - install (with test requirements and the XTTS extra) and run the whole pytest suite
 #   make key USER=alice - an API key for alice (created if missing), printed on the last line
 # Environment variables given to make are passed through (DATABASE_URL, REDIS_URL, PORT, ...).
@@ -46,7 +46,7 @@ migrate: install
 
 run: migrate
 	@echo "Speaker on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
-	@test -f $(VENV)/.installed-xtts || echo 'Voice cloning is off (Piper only). To switch it on: make install-xtts; $(PY) manage.py xtts install --accept-license; make run (README "Voice cloning").'
+	@test -f $(VENV)/.installed-xtts || echo 'Voice cloning is off (Piper only). To switch it on: make install-xtts; $(PY) manage.py xtts install --accept-license; make run (docs/voice-cloning.md).'
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
 
 # An API key for USER (README "First API call"); the user is created when missing.
@@ -56,7 +56,7 @@ key:
 	@$(MAKE) -s migrate >/dev/null
 	@$(PY) manage.py createapikey "$(USER)" --create-user
 
-# A separate engine worker (PostgreSQL + Redis deployments; see README "Scale-out").
+# A separate engine worker (PostgreSQL + Redis deployments; see docs/operations.md "Scale-out").
 worker: migrate
 	$(PY) manage.py runengine
 

@@ -15,8 +15,8 @@ rate limit and quotas raised so that they do not shape the load.
 `clients` threads each send `requests` requests of the same 60-word text one after the
 other (traffic to 127.0.0.1 only). Throughput = audio seconds produced / wall seconds.
 Latency = request sent to the last byte; first audio = request sent to the first audio
-byte of a stream. Every figure is also given as a ratio to the peer's, which is what the
-README quotes (absolute seconds depend on the machine and on what else runs on it).
+byte of a stream. Every figure is also given as a ratio to the peer's, which is what
+docs/performance.md quotes (absolute seconds depend on the machine and on what else runs on it).
 
 Then XTTS (the tiny random checkpoint of tests/tiny_xtts.py: mechanics, not the real
 model's speed), twice: a lone stream's first audio against `xtts-streams` concurrent

@@ -1,5 +1,5 @@
 """Long-form benchmark (not a test): a 20 000-word public-domain book read by Piper with
-1 and with 2 `runengine` workers on PostgreSQL + Redis (README "Long-form productions").
+1 and with 2 `runengine` workers on PostgreSQL + Redis (docs/productions.md "Long-form productions").
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/longform.py [--words 20000] [--workers 1 2]
 

@@ -4,8 +4,8 @@ channels_redis builds a plain redis-py pool per event loop from the host's URL; 
 asyncio pool then raises `MaxConnectionsError` the moment more operations are in flight
 than it has connections (a hundred websockets connecting at once each run a `group_add`).
 A `BlockingConnectionPool` instead makes the extra operations wait for a free connection
-(up to `timeout` seconds), so a burst queues instead of failing. How to size it: README
-"Scaling out" and the CHANNEL_LAYERS block of the settings.
+(up to `timeout` seconds), so a burst queues instead of failing. How to size it:
+docs/operations.md "Sizing the channel layer" and the CHANNEL_LAYERS block of the settings.
 """
 
 from __future__ import annotations

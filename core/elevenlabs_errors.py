@@ -1,6 +1,6 @@
 """ElevenLabs-shaped error bodies for the ElevenLabs-compatible routes (elevenlabs_api/):
 `{"detail": {"status": "...", "message": "..."}}`, which the official `elevenlabs` SDK
-hands to its callers as `ApiError.body` (README "ElevenLabs-compatible API"). Here in
+hands to its callers as `ApiError.body` (docs/compatibility.md "ElevenLabs-compatible API"). Here in
 core so that the rate limiter (accounts) answers ElevenLabs clients in their shape too."""
 
 from __future__ import annotations

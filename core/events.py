@@ -2,7 +2,7 @@
 
 Messages are hints (see docs/ARCHITECTURE.md): a client that reconnects receives a
 snapshot first, so a lost message never leaves it wrong for long. Over one connection
-the guarantee is stronger (README "Live events"): every event the channel layer carries
+the guarantee is stronger (docs/api.md "Live events"): every event the channel layer carries
 is numbered per user (`useq`, from a counter shared by every process), so the consumer
 notices a message the layer dropped and resyncs its client; final job events are also
 re-derived from the database (`realtime.consumers`).

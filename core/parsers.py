@@ -5,7 +5,7 @@ Python's `json` accepts input that the rest of the stack cannot take, and each s
 value used to surface far from the parser as a 500: nesting deep enough to raise
 RecursionError, NUL characters (PostgreSQL text cannot hold them: DataError), integers
 too large for any field (float() overflows), and NaN/Infinity. They are refused here,
-once, as a 400 that says what is wrong; see README "Errors".
+once, as a 400 that says what is wrong; see docs/api.md "Errors".
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The staff page for engines: what runs here, why XTTS does not, and "Install XTTS"
-(README "Voice cloning"). The install runs in a thread of this process and reports to
+(docs/voice-cloning.md "Voice cloning"). The install runs in a thread of this process and reports to
 the page over the websocket (`engine.install` events); the page also re-reads the
 status, so a lost message never leaves it wrong."""
 

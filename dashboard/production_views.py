@@ -1,4 +1,4 @@
-"""Dashboard pages for long-form productions (README "Long-form productions"): the list
+"""Dashboard pages for long-form productions (docs/productions.md "Long-form productions"): the list
 with a create form, and one production filling in segment by segment. The pages render
 what the selectors read; every change goes through the REST API from
 static/js/productions.js (the session authenticates), so the page and the API share one

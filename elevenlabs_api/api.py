@@ -1,4 +1,4 @@
-"""ElevenLabs-compatible endpoints (README "ElevenLabs-compatible API"): thin views that
+"""ElevenLabs-compatible endpoints (docs/compatibility.md "ElevenLabs-compatible API"): thin views that
 authenticate the `xi-api-key` header (any Speaker API key; its scopes apply), read the
 request, call one service or selector, and answer in ElevenLabs' shapes, errors as
 `{"detail": {"status", "message"}}` (core.elevenlabs_errors).

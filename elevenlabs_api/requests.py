@@ -1,5 +1,5 @@
 """The text-to-speech request body, read and checked, and ElevenLabs' `voice_settings`
-mapped to Speaker's engine parameters (README "ElevenLabs-compatible API", the mapping
+mapped to Speaker's engine parameters (docs/compatibility.md "ElevenLabs-compatible API", the mapping
 table):
 
 - `speed` → `speed` (Speaker accepts 0.25-4.0);

@@ -15,7 +15,7 @@ worker's one loaded model by priority class (docs/ARCHITECTURE.md, "Fair schedul
 Queued and bulk jobs take at most half the slots, so a stream is claimed at once even
 by a busy worker. More throughput comes from more worker processes and GPUs.
 
-Stopping (README "Engine workers"): SIGINT/SIGTERM stop every worker of the process
+Stopping (docs/operations.md "Engine workers"): SIGINT/SIGTERM stop every worker of the process
 before the interpreter exits (runengine's handlers; the embedded worker through an exit
 hook), so a native engine thread is never torn down mid-generation. A queued job being
 generated goes back to the queue without counting an attempt; a stream fails (its

@@ -1,4 +1,4 @@
-"""Putting a production together (README "Long-form productions"): segment WAVs into one
+"""Putting a production together (docs/productions.md "Long-form productions"): segment WAVs into one
 master WAV and one WAV per chapter, each segment brought to the same loudness (EBU R128,
 measured with pyloudnorm, ITU-R BS.1770-4), a short silence between segments and a
 longer one between chapters; then encodings with chapter markers where the container

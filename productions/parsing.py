@@ -1,4 +1,4 @@
-"""From a long text to chapters and segments (README "Long-form productions").
+"""From a long text to chapters and segments (docs/productions.md "Long-form productions").
 
 - Markdown headings (`#`, `##`) start chapters; text before the first heading is a
   chapter of its own (titled like the production). `###` and deeper are read as text.

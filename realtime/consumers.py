@@ -12,7 +12,7 @@ a close code, a reason and an `error` message saying why (a bare HTTP 403 tells 
 A socket lives no longer than its credential: it closes when its key is revoked or
 expires, when its session logs out or expires, or when its user is deactivated.
 
-What a client can trust (README "Live events"): the first message is a snapshot of its
+What a client can trust (docs/api.md "Live events"): the first message is a snapshot of its
 active jobs; every later message carries `seq` (1, 2, … per socket). Events cross the
 channel layer numbered per user (`useq`, see `core.events`): a number that has not
 arrived one re-check period after it was handed out means the layer dropped a message,

@@ -135,7 +135,7 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.p
 
 REDIS_URL = env_str("REDIS_URL", "")
 
-# --- channel layer: websocket events, worker wake-ups, stream relays (README "Sizing the channel layer")
+# --- channel layer: websocket events, worker wake-ups, stream relays (docs/operations.md "Sizing the channel layer")
 # Connections: each process holds one pool per event loop, at most this many connections
 # (one is parked on the process's blocking read; the rest serve group_add/discard/send).
 # It blocks rather than fails when all are busy: a burst of connects waits its turn, up to
@@ -217,10 +217,10 @@ USE_TZ = True
 
 # --- API -----------------------------------------------------------------------------
 MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)
-# Long-form productions (README "Long-form productions"): spoken characters per production.
+# Long-form productions (docs/productions.md "Long-form productions"): spoken characters per production.
 LONGFORM_MAX_CHARACTERS = env_int("LONGFORM_MAX_CHARACTERS", 500000, minimum=1)
 MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
-# OpenAI's voice names -> Speaker voices on /v1/audio/speech (README "OpenAI-compatible
+# OpenAI's voice names -> Speaker voices on /v1/audio/speech (docs/compatibility.md "OpenAI-compatible
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says
 # otherwise (`nova=xtts:Ana Florence,onyx=joe`; `name=` removes an alias).
 OPENAI_VOICE_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Refuses deep nesting, NUL characters and out-of-range numbers as a 400 (README "Errors").
+    # Refuses deep nesting, NUL characters and out-of-range numbers as a 400 (docs/api.md "Errors").
     # JSON only: a form body cannot tell `0` from "0" or null from "", so the views that
     # take forms (voice uploads) list their parsers themselves, and the schema says which.
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
@@ -276,7 +276,7 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS", [])
 CORS_URLS_REGEX = r"^/(api/|v1/|v2/).*$"
-# xi-api-key: how ElevenLabs clients send the key (README "ElevenLabs-compatible API").
+# xi-api-key: how ElevenLabs clients send the key (docs/compatibility.md "ElevenLabs-compatible API").
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-api-key", "xi-api-key", "x-request-id", "idempotency-key"]
 CORS_EXPOSE_HEADERS = [
     "x-request-id",
@@ -341,7 +341,7 @@ XTTS_HALF = env_bool("XTTS_HALF", False)
 XTTS_DEEPSPEED = env_bool("XTTS_DEEPSPEED", False)
 XTTS_THREADS = env_int("XTTS_THREADS", 0, minimum=0)  # torch CPU threads for XTTS; 0 = torch default
 COQUI_TOS_AGREED = env_bool("COQUI_TOS_AGREED", False)
-# `manage.py xtts install` (README "Voice cloning"): with XTTS_MODEL_DIR unset the
+# `manage.py xtts install` (docs/voice-cloning.md "Voice cloning"): with XTTS_MODEL_DIR unset the
 # checkpoint goes to (and is looked for in) XTTS_DEFAULT_MODEL_DIR; XTTS_MODEL_URL is a
 # mirror folder (empty: the public hub); XTTS_MODEL_MANIFEST the pinned file list with
 # SHA-256s a mirror is checked against (empty: speech/data/xtts_v2.manifest.json).
@@ -376,7 +376,7 @@ ENGINE_PARALLEL_TURNS = env_int("ENGINE_PARALLEL_TURNS", min(4, os.cpu_count() o
 # A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
 WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
 # A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio
-# arrives for this long, or sooner when the worker's lease runs out (README "Scale-out").
+# arrives for this long, or sooner when the worker's lease runs out (docs/operations.md "Scale-out").
 STREAM_IDLE_TIMEOUT = env_float("STREAM_IDLE_TIMEOUT", 30.0, minimum=0.1)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)  # 0: off; each worker serves /metrics

@@ -15,7 +15,7 @@ import soundfile
 import soxr
 
 FORMATS: tuple[str, ...] = ("wav", "mp3", "ogg", "flac", "pcm")
-# What POST /api/v1/synthesis/stream sends (README "Audio formats").
+# What POST /api/v1/synthesis/stream sends (docs/api.md "Audio formats").
 STREAM_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg")
 
 CONTENT_TYPES: dict[str, str] = {
@@ -25,7 +25,7 @@ CONTENT_TYPES: dict[str, str] = {
     "flac": "audio/flac",
     # Raw signed 16-bit little-endian mono. audio/L16 is registered but big-endian, so
     # raw pcm goes as audio/pcm (as other TTS services send it) with its rate and channel
-    # count as parameters and in headers: `content_type` and `pcm_headers` (README
+    # count as parameters and in headers: `content_type` and `pcm_headers` (docs/api.md
     # "Audio formats").
     "pcm": "audio/pcm",
 }

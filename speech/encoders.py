@@ -1,5 +1,5 @@
 """Incremental audio encoders: float32 chunks in, the bytes of one growing file out, so a
-response can stream while the engine is still speaking (README "Audio formats")."""
+response can stream while the engine is still speaking (docs/api.md "Audio formats")."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class _GrowingBuffer(io.RawIOBase):
 
 # Formats IncrementalEncoder writes: the stream endpoint's, plus flac and Ogg Opus for
 # /v1/audio/speech, and headerless G.711 μ-law/A-law for telephony (the ElevenLabs-
-# compatible API's ulaw_8000/alaw_8000; README "Audio formats").
+# compatible API's ulaw_8000/alaw_8000; docs/api.md "Audio formats").
 ENCODER_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "ogg", "flac", "opus", "ulaw", "alaw")
 # Opus encodes only these rates.
 OPUS_SAMPLE_RATES: tuple[int, ...] = (8000, 12000, 16000, 24000, 48000)
@@ -91,7 +91,7 @@ def bitrate_compression_level(fmt: str, sample_rate: int, kbps: int) -> float:
 
 # Formats whose readers need the length in the header: FLAC written before its length is
 # known says "unknown", which libsndfile (soundfile, and Speaker's own reader) cannot
-# read. They come out whole at close, header complete (README "Audio formats").
+# read. They come out whole at close, header complete (docs/api.md "Audio formats").
 WHOLE_FILE_FORMATS: tuple[str, ...] = ("flac",)
 
 

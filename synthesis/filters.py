@@ -2,7 +2,7 @@
 history (GET /api/v1/synthesis) and of the dashboard's history page, so both apply the
 same rules and refuse the same input with the same 400 (an ApiError). `parse_when` is
 the one parser of `from`/`to`, for history and usage alike.
-See README "Speech: jobs, streams, OpenAI-compatible"."""
+See docs/api.md "Speech: jobs and streams"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """OpenAPI declarations of audio responses: one entry per content type actually sent
-(README "Audio formats"), so a generated client and a schema checker see the truth."""
+(docs/api.md "Audio formats"), so a generated client and a schema checker see the truth."""
 
 from __future__ import annotations
 

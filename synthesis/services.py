@@ -66,7 +66,7 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
     # The limit counts what is spoken and billed (count_characters: no emotion tags, runs
     # of spaces as one), the one count the dashboard shows; the raw text, tags and
-    # spacing included, may be at most twice that (README "Speech: jobs, streams, OpenAI-compatible").
+    # spacing included, may be at most twice that (docs/api.md "Speech: jobs and streams").
     limit = settings.MAX_TEXT_LENGTH
     if len(req.text) > 2 * limit:
         raise ApiError(
@@ -148,7 +148,7 @@ def job_create(
     fields = job_validate(user=user, req=req)
     if stream_channel and not worker_alive_exists():
         # A stream relayed by a separate worker waits for one: with none alive the
-        # client would wait for nothing (README "Scale-out").
+        # client would wait for nothing (docs/operations.md "Scale-out").
         raise ServiceUnavailable(
             "No engine worker is running to serve this stream; retry shortly.",
             details={"heartbeat_max_age_seconds": settings.WORKER_HEARTBEAT_MAX_AGE},
@@ -157,7 +157,7 @@ def job_create(
     try:
         with transaction.atomic():
             # The cap and quota checks and the insert are one step per user: the user's
-            # row lock queues concurrent creates, so the caps are exact (README "Speech: jobs, streams, OpenAI-compatible").
+            # row lock queues concurrent creates, so the caps are exact (docs/api.md "Speech: jobs and streams").
             quota_lock_user(user=user)
             if idempotency_key:
                 existing = SynthesisJob.objects.filter(owner=user, idempotency_key=idempotency_key).first()

@@ -179,7 +179,7 @@ NDJSON_CONTENT_TYPE = "application/x-ndjson"
 def stream_start_with_timings(*, user: User, req: JobRequest, api_key: APIKey | None) -> StreamingHttpResponse:
     """The stream endpoint's NDJSON variant: one JSON object per line, audio pieces
     (base64 of the stream's `format`) as they are made, word timings after each
-    segment, and a last line saying how it ended (README "Word timings and captions")."""
+    segment, and a last line saying how it ended (docs/api.md "Word timings and captions")."""
     _check_stream_format(req.output_format)
     job = stream_job_create(user=user, req=req, api_key=api_key)
     sample_rate = get_registry().engine(job.engine).sample_rate

@@ -143,7 +143,7 @@ STREAM_WATCH_SECONDS = 1.0
 async def _channel_chunks(job: SynthesisJob) -> AsyncIterator[StreamItem]:
     """Chunks relayed by the worker that claimed the job. Never waits for ever: with no
     message for a while it asks job_stream_watch whether the worker is still there
-    (README "Scale-out": STREAM_IDLE_TIMEOUT)."""
+    (docs/operations.md "Scale-out": STREAM_IDLE_TIMEOUT)."""
     layer = get_channel_layer()
     await sync_to_async(wake_worker)()
     loop = asyncio.get_running_loop()

@@ -187,7 +187,7 @@ def _ensure_usable(voice: Voice) -> None:
 
 class VoiceNotFound(ApiError, Http404):
     """404 `voice_not_found`: the message names the voice asked for and lists the voices
-    the caller can use (README "Errors"). Also an Http404, so code that treats any
+    the caller can use (docs/api.md "Errors"). Also an Http404, so code that treats any
     unknown voice as "not found" keeps doing so."""
 
     status_code = 404
@@ -200,7 +200,7 @@ _MAX_LISTED_VOICES = 25
 
 def voices_usable_names(*, user: Any) -> list[str]:
     """Names a synthesis request can use right now: ready built-in voices whose engine
-    runs here, then the user's own ready voices (README "Errors")."""
+    runs here, then the user's own ready voices (docs/api.md "Errors")."""
     registry = get_registry()
     names: list[str] = []
     builtins = Voice.objects.filter(is_builtin=True, status=Voice.Status.READY).defer("conditioning")

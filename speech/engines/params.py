@@ -123,7 +123,7 @@ def _check_number(name: str, value: Any, *, integer: bool) -> None:
         raise InvalidParams(f"{name} must be a number", field=name)
     if integer:
         # `20.0` is refused, not read as 20: the schema says integer, and a client that
-        # sends a float for top_k or seed has a bug worth hearing about (README "Errors").
+        # sends a float for top_k or seed has a bug worth hearing about (docs/api.md "Errors").
         if not isinstance(value, int):
             raise InvalidParams(f"{name} must be an integer (a whole number such as 20, not 20.0)", field=name)
     else:

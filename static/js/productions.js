@@ -1,4 +1,4 @@
-// Long-form productions (README "Long-form productions"): create one (paste or upload),
+// Long-form productions (docs/productions.md "Long-form productions"): create one (paste or upload),
 // then watch it fill in segment by segment over the websocket, play a segment,
 // regenerate it, download chapters and the whole. Every change goes through the REST
 // API; websocket messages are hints that make the page re-read the production.

@@ -291,7 +291,7 @@ def test_every_setting_in_env_example_reaches_the_containers(raw: str, services:
     assert app_env == set(_env(services["worker"])) == set(_env(services["migrate"]))
 
 
-# --- multi-host files (deploy/SCALING.md) -------------------------------------------------
+# --- multi-host files (docs/operations.md "Scale-out") ---------------------------------------
 GPU_HOST_VARS = {
     "SECRET_KEY": "x" * 60,
     "METRICS_TOKEN": "metrics-token",

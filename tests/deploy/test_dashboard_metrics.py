@@ -403,7 +403,7 @@ def test_prometheus_scrapes_the_web_and_the_workers() -> None:
     worker = jobs["speaker-worker"]
     [dns] = worker["dns_sd_configs"]
     assert dns["names"] == ["worker"] and dns["port"] == 9101
-    # Workers on other hosts (deploy/SCALING.md): a file_sd list, empty until filled in.
+    # Workers on other hosts (docs/operations.md "Scale-out"): a file_sd list, empty until filled in.
     for file_sd in worker.get("file_sd_configs", []):
         for name in file_sd["files"]:
             targets = yaml.safe_load((PROMETHEUS_CONFIG.parent / name).read_text(encoding="utf-8"))

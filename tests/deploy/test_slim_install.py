@@ -1,4 +1,4 @@
-"""The slim default install (README "Voice cloning"): `requirements.txt` is the platform
+"""The slim default install (docs/voice-cloning.md "Voice cloning"): `requirements.txt` is the platform
 and Piper without torch; the XTTS extra is its own file, installed by `make run` only
 when the configuration enables XTTS, always by `make test`, and by the GPU image."""
 

@@ -1,5 +1,5 @@
 """The official `elevenlabs` Python SDK, unchanged, against a live Speaker server
-(`ElevenLabs(api_key=<Speaker key>, base_url=<server>)`): every call the README lists."""
+(`ElevenLabs(api_key=<Speaker key>, base_url=<server>)`): every call docs/compatibility.md lists."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """ElevenLabs' voice_settings, seed, language_code and model_id mapped to Speaker's
-engine parameters (README "ElevenLabs-compatible API")."""
+engine parameters (docs/compatibility.md "ElevenLabs-compatible API")."""
 
 from __future__ import annotations
 

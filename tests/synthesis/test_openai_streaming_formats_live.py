@@ -1,6 +1,6 @@
 """/v1/audio/speech streams pcm, opus, mp3 and wav with the official `openai` client:
 audio arrives while the job is still running, and what arrives decodes. flac comes
-whole (README "Audio formats")."""
+whole (docs/api.md "Audio formats")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 subprocesses, many `websockets` clients over several users, many short jobs posted by
 concurrent submitters. Every job completes, no socket is refused or dropped, every socket
 sees the final event of each of its user's jobs and nothing of other users'. Loopback
-only, bounded counts. Prints the figures the README quotes (peak Redis connections, web
+only, bounded counts. Prints the figures docs/operations.md quotes (peak Redis connections, web
 process memory per open socket)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Switching voice cloning on: the XTTS v2 checkpoint installed in one guided step
-(README "Voice cloning"), from `manage.py xtts install` or the staff dashboard.
+(docs/voice-cloning.md "Voice cloning"), from `manage.py xtts install` or the staff dashboard.
 
 The download itself is `speech.xtts_checkpoint` (Django-free: mirror or hub, resume,
 SHA-256 against a pinned manifest). This module adds what the platform needs around it:

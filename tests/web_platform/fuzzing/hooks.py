@@ -12,7 +12,7 @@ Two more rules of the same kind, each told to the generator here:
   schema says so), but the count must be one per sample or none, a cross-field rule JSON
   Schema cannot state (a 400 otherwise). A generated list of valid labels is cycled or cut
   to the number of samples; a list holding anything else (a negative case) is left alone.
-- Integers beyond 64 bits anywhere in a JSON body are refused with a 400 (README
+- Integers beyond 64 bits anywhere in a JSON body are refused with a 400 (docs/api.md
   "Errors"; core/parsers.py), like NUL characters (schemathesis.toml, allow-x00), also in
   the extra properties a schema without `additionalProperties: false` allows. The
   generator has no integer-range option, so such an integer is clamped to the 64-bit

@@ -1,5 +1,5 @@
 """`python manage.py xtts install|status|manifest`: voice cloning switched on in one step
-(README "Voice cloning").
+(docs/voice-cloning.md "Voice cloning").
 
     python manage.py xtts status
     python manage.py xtts install --accept-license     # or answer the licence prompt
