@@ -4,6 +4,7 @@ exist, and every pointer from the code (`docs/api.md "Errors"`) names a section 
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -135,3 +136,12 @@ def test_every_pointer_to_a_documented_section_names_one_that_exists():
                 missing.append(f"{path.relative_to(ROOT)}: {name} {title!r}")
     assert not missing, missing
 
+
+def test_a_services_package_names_each_of_its_modules_in_its_docstring():
+    missing = [
+        f"{module.relative_to(ROOT)}"
+        for package in sorted(ROOT.glob("*/services/__init__.py"))
+        for module in sorted(package.parent.glob("*.py"))
+        if module.name != "__init__.py" and module.name not in (ast.get_docstring(ast.parse(package.read_text())) or "")
+    ]
+    assert not missing, missing

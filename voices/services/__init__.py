@@ -4,9 +4,13 @@
     voices.py        cloned voices: create, update, delete; add and delete samples
     conditioning.py  computing a voice's conditioning (the engine worker's side)
     catalogue.py     the built-in voices, synced at process start-up, never on a read
+    attestation.py   the account's standing cloning attestation (accept, show, withdraw)
+    xtts_install.py  switching cloning on: the XTTS checkpoint installed with the licence accepted
 
 Resolving the voice a synthesis request names is a read: voices.selectors. The public
-services are re-exported here so callers write `from voices.services import voice_create`.
+services of the first four are re-exported here so callers write
+`from voices.services import voice_create`; attestation and xtts_install are imported
+from their modules.
 """
 
 from voices.services.catalogue import builtin_voices_sync, builtin_voices_sync_at_startup
