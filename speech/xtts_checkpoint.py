@@ -1,6 +1,6 @@
 """Installing the XTTS v2 checkpoint: download, resume, verify, then put in place.
 
-Django-free (the platform's `voices.services.xtts_install` adds the licence record,
+Django-free (the platform's `engine_setup.services` adds the licence record,
 the audit log and the events). Two sources:
 
 * a **mirror**: a folder served over HTTP(S) (`XTTS_MODEL_URL`, what air-gapped sites
