@@ -173,15 +173,15 @@ def test_a_manifest_without_sizes_caps_every_file_at_the_setting(
     for entry in unsized["files"]:
         entry["size"] = None
     settings.XTTS_MODEL_MANIFEST = str(write_manifest(tmp_path / "unsized.json", unsized))
-    settings.XTTS_INSTALL_MAX_UNSIZED_BYTES = cap = max(len(data) for data in mirror.files.values())
-    mirror.served["vocab.json"] = b"x" * (cap + 1)
-    mirror.unsized.add("vocab.json")  # no Content-Length: the cap holds while it reads
+    settings.XTTS_INSTALL_MAX_UNSIZED_BYTES = cap = len(mirror.files["speakers_xtts.pth"]) + 1024
+    mirror.served["speakers_xtts.pth"] = mirror.files["speakers_xtts.pth"] + bytes(2 * cap)
+    mirror.unsized.add("speakers_xtts.pth")  # no Content-Length: the cap holds while it reads
 
-    refused = f"vocab.json is larger than {cap} bytes.*XTTS_INSTALL_MAX_UNSIZED_BYTES"
+    refused = f"speakers_xtts.pth is larger than {cap} bytes.*XTTS_INSTALL_MAX_UNSIZED_BYTES"
     with pytest.raises(CommandError, match=refused):
         install("--accept-license")
 
-    assert not (target / ".download" / "vocab.json.part").exists()
+    assert not (target / ".download" / "speakers_xtts.pth.part").exists()
     assert not (target / "config.json").exists()
 
 
