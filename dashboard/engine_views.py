@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from voices.services.xtts_install import InstallError, xtts_install_start, xtts_status
+from engine_setup.services import InstallError, xtts_install_start, xtts_status
 
 
 @login_required

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ops",
     "engine_host",
     "productions",
+    "engine_setup",
     "dashboard",
 ]
 
@@ -348,6 +349,14 @@ COQUI_TOS_AGREED = env_bool("COQUI_TOS_AGREED", False)
 XTTS_DEFAULT_MODEL_DIR = BASE_DIR / "var" / "models" / "xtts_v2"
 XTTS_MODEL_URL = env_str("XTTS_MODEL_URL", "")
 XTTS_MODEL_MANIFEST = env_str("XTTS_MODEL_MANIFEST", "")
+# How long and how much the install may take (speech.xtts_checkpoint.Limits): a silent
+# connection fails after the timeout; slower than the minimum rate over that long, or
+# past the deadline for the whole run, stops with the download kept for a resume (0 turns
+# either off); a file the manifest gives no size for is refused past the cap.
+XTTS_INSTALL_TIMEOUT_SECONDS = env_float("XTTS_INSTALL_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+XTTS_INSTALL_MIN_BYTES_PER_SECOND = env_int("XTTS_INSTALL_MIN_BYTES_PER_SECOND", 16 * 1024, minimum=0)
+XTTS_INSTALL_DEADLINE_SECONDS = env_float("XTTS_INSTALL_DEADLINE_SECONDS", 6 * 3600.0, minimum=0.0)
+XTTS_INSTALL_MAX_UNSIZED_BYTES = env_int("XTTS_INSTALL_MAX_UNSIZED_BYTES", 4 * 1024**3, minimum=1024)
 
 # --- voices --------------------------------------------------------------------------
 VOICE_SAMPLE_MAX_BYTES = env_int("VOICE_SAMPLE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -1,6 +1,6 @@
 """Installing the XTTS v2 checkpoint: download, resume, verify, then put in place.
 
-Django-free (the platform's `voices.services.xtts_install` adds the licence record,
+Django-free (the platform's `engine_setup.services` adds the licence record,
 the audit log and the events). Two sources:
 
 * a **mirror**: a folder served over HTTP(S) (`XTTS_MODEL_URL`, what air-gapped sites
@@ -13,9 +13,13 @@ the audit log and the events). Two sources:
 
 Files are downloaded into `<target>/.download/<name>.part`; an interrupted download
 resumes from where it stopped (HTTP Range). A file that does not match its hash or
-size is removed and refused with a clear error. Only when every file is verified are
-they moved into the target folder, `config.json` last: the engine looks for
-config.json, model.pth and vocab.json, so it never sees half a checkpoint.
+size is removed and refused with a clear error; so is one that grows past its size
+while it downloads (or past `Limits.max_unsized` where the manifest gives no size),
+before more than that is written. A download slower than `Limits.min_rate` or running
+past `Limits.deadline` stops with its part kept for a resume (`Limits`: the
+XTTS_INSTALL_* settings). Only when every file is verified are they moved into the
+target folder, `config.json` last: the engine looks for config.json, model.pth and
+vocab.json, so it never sees half a checkpoint.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ import json
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from speech.engines.xtts_engine import REQUIRED_FILES
 
@@ -77,6 +83,30 @@ class ChecksumMismatch(InstallError):
 
 class ManifestError(InstallError):
     pass
+
+
+class FileTooLarge(InstallError):
+    """A file the manifest gives no size for grew past `Limits.max_unsized`."""
+
+
+class DownloadStalled(InstallError):
+    """Slower than `Limits.min_rate`, or past `Limits.deadline`; the part stays for a resume."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much an install may take; the platform fills these from the
+    XTTS_INSTALL_* settings (docs/ARCHITECTURE.md, "Engines"). A read timeout alone does
+    not bound a download: a server that sends a byte every few seconds never trips it."""
+
+    timeout: float = 30.0  # seconds a connection may stay silent; also the window `min_rate` is measured over
+    min_rate: int = 16 * 1024  # bytes per second, averaged over `timeout`; slower is a stalled download (0: off)
+    deadline: float = 6 * 3600.0  # seconds for one install run, every file together (0: none)
+    max_unsized: int = 4 * 1024**3  # the most bytes of a file whose size the manifest does not give
+
+
+DEFAULT_LIMITS = Limits()
+
 
 
 # ------------------------------------------------------------------------ manifest
@@ -213,15 +243,66 @@ class InstallResult:
 
 
 class _Tally:
-    def __init__(self, total: int | None, on_progress: Progress | None) -> None:
+    def __init__(self, total: int | None, on_progress: Progress | None, limits: Limits) -> None:
         self.total = total
         self.done = 0
         self.fetched = 0
         self.on_progress = on_progress
+        self.limits = limits
+        self.started = time.monotonic()
 
     def report(self, name: str, done: int, size: int | None) -> None:
         if self.on_progress is not None:
             self.on_progress(name, done, size, self.done + done, self.total)
+
+    def check_deadline(self, name: str, done: int) -> None:
+        deadline = self.limits.deadline
+        if deadline and time.monotonic() - self.started > deadline:
+            raise DownloadStalled(
+                f"the install ran past its deadline of {deadline:g} s (XTTS_INSTALL_DEADLINE_SECONDS) while "
+                f"downloading {name}, after {done} bytes of it; run the install again to resume"
+            )
+
+
+class _Pace:
+    """The minimum rate of one download, measured over windows of `Limits.timeout` seconds."""
+
+    def __init__(self, tally: _Tally, done: int) -> None:
+        self.tally = tally
+        self.since = time.monotonic()
+        self.since_done = done
+
+    def check(self, name: str, done: int) -> None:
+        self.tally.check_deadline(name, done)
+        limits = self.tally.limits
+        now = time.monotonic()
+        elapsed = now - self.since
+        if not limits.min_rate or elapsed < limits.timeout:
+            return
+        rate = (done - self.since_done) / elapsed
+        if rate < limits.min_rate:
+            raise DownloadStalled(
+                f"the download of {name} slowed to {rate:.0f} bytes/s over {elapsed:.1f} s, below the minimum of "
+                f"{limits.min_rate} (XTTS_INSTALL_MIN_BYTES_PER_SECOND); stopped after {done} bytes. "
+                "Run the install again to resume (or use a faster mirror)"
+            )
+        self.since, self.since_done = now, done
+
+
+def _too_large(part: Path, *, name: str, size: int | None, cap: int, sent: int, exact: bool) -> InstallError:
+    """A file longer than it may be: removed, so that the next run starts it afresh."""
+    part.unlink(missing_ok=True)
+    amount = f"{sent} bytes" if exact else f"more than {cap} bytes"
+    if size is not None:
+        return ChecksumMismatch(
+            f"{name} is too long: the server sends {amount}, the manifest says {size}; the file was removed. "
+            "Check the mirror (or the manifest) and run the install again."
+        )
+    return FileTooLarge(
+        f"{name} is larger than {cap} bytes (the server sends {amount}), the most Speaker downloads for a file "
+        "whose size the manifest does not give (XTTS_INSTALL_MAX_UNSIZED_BYTES); the file was removed. Give a "
+        "manifest with sizes (`manage.py xtts manifest FOLDER` writes one) or raise the limit."
+    )
 
 
 def _open(url: str, *, headers: dict[str, str], timeout: float) -> Any:
@@ -237,22 +318,25 @@ def _fetch(
     size: int | None,
     tally: _Tally,
     headers: dict[str, str] | None = None,
-    timeout: float = 30.0,
 ) -> None:
     """Download `url` into `part`, resuming from its current length with a Range request.
-    A server that ignores Range (200) restarts the file from the beginning."""
+    A server that ignores Range (200) restarts the file from the beginning. Never writes
+    more than the file's size (or `max_unsized`): a longer file is removed and refused."""
+    limits = tally.limits
+    cap = size if size is not None else limits.max_unsized
     have = part.stat().st_size if part.exists() else 0
-    if size is not None and have > size:  # longer than it can be: start over
+    if have > cap:  # longer than it can be: start over
         part.unlink()
         have = 0
     if size is not None and have == size:
         tally.report(name, have, size)
         return
+    tally.check_deadline(name, have)
     extra = dict(headers or {})
     if have:
         extra["Range"] = f"bytes={have}-"
     try:
-        response = _open(url, headers=extra, timeout=timeout)
+        response = _open(url, headers=extra, timeout=limits.timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # nothing left to send: the part is complete (or wrong; the hash says)
             tally.report(name, have, size)
@@ -273,25 +357,35 @@ def _fetch(
         done = have
         length = response.headers.get("Content-Length")
         expected = have + int(length) if length and length.isdigit() else None
+        if expected is not None and expected > cap:  # refused before a byte of it is read
+            raise _too_large(part, name=name, size=size, cap=cap, sent=expected, exact=True)
+        pace = _Pace(tally, done)
+        over = False
         try:
             with open(part, mode) as out:
                 while True:
-                    block = response.read(_CHUNK)
+                    # read1: whatever has arrived (a slow server is seen as it drips), never past the cap + 1
+                    block = response.read1(min(_CHUNK, cap - done + 1))
                     if not block:
+                        break
+                    if done + len(block) > cap:
+                        over = True
                         break
                     out.write(block)
                     done += len(block)
                     tally.fetched += len(block)
-                    if size is not None and done > size:
-                        break
                     tally.report(name, done, size)
+                    pace.check(name, done)
         except (OSError, http.client.HTTPException) as exc:  # the connection dropped: the part stays for a resume
             raise InstallError(
                 f"the download of {name} was interrupted after {done} bytes ({exc}); run the install again to resume"
             ) from exc
+        if over:
+            raise _too_large(part, name=name, size=size, cap=cap, sent=cap, exact=False)
         if expected is not None and done < expected:  # the server closed the connection early
             raise InstallError(
-                f"the download of {name} was interrupted after {done} of {expected} bytes; run the install again to resume"
+                f"the download of {name} was interrupted after {done} of {expected} bytes; "
+                "run the install again to resume"
             )
 
 
@@ -361,7 +455,12 @@ def _finish(target: Path, manifest: Manifest, verified_hashes: dict[str, str], s
 
 
 def install_from_mirror(
-    *, base_url: str, manifest: Manifest, target: Path, on_progress: Progress | None = None, timeout: float = 30.0
+    *,
+    base_url: str,
+    manifest: Manifest,
+    target: Path,
+    on_progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> InstallResult:
     """Fetch every manifest file from the mirror folder `base_url`, verify, put in place."""
     parsed = urllib.parse.urlsplit(base_url)
@@ -376,7 +475,7 @@ def install_from_mirror(
     base = base_url if base_url.endswith("/") else base_url + "/"
     target = Path(target)
     staging = _stage(target)
-    tally = _Tally(manifest.total_size, on_progress)
+    tally = _Tally(manifest.total_size, on_progress, limits)
     verified: dict[str, Path] = {}
     hashes: dict[str, str] = {}
     reused: list[str] = []
@@ -387,7 +486,7 @@ def install_from_mirror(
             tally.done += entry.size or 0
             continue
         part = staging / f"{entry.name}.part"
-        _fetch(base + urllib.parse.quote(entry.name), part, name=entry.name, size=entry.size, tally=tally, timeout=timeout)
+        _fetch(base + urllib.parse.quote(entry.name), part, name=entry.name, size=entry.size, tally=tally)
         hashes[entry.name] = _verify(part, entry)
         verified[entry.name] = part
         tally.done += part.stat().st_size
@@ -403,7 +502,7 @@ def install_from_hub(
     repo_id: str = HUB_REPO_ID,
     revision: str = HUB_REVISION,
     on_progress: Progress | None = None,
-    timeout: float = 30.0,
+    limits: Limits = DEFAULT_LIMITS,
     endpoint: str | None = None,
 ) -> InstallResult:
     """Fetch the checkpoint from the hub at `revision` through huggingface_hub: the hub's
@@ -424,7 +523,9 @@ def install_from_hub(
     commit = None
     for name in names:
         try:
-            meta = get_hf_file_metadata(hf_hub_url(repo_id, name, revision=revision, endpoint=endpoint), timeout=timeout)
+            meta = get_hf_file_metadata(
+                hf_hub_url(repo_id, name, revision=revision, endpoint=endpoint), timeout=limits.timeout
+            )
         except Exception as exc:  # noqa: BLE001 - every failure of the hub means the same to the operator
             raise InstallError(
                 f"could not reach the hub for {repo_id}@{revision} ({name}): {type(exc).__name__}: {exc}. "
@@ -452,7 +553,7 @@ def install_from_hub(
     )
     target = Path(target)
     staging = _stage(target)
-    tally = _Tally(full.total_size, on_progress)
+    tally = _Tally(full.total_size, on_progress, limits)
     headers = build_hf_headers()
     verified: dict[str, Path] = {}
     hashes: dict[str, str] = {}
@@ -466,7 +567,7 @@ def install_from_hub(
             tally.done += entry.size or 0
             continue
         part = staging / f"{entry.name}.part"
-        _fetch(url, part, name=entry.name, size=entry.size, tally=tally, headers=headers, timeout=timeout)
+        _fetch(url, part, name=entry.name, size=entry.size, tally=tally, headers=headers)
         hashes[entry.name] = _verify(part, entry, git_blob=blob)
         verified[entry.name] = part
         tally.done += part.stat().st_size

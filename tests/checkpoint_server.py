@@ -4,18 +4,23 @@ It plays two parts: a **mirror folder** (`GET /mirror/<name>`, Range supported) 
 the **hub** (`HEAD|GET /<repo>/resolve/<revision>/<name>` with the headers
 huggingface_hub reads: X-Repo-Commit, X-Linked-Etag = the SHA-256 of a large file,
 ETag = the git blob id of a small one). Knobs make it misbehave the way real servers
-do: cut a file off after N bytes (a dropped connection), ignore Range, or serve other
-bytes than it advertises. It records every request (method, path, Range)."""
+do: cut a file off after N bytes (a dropped connection), ignore Range, serve other
+bytes than it advertises (more or fewer than the manifest says), send a file without a
+Content-Length (the body ends when the connection closes), or drip it a few bytes at a
+time (a server that never stalls long enough for a read timeout). It records every
+request (method, path, Range)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 LARGE = (".pth",)  # what the hub keeps in LFS
@@ -26,7 +31,11 @@ def manifest_for(folder: Path, names: list[str] | None = None) -> dict[str, Any]
     return {
         "model": "xtts_v2",
         "files": [
-            {"name": n, "size": (folder / n).stat().st_size, "sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest()}
+            {
+                "name": n,
+                "size": (folder / n).stat().st_size,
+                "sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest(),
+            }
             for n in names
         ],
     }
@@ -38,6 +47,8 @@ class CheckpointServer:
     cut_after: dict[str, int] = field(default_factory=dict)  # name -> bytes sent before dropping
     ignore_range: bool = False
     served: dict[str, bytes] = field(default_factory=dict)  # name -> other bytes to send instead
+    unsized: set[str] = field(default_factory=set)  # names sent without a Content-Length, closed after
+    drip: dict[str, tuple[int, float]] = field(default_factory=dict)  # name -> (bytes per write, pause in s)
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     url: str = ""
 
@@ -104,7 +115,11 @@ class CheckpointServer:
                 else:
                     self.send_response(200)
                 body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
+                if name in owner.unsized:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 limit = owner.cut_after.pop(name, None)
                 if limit is not None:
@@ -113,7 +128,17 @@ class CheckpointServer:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                self.wfile.write(body)
+                try:
+                    if name in owner.drip:
+                        step, pause = owner.drip[name]
+                        for at in range(0, len(body), step):
+                            self.wfile.write(body[at : at + step])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    else:
+                        self.wfile.write(body)
+                except OSError:  # the client gave up (a refused or too slow download)
+                    self.close_connection = True
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -4,8 +4,8 @@ checkpoint folder (what a fresh install with XTTS enabled has)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -111,6 +112,115 @@ def test_a_truncated_file_is_refused_by_its_size(server, manifest, tmp_path) -> 
     assert not (target / "model.pth").exists()
 
 
+@pytest.mark.parametrize("advertised", [True, False], ids=["with-content-length", "without-content-length"])
+def test_a_file_longer_than_the_manifest_says_is_refused_removed_and_a_rerun_starts_clean(
+    server, manifest, tmp_path, advertised
+) -> None:
+    target = tmp_path / "xtts_v2"
+    size = len(FILES["model.pth"])
+    server.served["model.pth"] = FILES["model.pth"] + os.urandom(2 * 1024 * 1024)  # two read blocks too many
+    if not advertised:
+        server.unsized.add("model.pth")
+    largest: dict[str, int] = {}
+
+    def seen(name: str, done: int, *_: object) -> None:
+        largest[name] = max(done, largest.get(name, 0))
+
+    refused = f"model.pth is too long: .* the manifest says {size}; the file was removed"
+    for _attempt in range(2):
+        with pytest.raises(ckpt.ChecksumMismatch, match=refused):
+            ckpt.install_from_mirror(base_url=server.mirror, manifest=manifest, target=target, on_progress=seen)
+        assert not (target / ckpt.STAGING / "model.pth.part").exists()
+        assert not (target / "config.json").exists()
+    assert largest.get("model.pth", 0) <= size  # never took more than the file can be
+    assert server.ranges("model.pth") == [None, None]  # the re-run started afresh, no resume of a wrong file
+
+    del server.served["model.pth"]  # the mirror fixed
+    ckpt.install_from_mirror(base_url=server.mirror, manifest=manifest, target=target)
+
+    assert (target / "model.pth").read_bytes() == FILES["model.pth"]
+
+
+def _without_sizes(source: Path) -> ckpt.Manifest:
+    data = manifest_for(source)
+    for entry in data["files"]:
+        entry["size"] = None
+    return ckpt.Manifest.from_dict(data)
+
+
+@pytest.mark.parametrize("advertised", [True, False], ids=["with-content-length", "without-content-length"])
+def test_a_file_the_manifest_gives_no_size_for_is_capped(server, source, tmp_path, advertised) -> None:
+    target = tmp_path / "xtts_v2"
+    cap = 4 * 1024 * 1024  # room for model.pth
+    server.served["vocab.json"] = b"x" * (cap + 2 * 1024 * 1024)  # the manifest's vocab.json is 22 bytes
+    if not advertised:
+        server.unsized.add("vocab.json")
+    largest: dict[str, int] = {}
+
+    def seen(name: str, done: int, *_: object) -> None:
+        largest[name] = max(done, largest.get(name, 0))
+
+    refused = f"vocab.json is larger than {cap} bytes.*XTTS_INSTALL_MAX_UNSIZED_BYTES"
+    with pytest.raises(ckpt.FileTooLarge, match=refused):
+        ckpt.install_from_mirror(
+            base_url=server.mirror,
+            manifest=_without_sizes(source),
+            target=target,
+            on_progress=seen,
+            limits=ckpt.Limits(max_unsized=cap),
+        )
+
+    assert largest.get("vocab.json", 0) <= cap
+    assert not (target / ckpt.STAGING / "vocab.json.part").exists()
+    assert not (target / "config.json").exists()
+
+
+def test_a_manifest_without_sizes_installs_files_within_the_cap(server, source, tmp_path) -> None:
+    target = tmp_path / "xtts_v2"
+    server.unsized.update(FILES)
+
+    ckpt.install_from_mirror(
+        base_url=server.mirror,
+        manifest=_without_sizes(source),
+        target=target,
+        limits=ckpt.Limits(max_unsized=len(FILES["model.pth"])),
+    )
+
+    for name, data in FILES.items():
+        assert (target / name).read_bytes() == data
+
+
+def test_a_server_dripping_bytes_is_given_up_on_below_the_minimum_rate(server, manifest, tmp_path) -> None:
+    target = tmp_path / "xtts_v2"
+    server.drip["speakers_xtts.pth"] = (1, 0.005)  # 2048 bytes over 10 s, never silent long enough for a timeout
+    started = time.monotonic()
+
+    stalled = "speakers_xtts.pth slowed to .* below the minimum of 10000 .* resume"
+    with pytest.raises(ckpt.DownloadStalled, match=stalled):
+        ckpt.install_from_mirror(
+            base_url=server.mirror, manifest=manifest, target=target, limits=ckpt.Limits(timeout=0.5, min_rate=10_000)
+        )
+
+    assert time.monotonic() - started < 5
+    kept = (target / ckpt.STAGING / "speakers_xtts.pth.part").stat().st_size
+    assert 0 < kept < len(FILES["speakers_xtts.pth"])  # kept for a resume
+
+
+def test_an_install_stops_at_its_deadline_however_steadily_the_server_sends(server, manifest, tmp_path) -> None:
+    target = tmp_path / "xtts_v2"
+    server.drip["speakers_xtts.pth"] = (16, 0.05)  # 320 bytes/s: 6.4 s for the file
+    started = time.monotonic()
+
+    with pytest.raises(ckpt.DownloadStalled, match="ran past its deadline of 0.5 s .* speakers_xtts.pth.*resume"):
+        ckpt.install_from_mirror(
+            base_url=server.mirror, manifest=manifest, target=target, limits=ckpt.Limits(deadline=0.5, min_rate=0)
+        )
+
+    assert time.monotonic() - started < 3
+    assert (target / ckpt.STAGING / "speakers_xtts.pth.part").exists()
+    assert not (target / "config.json").exists()
+
+
 def test_a_manifest_without_hashes_cannot_verify_a_mirror(server, tmp_path) -> None:
     pinned = ckpt.Manifest.load(ckpt.PINNED_MANIFEST)
 
@@ -168,5 +278,7 @@ def test_an_unreachable_hub_is_a_clear_error_and_leaves_no_files(tmp_path) -> No
     pytest.importorskip("huggingface_hub")
 
     with pytest.raises(ckpt.InstallError, match="could not reach the hub .* set XTTS_MODEL_URL to a mirror"):
-        ckpt.install_from_hub(target=tmp_path / "xtts_v2", timeout=5, endpoint="http://127.0.0.1:9")  # nothing there
+        ckpt.install_from_hub(
+            target=tmp_path / "xtts_v2", limits=ckpt.Limits(timeout=5), endpoint="http://127.0.0.1:9"
+        )  # nothing there
     assert not (tmp_path / "xtts_v2").exists()

@@ -5,8 +5,9 @@ The download itself is `speech.xtts_checkpoint` (Django-free: mirror or hub, res
 SHA-256 against a pinned manifest). This module adds what the platform needs around it:
 the operator's explicit acceptance of the model licence (recorded in the audit log, and
 next to the weights as coqui's `tos_agreed.txt`), progress events for the dashboard,
-and, once the files are in place, the voices waiting for the engine: they are queued
-again and the worker prepares them by itself (`voice_requeue_pending`, then a wake-up).
+the download's limits from the XTTS_INSTALL_* settings, and, once the files are in
+place, the voices waiting for the engine: they are queued again and the worker prepares
+them by itself (`voice_requeue_pending`, then a wake-up).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,7 +30,7 @@ from monitoring.services import audit_record
 from speech import xtts_checkpoint as ckpt
 from voices.services.conditioning import voice_requeue_pending
 
-logger = logging.getLogger("speaker.voices")
+logger = logging.getLogger("speaker.engines")
 
 LICENSE_NAME = ckpt.LICENSE_NAME
 LICENSE_URL = ckpt.LICENSE_URL
@@ -81,6 +83,16 @@ def xtts_status() -> dict[str, Any]:
     }
 
 
+def xtts_install_limits() -> ckpt.Limits:
+    """The download's limits (README "Voice cloning"): silence, minimum rate, deadline, size cap."""
+    return ckpt.Limits(
+        timeout=settings.XTTS_INSTALL_TIMEOUT_SECONDS,
+        min_rate=settings.XTTS_INSTALL_MIN_BYTES_PER_SECOND,
+        deadline=settings.XTTS_INSTALL_DEADLINE_SECONDS,
+        max_unsized=settings.XTTS_INSTALL_MAX_UNSIZED_BYTES,
+    )
+
+
 def _manifest(path: str | Path | None) -> ckpt.Manifest:
     chosen = path or settings.XTTS_MODEL_MANIFEST or ckpt.PINNED_MANIFEST
     return ckpt.Manifest.load(Path(chosen))
@@ -118,12 +130,17 @@ def xtts_install(
         _progress_state.clear()
         _progress_state.update({"phase": "downloading", "done": 0, "total": manifest.total_size})
         try:
+            limits = xtts_install_limits()
             if settings.XTTS_MODEL_URL:
                 result = ckpt.install_from_mirror(
-                    base_url=settings.XTTS_MODEL_URL, manifest=manifest, target=target, on_progress=on_progress
+                    base_url=settings.XTTS_MODEL_URL,
+                    manifest=manifest,
+                    target=target,
+                    on_progress=on_progress,
+                    limits=limits,
                 )
             else:
-                result = ckpt.install_from_hub(target=target, manifest=manifest, on_progress=on_progress)
+                result = ckpt.install_from_hub(target=target, manifest=manifest, on_progress=on_progress, limits=limits)
         except ckpt.InstallError as exc:
             _progress_state.update({"phase": "failed", "error": str(exc)})
             audit_record(
@@ -200,7 +217,9 @@ class _EventProgress:
         self.send("downloading", file=name, file_done=done, file_size=size, done=all_done, total=total)
 
     def send(self, phase: str, **payload: Any) -> None:
-        send_user_event(user_id=self.user_id, event="engine.install", payload={"engine": "xtts", "phase": phase, **payload})
+        send_user_event(
+            user_id=self.user_id, event="engine.install", payload={"engine": "xtts", "phase": phase, **payload}
+        )
 
 
 def xtts_install_start(*, actor: Any) -> threading.Thread:

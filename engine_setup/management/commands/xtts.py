@@ -5,7 +5,7 @@
     python manage.py xtts install --accept-license     # or answer the licence prompt
     python manage.py xtts manifest FOLDER > manifest.json   # for a mirror
 
-The work is `voices.services.xtts_install`; this command reads the terminal and draws
+The work is `engine_setup.services`; this command reads the terminal and draws
 the progress bar."""
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from speech import xtts_checkpoint
-from voices.services.xtts_install import (
+from engine_setup.services import (
     LICENSE_NAME,
     LICENSE_SUMMARY,
     InstallError,
@@ -27,6 +26,7 @@ from voices.services.xtts_install import (
     xtts_status,
     xtts_target_dir,
 )
+from speech import xtts_checkpoint
 
 
 def _size(n: int | None) -> str:
@@ -107,9 +107,11 @@ class Command(BaseCommand):
         self.stdout.write(f"engine: {'available' if status['engine_available'] else 'not available'}")
         if status["engine_reason"]:
             self.stdout.write(f"  why: {status['engine_reason']}")
-        self.stdout.write(f"checkpoint folder: {state['folder']} ({'installed' if state['installed'] else 'not installed'})")
+        installed = "installed" if state["installed"] else "not installed"
+        self.stdout.write(f"checkpoint folder: {state['folder']} ({installed})")
         if state["partial_bytes"]:
-            self.stdout.write(f"  an interrupted download holds {_size(state['partial_bytes'])}: install again to resume")
+            held = _size(state["partial_bytes"])
+            self.stdout.write(f"  an interrupted download holds {held}: install again to resume")
         self.stdout.write(f"source: {status['source']}")
         self.stdout.write(f"licence: {LICENSE_NAME}")
 

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class EngineSetupConfig(AppConfig):
+    name = "engine_setup"
