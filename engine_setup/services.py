@@ -84,7 +84,7 @@ def xtts_status() -> dict[str, Any]:
 
 
 def xtts_install_limits() -> ckpt.Limits:
-    """The download's limits (README "Voice cloning"): silence, minimum rate, deadline, size cap."""
+    """The download's limits (docs/voice-cloning.md "Voice cloning"): silence, minimum rate, deadline, size cap."""
     return ckpt.Limits(
         timeout=settings.XTTS_INSTALL_TIMEOUT_SECONDS,
         min_rate=settings.XTTS_INSTALL_MIN_BYTES_PER_SECOND,

@@ -5,12 +5,11 @@
     conditioning.py  computing a voice's conditioning (the engine worker's side)
     catalogue.py     the built-in voices, synced at process start-up, never on a read
     attestation.py   the account's standing cloning attestation (accept, show, withdraw)
-    xtts_install.py  switching cloning on: the XTTS checkpoint installed with the licence accepted
 
 Resolving the voice a synthesis request names is a read: voices.selectors. The public
 services of the first four are re-exported here so callers write
-`from voices.services import voice_create`; attestation and xtts_install are imported
-from their modules.
+`from voices.services import voice_create`; attestation is imported from its module.
+Switching cloning on (the XTTS checkpoint installer) is engine_setup.services.
 """
 
 from voices.services.catalogue import builtin_voices_sync, builtin_voices_sync_at_startup
