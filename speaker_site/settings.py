@@ -151,7 +151,7 @@ CHANNEL_REDIS_POOL_TIMEOUT = env_float("CHANNEL_REDIS_POOL_TIMEOUT", 10.0, minim
 # same number bounds each socket's own buffer inside the process (and each channel of the
 # in-memory layer), which drops its oldest message only when a socket stops reading.
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=10)
-# Group membership expires after a day; sockets renew theirs (realtime/consumers.py).
+# Group membership expires after a day; sockets renew theirs (realtime/events_consumer.py).
 CHANNEL_GROUP_EXPIRY = 86400
 # Open sockets re-check their credential and their client's active jobs this often; a
 # final job event reaches every open socket within 2 periods even if its message is lost.

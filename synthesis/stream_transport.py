@@ -1,5 +1,8 @@
-"""Streamed synthesis: audio leaves the server sentence by sentence while later sentences
-are still being made.
+"""How a stream job's audio travels from the engine to the web process that answers the
+request (and the per-process cap on concurrent streams). Starting a stream and shaping
+its HTTP response is `synthesis.stream_service`.
+
+Audio leaves the server sentence by sentence while later sentences are still being made.
 
 A stream is a job with `mode=stream`, so it is queued, claimed, leased, stored and
 billed like any other job and shows up in history. Where the engine runs:
