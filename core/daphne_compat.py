@@ -11,6 +11,10 @@
    fails, answers a bare `400` with no body before the request reaches Django. Django
    parses the body anyway (and answers with the API's error body), so Twisted's parse is
    switched off: one parser, one error body, and uploads are not parsed twice.
+
+3. Websocket close reasons. A consumer closes with a code and a reason (ASGI
+   `websocket.close` carries both), but daphne handed Autobahn the code alone, so a
+   refused socket's client never read why. The reason now travels in the close frame.
 """
 
 from __future__ import annotations
@@ -45,6 +49,28 @@ def leave_form_parsing_to_django() -> None:
     WebRequest._speaker_forms_left_to_django = True
 
 
+def send_websocket_close_reasons() -> None:
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:
+        return
+    if getattr(WebSocketProtocol, "_speaker_close_reasons", False):
+        return
+    original_handle_reply = WebSocketProtocol.handle_reply
+
+    def handle_reply(self: Any, message: dict[str, Any]) -> None:
+        if message.get("type") == "websocket.close" and message.get("reason") and self.state == self.STATE_OPEN:
+            code = message.get("code")
+            reason = str(message["reason"]).encode()[:123].decode(errors="ignore")  # a close frame's room
+            self.sendClose(code=1000 if code is None else code, reason=reason)
+            return
+        original_handle_reply(self, message)
+
+    WebSocketProtocol.handle_reply = handle_reply
+    WebSocketProtocol._speaker_close_reasons = True
+
+
 def apply() -> None:
     complete_reason_phrases()
     leave_form_parsing_to_django()
+    send_websocket_close_reasons()

@@ -3,6 +3,7 @@
 
 Each websocket endpoint brings its own authentication (a middleware around its consumer),
 so a protocol with other credentials is added beside `/ws/events/` without touching it.
+Any other path is answered by `NoSuchEndpointConsumer` (close code 4404).
 
 With the embedded default (EMBEDDED_WORKER) the engine worker runs as a thread of the
 web process, started on the first connection so that it knows the server's event loop
@@ -16,13 +17,14 @@ from typing import Any
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
 from django.conf import settings
-from django.urls import path
+from django.urls import path, re_path
 
 from core.events import set_server_loop
 from core.wakeup import ENGINE_CHANNEL
 from engine_host.hosting import EngineWorkerConsumer, start_embedded_worker
 from realtime.auth import WebsocketAuthMiddleware
 from realtime.events_consumer import EventsConsumer
+from realtime.not_found import NoSuchEndpointConsumer
 
 
 class EmbeddedWorkerStarter:
@@ -61,6 +63,7 @@ def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
 def websocket_routes() -> list[Any]:
     return [
         path("ws/events/", WebsocketAuthMiddleware(EventsConsumer.as_asgi())),
+        re_path(r"", NoSuchEndpointConsumer.as_asgi()),  # last: every other path
     ]
 
 
