@@ -223,7 +223,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             if self.ended:
                 return
             check = await events_check_read(
-                user_id=self.user_id, api_key_id=self.api_key_id, session_key=self.session_key, tracked=sorted(self.active)
+                user_id=self.user_id,
+                api_key_id=self.api_key_id,
+                session_key=self.session_key,
+                tracked=sorted(self.active),
             )
             if check.refusal is not None:
                 await self._end(check.refusal)

@@ -41,7 +41,9 @@ KEY_IN_URL = Refusal(
     "API keys are not accepted in the URL (URLs end up in logs); send the key in the "
     "Authorization: Bearer or X-API-Key header.",
 )
-BAD_KEY = Refusal(CLOSE_UNAUTHENTICATED, "not_authenticated", "The API key is invalid, expired or revoked; use an active key.")
+BAD_KEY = Refusal(
+    CLOSE_UNAUTHENTICATED, "not_authenticated", "The API key is invalid, expired or revoked; use an active key."
+)
 FOREIGN_ORIGIN = Refusal(
     CLOSE_FORBIDDEN,
     "origin_not_allowed",
@@ -50,7 +52,9 @@ FOREIGN_ORIGIN = Refusal(
 )
 KEY_EXPIRED = Refusal(CLOSE_UNAUTHENTICATED, "key_expired", "The API key expired; connect again with an active key.")
 KEY_REVOKED = Refusal(CLOSE_FORBIDDEN, "key_revoked", "The API key was revoked.")
-SESSION_ENDED = Refusal(CLOSE_UNAUTHENTICATED, "session_ended", "The session ended (signed out or expired); sign in again.")
+SESSION_ENDED = Refusal(
+    CLOSE_UNAUTHENTICATED, "session_ended", "The session ended (signed out or expired); sign in again."
+)
 USER_INACTIVE = Refusal(CLOSE_FORBIDDEN, "account_disabled", "This account is deactivated.")
 NO_SUCH_ENDPOINT = Refusal(
     CLOSE_NOT_FOUND, "not_found", "No websocket endpoint at this path; the events socket is /ws/events/."

@@ -10,7 +10,7 @@ turns DEBUG on for (`make run` says how: DEBUG=true make run)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse

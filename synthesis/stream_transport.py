@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Union
+from typing import Any
 
 import numpy as np
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -81,7 +82,7 @@ class StreamWords:
 
 
 # What a stream job's source yields: (float32 chunk, sample rate), or StreamWords.
-StreamItem = Union[tuple[np.ndarray, int], StreamWords]
+StreamItem = tuple[np.ndarray, int] | StreamWords
 
 
 async def job_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
