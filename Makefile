@@ -46,6 +46,7 @@ migrate: install
 
 run: migrate
 	@echo "Speaker on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
+	@echo 'Debug pages (tracebacks) are off unless DEBUG=true; a developer turns them on with: DEBUG=true make run'
 	@test -f $(VENV)/.installed-xtts || echo 'Voice cloning is off (Piper only). To switch it on: make install-xtts; $(PY) manage.py xtts install --accept-license; make run (docs/voice-cloning.md).'
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) speaker_site.asgi:application
 

@@ -1,6 +1,6 @@
 """Sign-in outcomes from every login form (dashboard and admin) go to the audit log.
 A credential's end closes its websockets: signing out closes the session's sockets, a
-deactivated or deleted user's sockets all close (realtime.consumers re-checks too)."""
+deactivated or deleted user's sockets all close (realtime.events_consumer re-checks too)."""
 
 from __future__ import annotations
 

@@ -11,12 +11,44 @@
    fails, answers a bare `400` with no body before the request reaches Django. Django
    parses the body anyway (and answers with the API's error body), so Twisted's parse is
    switched off: one parser, one error body, and uploads are not parsed twice.
+
+3. Oversized request heads. Twisted reads a request line and each header line up to
+   `HTTPChannel.MAX_LENGTH` (16 KiB) and the request line plus all headers up to
+   `totalHeadersSize` (16 KiB). Past the first it dropped the connection without a word
+   (a URL of 20 KB got no response at all), past the second it answered a bare 400.
+   Both now answer with the error body: 414 when the URL is what is too long, 431 when
+   the headers are. The limits stay Twisted's (`HEAD_LIMIT_BYTES`): a URL is no place
+   for 16 KiB of data, and request bodies have their own limits.
+
+4. Websocket close reasons. A consumer closes with a code and a reason (ASGI
+   `websocket.close` carries both), but daphne handed Autobahn the code alone, so a
+   refused socket's client never read why. The reason now travels in the close frame.
 """
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
+
+from core.errors import error_body
+
+HEAD_LIMIT_BYTES = 16384  # Twisted's own, for the request line and for the whole head
+# A connection that was answered 414/431 is given this long to finish sending its
+# oversized head (read and dropped, so that closing does not reset the connection
+# before the client has read the answer).
+_DRAIN_SECONDS = 5.0
+_HEAD_ERRORS = {
+    414: (
+        "uri_too_long",
+        "The URL is too long: the request line may hold at most {limit} bytes. Send long values in a request body.",
+    ),
+    431: (
+        "request_header_fields_too_large",
+        "The request headers are too large: a header line, and the request line with all headers, may hold at "
+        "most {limit} bytes.",
+    ),
+}
 
 
 def complete_reason_phrases() -> None:
@@ -45,6 +77,92 @@ def leave_form_parsing_to_django() -> None:
     WebRequest._speaker_forms_left_to_django = True
 
 
+def head_error_response(status: int) -> bytes:
+    """The whole HTTP response for a request head over the limits (414 or 431)."""
+    code, message = _HEAD_ERRORS[status]
+    body = json.dumps(
+        error_body(code, message.format(limit=HEAD_LIMIT_BYTES), {"limit_bytes": HEAD_LIMIT_BYTES})
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def _answer_oversized_head(channel: Any, status: int) -> None:
+    from twisted.internet import reactor
+
+    def ignore(*args: Any) -> None:
+        return None
+
+    # Whatever else the client sends is read and dropped (Twisted's own idiom for a
+    # connection it has finished with), so the answer is not lost to a reset.
+    channel.dataReceived = channel.lineReceived = ignore
+    transport = channel.transport
+    transport.write(head_error_response(status))
+    if hasattr(transport, "loseWriteConnection"):
+        transport.loseWriteConnection()
+        reactor.callLater(_DRAIN_SECONDS, transport.abortConnection)
+    else:
+        transport.loseConnection()
+
+
+def answer_oversized_request_heads() -> None:
+    try:
+        from twisted.web.http import HTTPChannel
+    except ImportError:
+        return
+    if getattr(HTTPChannel, "_speaker_answers_oversized_heads", False):
+        return
+    original_line_received = HTTPChannel.lineReceived
+
+    def is_request_line(channel: Any) -> bool:
+        return bool(getattr(channel, "_HTTPChannel__first_line", 0))
+
+    def lineLengthExceeded(self: Any, line: bytes) -> None:  # noqa: N802 (Twisted's name)
+        _answer_oversized_head(self, 414 if is_request_line(self) else 431)
+
+    def lineReceived(self: Any, line: bytes) -> None:  # noqa: N802
+        if is_request_line(self):
+            self._speaker_request_line_bytes = len(line)
+        if self._receivedHeaderSize + len(line) > self.totalHeadersSize:
+            request_line = getattr(self, "_speaker_request_line_bytes", 0)
+            _answer_oversized_head(self, 414 if request_line > self.totalHeadersSize // 2 else 431)
+            return None
+        return original_line_received(self, line)
+
+    HTTPChannel.MAX_LENGTH = HTTPChannel.totalHeadersSize = HEAD_LIMIT_BYTES
+    HTTPChannel.lineLengthExceeded = lineLengthExceeded
+    HTTPChannel.lineReceived = lineReceived
+    HTTPChannel._speaker_answers_oversized_heads = True
+
+
+def send_websocket_close_reasons() -> None:
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:
+        return
+    if getattr(WebSocketProtocol, "_speaker_close_reasons", False):
+        return
+    original_handle_reply = WebSocketProtocol.handle_reply
+
+    def handle_reply(self: Any, message: dict[str, Any]) -> None:
+        if message.get("type") == "websocket.close" and message.get("reason") and self.state == self.STATE_OPEN:
+            code = message.get("code")
+            reason = str(message["reason"]).encode()[:123].decode(errors="ignore")  # a close frame's room
+            self.sendClose(code=1000 if code is None else code, reason=reason)
+            return
+        original_handle_reply(self, message)
+
+    WebSocketProtocol.handle_reply = handle_reply
+    WebSocketProtocol._speaker_close_reasons = True
+
+
 def apply() -> None:
     complete_reason_phrases()
     leave_form_parsing_to_django()
+    answer_oversized_request_heads()
+    send_websocket_close_reasons()

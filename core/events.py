@@ -5,7 +5,7 @@ snapshot first, so a lost message never leaves it wrong for long. Over one conne
 the guarantee is stronger (docs/api.md "Live events"): every event the channel layer carries
 is numbered per user (`useq`, from a counter shared by every process), so the consumer
 notices a message the layer dropped and resyncs its client; final job events are also
-re-derived from the database (`realtime.consumers`).
+re-derived from the database (`realtime.events_consumer`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ class EngineHostConfig(AppConfig):
         # Imported here, not at the top: these modules import models, which the app
         # registry only allows once every app is loaded (the one exception to hoisting).
         from engine_host.hosting import in_process_chunks
-        from synthesis.streaming import set_in_process_source
+        from synthesis.stream_transport import set_in_process_source
 
         # The stream endpoints (synthesis layer) run in-process generations through the
         # worker, which lives here, above them: hand the runner down.

@@ -26,7 +26,7 @@ from engine_host.relays import END, QueueRelay
 from engine_host.worker import EngineWorker, _live_workers, host_worker_id
 from synthesis.models import SynthesisJob
 from synthesis.queue import job_claim, set_local_waker
-from synthesis.streaming import StreamFailed, StreamItem, StreamWords
+from synthesis.stream_transport import StreamFailed, StreamItem, StreamWords
 
 _embedded: EngineWorker | None = None
 _embedded_lock = threading.Lock()

@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from speech import audio as audiomod
 from speech.timings import WordTiming
 from synthesis.models import SynthesisJob
-from synthesis.streaming import StreamWords
+from synthesis.stream_transport import StreamWords
 
 logger = logging.getLogger("speaker.streaming")
 

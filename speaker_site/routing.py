@@ -1,5 +1,9 @@
-"""Protocol routing: HTTP to Django, `/ws/events/` to the events consumer, and the
+"""Protocol routing: HTTP to Django, websockets by path (`websocket_routes`), and the
 `engine` channel to the engine worker consumer (hosted by `manage.py runengine`).
+
+Each websocket endpoint brings its own authentication (a middleware around its consumer),
+so a protocol with other credentials is added beside `/ws/events/` without touching it.
+Any other path is answered by `NoSuchEndpointConsumer` (close code 4404).
 
 With the embedded default (EMBEDDED_WORKER) the engine worker runs as a thread of the
 web process, started on the first connection so that it knows the server's event loop
@@ -13,12 +17,14 @@ from typing import Any
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
 from django.conf import settings
-from django.urls import path
+from django.urls import path, re_path
 
 from core.events import set_server_loop
 from core.wakeup import ENGINE_CHANNEL
 from engine_host.hosting import EngineWorkerConsumer, start_embedded_worker
-from realtime.consumers import EventsConsumer, WebsocketAuthMiddleware
+from realtime.auth import WebsocketAuthMiddleware
+from realtime.events_consumer import EventsConsumer
+from realtime.not_found import NoSuchEndpointConsumer
 
 
 class EmbeddedWorkerStarter:
@@ -54,12 +60,18 @@ def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
     reactor.callWhenRunning(starter.start, daphne_server.twisted_loop)
 
 
-def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
+def websocket_routes() -> list[Any]:
+    return [
+        path("ws/events/", WebsocketAuthMiddleware(EventsConsumer.as_asgi())),
+        re_path(r"", NoSuchEndpointConsumer.as_asgi()),  # last: every other path
+    ]
 
+
+def build_application(http_app: Any, *, embedded_worker: bool | None = None) -> Any:
     router = ProtocolTypeRouter(
         {
             "http": http_app,
-            "websocket": WebsocketAuthMiddleware(URLRouter([path("ws/events/", EventsConsumer.as_asgi())])),
+            "websocket": URLRouter(websocket_routes()),
             "channel": ChannelNameRouter({ENGINE_CHANNEL: EngineWorkerConsumer.as_asgi()}),
         }
     )

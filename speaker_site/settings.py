@@ -28,7 +28,9 @@ read_dotenv(BASE_DIR / ".env")
 # --- environment ---------------------------------------------------------------------
 ENVIRONMENT = env_choice("ENVIRONMENT", ("development", "staging", "production"), "development")
 PRODUCTION = ENVIRONMENT == "production"
-DEBUG = env_bool("DEBUG", ENVIRONMENT == "development")
+# Debug pages show tracebacks and settings to whoever asks: a developer opts in
+# (`DEBUG=true make run`); the default, development included, is off.
+DEBUG = env_bool("DEBUG", False)
 
 _DEV_SECRET = "dev-insecure-secret-key-change-me-for-anything-but-a-laptop-0123456789"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
@@ -82,6 +84,9 @@ MIDDLEWARE = [
     # Host, and these views build nothing from the Host (see ops/middleware.py).
     "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that the pages answered by the middleware below it (a 400 for a host not
+    # in ALLOWED_HOSTS, from CommonMiddleware) get the policy too.
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,7 +98,7 @@ MIDDLEWARE = [
     "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "core.middleware.ContentSecurityPolicyMiddleware",
+    "speaker_site.errors.ErrorPagesMiddleware",  # inside the CSP, outside the API error bodies
     "core.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -152,7 +157,7 @@ CHANNEL_REDIS_POOL_TIMEOUT = env_float("CHANNEL_REDIS_POOL_TIMEOUT", 10.0, minim
 # same number bounds each socket's own buffer inside the process (and each channel of the
 # in-memory layer), which drops its oldest message only when a socket stops reading.
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=10)
-# Group membership expires after a day; sockets renew theirs (realtime/consumers.py).
+# Group membership expires after a day; sockets renew theirs (realtime/events_consumer.py).
 CHANNEL_GROUP_EXPIRY = 86400
 # Open sockets re-check their credential and their client's active jobs this often; a
 # final job event reaches every open socket within 2 periods even if its message is lost.
@@ -201,6 +206,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Outside production the static files are served from their source folders (no
+# collectstatic), whether DEBUG is on or off; production serves the collected,
+# hashed files.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from speaker_site import docs
+from speaker_site import docs, errors
 
 urlpatterns = [
     path("", include("dashboard.urls")),
@@ -25,3 +25,9 @@ urlpatterns = [
     path("redoc/redoc.standalone.js", docs.redoc_bundle, name="redoc-bundle"),
     path("favicon.ico", docs.favicon, name="favicon"),
 ]
+
+# Speaker's own error pages, whatever DEBUG says (speaker_site/errors.py).
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -20,7 +20,7 @@ from core import media
 from core.errors import ServiceUnavailable
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest, job_create, job_delete_files
-from synthesis.streaming import StreamFailed, job_chunks, limiter
+from synthesis.stream_transport import StreamFailed, job_chunks, limiter
 
 PREVIEW_TEXTS: dict[str, str] = {
     "en": "Hello! This is a short preview of my voice.",

@@ -23,7 +23,7 @@ from synthesis.quotas import quota_state
 from synthesis.services import JobRequest, job_create
 from speech.encoders import IncrementalEncoder
 from speech.timings import WordTiming
-from synthesis.streaming import STREAM_FORMATS, StreamFailed, StreamWords, job_chunks, job_stream_items, limiter
+from synthesis.stream_transport import STREAM_FORMATS, StreamFailed, StreamWords, job_chunks, job_stream_items, limiter
 
 logger = logging.getLogger("speaker.streaming")
 

@@ -12,7 +12,7 @@ from speech.encoders import IncrementalEncoder
 from speech.timings import spoken_words
 from synthesis.services import JobRequest
 from synthesis.stream_service import stream_job_create, timed_stream
-from synthesis.streaming import limiter
+from synthesis.stream_transport import limiter
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
 

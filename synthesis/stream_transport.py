@@ -1,5 +1,8 @@
-"""Streamed synthesis: audio leaves the server sentence by sentence while later sentences
-are still being made.
+"""How a stream job's audio travels from the engine to the web process that answers the
+request (and the per-process cap on concurrent streams). Starting a stream and shaping
+its HTTP response is `synthesis.stream_service`.
+
+Audio leaves the server sentence by sentence while later sentences are still being made.
 
 A stream is a job with `mode=stream`, so it is queued, claimed, leased, stored and
 billed like any other job and shows up in history. Where the engine runs:
@@ -16,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Union
+from typing import Any
 
 import numpy as np
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -78,7 +82,7 @@ class StreamWords:
 
 
 # What a stream job's source yields: (float32 chunk, sample rate), or StreamWords.
-StreamItem = Union[tuple[np.ndarray, int], StreamWords]
+StreamItem = tuple[np.ndarray, int] | StreamWords
 
 
 async def job_chunks(job: SynthesisJob) -> AsyncIterator[tuple[np.ndarray, int]]:
