@@ -22,7 +22,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from accounts.authentication import api_key_for_request, raw_key_from_headers
 from core.elevenlabs_errors import ELEVENLABS_KEY_HEADER, elevenlabs_error
 from core.errors import ApiError
-from core.parsers import InvalidJSON, loads_request_json
+from core.parsers import InvalidJSON, InvalidText, check_text, loads_request_json
 from elevenlabs_api import selectors, services
 from elevenlabs_api.formats import UnknownFormat, output_format
 from elevenlabs_api.requests import BadRequest, speech_body
@@ -95,6 +95,15 @@ def _json_body(request: HttpRequest) -> Any:
         return loads_request_json(request.body or b"{}")
     except InvalidJSON as exc:
         raise BadRequest(str(exc), "body") from exc
+
+
+def _form_text(request: HttpRequest, name: str) -> str:
+    """A form field under the one text rule (core.parsers): NUL reached PostgreSQL as a
+    DataError, a 500."""
+    try:
+        return check_text(request.POST.get(name) or "", field=name)
+    except InvalidText as exc:
+        raise BadRequest(exc.message, name) from exc
 
 
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
@@ -206,9 +215,9 @@ class VoiceAddView(ElevenLabsView):
         voice = services.voice_add(
             user=request.user,
             request=services.VoiceAdd(
-                name=request.POST.get("name") or "",
+                name=_form_text(request, "name"),
                 files=request.FILES.getlist("files"),
-                description=request.POST.get("description") or "",
+                description=_form_text(request, "description"),
                 labels=services.parse_labels(request.POST.get("labels")),
             ),
         )
