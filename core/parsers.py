@@ -1,6 +1,6 @@
 """The one JSON reader and the one text rule for whatever arrives from outside, on every
 route and protocol: DRF's parser for every API view, `loads_request_json` for views and
-protocol handlers that parse by hand (the OpenAI- and ElevenLabs-compatible routes,
+protocol handlers that parse by hand (the compatibility API packages,
 websocket and TCP servers), `text_refusal`/`check_text` for text that arrives outside
 JSON (form fields, uploaded text files, protocol frames).
 

@@ -7,6 +7,7 @@ ElevenLabs' SDK expects them (elevenlabs_api.selectors)."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from contextlib import aclosing
 from dataclasses import dataclass
