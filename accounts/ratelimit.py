@@ -9,7 +9,7 @@ permission checks, so that floods of unauthenticated or failing requests are lim
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -53,7 +53,9 @@ class RateLimitMiddleware:
                 code="rate_limited",
                 message=f"Rate limit of {usage['limit']} requests per {settings.RATE_LIMIT_WINDOW}s exceeded; "
                 f"retry in {retry_after} s.",
-                details={"limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after},
+                details={
+                    "limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after,
+                },
                 headers={"Retry-After": str(retry_after)},
             )
         else:

@@ -11,9 +11,10 @@ see docs/ARCHITECTURE.md "Error bodies".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework.response import Response
@@ -127,10 +128,15 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     family = family_for(request) if request is not None else None
     if family is None or family is SPEAKER:
         return error_drf_response(parts)
-    return family.error(parts.status, code=parts.code, message=parts.message, details=parts.details, headers=parts.headers)
+    return family.error(
+        parts.status, code=parts.code, message=parts.message, details=parts.details, headers=parts.headers
+    )
 
 
-def by_family(default: Callable[..., HttpResponse], **views: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+View = Callable[..., HttpResponse]
+
+
+def by_family(default: View, **views: View) -> View:
     """One route shared by several families (GET /v1/models): the view of the request's
     family, `default` for the others. The result carries `default`'s attributes (its
     class, for the OpenAPI generator)."""

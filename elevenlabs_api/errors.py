@@ -6,7 +6,8 @@ as the `elevenlabs` family (core.api_families) for the errors answered before a 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 

@@ -5,7 +5,8 @@ answered before a view (URL 404s, NUL refusals, rate limits)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 
@@ -21,10 +22,9 @@ def openai_error(
     status: int, message: str, code: str | None = None, param: str | None = None,
     *, headers: Mapping[str, str] | None = None,
 ) -> JsonResponse:
-    response = JsonResponse(
-        {"error": {"message": message, "type": _TYPES.get(status, "invalid_request_error"), "param": param, "code": code}},
-        status=status,
-    )
+    error_type = _TYPES.get(status, "invalid_request_error")
+    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    response = JsonResponse(body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response

@@ -136,7 +136,9 @@ def test_a_family_registered_by_a_package_gets_its_paths_and_key_header():
         seen.append((status, code, message, field))
         return JsonResponse({"wyoming": message}, status=status)
 
-    family_register(ApiFamily(name="test-family", prefixes=("/v1/test-family/",), render=render, key_header="x-test-key"))
+    family_register(
+        ApiFamily(name="test-family", prefixes=("/v1/test-family/",), render=render, key_header="x-test-key")
+    )
     try:
         assert family_for(rf.get("/v1/test-family/x")).name == "test-family"
         assert family_for(rf.get("/v1/audio/speech")).name == "openai"

@@ -17,10 +17,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 SURROGATE = '"\\ud800 Hello"'  # JSON text: the escape, as a client sends it
 NUL = '"Hello \\u0000 world"'
 
-SPEAKER = [("/api/v1/synthesis", '{{"text": {t}, "voice": "joe"}}'), ("/api/v1/synthesis/stream", '{{"text": {t}, "voice": "joe"}}')]
+SPEAKER = [(path, '{{"text": {t}, "voice": "joe"}}') for path in ("/api/v1/synthesis", "/api/v1/synthesis/stream")]
 OPENAI = [("/v1/audio/speech", '{{"model": "tts-1", "input": {t}, "voice": "joe"}}')]
 ELEVENLABS = [
-    (f"/v1/text-to-speech/joe{route}", '{{"text": {t}}}') for route in ("", "/stream", "/with-timestamps", "/stream/with-timestamps")
+    (f"/v1/text-to-speech/joe{route}", '{{"text": {t}}}')
+    for route in ("", "/stream", "/with-timestamps", "/stream/with-timestamps")
 ]
 
 
@@ -51,7 +52,9 @@ def _message(family: str, response) -> str:  # type: ignore[no-untyped-def]
     ("family", "path", "template"),
     [("speaker", *r) for r in SPEAKER] + [("openai", *r) for r in OPENAI] + [("elevenlabs", *r) for r in ELEVENLABS],
 )
-def test_every_text_to_speech_route_refuses_text_no_database_can_hold_before_any_job(caller, family, path, template, text):
+def test_every_text_to_speech_route_refuses_text_no_database_can_hold_before_any_job(
+    caller, family, path, template, text
+):
     response = caller.generic("POST", path, template.format(t=text), content_type="application/json")
 
     assert response.status_code == 400, response.content[:300]
