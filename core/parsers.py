@@ -10,7 +10,7 @@ RecursionError, NUL characters (PostgreSQL text cannot hold them: DataError), lo
 surrogates (`"\\ud800"`: no UTF-8 text can hold them, so saving the job raised
 UnicodeEncodeError), integers too large for any field (float() overflows), and
 NaN/Infinity. They are refused here, once, before any job exists, as a 400 that says
-what is wrong; see README "Errors".
+what is wrong; see docs/api.md "Errors".
 """
 
 from __future__ import annotations
@@ -129,4 +129,5 @@ class JSONParser(_DRFJSONParser):
             raw = stream.read() if stream is not None else b""
             return loads_request_json(raw.decode(encoding) if isinstance(raw, bytes) else raw)
         except (InvalidJSON, UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(str(exc) if isinstance(exc, InvalidJSON) else f"The body is not valid JSON: {exc}") from exc
+            message = str(exc) if isinstance(exc, InvalidJSON) else f"The body is not valid JSON: {exc}"
+            raise ParseError(message) from exc

@@ -1,2 +1,2 @@
-"""ElevenLabs-compatible API (README "ElevenLabs-compatible API"): the routes the official
+"""ElevenLabs-compatible API (docs/compatibility.md "ElevenLabs-compatible API"): the routes the official
 `elevenlabs` SDKs call, on Speaker's voices, jobs, quota and history."""

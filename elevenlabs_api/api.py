@@ -1,4 +1,4 @@
-"""ElevenLabs-compatible endpoints (README "ElevenLabs-compatible API"): thin views that
+"""ElevenLabs-compatible endpoints (docs/compatibility.md "ElevenLabs-compatible API"): thin views that
 authenticate the `xi-api-key` header (any Speaker API key; its scopes apply), read the
 request, call one service or selector, and answer in ElevenLabs' shapes, errors as
 `{"detail": {"status", "message"}}` (elevenlabs_api.errors).
@@ -62,7 +62,9 @@ class ElevenLabsView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if raw_key_from_headers(request.headers) is None:
             return elevenlabs_error(
-                401, f"No API key: send your Speaker API key in the {ELEVENLABS_KEY_HEADER} header.", "needs_authorization"
+                401,
+                f"No API key: send your Speaker API key in the {ELEVENLABS_KEY_HEADER} header.",
+                "needs_authorization",
             )
         api_key = api_key_for_request(request)
         if api_key is None:
@@ -70,7 +72,9 @@ class ElevenLabsView(View):
         needed = self.scopes.get(request.method or "GET", set())
         if needed and not needed & set(api_key.scopes):
             return elevenlabs_error(
-                403, f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.", "missing_permissions"
+                403,
+                f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.",
+                "missing_permissions",
             )
         request.user = api_key.user
         try:
@@ -192,7 +196,8 @@ class VoiceDetailView(ElevenLabsView):
     def get(self, request: HttpRequest, voice_id: str) -> HttpResponse:
         if not selectors.is_uuid(voice_id):
             raise Http404
-        return JsonResponse(selectors.voice_shape(voice_get_visible(user=request.user, voice_id=voice_id), user=request.user))
+        voice = voice_get_visible(user=request.user, voice_id=voice_id)
+        return JsonResponse(selectors.voice_shape(voice, user=request.user))
 
     def delete(self, request: HttpRequest, voice_id: str) -> HttpResponse:
         if not selectors.is_uuid(voice_id):

@@ -1,6 +1,6 @@
 """ElevenLabs-shaped error bodies for the ElevenLabs-compatible routes:
 `{"detail": {"status": "...", "message": "..."}}`, which the official `elevenlabs` SDK
-hands to its callers as `ApiError.body` (README "ElevenLabs-compatible API"); registered
+hands to its callers as `ApiError.body` (docs/compatibility.md "ElevenLabs-compatible API"); registered
 as the `elevenlabs` family (core.api_families) for the errors answered before a view
 (URL 404s, NUL refusals, rate limits)."""
 
