@@ -1,6 +1,6 @@
 """How callers prove who they are: an API key (`Authorization: Bearer spk_…`,
-`X-API-Key: spk_…`, or `xi-api-key: spk_…` as ElevenLabs clients send it), or the
-dashboard's session cookie."""
+`X-API-Key: spk_…`, or the header an API family's clients send it in, registered with
+core.api_families: `xi-api-key` for ElevenLabs'), or the dashboard's session cookie."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rest_framework.request import Request
 
 from accounts.models import APIKey
 from accounts.services import apikey_authenticate
+from core.api_families import api_key_headers
 from core.context import set_principal
-from core.elevenlabs_errors import ELEVENLABS_KEY_HEADER
 
 # The one public attribute for the key a request authenticated with (None: no key).
 API_KEY_ATTR = "api_key"
@@ -21,9 +21,9 @@ _MISSING = object()
 
 
 def raw_key_from_headers(headers: Any) -> str | None:
-    """The key the caller sent, from `Authorization: Bearer`, `X-API-Key` or `xi-api-key`
-    (ElevenLabs clients'), or None."""
-    explicit = headers.get("X-API-Key") or headers.get(ELEVENLABS_KEY_HEADER)
+    """The key the caller sent, from `Authorization: Bearer`, `X-API-Key` or an API family's
+    key header (core.api_families.api_key_headers), or None."""
+    explicit = headers.get("X-API-Key") or next(filter(None, (headers.get(name) for name in api_key_headers())), None)
     if explicit:
         return explicit.strip()
     authorization = headers.get("Authorization", "")

@@ -9,19 +9,15 @@ permission checks, so that floods of unauthenticated or failing requests are lim
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 
 from accounts.authentication import api_key_for_request
-from core.elevenlabs_errors import elevenlabs_error, is_elevenlabs_request
-from core.errors import json_error
+from core.api_families import family_for
 from core.http import client_ip
-from core.openai_errors import openai_error
-
-RATE_LIMITED_PREFIXES = ("/api/", "/v1/", "/v2/")
 
 
 def rate_limit_key(group: str, request: HttpRequest) -> str:
@@ -43,7 +39,8 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(RATE_LIMITED_PREFIXES) or request.method == "OPTIONS":
+        family = family_for(request)  # every API family's requests, none of the pages'
+        if family is None or request.method == "OPTIONS":
             return self.get_response(request)
         usage = get_usage(request, group="api", key=rate_limit_key, rate=_rate(), increment=True)
         if usage is None:  # rate limiting disabled (RATELIMIT_ENABLE=False)
@@ -51,21 +48,16 @@ class RateLimitMiddleware:
         remaining = max(0, usage["limit"] - usage["count"])
         if usage["should_limit"]:
             retry_after = max(1, int(usage["time_left"]))
-            if is_elevenlabs_request(request):
-                response = elevenlabs_error(
-                    429, f"Rate limit reached for requests; retry in {retry_after} s.", "too_many_requests",
-                    headers={"Retry-After": str(retry_after)},
-                )
-            elif request.path.startswith("/v1/"):
-                response = openai_error(429, "Rate limit reached for requests.", "rate_limit_exceeded")
-                response["Retry-After"] = str(retry_after)
-            else:
-                response = json_error(
-                    429,
-                    message=f"Rate limit of {usage['limit']} requests per {settings.RATE_LIMIT_WINDOW}s exceeded.",
-                    details={"limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after},
-                    headers={"Retry-After": str(retry_after)},
-                )
+            response = family.error(
+                429,
+                code="rate_limited",
+                message=f"Rate limit of {usage['limit']} requests per {settings.RATE_LIMIT_WINDOW}s exceeded; "
+                f"retry in {retry_after} s.",
+                details={
+                    "limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after,
+                },
+                headers={"Retry-After": str(retry_after)},
+            )
         else:
             response = self.get_response(request)
         response["X-RateLimit-Limit"] = str(usage["limit"])

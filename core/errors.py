@@ -1,13 +1,19 @@
-"""The one error body: `{"error": {"code": "...", "message": "...", "details": {...}}}`.
+"""Speaker's error body: `{"error": {"code": "...", "message": "...", "details": {...}}}`,
+and what an exception means as an error (`exception_error`: status, code, message,
+details, headers) for every API family.
 
-Every error under /api/ goes through here: DRF exceptions via `api_exception_handler`,
-Django's own 404/405/500 via `core.middleware.ApiErrorMiddleware`.
+Every error under /api/ goes through here: DRF exceptions via
+`core.api_families.api_exception_handler`, Django's own 404/405/500 via
+`core.middleware.ApiErrorMiddleware`; other families render the same parts in their
+own body (core.api_families).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -164,8 +170,17 @@ def validation_message(details: Mapping[str, Any]) -> str:
     return " ".join(p if p.endswith((".", "?", "!")) else f"{p}." for p in parts) or "Invalid input."
 
 
-def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
-    """DRF EXCEPTION_HANDLER: every exception becomes the one error body."""
+@dataclass(frozen=True)
+class ErrorParts:
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any]
+    headers: dict[str, str]
+
+
+def exception_error(exc: Exception, context: Mapping[str, Any]) -> ErrorParts:
+    """What a DRF view's exception means as an error, in Speaker's codes."""
     headers: dict[str, str] = {}
     if isinstance(exc, ApiError):
         status_code, code, message, details = exc.status_code, exc.code, exc.message, exc.details
@@ -209,7 +224,12 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         request = context.get("request")
         logger.exception("Unhandled API error on %s", getattr(request, "path", "?"))
         status_code, code, message, details = 500, "internal_error", DEFAULT_MESSAGES[500], {}
-    return Response(error_body(code, message, details), status=status_code, headers=headers)
+    return ErrorParts(status=status_code, code=code, message=message, details=dict(details), headers=headers)
+
+
+def error_drf_response(parts: ErrorParts) -> Response:
+    """Speaker's body as a DRF Response (negotiated like the view's other answers)."""
+    return Response(error_body(parts.code, parts.message, parts.details), status=parts.status, headers=parts.headers)
 
 
 def _is_engine_error(exc: Exception, name: str) -> bool:

@@ -1,20 +1,20 @@
 """Cross-cutting HTTP middleware: the CSP header, NUL refusal, and the API error body for
-responses Django produces itself (URL 404s, uncaught exceptions)."""
+responses Django produces itself (URL 404s, uncaught exceptions), each in the body of
+the request's API family (core.api_families)."""
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import Callable
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
+from core.api_families import error_response, family_for
 from core.context import current
-from core.errors import json_error
-from core.openai_errors import openai_error
 
 logger = logging.getLogger("speaker.request")
+
 
 class RequestIDLogFilter(logging.Filter):
     """Puts the request id of the current request context on every log record."""
@@ -50,36 +50,36 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-def is_api_path(path: str) -> bool:
-    return path.startswith("/api/")
+def is_api_path(request: HttpRequest) -> bool:
+    """Whether the request is an API family's (/api/, and the paths that the
+    compatibility packages registered): its errors are JSON, never an HTML page."""
+    return family_for(request) is not None
 
 
 class ApiErrorMiddleware:
-    """Under /api/, turns responses that Django made without DRF (no URL match, a 405 from
-    a plain view, an uncaught exception) into the one error body."""
+    """For an API family's request, turns responses that Django made without the view's
+    own error body (no URL match, a 405 from a plain view, an uncaught exception) into
+    the family's error body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not is_api_path(request.path) or response.status_code < 400:
-            return response
-        if response.get("Content-Type", "").startswith("application/json"):
-            return response  # already an API body (DRF or a JsonResponse of ours)
-        headers = {k: v for k, v in response.items() if k in ("Allow", "Retry-After")}
-        return json_error(response.status_code, headers=headers)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+            return response  # a success, or already an API body (DRF or a JsonResponse of a family's)
+        headers = {k: v for k, v in response.items() if k in ("Allow", "Retry-After", "Content-Range")}
+        return error_response(request, response.status_code, headers=headers) or response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not is_api_path(request.path):
+        if not is_api_path(request):
             return None
-
         if isinstance(exception, Http404):
-            return json_error(404)
+            return error_response(request, 404)
         if isinstance(exception, PermissionDenied):
-            return json_error(403)
+            return error_response(request, 403)
         logger.exception("Unhandled error on %s", request.path)
-        return json_error(500)
+        return error_response(request, 500)
 
 
 class RejectNulMiddleware:
@@ -100,12 +100,11 @@ class RejectNulMiddleware:
             if name
             else "The URL path contains a NUL character (%00); remove it."
         )
-        if request.path.startswith("/v1/"):
-
-            return openai_error(400, message, "invalid_value", name or None)
-        if is_api_path(request.path):
-            return json_error(400, message=message, details={name or "path": ["Must not contain NUL characters."]})
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        response = error_response(
+            request, 400, message=message, field=name or None,
+            details={name or "path": ["Must not contain NUL characters."]},
+        )
+        return response or HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 def _nul_parameter(request: HttpRequest) -> str | None:

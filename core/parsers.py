@@ -1,17 +1,23 @@
-"""The one JSON reader for request bodies: DRF's parser for every API view, and
-`loads_request_json` for views that parse by hand (the OpenAI-compatible route).
+"""The one JSON reader and the one text rule for whatever arrives from outside, on every
+route and protocol: DRF's parser for every API view, `loads_request_json` for views and
+protocol handlers that parse by hand (the compatibility API packages,
+websocket and TCP servers), `text_refusal`/`check_text` for text that arrives outside
+JSON (form fields, uploaded text files, protocol frames).
 
 Python's `json` accepts input that the rest of the stack cannot take, and each such
 value used to surface far from the parser as a 500: nesting deep enough to raise
-RecursionError, NUL characters (PostgreSQL text cannot hold them: DataError), integers
-too large for any field (float() overflows), and NaN/Infinity. They are refused here,
-once, as a 400 that says what is wrong; see docs/api.md "Errors".
+RecursionError, NUL characters (PostgreSQL text cannot hold them: DataError), lone
+surrogates (`"\\ud800"`: no UTF-8 text can hold them, so saving the job raised
+UnicodeEncodeError), integers too large for any field (float() overflows), and
+NaN/Infinity. They are refused here, once, before any job exists, as a 400 that says
+what is wrong; see docs/api.md "Errors".
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +30,39 @@ MAX_JSON_DEPTH = 32
 MAX_JSON_INT = 2**63 - 1
 
 
+# A lone (unpaired) UTF-16 surrogate: JSON's "\\ud800" escape decodes to one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class InvalidJSON(ValueError):
     """The body is not JSON Speaker can take; the message says why, for the caller."""
+
+
+class InvalidText(ValueError):
+    """Text Speaker cannot keep; the message names the field and says why."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def text_refusal(text: str) -> str | None:
+    """The one text rule: why Speaker cannot take `text`, or None. NUL (PostgreSQL text
+    cannot hold it) and lone surrogates (no UTF-8 text can hold them) are refused."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000); remove it"
+    match = _SURROGATE.search(text)
+    if match is not None:
+        return f"contains a lone surrogate (U+{ord(match.group()):04X}), which is not a character; send valid Unicode"
+    return None
+
+
+def check_text(text: str, *, field: str) -> str:
+    """`text` if the text rule takes it; InvalidText naming `field` otherwise."""
+    refusal = text_refusal(text)
+    if refusal is not None:
+        raise InvalidText(f"{field} {refusal}.", field)
+    return text
 
 
 def _parse_int(text: str) -> int:
@@ -54,8 +91,9 @@ def _check(value: Any) -> None:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                raise InvalidJSON("Text in the body contains a NUL character (\\u0000); remove it.")
+            refusal = text_refusal(item)
+            if refusal is not None:
+                raise InvalidJSON(f"Text in the body {refusal}.")
         elif isinstance(item, (dict, list)):
             if depth > MAX_JSON_DEPTH:
                 raise InvalidJSON(f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels).")
@@ -67,7 +105,8 @@ def _check(value: Any) -> None:
 
 
 def loads_request_json(raw: bytes | str) -> Any:
-    """Parse a request body; raises InvalidJSON (a ValueError) with a message for the caller."""
+    """Parse a request body (or a form field, a websocket frame: any JSON from outside);
+    raises InvalidJSON (a ValueError) with a message for the caller."""
     try:
         value = json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except InvalidJSON:
@@ -90,4 +129,5 @@ class JSONParser(_DRFJSONParser):
             raw = stream.read() if stream is not None else b""
             return loads_request_json(raw.decode(encoding) if isinstance(raw, bytes) else raw)
         except (InvalidJSON, UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(str(exc) if isinstance(exc, InvalidJSON) else f"The body is not valid JSON: {exc}") from exc
+            message = str(exc) if isinstance(exc, InvalidJSON) else f"The body is not valid JSON: {exc}"
+            raise ParseError(message) from exc

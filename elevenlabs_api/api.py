@@ -1,33 +1,31 @@
 """ElevenLabs-compatible endpoints (docs/compatibility.md "ElevenLabs-compatible API"): thin views that
 authenticate the `xi-api-key` header (any Speaker API key; its scopes apply), read the
 request, call one service or selector, and answer in ElevenLabs' shapes, errors as
-`{"detail": {"status", "message"}}` (core.elevenlabs_errors).
+`{"detail": {"status", "message"}}` (elevenlabs_api.errors).
 
 These routes follow ElevenLabs' published API, not Speaker's OpenAPI schema, so they
 are left out of /openapi.json; GET /v1/models is shared with the OpenAI-compatible
-API and answers ElevenLabs' shape only to callers that send `xi-api-key`."""
+API: the wiring sends callers that send `xi-api-key` here (core.api_families.by_family)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from accounts.authentication import api_key_for_request, raw_key_from_headers
-from core.elevenlabs_errors import ELEVENLABS_KEY_HEADER, elevenlabs_error
 from core.errors import ApiError
-from core.parsers import InvalidJSON, loads_request_json
+from core.parsers import InvalidJSON, InvalidText, check_text, loads_request_json
 from elevenlabs_api import selectors, services
+from elevenlabs_api.errors import ELEVENLABS_KEY_HEADER, elevenlabs_error
 from elevenlabs_api.formats import UnknownFormat, output_format
 from elevenlabs_api.requests import BadRequest, speech_body
 from speech.engines.errors import EngineError, EngineUnavailable
-from synthesis import openai_api
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.services import job_delete
 from voices.audio_validation import SampleSizeLimitUploadHandler
@@ -64,7 +62,9 @@ class ElevenLabsView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if raw_key_from_headers(request.headers) is None:
             return elevenlabs_error(
-                401, f"No API key: send your Speaker API key in the {ELEVENLABS_KEY_HEADER} header.", "needs_authorization"
+                401,
+                f"No API key: send your Speaker API key in the {ELEVENLABS_KEY_HEADER} header.",
+                "needs_authorization",
             )
         api_key = api_key_for_request(request)
         if api_key is None:
@@ -72,7 +72,9 @@ class ElevenLabsView(View):
         needed = self.scopes.get(request.method or "GET", set())
         if needed and not needed & set(api_key.scopes):
             return elevenlabs_error(
-                403, f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.", "missing_permissions"
+                403,
+                f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.",
+                "missing_permissions",
             )
         request.user = api_key.user
         try:
@@ -95,6 +97,15 @@ def _json_body(request: HttpRequest) -> Any:
         return loads_request_json(request.body or b"{}")
     except InvalidJSON as exc:
         raise BadRequest(str(exc), "body") from exc
+
+
+def _form_text(request: HttpRequest, name: str) -> str:
+    """A form field under the one text rule (core.parsers): NUL reached PostgreSQL as a
+    DataError, a 500."""
+    try:
+        return check_text(request.POST.get(name) or "", field=name)
+    except InvalidText as exc:
+        raise BadRequest(exc.message, name) from exc
 
 
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
@@ -185,7 +196,8 @@ class VoiceDetailView(ElevenLabsView):
     def get(self, request: HttpRequest, voice_id: str) -> HttpResponse:
         if not selectors.is_uuid(voice_id):
             raise Http404
-        return JsonResponse(selectors.voice_shape(voice_get_visible(user=request.user, voice_id=voice_id), user=request.user))
+        voice = voice_get_visible(user=request.user, voice_id=voice_id)
+        return JsonResponse(selectors.voice_shape(voice, user=request.user))
 
     def delete(self, request: HttpRequest, voice_id: str) -> HttpResponse:
         if not selectors.is_uuid(voice_id):
@@ -206,9 +218,9 @@ class VoiceAddView(ElevenLabsView):
         voice = services.voice_add(
             user=request.user,
             request=services.VoiceAdd(
-                name=request.POST.get("name") or "",
+                name=_form_text(request, "name"),
                 files=request.FILES.getlist("files"),
-                description=request.POST.get("description") or "",
+                description=_form_text(request, "description"),
                 labels=services.parse_labels(request.POST.get("labels")),
             ),
         )
@@ -219,32 +231,10 @@ class VoiceAddView(ElevenLabsView):
 # ------------------------------------------------------------------ models, user
 
 
-class ModelsView(openai_api.ModelsView):
-    """GET /v1/models, shared: ElevenLabs' shape (a JSON array of models) for callers
-    that send `xi-api-key`, OpenAI's list otherwise (synthesis.openai_api)."""
+class ModelsView(ElevenLabsView):
+    """GET /v1/models for callers that send `xi-api-key`: ElevenLabs' shape, a JSON array
+    of models (the route is shared with the OpenAI-compatible API)."""
 
-    @extend_schema(
-        responses={
-            200: openai_api.OpenAIModelList,
-            401: OpenApiResponse(openai_api.OpenAIError, description="Missing or wrong API key"),
-        },
-        tags=["openai"],
-        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' model list)",
-        auth=[{"ApiKeyBearer": []}],
-    )
-    def get(self, request: Any) -> HttpResponse:
-        django_request = request._request
-        if django_request.headers.get(ELEVENLABS_KEY_HEADER):
-            return _elevenlabs_models(django_request)
-        return openai_api.models(django_request)
-
-
-def _elevenlabs_models(request: HttpRequest) -> HttpResponse:
-    view: Callable[..., HttpResponse] = ElevenLabsModelsView.as_view()
-    return view(request)
-
-
-class ElevenLabsModelsView(ElevenLabsView):
     scopes = {"GET": VOICES_READ_ANY}
 
     def get(self, request: HttpRequest) -> HttpResponse:

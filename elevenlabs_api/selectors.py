@@ -128,6 +128,10 @@ class VoiceSearch:
     voice_ids: tuple[str, ...] = ()
 
 
+# Far past any account's voices, well inside every database's integers.
+MAX_PAGE_OFFSET = 2**31 - 1
+
+
 def page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
 
@@ -139,9 +143,14 @@ def page_offset(token: str) -> int:
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise ValueError("next_page_token is not one this server gave out") from exc
     prefix, _, number = text.partition(":")
-    if prefix != "offset" or not number.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") is not), and no offset past
+    # MAX_PAGE_OFFSET: 2**63 overflowed SQLite's integers and PostgreSQL's bigint.
+    if prefix != "offset" or not (number.isascii() and number.isdigit()) or len(number) > len(str(MAX_PAGE_OFFSET)):
         raise ValueError("next_page_token is not one this server gave out")
-    return int(number)
+    offset = int(number)
+    if offset > MAX_PAGE_OFFSET:
+        raise ValueError("next_page_token is not one this server gave out")
+    return offset
 
 
 def voices_search(*, user: User, query: VoiceSearch) -> dict[str, Any]:

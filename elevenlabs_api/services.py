@@ -19,6 +19,7 @@ from django.http import StreamingHttpResponse
 
 from accounts.models import APIKey, User
 from core.errors import ApiError
+from core.parsers import loads_request_json
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import SpeechBody
 from speech.timings import ESTIMATED, WordTiming, char_alignment
@@ -237,13 +238,16 @@ class VoiceAdd:
 
 
 def parse_labels(raw: str | None) -> dict[str, str]:
-    """`labels`: a JSON object of strings, as the SDK sends it (`null` or empty: none)."""
+    """`labels`: a JSON object of strings, as the SDK sends it (`null` or empty: none),
+    read by the one JSON reader (deep nesting, NUL and lone surrogates are a 400)."""
     if raw is None or not raw.strip() or raw.strip() == "null":
         return {}
     try:
-        labels = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError("labels must be a JSON object of strings, e.g. {\"language\": \"en\"}.", details={"labels": [str(exc)]}) from exc
+        labels = loads_request_json(raw)
+    except ValueError as exc:  # InvalidJSON
+        raise ApiError(
+            f"labels must be a JSON object of strings, e.g. {{\"language\": \"en\"}}. {exc}", details={"labels": [str(exc)]}
+        ) from exc
     if labels is None:
         return {}
     if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):

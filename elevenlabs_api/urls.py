@@ -1,6 +1,6 @@
-"""ElevenLabs-compatible routes, mounted at the site root (speaker_site/urls.py) before
-the OpenAI-compatible ones: GET /v1/models is shared and dispatched on the credentials
-(elevenlabs_api.api.ModelsView)."""
+"""ElevenLabs-compatible routes, mounted at the site root (speaker_site/urls.py). GET
+/v1/models is shared with the OpenAI-compatible API: the wiring mounts it and sends the
+callers that send `xi-api-key` to elevenlabs_api.api.ModelsView (core.api_families.by_family)."""
 
 from django.urls import path
 
@@ -19,7 +19,6 @@ urlpatterns = [
     path("v1/voices/add", api.VoiceAddView.as_view(), name="elevenlabs-voice-add"),
     path("v1/voices/<str:voice_id>", api.VoiceDetailView.as_view(), name="elevenlabs-voice"),
     path("v2/voices", api.VoicesSearchView.as_view(), name="elevenlabs-voices-search"),
-    path("v1/models", api.ModelsView.as_view(), name="elevenlabs-models"),
     path("v1/user", api.UserView.as_view(), name="elevenlabs-user"),
     path("v1/user/subscription", api.SubscriptionView.as_view(), name="elevenlabs-subscription"),
     path("v1/history", api.HistoryView.as_view(), name="elevenlabs-history"),

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "productions",
     "engine_setup",
     "dashboard",
+    # Compatibility surfaces: each registers its API family (error body, key header) when ready.
+    "openai_api",
+    "elevenlabs_api",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +254,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasScopes"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api_families.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

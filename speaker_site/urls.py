@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from core.api_families import by_family
+from elevenlabs_api import api as elevenlabs_api
+from openai_api import api as openai_api
 from speaker_site import docs, errors
 
 urlpatterns = [
@@ -16,9 +19,14 @@ urlpatterns = [
     path("api/v1/", include("productions.api_urls")),
     path("api/v1/", include("ops.api_urls")),
     path("", include("ops.urls")),
-    # Before the OpenAI-compatible routes: GET /v1/models is shared (elevenlabs_api.api.ModelsView).
     path("", include("elevenlabs_api.urls")),
-    path("v1/", include("synthesis.openai_urls")),
+    path("v1/", include("openai_api.urls")),
+    # Shared by two families: ElevenLabs' list for callers that send its key header, else OpenAI's.
+    path(
+        "v1/models",
+        by_family(openai_api.ModelsView.as_view(), elevenlabs=elevenlabs_api.ModelsView.as_view()),
+        name="models",
+    ),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     path("redoc", docs.RedocView.as_view(url_name="openapi-schema"), name="redoc"),

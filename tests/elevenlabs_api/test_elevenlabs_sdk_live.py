@@ -163,3 +163,11 @@ def test_errors_come_in_elevenlabs_shape(client, live_server_embedded):
     with pytest.raises(ApiError) as unauthorised:
         bad.voices.get_all()
     assert unauthorised.value.status_code == 401
+
+
+def test_a_nul_in_a_query_comes_back_in_elevenlabs_shape(client):
+    # It came back as plain text on /v2/voices (and in OpenAI's shape on ElevenLabs' /v1/ routes).
+    with pytest.raises(ApiError) as refused:
+        client.voices.search(search="a\x00b")
+    assert refused.value.status_code == 400
+    assert refused.value.body["detail"]["status"] == "invalid_request" and "NUL" in refused.value.body["detail"]["message"]

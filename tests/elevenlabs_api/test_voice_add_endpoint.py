@@ -77,3 +77,28 @@ def test_no_files_is_400(owner_xi, owner):
     attestation_accept(user=owner, via=CloningAttestation.Via.API)
     response = owner_xi.post_form("/v1/voices/add", {"name": "Empty"})
     assert response.status_code == 400 and "sample" in error_of(response)["message"].lower()
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_a_nul_in_a_text_field_is_400_naming_the_field_and_clones_nothing(owner_xi, owner, speech_wav, field):
+    # PostgreSQL text cannot hold NUL: it reached the insert and answered 500 (DataError).
+    attestation_accept(user=owner, via=CloningAttestation.Via.API)
+    response = add(owner_xi, speech_wav, **{field: "Grand\x00ma"})
+    assert response.status_code == 400, response.content
+    assert error_of(response)["message"].startswith(f"{field} contains a NUL character")
+    assert not Voice.objects.owned_by(owner).exists()
+
+
+@pytest.mark.parametrize(
+    ("labels", "word"),
+    [('{"a": ' * 5000 + "1" + "}" * 5000, "nested too deeply"), ('{"accent": "brit\\u0000ish"}', "NUL")],
+    ids=["nested-5000-deep", "nul-in-a-value"],
+)
+def test_labels_are_read_by_the_one_json_reader(owner_xi, owner, speech_wav, labels, word):
+    # Nested 5 000 deep, plain json.loads raised RecursionError: a 500.
+    attestation_accept(user=owner, via=CloningAttestation.Via.API)
+    response = add(owner_xi, speech_wav, labels=labels)
+    assert response.status_code == 400, response.content[:300]
+    message = error_of(response)["message"]
+    assert message.startswith("labels must be a JSON object") and word in message
+    assert not Voice.objects.owned_by(owner).exists()

@@ -3,6 +3,8 @@ has_more and total_count."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.elevenlabs_api.conftest import error_of
@@ -54,3 +56,18 @@ def test_another_users_voices_are_not_found(outsider_xi, five_voices):
 def test_bad_paging_is_400(owner_xi, params, field):
     response = owner_xi.get("/v2/voices", params)
     assert response.status_code == 400 and field in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("offset", [str(2**63), str(2**31), "9" * 5000, "²"], ids=["2**63", "2**31", "5000-digits", "superscript-two"])
+def test_a_page_token_past_any_offset_a_database_holds_is_400(owner_xi, five_voices, offset):
+    # offset:2**63 overflowed SQLite's integers and PostgreSQL's bigint: a 500 on both.
+    token = base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+    response = owner_xi.get("/v2/voices", {"next_page_token": token})
+    assert response.status_code == 400, response.content[:300]
+    assert "next_page_token" in error_of(response)["message"]
+
+
+def test_the_last_offset_a_token_may_carry_is_an_empty_page(owner_xi, five_voices):
+    token = base64.urlsafe_b64encode(f"offset:{2**31 - 1}".encode()).decode().rstrip("=")
+    page = owner_xi.get("/v2/voices", {"next_page_token": token}).json()
+    assert page["voices"] == [] and page["has_more"] is False and page["total_count"] > 0

@@ -244,7 +244,7 @@ def test_the_idempotency_key_header_documents_the_length_and_characters_it_accep
 
 
 def test_the_openai_speech_formats_documented_are_the_ones_it_speaks(schema):
-    from synthesis.openai_api import FORMATS
+    from openai_api.api import FORMATS
 
     formats = resolve(schema, request_schema(schema, "/v1/audio/speech", "post")["properties"]["response_format"])["enum"]
     assert formats == list(FORMATS)  # aac, refused with a 400, is not offered as valid

@@ -98,3 +98,12 @@ def test_a_key_without_bearer_gets_a_hint(live_server_embedded, client):
     )
     assert response.status_code == 401
     assert "Bearer" in response.json()["error"]["message"] and "X-API-Key" in response.json()["error"]["message"]
+
+
+def test_a_route_speaker_does_not_serve_is_a_404_the_client_can_read(client):
+    # GET /v1/models/{id} is OpenAI's; Speaker does not serve it. Django's HTML 404 page
+    # reached the client as text; the OpenAI family's body is what the client parses.
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("tts-1")
+    assert isinstance(missing.value.body, dict) and missing.value.body["type"] == "invalid_request_error"
+    assert missing.value.body["code"] == "not_found"

@@ -15,13 +15,13 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.authentication import api_key_for_request, authorization_hint, raw_key_from_headers
+from core.engines import get_registry
 from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.parsers import InvalidJSON, loads_request_json
+from openai_api.errors import openai_error
 from speech import text as textmod
 from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
-from core.engines import get_registry
-from core.openai_errors import openai_error
 from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
 from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response
@@ -338,7 +338,7 @@ class ModelsView(_ListingView):
     @extend_schema(
         responses={200: OpenAIModelList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
         tags=["openai"],
-        summary="Models /v1/audio/speech accepts, with their voices",
+        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' model list)",
         auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: Any) -> HttpResponse:
