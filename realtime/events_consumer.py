@@ -30,8 +30,17 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from core.parsers import InvalidJSON, loads_request_json
 from core.events import EVENT_SCOPES, FINAL_JOB_EVENTS, key_group, session_group, user_group
-from realtime.refusals import CLOSE_FORBIDDEN, KEY_REVOKED, NOT_AUTHENTICATED, SESSION_ENDED, USER_INACTIVE, Refusal
+from realtime.refusals import (
+    CLOSE_FORBIDDEN,
+    KEY_REVOKED,
+    NOT_AUTHENTICATED,
+    SESSION_ENDED,
+    USER_INACTIVE,
+    Refusal,
+    bad_message,
+)
 from realtime.selectors import events_check_read, events_resync_read
 
 logger = logging.getLogger("speaker.events")
@@ -88,6 +97,22 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             watcher.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Frames from outside are read by the one JSON reader (core.parsers): a frame nested
+        too deep, holding NUL or lone surrogates, or binary, ends the socket with a reason
+        instead of an exception in the consumer."""
+        if getattr(self, "ended", True):
+            return
+        if text_data is None:
+            await self._end(bad_message("send JSON text frames, not binary ones."))
+            return
+        try:
+            content = loads_request_json(text_data)
+        except InvalidJSON as exc:
+            await self._end(bad_message(str(exc)))
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "snapshot" and not getattr(self, "ended", True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+CLOSE_BAD_MESSAGE = 4400  # a frame the endpoint cannot read (not JSON Speaker takes, or binary)
 CLOSE_UNAUTHENTICATED = 4401  # no valid credential (none, bad, expired, logged out): sign in again
 CLOSE_FORBIDDEN = 4403  # the credential exists but may not open or keep this socket
 CLOSE_NOT_FOUND = 4404  # no websocket endpoint at this path
@@ -59,3 +60,8 @@ USER_INACTIVE = Refusal(CLOSE_FORBIDDEN, "account_disabled", "This account is de
 NO_SUCH_ENDPOINT = Refusal(
     CLOSE_NOT_FOUND, "not_found", "No websocket endpoint at this path; the events socket is /ws/events/."
 )
+
+
+def bad_message(why: str) -> Refusal:
+    """A frame the endpoint cannot read: what was wrong with it, then the socket closes."""
+    return Refusal(CLOSE_BAD_MESSAGE, "invalid_message", f"The message could not be read: {why}")

@@ -136,3 +136,39 @@ async def test_revoking_the_key_closes_its_socket(app, owner_key, owner_api):
     await sync_to_async(owner_api.delete)(f"/api/v1/keys/{key.pk}")
     assert (await socket.receive_json_from(timeout=10))["type"] == "key.revoked"
     assert (await socket.receive_output(timeout=2))["type"] == "websocket.close"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param({"text_data": "[" * 5000 + "]" * 5000}, id="nested-5000-deep"),
+        pytest.param({"text_data": '{"type": "snapshot", "x": "\\u0000"}'}, id="nul"),
+        pytest.param({"text_data": '{"type": "snapshot", "x": "\\ud800"}'}, id="lone-surrogate"),
+        pytest.param({"text_data": "{not json"}, id="not-json"),
+        pytest.param({"bytes_data": b"\x00\x01binary"}, id="binary"),
+    ],
+)
+async def test_a_frame_the_socket_cannot_read_closes_it_with_a_reason(app, owner_key, frame):
+    socket = connect(app, [(b"x-api-key", owner_key.encode())])
+    connected, _ = await socket.connect(timeout=10)
+    assert connected
+    assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
+    await socket.send_to(**frame)
+    error = await socket.receive_json_from(timeout=10)
+    assert error["type"] == "error" and error["error"]["code"] == "invalid_message"
+    assert error["error"]["message"].startswith("The message could not be read: ")
+    close = await socket.receive_output(timeout=10)
+    assert close == {"type": "websocket.close", "code": 4400, "reason": close["reason"]} and close["reason"]
+
+
+async def test_a_socket_that_sent_a_bad_frame_leaves_the_owners_other_sockets_open(app, owner_key):
+    bad = connect(app, [(b"x-api-key", owner_key.encode())])
+    good = connect(app, [(b"x-api-key", owner_key.encode())])
+    for socket in (bad, good):
+        assert (await socket.connect(timeout=10))[0]
+        assert (await socket.receive_json_from(timeout=10))["type"] == "snapshot"
+    await bad.send_to(text_data="[" * 5000)
+    assert (await bad.receive_json_from(timeout=10))["error"]["code"] == "invalid_message"
+    await good.send_json_to({"type": "snapshot"})
+    assert (await good.receive_json_from(timeout=10))["type"] == "snapshot"
+    await good.disconnect()
