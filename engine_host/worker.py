@@ -12,8 +12,9 @@ Wake-ups are hints; the loop also sweeps every WORKER_SWEEP_SECONDS, so a lost m
 never strands a job. A worker holds up to WORKER_MAX_ACTIVE jobs at once, each in its
 own thread with its own claim, lease and renewals; their segments interleave on the
 worker's one loaded model by priority class (docs/ARCHITECTURE.md, "Fair scheduling").
-Queued and bulk jobs take at most half the slots, so a stream is claimed at once even
-by a busy worker. More throughput comes from more worker processes and GPUs.
+Which job it takes, and whom it wakes, is the queue's answer to its free slots
+(synthesis.queue.job_claim_for_worker); the worker runs what it is given. More
+throughput comes from more worker processes and GPUs.
 
 Stopping (docs/operations.md "Engine workers"): SIGINT/SIGTERM stop every worker of the process
 before the interpreter exits (runengine's handlers; the embedded worker through an exit
@@ -43,7 +44,6 @@ from django.utils import timezone
 
 from core import media
 from core.engines import get_registry
-from core.events import send_user_event
 from engine_host.relays import StreamRelay, relay_for
 from speech import audio as audiomod
 from speech.engines.errors import EngineError
@@ -51,9 +51,9 @@ from speech.engines.params import SynthesisParams
 from speech.timings import Timings
 from synthesis.models import SynthesisJob
 from synthesis.queue import (
-    ClaimDeferrals,
-    job_claim_deferrals,
-    job_claim_next,
+    WorkerClaim,
+    WorkerSlots,
+    job_claim_for_worker,
     job_complete,
     job_fail,
     job_release,
@@ -66,8 +66,7 @@ from synthesis.queue import (
     worker_heartbeat_remove,
     worker_heartbeats_prune,
 )
-from synthesis.services import job_event_payload, job_observe, voice_ref
-from voices.selectors import voices_needing_preparation
+from voices.selectors import voice_ref, voices_needing_preparation
 from voices.services import builtin_voices_sync, voice_prepare, voice_requeue_pending
 
 logger = logging.getLogger("speaker.worker")
@@ -137,12 +136,11 @@ class EngineWorker:
         self.jobs_done = 0
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
-        # Least-loaded claiming (synthesis.queue.job_claim_deferrals): when the streams
-        # this worker leaves to less-loaded workers become its own to claim, and which
-        # ones it has already passed a wake-up on for.
+        # From the queue's latest answer (synthesis.queue.WorkerClaim): when a stream it
+        # leaves to a less-loaded worker becomes this one's to claim, and the streams
+        # left to others, handed back with the next request.
         self.claim_retry_at: datetime | None = None
-        self._deferred_seen: frozenset = frozenset()
-        self._deferrals: ClaimDeferrals | None = None  # what the latest claim attempt left to others
+        self._left_to_others: frozenset = frozenset()
         self.started_at = timezone.now()
         _live_workers.add(self)
 
@@ -249,48 +247,32 @@ class EngineWorker:
             did_work = True
         started: list[threading.Thread] = []
         while not self._stop.is_set():
-            job = self._claim_within_limits()
-            if job is None:
+            claim = job_claim_for_worker(
+                worker_id=self.worker_id, slots=self._slots(), left_before=self._left_to_others
+            )
+            self._follow(claim)
+            if claim.job is None:
                 break
-            started.append(self._start_job(job))
-        self._note_deferrals()
+            started.append(self._start_job(claim.job))
         if wait:
             for thread in started:
                 thread.join()
         return did_work or bool(started)
 
-    def _note_deferrals(self) -> None:
-        """After claiming: streams this worker left to less-loaded workers. It looks
-        again when the first becomes its own to claim, and wakes the workers it left them
-        to, once per stream, on their own channels (the shared `engine` channel delivers
-        a wake-up to one worker, perhaps this busy one: the idle one must hear of it)."""
-        deferrals = self._deferrals  # as the last claim attempt saw them
-        if deferrals is None:
-            deferrals = job_claim_deferrals(worker_id=self.worker_id)
-        self.claim_retry_at = deferrals.until
-        if deferrals.jobs - self._deferred_seen:
-            for worker_id in deferrals.to:
-                wake_worker(worker_id)
-        self._deferred_seen = deferrals.jobs
+    def _slots(self) -> WorkerSlots:
+        """This worker's slots as the queue needs them: how many, and the class of each
+        job whose thread is still running."""
+        return WorkerSlots(size=self.max_active, held=tuple(job.priority for job in self.active_jobs))
 
-    def _claim_within_limits(self) -> SynthesisJob | None:
-        """The next job if a slot is free: any class while fewer than `max_active` run,
-        but queued and bulk jobs only up to half the slots (at least one), so that a
-        stream finds a slot in a busy worker."""
-        self._deferrals = None
-        with self._active_lock:
-            active = [job for job, _ in self._active.values()]
-        if len(active) >= self.max_active:
-            return None
-        background = sum(1 for job in active if job.priority != SynthesisJob.Priority.INTERACTIVE)
-        most_urgent_only = background >= max(1, self.max_active // 2)
-        # Kept for `_note_deferrals` after the last attempt: asked once, not twice.
-        self._deferrals = job_claim_deferrals(worker_id=self.worker_id)
-        return job_claim_next(
-            worker_id=self.worker_id,
-            max_priority=SynthesisJob.Priority.INTERACTIVE if most_urgent_only else None,
-            deferrals=self._deferrals,
-        )
+    def _follow(self, claim: WorkerClaim) -> None:
+        """The rest of the queue's answer: wake the workers it leaves streams to, on their
+        own channels (the shared `engine` channel delivers a wake-up to one worker, perhaps
+        this busy one: the idle one must hear of it), and look again at the latest when
+        the first of those streams becomes this worker's to claim."""
+        for worker_id in claim.wake:
+            wake_worker(worker_id)
+        self.claim_retry_at = claim.retry_at
+        self._left_to_others = claim.left
 
     def _start_job(self, job: SynthesisJob) -> threading.Thread:
         thread = threading.Thread(
@@ -371,8 +353,8 @@ class EngineWorker:
 
     def run_job(self, job: SynthesisJob, relay: StreamRelay) -> None:
         """Generate one claimed job. The caller chooses the relay (engine_host.relays): the
-        claim loop uses relay_for(job), an in-process stream hands in its QueueRelay."""
-        send_user_event(user_id=job.owner_id, event="job.started", payload=job_event_payload(job))
+        claim loop uses relay_for(job), an in-process stream hands in its QueueRelay. The
+        claim said `job.started`; the queue's calls below send the job's other events."""
         try:
             result = self._generate(job, relay)
         except JobAborted:
@@ -414,9 +396,6 @@ class EngineWorker:
             # Cancelled, or the lease was lost and another attempt took the job over. The
             # file is this attempt's own (per-attempt name), never the other attempt's.
             media.absolute(relative).unlink(missing_ok=True)
-            return
-
-        job_observe(job=job, status="success", seconds=seconds, audio_seconds=duration, first_audio_seconds=first_audio)
 
     def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float, Timings]:
         if job.voice is None:
@@ -454,18 +433,16 @@ class EngineWorker:
                 relay.send_chunk(chunk, engine.sample_rate)
                 if self._stop.is_set():
                     raise _Released()
-                # The database is written once per segment (when progress moves) or when
-                # the lease needs it, not for every chunk: this runs between chunks, while
-                # the stream may hold its turn on the model, which others wait for. A
-                # cancelled job is noticed at its next segment.
+                # The database is written once per segment (when progress moves: the
+                # renewal sends `job.progress`) or when the lease needs it, not for every
+                # chunk: this runs between chunks, while the stream may hold its turn on
+                # the model, which others wait for. A cancelled job is noticed at its next
+                # segment.
                 if progress != job.progress or time.monotonic() - renewed >= _renew_every():
                     if not job_renew_lease(job=job, worker_id=self.worker_id, progress=progress):
                         raise JobAborted()
                     renewed = time.monotonic()
                     self.heartbeat()
-                if progress != job.progress:
-                    job.progress = progress
-                    send_user_event(user_id=job.owner_id, event="job.progress", payload=job_event_payload(job))
                 if relay.cancelled:
                     raise JobAborted()
         self._send_new_words(relay, stream.timings, words_sent)

@@ -6,6 +6,9 @@
                          \\--lease expired / worker gone--> queued, or failed `worker_lost`
     queued | running --cancel (synthesis.services.job_cancel)--> cancelled
 
+Each transition tells the owner, the metrics and the audit log through its one function
+in synthesis.job_events, called here once the conditional UPDATE succeeded.
+
 The database is the queue and the source of truth: a worker claims a queued job with
 `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serialises writers instead), holds
 a lease it renews while working, and only the lease holder can finish the job. An
@@ -13,7 +16,8 @@ expired lease puts the job back in the queue. Worker heartbeat rows are the queu
 bookkeeping of who is working. The wake-up ("there is work") is re-exported from
 core.wakeup, where it sits because voices needs it too.
 
-The engine worker (engine_host.worker) only loops over these functions.
+The engine worker (engine_host.worker) only loops over these functions: it asks
+`job_claim_for_worker` with its free slots, and runs and wakes what the answer says.
 """
 
 from __future__ import annotations
@@ -30,20 +34,26 @@ from django.db import transaction
 from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
-from core.events import send_user_event
 from core.wakeup import ENGINE_CHANNEL, set_local_waker, wake_worker
-from monitoring.metrics import record_error
-from monitoring.services import audit_record
+from synthesis.job_events import (
+    job_announce_completed,
+    job_announce_failed,
+    job_announce_progress,
+    job_announce_requeued,
+    job_announce_started,
+)
 from synthesis.models import SynthesisJob, SynthesisJobQuerySet, WorkerHeartbeat
-from synthesis.services import job_event_payload, job_observe
 from synthesis.usage import usage_record_generation
 
 __all__ = [
     "ENGINE_CHANNEL",
     "ClaimDeferrals",
     "StreamVerdict",
+    "WorkerClaim",
+    "WorkerSlots",
     "job_claim",
     "job_claim_deferrals",
+    "job_claim_for_worker",
     "job_claim_next",
     "job_complete",
     "job_fail",
@@ -98,31 +108,77 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
-def job_claim_next(
-    *,
-    worker_id: str,
-    max_priority: int | None = None,
-    least_loaded: bool = False,
-    deferrals: "ClaimDeferrals | None" = None,
-) -> SynthesisJob | None:
-    """Atomically take the next queued job and a lease on it, or None. The highest
+def job_claim_next(*, worker_id: str, max_priority: int | None = None) -> SynthesisJob | None:
+    """Atomically take the next queued job and a lease on it, or None: the highest
     scheduling class first (streams: someone is listening; then jobs; then bulk work),
-    the oldest within a class; with `max_priority`, only classes at least that urgent
-    (a busy worker keeps its last slots for streams). In-process streams (no channel)
-    are claimed by the web process that serves them, never by a worker.
+    the oldest within a class; with `max_priority`, only classes at least that urgent.
+    In-process streams (no channel) are claimed by the web process that serves them,
+    never by a worker. This is the class order alone: an engine worker asks
+    `job_claim_for_worker`, which adds its slots and least-loaded claiming."""
+    return _claim_next(worker_id=worker_id, max_priority=max_priority, left_to_others=None)
 
-    With `least_loaded` (the claim loop of an engine worker), a worker that already
-    holds jobs leaves a freshly queued interactive job to a live worker that holds fewer
-    (`job_claim_deferrals`), for at most WORKER_CLAIM_DEFER_SECONDS; a caller that has
-    just asked `job_claim_deferrals` itself passes them as `deferrals` instead."""
+
+def _claim_next(*, worker_id: str, max_priority: int | None, left_to_others: Q | None) -> SynthesisJob | None:
     candidates = SynthesisJob.objects.claimable()
     if max_priority is not None:
         candidates = candidates.filter(priority__lte=max_priority)
-    if least_loaded and deferrals is None:
-        deferrals = job_claim_deferrals(worker_id=worker_id)
-    if deferrals is not None and deferrals.left_to_others is not None:
-        candidates = candidates.exclude(deferrals.left_to_others)
+    if left_to_others is not None:
+        candidates = candidates.exclude(left_to_others)
     return _claim(candidates.order_by("priority", "queued_at"), worker_id)
+
+
+@dataclass(frozen=True)
+class WorkerSlots:
+    """An engine worker's slots as it sees them: `size` jobs at once
+    (WORKER_MAX_ACTIVE), and the scheduling class of each job it is generating now
+    (a job whose thread still runs, even if the queue already ended it)."""
+
+    size: int
+    held: tuple[int, ...] = ()
+
+    def max_priority(self) -> int | None:
+        """Queued and bulk jobs take at most half the slots (at least one), so that a
+        stream finds a slot in a busy worker: past that, only streams."""
+        background = sum(1 for priority in self.held if priority != SynthesisJob.Priority.INTERACTIVE)
+        return SynthesisJob.Priority.INTERACTIVE if background >= max(1, self.size // 2) else None
+
+
+@dataclass(frozen=True)
+class WorkerClaim:
+    """The queue's answer to an engine worker: the job to run (None: nothing for it now),
+    the workers to wake on their own channels (streams left to them that this worker
+    has not passed a wake-up on before), when to ask again at the latest (the first
+    stream left to others becomes this worker's to claim), and the streams left to
+    others now (to pass back as `left_before` with the next request)."""
+
+    job: SynthesisJob | None
+    wake: tuple[str, ...] = ()
+    retry_at: datetime | None = None
+    left: frozenset = frozenset()
+
+
+def job_claim_for_worker(*, worker_id: str, slots: WorkerSlots, left_before: frozenset = frozenset()) -> WorkerClaim:
+    """The one claim policy of an engine worker (docs/ARCHITECTURE.md, "Fair
+    scheduling"), asked once per job it can take:
+    - no free slot: no job;
+    - queued and bulk jobs only while they hold less than half the slots
+      (`WorkerSlots.max_priority`), streams in any free slot;
+    - the most urgent class first, the oldest within it (`job_claim_next`);
+    - least-loaded claiming: a worker that already holds jobs leaves a freshly queued
+      interactive job to a live worker holding fewer (`job_claim_deferrals`), and wakes
+      that worker, once per stream (`left_before` is the `left` of its previous answer)."""
+    deferrals = job_claim_deferrals(worker_id=worker_id)
+    job = None
+    if len(slots.held) < slots.size:
+        job = _claim_next(
+            worker_id=worker_id, max_priority=slots.max_priority(), left_to_others=deferrals.left_to_others
+        )
+    return WorkerClaim(
+        job=job,
+        wake=deferrals.to if deferrals.jobs - left_before else (),
+        retry_at=deferrals.until,
+        left=deferrals.jobs,
+    )
 
 
 @dataclass(frozen=True)
@@ -221,16 +277,23 @@ def _claim(candidates: SynthesisJobQuerySet, worker_id: str) -> SynthesisJob | N
         if not claimed:
             return None
     job.refresh_from_db()
+    job_announce_started(job)
     return job
 
 
 def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None = None) -> bool:
     """Extend the lease; False when the job is no longer ours (cancelled, expired and
-    taken over): the worker must stop working on it."""
+    taken over): the worker must stop working on it. A `progress` other than the job's
+    is stored, set on `job` and sent as `job.progress`."""
     fields: dict[str, Any] = {"lease_expires_at": _lease_until()}
     if progress is not None:
         fields["progress"] = progress
-    return bool(SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(**fields))
+    if not SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(**fields):
+        return False
+    if progress is not None and progress != job.progress:
+        job.progress = progress
+        job_announce_progress(job)
+    return True
 
 
 # --------------------------------------------------------------------------- finish
@@ -248,7 +311,8 @@ def job_complete(
     timings: dict[str, Any] | None = None,
 ) -> bool:
     """Only the lease holder completes a job, exactly once. `timings` are the audio's
-    word timings (speech.timings.Timings.to_dict())."""
+    word timings (speech.timings.Timings.to_dict()); `synthesis_seconds`, the audio's
+    duration and its first audio's time are the job's metrics."""
     done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
         status=Status.COMPLETED,
         progress=1.0,
@@ -269,7 +333,9 @@ def job_complete(
         return False
     job.refresh_from_db()
     usage_record_generation(job=job)
-    send_user_event(user_id=job.owner_id, event="job.completed", payload=job_event_payload(job))
+    job_announce_completed(
+        job=job, seconds=synthesis_seconds, audio_seconds=audio_duration, first_audio_seconds=time_to_first_audio
+    )
     _notify_finished(job)
     return True
 
@@ -291,18 +357,9 @@ def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> b
 
 
 def _after_failure(job: SynthesisJob) -> None:
-    record_error(job.error_code or "job_failed")
-    job_observe(job=job, status="failure")
+    """Every way a job fails ends here: billed as a failure, announced, listeners told."""
     usage_record_generation(job=job)
-    audit_record(
-        action="job.failed",
-        user=job.owner,
-        outcome="failure",
-        target_type="synthesis_job",
-        target_id=str(job.pk),
-        details={"code": job.error_code, "message": job.error_message[:500], "attempts": job.attempts},
-    )
-    send_user_event(user_id=job.owner_id, event="job.failed", payload=job_event_payload(job))
+    job_announce_failed(job)
     _notify_finished(job)
 
 
@@ -311,6 +368,9 @@ def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
     released = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
         status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
     )
+    if released:
+        job.refresh_from_db()
+        job_announce_requeued(job)
     return bool(released)
 
 
@@ -364,7 +424,13 @@ def _requeue_or_fail(job: SynthesisJob, *, still: Q, reason: str) -> int:
             job.refresh_from_db()
             _after_failure(job)
         return 0
-    return current.update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=reason, progress=0.0)
+    requeued = current.update(
+        status=Status.QUEUED, lease_owner="", lease_expires_at=None, error_message=reason, progress=0.0
+    )
+    if requeued:
+        job.refresh_from_db()
+        job_announce_requeued(job)
+    return requeued
 
 
 def job_fail_worker_lost(*, job_id: Any, message: str) -> bool:

@@ -1,8 +1,9 @@
-"""Synthesis jobs, the owner's side: validate, create (queue), cancel, delete; the
-event payload and the metrics of a finished job.
+"""Synthesis jobs, the owner's side: validate, create (queue), cancel, delete.
 
 What happens to a job between queued and finished (claim, lease, complete, fail,
 release, requeue) is the queue's (synthesis.queue; docs/ARCHITECTURE.md, "The queue").
+What each transition tells the owner, the metrics and the audit log is
+synthesis.job_events', below both.
 """
 
 from __future__ import annotations
@@ -23,17 +24,18 @@ from accounts.models import APIKey, User
 from core import media
 from core.engines import get_registry
 from core.errors import ApiError, Conflict, ServiceUnavailable
-from core.events import send_user_event
 from core.wakeup import wake_worker
-from monitoring.metrics import observe_generation, voice_label
 from monitoring.services import audit_record
 from speech import audio as audiomod
 from speech import text as textmod
-from speech.engines.base import VoiceRef
 from speech.engines.errors import EngineUnavailable
 from speech.engines.params import SynthesisParams
+from synthesis.job_events import job_announce_cancelled, job_announce_queued
+from synthesis.job_events import job_event_payload as job_event_payload  # re-exported: callers above
+from synthesis.job_events import job_observe as job_observe  # re-exported: callers above
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.quotas import quota_check_job, quota_lock_user
+from voices.selectors import voice_ref as voice_ref  # re-exported: productions.services
 from voices.selectors import voice_resolve_for_synthesis
 
 logger = logging.getLogger("speaker.jobs")
@@ -111,12 +113,6 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "word_count": textmod.count_words(req.text),
         "character_count": textmod.count_characters(req.text),
     }
-
-
-def voice_ref(voice: Any) -> VoiceRef:
-    if voice.is_builtin:
-        return VoiceRef(builtin=voice.builtin_key)
-    return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
 
 
 def job_priority_for(mode: str) -> int:
@@ -201,55 +197,8 @@ def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:
 
 
 def _announce_queued(job: SynthesisJob) -> None:
-    send_user_event(user_id=job.owner_id, event="job.queued", payload=job_event_payload(job))
+    job_announce_queued(job)
     wake_worker()
-
-
-def job_event_payload(job: SynthesisJob) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "job_id": str(job.pk),
-        "status": job.status,
-        "progress": round(job.progress, 4),
-        "voice": job.voice_name,
-    }
-    if job.status == Status.COMPLETED:
-        payload["audio_url"] = f"/api/v1/synthesis/{job.pk}/audio"
-        payload["audio_duration"] = job.audio_duration
-    if job.status == Status.FAILED:
-        payload["error"] = {"code": job.error_code, "message": job.error_message}
-    return payload
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def job_observe(
-    *,
-    job: SynthesisJob,
-    status: str,
-    seconds: float = 0.0,
-    audio_seconds: float | None = None,
-    first_audio_seconds: float | None = None,
-) -> None:
-    """Record a finished job in the Prometheus series. Failures and cancellations count
-    in tts_requests_total too (the error-rate alert reads them); latency series are only
-    for successes (monitoring.metrics)."""
-    observe_generation(
-        endpoint=job.mode,
-        engine=job.engine,
-        voice=voice_label(job.voice_name, job.voice_builtin),
-        language=job.language,
-        words=job.word_count,
-        characters=job.character_count,
-        seconds=seconds,
-        audio_seconds=audio_seconds,
-        first_audio_seconds=first_audio_seconds,
-        # Listeners' requests (streams, previews) are "stream"; queued and long-form
-        # segment jobs keep their own label.
-        mode=job.mode if job.mode in (SynthesisJob.Mode.JOB, SynthesisJob.Mode.SEGMENT) else "stream",
-        status=status,
-    )
-
 
 
 # --------------------------------------------------------------------------- owner actions
@@ -264,9 +213,7 @@ def job_cancel(*, job: SynthesisJob) -> SynthesisJob:
         status=Status.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
     )
     job.refresh_from_db()
-    job_observe(job=job, status="cancelled")
-    audit_record(action="job.cancelled", user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
-    send_user_event(user_id=job.owner_id, event="job.cancelled", payload=job_event_payload(job))
+    job_announce_cancelled(job)
     return job
 
 

@@ -1,5 +1,6 @@
-"""Reads of voices, samples and the engines' languages, and the voice a synthesis
-request names (`voice_resolve_for_synthesis`). Reads never write: the built-in voices
+"""Reads of voices, samples and the engines' languages, the voice a synthesis request
+names (`voice_resolve_for_synthesis`) and what an engine is handed for it
+(`voice_ref`). Reads never write: the built-in voices
 are synced at start-up (voices.services.catalogue), not here."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.http import Http404
 
 from core.engines import get_registry
 from core.errors import ApiError, Conflict
+from speech.engines.base import VoiceRef
 from speech.engines.registry import KNOWN_ENGINES
 from speech.engines.xtts_engine import XTTSEngine
 from voices.models import Voice, VoiceSample
@@ -261,3 +263,11 @@ def voice_resolve_for_synthesis(*, user: Any, ref: str) -> Voice:
         raise voice_not_found(user=user, ref=ref)
     _ensure_usable(voice)
     return voice
+
+
+def voice_ref(voice: Voice) -> VoiceRef:
+    """What an engine speaks with for `voice`: a built-in voice by its engine's name,
+    a cloned one by its conditioning (None until it is prepared)."""
+    if voice.is_builtin:
+        return VoiceRef(builtin=voice.builtin_key)
+    return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)

@@ -166,3 +166,13 @@ def test_imports_inside_functions_are_only_for_optional_heavy_modules() -> None:
                 if module.split(".")[0] not in allowed:
                     offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert offenders == []
+
+
+def test_the_queue_never_imports_the_job_services() -> None:
+    """The queue and the services each send their transitions' events through
+    synthesis.job_events, below both (the `jobs` contract in .importlinter): no chain of
+    imports leads from the queue to the services, nor from job_events to either."""
+    graph = grimp.build_graph(*_packages(), exclude_type_checking_imports=True)
+    assert graph.find_shortest_chain(importer="synthesis.queue", imported="synthesis.services") is None
+    for above in ("synthesis.queue", "synthesis.services"):
+        assert graph.find_shortest_chain(importer="synthesis.job_events", imported=above) is None

@@ -15,7 +15,7 @@ from core.engines import get_registry
 from core.wakeup import wake_worker, worker_channel
 from engine_host.worker import EngineWorker
 from synthesis.models import SynthesisJob, WorkerHeartbeat
-from synthesis.queue import job_claim_deferrals, job_claim_next, set_local_waker
+from synthesis.queue import WorkerSlots, job_claim_deferrals, job_claim_for_worker, set_local_waker
 from voices.models import Voice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
@@ -53,6 +53,12 @@ def _queue(owner, *, mode: str = SynthesisJob.Mode.STREAM, text: str = "A listen
     )
 
 
+def _asks(worker: EngineWorker) -> SynthesisJob | None:
+    """The worker asks the queue for a job, as its claim loop does; every slot free (the
+    jobs a test makes it hold are leased to it, not generating in its threads)."""
+    return job_claim_for_worker(worker_id=worker.worker_id, slots=WorkerSlots(size=worker.max_active)).job
+
+
 def _has_waited(job: SynthesisJob, seconds: float) -> None:
     """Time passing for one queued job: it was queued `seconds` ago."""
     SynthesisJob.objects.filter(pk=job.pk).update(queued_at=job.queued_at - timedelta(seconds=seconds))
@@ -66,7 +72,7 @@ def test_a_busy_worker_leaves_a_new_stream_to_the_idle_one_and_claims_it_after_t
     a, b = workers
     first = _queue(owner)
     # An idle worker claims at once, though another one is live.
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == first  # A holds it (its lease)
+    assert _asks(a) == first  # A holds it (its lease)
 
     second = _queue(owner)
     passed_on: list[str] = []
@@ -97,13 +103,13 @@ def test_a_busy_worker_leaves_a_new_stream_to_the_idle_one_and_claims_it_after_t
 def test_workers_holding_as_many_jobs_claim_at_once(owner, workers):
     a, b = workers
     held_by_a, held_by_b = _queue(owner), _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == held_by_a
-    assert job_claim_next(worker_id=b.worker_id, least_loaded=True) == held_by_b
+    assert _asks(a) == held_by_a
+    assert _asks(b) == held_by_b
     third = _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == third  # B holds one too
+    assert _asks(a) == third  # B holds one too
     fourth = _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) is None  # now A holds more
-    assert job_claim_next(worker_id=b.worker_id, least_loaded=True) == fourth
+    assert _asks(a) is None  # now A holds more
+    assert _asks(b) == fourth
 
 
 def _its_heartbeat_is_stale(worker, settings):  # type: ignore[no-untyped-def]  # wedged, or gone
@@ -123,27 +129,27 @@ def _it_has_not_loaded_the_streams_engine(worker, settings):  # type: ignore[no-
 def test_a_worker_that_cannot_take_the_stream_is_not_waited_for(owner, workers, settings, cannot_take_it):  # type: ignore[no-untyped-def]
     a, b = workers
     _queue(owner)
-    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    _asks(a)
     cannot_take_it(b, settings)
     second = _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+    assert _asks(a) == second
 
 
 def test_queued_jobs_are_claimed_at_once_only_streams_are_left(owner, workers):
     a, _ = workers
     _queue(owner)
-    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    _asks(a)
     queued = _queue(owner, mode=SynthesisJob.Mode.JOB)  # nobody is listening: no first audio to hurry
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == queued
+    assert _asks(a) == queued
 
 
 def test_a_defer_time_of_zero_turns_it_off(owner, workers, settings):
     a, _ = workers
     settings.WORKER_CLAIM_DEFER_SECONDS = 0
     _queue(owner)
-    job_claim_next(worker_id=a.worker_id, least_loaded=True)
+    _asks(a)
     second = _queue(owner)
-    assert job_claim_next(worker_id=a.worker_id, least_loaded=True) == second
+    assert _asks(a) == second
 
 
 def test_a_wake_up_for_one_worker_arrives_on_that_worker_s_own_channel():
@@ -156,3 +162,19 @@ def test_a_wake_up_for_one_worker_arrives_on_that_worker_s_own_channel():
     assert channel != worker_channel("gpu-host-1:4242:a1b2c4")
     wake_worker(worker_id)
     assert async_to_sync(layer.receive)(channel) == {"type": "engine.wake"}
+
+
+def test_a_worker_with_no_free_slot_still_wakes_the_worker_it_leaves_a_stream_to_once(owner, workers):
+    a, b = workers
+    first = _queue(owner)
+    assert _asks(a) == first
+    second = _queue(owner)
+    full = WorkerSlots(size=1, held=(SynthesisJob.Priority.INTERACTIVE,))
+
+    answer = job_claim_for_worker(worker_id=a.worker_id, slots=full)
+    assert answer.job is None
+    assert answer.wake == (b.worker_id,) and answer.left == {second.pk}
+    assert answer.retry_at == _fresh(second).queued_at + timedelta(seconds=DEFER)
+    again = job_claim_for_worker(worker_id=a.worker_id, slots=full, left_before=answer.left)
+    assert again.wake == () and again.left == answer.left  # woken once per stream
+    assert _fresh(second).status == "queued"

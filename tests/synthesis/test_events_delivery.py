@@ -115,7 +115,7 @@ async def test_every_message_after_the_first_snapshot_is_numbered_without_gaps(a
 async def test_a_late_hint_does_not_reopen_a_finished_job(app, lossy, owner_key, post_job, owner):
     from core.events import send_user_event
     from synthesis.models import SynthesisJob
-    from synthesis.services import job_event_payload
+    from synthesis.job_events import job_event_payload
 
     socket = await open_socket(app, owner_key)
     job_id = await run_job(post_job, "Done and dusted.")
