@@ -24,6 +24,7 @@ from accounts.models import SCOPES, APIKey
 from core.errors import ApiError
 from dashboard.charts import usage_charts
 from dashboard.widgets import (
+    CLONING_OFF_FOR_USERS,
     EMOTION_HELP,
     SCOPE_HELP,
     SLIDERS,
@@ -49,7 +50,9 @@ USAGE_MAX_DAYS = 366
 
 
 def _page(request: HttpRequest, section: str, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"section": section, **context}, status=status)
+    return render(
+        request, template, {"section": section, "cloning_off_message": CLONING_OFF_FOR_USERS, **context}, status=status
+    )
 
 
 # ------------------------------------------------------------------------- home
