@@ -8,6 +8,7 @@ fake capture device playing a sentence spoken by Piper, so a recording holds spe
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -68,7 +69,21 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(workdir=tmp_path_factory.mktemp("live"), extra_env={"RATE_LIMIT_REQUESTS": "1000", "QUOTA_MAX_ACTIVE_JOBS": "50", "PYTHONFAULTHANDLER": "1"})
+    workdir = tmp_path_factory.mktemp("live")
+    env = {"RATE_LIMIT_REQUESTS": "1000", "QUOTA_MAX_ACTIVE_JOBS": "50", "PYTHONFAULTHANDLER": "1"}
+    # An XTTS mirror nobody answers (the discard port): what the Engines page shows when an
+    # install cannot download; the checkpoint folder is the test's, never the repository's.
+    manifest = workdir / "xtts-mirror.manifest.json"
+    files = ("config.json", "model.pth", "speakers_xtts.pth", "vocab.json")
+    manifest.write_text(json.dumps({"files": [{"name": name, "size": 4, "sha256": "0" * 64} for name in files]}))
+    env.update(
+        {
+            "XTTS_MODEL_URL": "http://127.0.0.1:9/xtts/",
+            "XTTS_MODEL_MANIFEST": str(manifest),
+            "XTTS_MODEL_DIR": str(workdir / "xtts_v2"),
+        }
+    )
+    server = LiveServer(workdir=workdir, extra_env=env)
     server.start()
     yield server
     server.stop()
