@@ -25,7 +25,8 @@ from voices.selectors import voice_list
 @require_GET
 def productions(request: HttpRequest) -> HttpResponse:
     rows = list(production_list(user=request.user)[:50])
-    voices = [v for v in voice_list(user=request.user) if v.is_ready]
+    listed = list(voice_list(user=request.user))
+    voices = [v for v in listed if v.is_ready]
     return render(
         request,
         "dashboard/productions.html",
@@ -33,6 +34,8 @@ def productions(request: HttpRequest) -> HttpResponse:
             "section": "productions",
             "rows": [(p, production_progress(production=p)) for p in rows],
             "voices": voices,
+            # Names for the form's messages: an error names a voice by its id.
+            "voice_names": {str(v.pk): v.name for v in listed},
             "max_characters": settings.LONGFORM_MAX_CHARACTERS,
             "quota": quota_state(user=request.user),
         },

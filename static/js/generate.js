@@ -384,10 +384,16 @@ form.addEventListener("submit", async (event) => {
     showError(
       {
         message: `The text is too long: ${characters.toLocaleString()} characters, at most ${maxLength.toLocaleString()}.`,
-        details: { text: ["Shorten the text or split it."] },
+        details: { text: ["Shorten it, or make it a production: Productions reads texts of any length, chapter by chapter."] },
       },
       { box: errorBox, form },
     );
+    const slot = form.querySelector('[data-error-for="text"]');
+    slot.append(" ", Object.assign(document.createElement("a"), {
+      href: "/productions/",
+      textContent: "Make it a production",
+      onclick: () => sessionStorage.setItem("speaker.production-text", body.text),
+    }));
     return;
   }
   submit.disabled = true;

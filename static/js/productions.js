@@ -17,11 +17,25 @@ if (form) {
     text.value = `${text.value.slice(0, at)}[voice: ${name}] ${text.value.slice(at)}`;
     text.focus();
   });
+  const names = JSON.parse(document.getElementById("voice-names")?.textContent || "{}");
+  // Text a person brought from Generate (too long there) waits here.
+  const brought = sessionStorage.getItem("speaker.production-text");
+  if (brought && !text.value) text.value = brought;
+  sessionStorage.removeItem("speaker.production-text");
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form, box);
     const file = form.querySelector("[name=file]").files[0];
     const title = form.querySelector("[name=title]").value;
+    if (!file && !text.value.trim()) {
+      showError(
+        { message: "Some things need your attention.", details: { text: ["Paste the text to read, or choose a file below."] } },
+        { box, form },
+      );
+      text.focus();
+      return;
+    }
     try {
       let created;
       if (file) {
@@ -35,9 +49,34 @@ if (form) {
       }
       window.location.href = `/productions/${created.id}/`;
     } catch (error) {
-      showError(error, { box, form });
+      showError(plainWords(error, { names, defaultVoice: voice.value }), { box, form });
     }
   });
+}
+
+// The API's errors, said for the person at the form: on the field they concern, voices
+// by name, nothing a client developer needs (ids, lists the message already gives).
+function plainWords(error, { names, defaultVoice }) {
+  const details = error.details || {};
+  const voiceRef = Array.isArray(details.voice) ? "" : String(details.voice || "");
+  // The default voice is picked from ready voices: a voice problem comes from a marker.
+  const field = voiceRef && voiceRef === defaultVoice ? "voice" : "text";
+  if (error.code === "voice_not_found") {
+    return { message: "A voice marker in the text names no voice you can use.", details: { [field]: [error.message] } };
+  }
+  if (voiceRef && details.status) {
+    const name = names[voiceRef] || "this voice";
+    const why = {
+      pending_engine: "is waiting for voice cloning, which is not enabled on this server yet",
+      processing: "is still being prepared from its samples",
+      failed: "could not be prepared from its samples",
+    }[details.status] || "cannot speak right now";
+    return {
+      message: `The voice “${name}” ${why}.`,
+      details: { [field]: [`“${name}” cannot speak yet: use another voice in its marker, or wait until it is ready.`] },
+    };
+  }
+  return error;
 }
 
 const head = document.querySelector("[data-production]");
