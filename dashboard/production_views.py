@@ -46,6 +46,7 @@ def productions(request: HttpRequest) -> HttpResponse:
 @require_GET
 def production_detail(request: HttpRequest, production_id: Any) -> HttpResponse:
     production = production_get_owned(user=request.user, production_id=production_id)
+    chapters = list(production.chapters.all())
     return render(
         request,
         "dashboard/production_detail.html",
@@ -53,7 +54,9 @@ def production_detail(request: HttpRequest, production_id: Any) -> HttpResponse:
             "section": "productions",
             "production": production,
             "progress": production_progress(production=production),
-            "chapters": list(production.chapters.all()),
+            "chapters": chapters,
+            # Segments name their chapter by index: the page shows the title a reader sees.
+            "chapter_titles": {chapter.index: chapter.title for chapter in chapters},
             "formats": assemblymod.FORMATS,
         },
     )

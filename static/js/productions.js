@@ -87,6 +87,7 @@ if (head) {
   const errorBox = document.querySelector("[data-error]");
   const tbody = document.querySelector("[data-segments]");
   const rows = new Map(); // segment index -> { row, segment, parts }
+  const chapterTitles = JSON.parse(document.getElementById("chapter-titles")?.textContent || "{}");
   let timer = null;
 
   const pausedNote = "Paused. Segments already being spoken finish, so the count may still rise; the others wait until you resume.";
@@ -125,7 +126,7 @@ if (head) {
 
   const segmentRow = (segment) => {
     const entry = { segment };
-    const edit = el("textarea", { rows: "2", "aria-label": `Text of segment ${segment.index}` });
+    const edit = el("textarea", { rows: "3", class: "segment-text", "aria-label": `Text of segment ${segment.index}` });
     edit.value = segment.text;
     const redo = el("button", {
       class: "button small",
@@ -147,16 +148,15 @@ if (head) {
       },
     });
     const status = el("td", { "data-label": "Status" }, statusCell(segment));
-    const listen = el("td", { "data-label": "Listen and redo" }, makePlayer(segment), redo);
-    const duration = el("span", { class: "help", "data-duration": "" });
-    entry.parts = { edit, redo, status, listen, duration };
+    const listen = el("td", { "data-label": "Listen and redo", class: "snippet-cell" }, makePlayer(segment), redo);
+    entry.parts = { edit, redo, status, listen };
     entry.row = el(
       "tr",
       { "data-segment": segment.index },
       el("td", { "data-label": "Segment", text: segment.index }),
-      el("td", { "data-label": "Chapter", text: segment.chapter }),
+      el("td", { "data-label": "Chapter", text: chapterTitles[segment.chapter] || segment.chapter }),
       el("td", { "data-label": "Voice", text: segment.voice }),
-      el("td", { "data-label": "Text" }, edit),
+      el("td", { "data-label": "Text", class: "snippet-cell" }, edit),
       status,
       listen,
     );
@@ -240,6 +240,35 @@ if (head) {
         refresh();
       } catch (error) {
         showError(error, { box: errorBox });
+      }
+    });
+  });
+
+  // An mp3 or m4b is put together on its first download (seconds for a long production):
+  // the page says so while it waits, then saves the file under the server's name.
+  const downloadStatus = document.querySelector("[data-download-status]");
+  document.querySelectorAll("[data-download]").forEach((link) => {
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const fmt = link.dataset.download;
+      downloadStatus.textContent = `Preparing the ${fmt} file… this takes a few seconds for a long production.`;
+      link.setAttribute("aria-busy", "true");
+      try {
+        const response = await api(link.href, { raw: true, headers: { Accept: "*/*" } });
+        const disposition = response.headers.get("Content-Disposition") || "";
+        const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || `${title}.${fmt}`;
+        const url = URL.createObjectURL(await response.blob());
+        const save = el("a", { href: url, download: name, hidden: true });
+        document.body.append(save);
+        save.click();
+        save.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        downloadStatus.textContent = `Downloaded ${name}.`;
+      } catch (error) {
+        downloadStatus.textContent = "";
+        showError(error, { box: errorBox });
+      } finally {
+        link.removeAttribute("aria-busy");
       }
     });
   });
