@@ -68,6 +68,18 @@ export class PcmStreamPlayer {
     source.addEventListener("ended", () => this.sources.delete(source));
   }
 
+  get paused() {
+    return this.context.state !== "running";
+  }
+
+  pause() {
+    return this.context.suspend();
+  }
+
+  resume() {
+    return this.context.resume();
+  }
+
   /** Every sample received so far, as one Float32Array (for the waveform). */
   allSamples() {
     const out = new Float32Array(this.samples);
