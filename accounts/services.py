@@ -182,6 +182,7 @@ def login_failure_record(*, client_ip: str | None, username: str) -> None:
         action="auth.login",
         outcome="failure",
         target_type="user",
+        username=username[:150],
         details={"username": username[:150]},
     )
 

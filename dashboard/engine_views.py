@@ -29,9 +29,23 @@ def engines(request: HttpRequest) -> HttpResponse:
                 error = str(exc)
             else:
                 return redirect("engines")
+    status = xtts_status()
+    progress = status["progress"]
+    # The install runs in a thread: by the time the page is read again it may have failed
+    # already, and the event that said so went to a page that was not listening yet.
+    failure = progress.get("error", "") if progress.get("phase") == "failed" and not status["installing"] else ""
+    total = progress.get("total") or 0
     return render(
         request,
         "dashboard/engines.html",
-        {"section": "engines", "status": xtts_status(), "error": error},
+        {
+            "section": "engines",
+            "status": status,
+            "error": error,
+            "failure": failure,
+            # The licence was accepted for the attempt that failed: the box stays ticked.
+            "accepted": bool(failure) or request.POST.get("accept_license") == "true",
+            "progress_percent": round(100 * progress.get("done", 0) / total, 1) if total else 0,
+        },
         status=400 if error else 200,
     )

@@ -25,7 +25,8 @@ from voices.selectors import voice_list
 @require_GET
 def productions(request: HttpRequest) -> HttpResponse:
     rows = list(production_list(user=request.user)[:50])
-    voices = [v for v in voice_list(user=request.user) if v.is_ready]
+    listed = list(voice_list(user=request.user))
+    voices = [v for v in listed if v.is_ready]
     return render(
         request,
         "dashboard/productions.html",
@@ -33,6 +34,8 @@ def productions(request: HttpRequest) -> HttpResponse:
             "section": "productions",
             "rows": [(p, production_progress(production=p)) for p in rows],
             "voices": voices,
+            # Names for the form's messages: an error names a voice by its id.
+            "voice_names": {str(v.pk): v.name for v in listed},
             "max_characters": settings.LONGFORM_MAX_CHARACTERS,
             "quota": quota_state(user=request.user),
         },
@@ -43,6 +46,7 @@ def productions(request: HttpRequest) -> HttpResponse:
 @require_GET
 def production_detail(request: HttpRequest, production_id: Any) -> HttpResponse:
     production = production_get_owned(user=request.user, production_id=production_id)
+    chapters = list(production.chapters.all())
     return render(
         request,
         "dashboard/production_detail.html",
@@ -50,7 +54,9 @@ def production_detail(request: HttpRequest, production_id: Any) -> HttpResponse:
             "section": "productions",
             "production": production,
             "progress": production_progress(production=production),
-            "chapters": list(production.chapters.all()),
+            "chapters": chapters,
+            # Segments name their chapter by index: the page shows the title a reader sees.
+            "chapter_titles": {chapter.index: chapter.title for chapter in chapters},
             "formats": assemblymod.FORMATS,
         },
     )

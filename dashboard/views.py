@@ -24,6 +24,7 @@ from accounts.models import SCOPES, APIKey
 from core.errors import ApiError
 from dashboard.charts import usage_charts
 from dashboard.widgets import (
+    CLONING_OFF_FOR_USERS,
     EMOTION_HELP,
     SCOPE_HELP,
     SLIDERS,
@@ -49,7 +50,9 @@ USAGE_MAX_DAYS = 366
 
 
 def _page(request: HttpRequest, section: str, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"section": section, **context}, status=status)
+    return render(
+        request, template, {"section": section, "cloning_off_message": CLONING_OFF_FOR_USERS, **context}, status=status
+    )
 
 
 # ------------------------------------------------------------------------- home
@@ -315,6 +318,12 @@ def _usage_range(request: HttpRequest) -> tuple[date, date]:
     return first, last
 
 
+def _named_keys(user: Any, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Usage per key, each with the name its owner gave it (the usage rows keep the prefix)."""
+    names = dict(APIKey.objects.filter(user=user).values_list("prefix", "name"))
+    return [{**group, "name": names.get(group["key"], "")} for group in groups]
+
+
 @login_required
 @require_GET
 def usage(request: HttpRequest) -> HttpResponse:
@@ -345,7 +354,7 @@ def usage(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "table": table,
             "by_voice": by_voice["groups"],
-            "by_key": by_key["groups"],
+            "by_key": _named_keys(user, by_key["groups"]),
             "quota": quota,
             "quota_used": quota.used + quota.reserved,
             "quota_percent": percent(quota.used + quota.reserved, quota.limit),

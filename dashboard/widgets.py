@@ -13,6 +13,10 @@ from django.utils.translation import get_language_info
 
 from speech.engines.params import PARAM_RANGES, SynthesisParams
 
+# What an ordinary user reads while no cloning engine runs here: the engine's reason names
+# settings, folders and commands that only the operator can act on (staff see those).
+CLONING_OFF_FOR_USERS = "Voice cloning is not enabled on this server yet — ask your administrator."
+
 SCOPE_HELP = {
     "voices:read": "List voices and languages, download your samples",
     "voices:write": "Create, change and delete your voices and samples",

@@ -230,14 +230,20 @@ def xtts_install_start(*, actor: Any) -> threading.Thread:
         raise InstallError("an XTTS install is already running; its progress is shown here")
     progress = _EventProgress(actor.pk)
 
+    def failed(error: str) -> None:
+        # Kept for xtts_status too: the page may read it after the event went unheard.
+        _progress_state.clear()
+        _progress_state.update({"phase": "failed", "error": error})
+        progress.send("failed", error=error)
+
     def run() -> None:
         try:
             outcome = xtts_install(accept_license=True, actor=actor, on_progress=progress)
         except ckpt.InstallError as exc:
-            progress.send("failed", error=str(exc))
+            failed(str(exc))
         except Exception as exc:  # a thread's failure must reach the page, not only the log
             logger.exception("xtts install failed")
-            progress.send("failed", error=f"{type(exc).__name__}: {exc}")
+            failed(f"{type(exc).__name__}: {exc}")
         else:
             progress.send(
                 "installed",

@@ -31,10 +31,12 @@ def audit_record(
     target_id: str = "",
     outcome: str = AuditEvent.Outcome.SUCCESS,
     details: Mapping[str, Any] | None = None,
+    username: str | None = None,
 ) -> AuditEvent:
     """Store an audit row and append it as one JSON line to AUDIT_LOG_FILE. Who, from
     where and which request come from the request context (core.context); `user` and
-    `api_key_prefix` name the actor when it is not the caller (a failed sign-in)."""
+    `api_key_prefix` name the actor when it is not the caller; `username` names one
+    who is not a user (a failed sign-in's typed name)."""
     ctx = current()
     if user is None:
         user = ctx.authenticated_user
@@ -42,7 +44,7 @@ def audit_record(
         api_key_prefix = ctx.api_key_prefix
     event = AuditEvent.objects.create(
         user=user if user is not None and getattr(user, "pk", None) else None,
-        username=getattr(user, "username", "") or "",
+        username=(username if username is not None else getattr(user, "username", "") or "")[:150],
         api_key_prefix=api_key_prefix or "",
         action=action,
         target_type=target_type,

@@ -18,7 +18,7 @@ from core.openapi import COMMON_ERRORS, PAGE_404, error
 from core.pagination import PageNumberPagination
 from core.parsers import JSONParser
 from productions import assembly as assemblymod
-from productions.downloads import production_audio_file
+from productions.downloads import production_audio_file, production_file_stem
 from productions.selectors import (
     production_caption_cues,
     production_get_owned,
@@ -204,7 +204,7 @@ class SegmentAudioView(APIView):
                 status_code=409 if segment.job is None else 400,
             )
         path, content_type = job_audio_file(job=segment.job, fmt=fmt)
-        return ranged_file_response(request._request, path, content_type, f"production-{production.pk}-segment-{index}{path.suffix}")
+        return ranged_file_response(request._request, path, content_type, f"{production_file_stem(production)}-segment-{index}{path.suffix}")
 
 
 class ProductionAudioView(APIView):
@@ -269,6 +269,6 @@ class CaptionsView(APIView):
             raise ApiError(f"The production is {production.status}; captions exist once it is completed.", code="conflict", status_code=409)
         cues, source = production_caption_cues(production=production)
         response = HttpResponse(assemblymod.captions(cues=cues, fmt=fmt), content_type="text/vtt; charset=utf-8" if fmt == "vtt" else "application/x-subrip; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="production-{production.pk}.{fmt}"'
+        response["Content-Disposition"] = f'attachment; filename="{production_file_stem(production)}.{fmt}"'
         response["X-Captions-From"] = source
         return response

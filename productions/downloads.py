@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils.text import slugify
+
 from core import media
 from core.errors import ApiError, Conflict
 from productions import assembly as assemblymod
@@ -36,7 +38,7 @@ def production_audio_file(*, production: Production, fmt: str | None, chapter: i
     data = assemblymod.Assembly.from_dict(production.assembly or {})
     master = media.absolute(production.audio_file)
     if chapter is None:
-        source, chapters, title, name = master, data.chapters, production.title, "whole"
+        source, chapters, title, name = master, data.chapters, production.title, ""
     else:
         row = Chapter.objects.filter(production=production, index=chapter).first()
         source = master.with_name(f"chapter-{chapter:03d}.wav")
@@ -44,10 +46,15 @@ def production_audio_file(*, production: Production, fmt: str | None, chapter: i
             raise ApiError(f"There is no chapter {chapter}.", code="not_found", status_code=404, details={"chapter": chapter})
         duration = data.chapter_durations.get(chapter, 0.0)
         chapters = [assemblymod.Span(index=1, start=0.0, end=duration, title=row.title)]
-        title, name = f"{production.title} — {row.title}", f"chapter-{chapter:03d}"
+        title, name = f"{production.title} — {row.title}", f"-{chapter:02d}-{slugify(row.title) or 'chapter'}"
     target = source.with_suffix(EXTENSIONS[fmt])
     if fmt != "wav" and not target.exists():
         assemblymod.encode(source=source, fmt=fmt, target=target, chapters=chapters, title=title)
     elif fmt == "wav":
         target = source
-    return target, assemblymod.CONTENT_TYPES[fmt], f"production-{production.pk}-{name}{EXTENSIONS[fmt]}"
+    return target, assemblymod.CONTENT_TYPES[fmt], f"{production_file_stem(production)}{name}{EXTENSIONS[fmt]}"
+
+
+def production_file_stem(production: Production) -> str:
+    """What a download is named after: the production's title, as a file name."""
+    return slugify(production.title) or f"production-{production.pk}"

@@ -1,7 +1,7 @@
 // An accessible confirmation step for destructive actions: the <dialog> in base.html,
 // opened modally (focus is trapped, Escape cancels, focus returns to the trigger).
 
-export function confirmAction({ title, body = "", confirmLabel = "Delete", danger = true }) {
+export function confirmAction({ title, body = "", confirmLabel = "Delete", cancelLabel = "Cancel", danger = true }) {
   const dialog = document.getElementById("confirm-dialog");
   if (!dialog || typeof dialog.showModal !== "function") {
     return Promise.resolve(window.confirm(`${title}\n\n${body}`));
@@ -11,6 +11,7 @@ export function confirmAction({ title, body = "", confirmLabel = "Delete", dange
   dialog.querySelector("[data-confirm-body]").textContent = body;
   const ok = dialog.querySelector("[data-confirm-ok]");
   ok.textContent = confirmLabel;
+  dialog.querySelector("[data-confirm-cancel]").textContent = cancelLabel;
   ok.className = danger ? "danger" : "primary";
   return new Promise((resolve) => {
     const done = () => {

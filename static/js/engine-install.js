@@ -23,7 +23,29 @@ function size(bytes) {
   return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
 }
 
+const card = document.querySelector("[data-xtts-status]");
+
+// The server's view of the install, read again when the socket (re)connects: an install
+// that ended before this page listened is shown from the page the server renders.
+async function reloadIfChanged() {
+  try {
+    const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+    const html = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = html.querySelector("[data-xtts-status]");
+    const failedNow = !html.querySelector("[data-xtts-error]")?.hidden;
+    if (fresh && (fresh.dataset.xttsStatus !== card.dataset.xttsStatus || failedNow !== !errorBox.hidden)) {
+      window.location.reload();
+    }
+  } catch {
+    /* keep what is shown */
+  }
+}
+
 onEvent((message) => {
+  if (message.type === "socket.open" || message.type === "socket.resync") {
+    reloadIfChanged();
+    return;
+  }
   if (message.type !== "engine.install" || message.engine !== "xtts") return;
   if (message.phase === "downloading") {
     block.hidden = false;
@@ -33,10 +55,8 @@ onEvent((message) => {
     text.textContent = `${message.file}: ${size(message.file_done)} of ${size(message.file_size)}` +
       (share != null ? ` — ${share.toFixed(1)}% of ${size(message.total)}` : "");
   } else if (message.phase === "failed") {
-    block.hidden = true;
-    badge.textContent = "Not available";
-    errorBox.hidden = false;
-    errorBox.textContent = message.error;
+    // The page the server renders says what failed, why and what to do.
+    window.location.reload();
   } else if (message.phase === "installed") {
     bar.value = 100;
     badge.textContent = message.engine_available ? "Available" : "Installed";

@@ -142,7 +142,12 @@ function resetCard(body) {
   waveform.peaks = null;
   waveform.draw();
   readAlong.clear();
+  readAlong.clock = null;
   player.hidden = true;
+  audio.hidden = false;
+  playerActions.hidden = false;
+  streamControls.hidden = true;
+  delete card.dataset.streamState;
   jobError.hidden = true;
   progressWrap.hidden = false;
   progress.value = 0;
@@ -296,13 +301,83 @@ async function runJob(body) {
   setTimeout(refreshJob, 1500);
 }
 
+// A stream plays from its first audio on a Web Audio clock, with Pause and Stop; its
+// words light up as they arrive. Once all audio is in, the <audio> player takes over at
+// the same moment (one player, now seekable), so nothing plays twice.
+const streamControls = card.querySelector("[data-stream-controls]");
+const playerActions = card.querySelector("[data-player-actions]");
+const streamPause = card.querySelector("[data-stream-pause]");
+const streamStop = card.querySelector("[data-stream-stop]");
+const streamTime = card.querySelector("[data-stream-time]");
+
+function setStreamState(state) {
+  card.dataset.streamState = state;
+  streamPause.textContent = state === "paused" ? "Resume" : "Pause";
+}
+
+streamPause.addEventListener("click", async () => {
+  const streamPlayer = current && current.player;
+  if (!streamPlayer || card.dataset.streamState === "handed-over") return;
+  if (streamPlayer.paused) {
+    await streamPlayer.resume();
+    setStreamState("playing");
+  } else {
+    await streamPlayer.pause();
+    setStreamState("paused");
+  }
+});
+
+streamStop.addEventListener("click", () => {
+  if (!current || !current.player) return;
+  current.player.stop();
+  readAlong.clock = null;
+  setStreamState("stopped");
+  streamControls.hidden = true;
+  if (current.receiving) current.abort.abort();
+});
+
+async function readStream(response, streamPlayer, onAudio) {
+  // NDJSON: {"type": "audio"|"words"|"end"|"error", ...} one per line.
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  let failure = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += decoder.decode(value, { stream: true });
+    let newline;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (!line) continue;
+      const message = JSON.parse(line);
+      if (message.type === "audio") {
+        const binary = atob(message.audio_base64);
+        const bytes = new Uint8Array(binary.length);
+        for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+        if (card.dataset.streamState !== "stopped") streamPlayer.push(bytes);
+        onAudio(streamPlayer.secondsReceived);
+      } else if (message.type === "words") {
+        readAlong.addWords(message.words, message.method);
+      } else if (message.type === "error") {
+        failure = message.message;
+      }
+    }
+  }
+  return failure;
+}
+
 async function runStream(body) {
   const streamPlayer = new PcmStreamPlayer(); // inside the click: audio may start
   const abort = new AbortController();
-  current = { id: null, status: null, stream: true, abort, player: streamPlayer };
+  current = { id: null, status: null, stream: true, abort, player: streamPlayer, receiving: true };
+  readAlong.clear();
   let response;
   try {
-    response = await api("/api/v1/synthesis/stream", { method: "POST", json: { ...body, format: "pcm" }, raw: true, signal: abort.signal });
+    response = await api("/api/v1/synthesis/stream/with-timings", {
+      method: "POST", json: { ...body, format: "pcm" }, raw: true, signal: abort.signal,
+    });
   } catch (error) {
     streamPlayer.stop();
     throw error;
@@ -313,31 +388,47 @@ async function runStream(body) {
   setBadge("running");
   current.status = "running";
   progressText.textContent = "Streaming: playback starts with the first sentence…";
+  streamPlayer.rate = Number(response.headers.get("X-Sample-Rate")) || 22050;
+  if (streamPlayer.context.state === "suspended") await streamPlayer.context.resume().catch(() => {});
+  streamControls.hidden = false;
+  // The player's place shows the words as they come; its controls wait for the audio.
+  player.hidden = false;
+  audio.hidden = true;
+  playerActions.hidden = true;
+  setStreamState("playing");
+  readAlong.follow(() => streamPlayer.secondsPlayed);
+  const clock = setInterval(() => {
+    streamTime.textContent = `${formatSeconds(streamPlayer.secondsPlayed)} of ${formatSeconds(streamPlayer.secondsReceived)} received`;
+  }, 250);
+  let failure = null;
   try {
-    await streamPlayer.play(response, {
-      onChunk: (seconds) => {
-        progressText.textContent = `Streaming… ${seconds.toFixed(1)} s of audio received`;
-        card.dataset.streamSeconds = seconds.toFixed(2);
-      },
+    failure = await readStream(response, streamPlayer, (seconds) => {
+      progressText.textContent = `Streaming… ${seconds.toFixed(1)} s of audio received`;
+      card.dataset.streamSeconds = seconds.toFixed(2);
     });
   } catch (error) {
+    clearInterval(clock);
+    current.receiving = false;
     if (error && error.name === "AbortError") {
       current.status = "cancelled";
       setBadge("cancelled");
       progressText.textContent = "Stopped";
       cancelButton.hidden = true;
+      streamControls.hidden = true;
       streamPlayer.stop();
+      readAlong.clock = null;
       finish();
       return;
     }
     throw error;
   }
+  current.receiving = false;
   progress.value = 1;
   cancelButton.hidden = true;
   waveform.setSamples(streamPlayer.allSamples());
   // The stream is saved as a job: its stored audio is what the player and download use.
   let job = null;
-  for (let attempt = 0; attempt < 10; attempt += 1) {
+  for (let attempt = 0; attempt < 10 && !failure; attempt += 1) {
     try {
       job = await api(`/api/v1/synthesis/${jobId}`);
     } catch {
@@ -352,16 +443,33 @@ async function runStream(body) {
     progressText.textContent = `Done: ${streamPlayer.secondsReceived.toFixed(1)} s streamed`;
     downloadFormat.value = formatSelect.value;
     updateDownload(jobId);
-    audio.src = `/api/v1/synthesis/${jobId}/audio?format=wav`;
-    player.hidden = false;
-    await readAlong.load(jobId);
+    const response = await api(`/api/v1/synthesis/${jobId}/audio?format=wav`, { raw: true });
+    audio.src = URL.createObjectURL(await response.blob());
+    await new Promise((resolve) => audio.addEventListener("loadedmetadata", resolve, { once: true }));
+    // Hand over at the moment the stream has reached: one player from here on.
+    const stopped = card.dataset.streamState === "stopped";
+    const wasPaused = streamPlayer.paused;
+    const at = streamPlayer.secondsPlayed;
+    streamPlayer.stop();
+    readAlong.clock = null;
+    clearInterval(clock);
+    streamControls.hidden = true;
+    audio.hidden = false;
+    playerActions.hidden = false;
+    if (!stopped && at < audio.duration - 0.05) {
+      audio.currentTime = at;
+      if (!wasPaused) await audio.play().catch(() => {});
+    }
+    if (!stopped) setStreamState("handed-over");
+    readAlong.update();
     card.dataset.ready = "true";
     stats.textContent = job.time_to_first_audio ? `first audio after ${job.time_to_first_audio.toFixed(2)} s` : "";
   } else {
+    clearInterval(clock);
     current.status = (job && job.status) || "failed";
     setBadge(current.status);
     jobError.textContent =
-      (job && job.error && job.error.message) || "The stream ended early; what arrived was played. Try again without streaming.";
+      failure || (job && job.error && job.error.message) || "The stream ended early; what arrived was played. Try again without streaming.";
     jobError.hidden = false;
   }
   finish();
@@ -384,10 +492,16 @@ form.addEventListener("submit", async (event) => {
     showError(
       {
         message: `The text is too long: ${characters.toLocaleString()} characters, at most ${maxLength.toLocaleString()}.`,
-        details: { text: ["Shorten the text or split it."] },
+        details: { text: ["Shorten it, or make it a production: Productions reads texts of any length, chapter by chapter."] },
       },
       { box: errorBox, form },
     );
+    const slot = form.querySelector('[data-error-for="text"]');
+    slot.append(" ", Object.assign(document.createElement("a"), {
+      href: "/productions/",
+      textContent: "Make it a production",
+      onclick: () => sessionStorage.setItem("speaker.production-text", body.text),
+    }));
     return;
   }
   submit.disabled = true;

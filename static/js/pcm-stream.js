@@ -1,5 +1,6 @@
-// Playing POST /api/v1/synthesis/stream?format=pcm as it arrives: s16le mono chunks at
-// X-Sample-Rate, scheduled back to back on an AudioContext.
+// Playing a pcm stream as it arrives (the Generate page reads the audio lines of
+// POST /api/v1/synthesis/stream/with-timings): s16le mono chunks at X-Sample-Rate,
+// scheduled back to back on an AudioContext, which Pause suspends.
 
 export class PcmStreamPlayer {
   /** Create it inside the click handler: browsers only start audio after a gesture. */
@@ -22,22 +23,7 @@ export class PcmStreamPlayer {
     return this.startedAt === null ? 0 : Math.max(0, this.context.currentTime - this.startedAt);
   }
 
-  /** Read the whole response body, playing as it comes; `onChunk(seconds)` after each. */
-  async play(response, { onChunk } = {}) {
-    this.rate = Number(response.headers.get("X-Sample-Rate")) || 22050;
-    if (this.context.state === "suspended") await this.context.resume().catch(() => {});
-    const reader = response.body.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      if (value && value.byteLength) {
-        this.push(value);
-        if (onChunk) onChunk(this.secondsReceived);
-      }
-    }
-    return this.samples;
-  }
-
+  /** Play s16le bytes after what was pushed before (a chunk may end mid-sample). */
   push(bytes) {
     let data = bytes;
     if (this.leftover) {
@@ -66,6 +52,18 @@ export class PcmStreamPlayer {
     this.nextTime += buffer.duration;
     this.sources.add(source);
     source.addEventListener("ended", () => this.sources.delete(source));
+  }
+
+  get paused() {
+    return this.context.state !== "running";
+  }
+
+  pause() {
+    return this.context.suspend();
+  }
+
+  resume() {
+    return this.context.resume();
   }
 
   /** Every sample received so far, as one Float32Array (for the waveform). */

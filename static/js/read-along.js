@@ -19,9 +19,10 @@ export class ReadAlong {
       if (this.frame === null) this.frame = requestAnimationFrame(tick);
     });
     for (const name of ["timeupdate", "seeked", "pause", "ended"]) audio.addEventListener(name, () => this.update());
+    this.clock = null; // while a stream plays: () => seconds played (the <audio> is idle)
     container.addEventListener("click", (event) => {
       const word = event.target.closest("[data-start]");
-      if (!word) return;
+      if (!word || this.clock) return;
       this.audio.currentTime = Number(word.dataset.start);
       this.audio.play().catch(() => {});
     });
@@ -33,6 +34,33 @@ export class ReadAlong {
     this.container.replaceChildren();
     this.container.hidden = true;
     if (this.note) this.note.textContent = "";
+  }
+
+  /** Words as a stream sends them (NDJSON `words` lines), lit by `clock()` until the
+   *  audio element takes over (`clock` null again). */
+  follow(clock) {
+    this.clock = clock;
+    const tick = () => {
+      if (this.clock !== clock) return;
+      this.update();
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  addWords(words, method) {
+    for (const word of words) {
+      const el = document.createElement("span");
+      el.className = "word";
+      el.textContent = word.text;
+      el.dataset.start = word.start;
+      el.dataset.end = word.end;
+      if (this.words.length) this.container.append(" ");
+      this.container.append(el);
+      this.words.push({ start: word.start, end: word.end, el });
+    }
+    this.container.dataset.method = method;
+    this.container.hidden = this.words.length === 0;
   }
 
   async load(jobId) {
@@ -68,7 +96,7 @@ export class ReadAlong {
   // The word being spoken at the current time: the last one that has started, until the
   // next one starts (a pause keeps the word before lit).
   update() {
-    const now = this.audio.currentTime;
+    const now = this.clock ? this.clock() : this.audio.currentTime;
     let lo = 0;
     let hi = this.words.length - 1;
     let found = -1;
@@ -81,7 +109,7 @@ export class ReadAlong {
         hi = mid - 1;
       }
     }
-    if (found >= 0 && this.audio.ended) found = -1;
+    if (found >= 0 && !this.clock && this.audio.ended) found = -1;
     if (found === this.index) return;
     if (this.index >= 0 && this.words[this.index]) {
       this.words[this.index].el.classList.remove("current");

@@ -23,7 +23,9 @@ function showStatus(status, text) {
     processing: "Preparing the voice from its samples. This takes a few seconds to a minute.",
     ready: "The voice is ready.",
   }[status];
-  messageText.textContent = text || fallback || "";
+  // Ordinary users read plain words while cloning is off, never the engine's reason.
+  const plain = status === "pending_engine" ? message.dataset.pendingMessage : undefined;
+  messageText.textContent = plain || text || fallback || "";
   message.hidden = !messageText.textContent;
   if (status === "ready" && before !== "ready") {
     announce("The voice is ready.", "ok");

@@ -8,6 +8,7 @@ fake capture device playing a sentence spoken by Piper, so a recording holds spe
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -68,7 +69,21 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(workdir=tmp_path_factory.mktemp("live"), extra_env={"RATE_LIMIT_REQUESTS": "1000", "QUOTA_MAX_ACTIVE_JOBS": "50", "PYTHONFAULTHANDLER": "1"})
+    workdir = tmp_path_factory.mktemp("live")
+    env = {"RATE_LIMIT_REQUESTS": "1000", "QUOTA_MAX_ACTIVE_JOBS": "50", "PYTHONFAULTHANDLER": "1"}
+    # An XTTS mirror nobody answers (the discard port): what the Engines page shows when an
+    # install cannot download; the checkpoint folder is the test's, never the repository's.
+    manifest = workdir / "xtts-mirror.manifest.json"
+    files = ("config.json", "model.pth", "speakers_xtts.pth", "vocab.json")
+    manifest.write_text(json.dumps({"files": [{"name": name, "size": 4, "sha256": "0" * 64} for name in files]}))
+    env.update(
+        {
+            "XTTS_MODEL_URL": "http://127.0.0.1:9/xtts/",
+            "XTTS_MODEL_MANIFEST": str(manifest),
+            "XTTS_MODEL_DIR": str(workdir / "xtts_v2"),
+        }
+    )
+    server = LiveServer(workdir=workdir, extra_env=env)
     server.start()
     yield server
     server.stop()
@@ -220,3 +235,52 @@ def _fresh_artifacts() -> None:
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="package")
+def staff_state(browser: Any, speaker_server: LiveServer) -> dict[str, Any]:
+    """A staff member (an operator), signed up through the real form, then made staff."""
+    context = browser.new_context(base_url=speaker_server.url)
+    page = context.new_page()
+    username = f"operator{uuid.uuid4().hex[:6]}"
+    sign_up(page, speaker_server.url, username)
+    speaker_server._query("UPDATE accounts_user SET is_staff = 1 WHERE username = ?", [username])
+    state = context.storage_state()
+    context.close()
+    return {"state": state, "username": username}
+
+
+@pytest.fixture
+def staff_session(
+    browser: Any, speaker_server: LiveServer, staff_state: dict[str, Any], request: pytest.FixtureRequest
+) -> Iterator[Session]:
+    context = browser.new_context(
+        base_url=speaker_server.url, storage_state=staff_state["state"], viewport={"width": 1280, "height": 900}
+    )
+    current = Session(speaker_server, context, staff_state["username"])
+    yield current
+    if request.node.stash.get(FAILED, False):
+        for index, page in enumerate(context.pages):
+            try:
+                shoot(page, f"FAILED-{request.node.name}-{index}")
+            except Exception:
+                pass
+    context.close()
+    assert not current.problems, "\n".join(current.problems)
+
+
+def clone_voice(session: Session, page: Any, wav: Path, name: str) -> dict[str, Any]:
+    """A cloned voice made through the API (it waits as pending_engine: no XTTS here)."""
+    response = session.api(
+        page,
+        "POST",
+        "/api/v1/voices",
+        multipart={
+            "name": name,
+            "language": "en",
+            "consent": "true",
+            "samples": {"name": "speech.wav", "mimeType": "audio/wav", "buffer": wav.read_bytes()},
+        },
+    )
+    assert response.status == 201, response.text()
+    return response.json()
