@@ -104,6 +104,23 @@ def voice_sample_temp_path(voice_id: uuid.UUID | str, sample_id: uuid.UUID | str
     return voice_dir(voice_id) / f".{uuid.UUID(str(sample_id))}.wav.part"
 
 
+CONSENTS = "consents"
+
+
+def voice_consent_relative(consent_id: uuid.UUID | str) -> str:
+    """`VoiceConsent.file` for a consent recording: relative to MEDIA_ROOT."""
+    return f"{VOICES}/{CONSENTS}/{uuid.UUID(str(consent_id))}.wav"
+
+
+def voice_consent_path(consent_id: uuid.UUID | str) -> Path:
+    return voices_root() / CONSENTS / f"{uuid.UUID(str(consent_id))}.wav"
+
+
+def voice_consent_temp_path(consent_id: uuid.UUID | str) -> Path:
+    """Where a consent recording is written before the transaction renames it into place."""
+    return voices_root() / CONSENTS / f".{uuid.UUID(str(consent_id))}.wav.part"
+
+
 def remove_voice_dir(voice_id: uuid.UUID | str) -> None:
     """Remove a voice's sample folder and everything in it (only ever under voices/)."""
     folder = voice_dir(voice_id)

@@ -20,10 +20,11 @@ from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.parsers import InvalidJSON, loads_request_json
 from openai_api.errors import openai_error
-from speech import text as textmod
 from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
 from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
+from openai_api.speech_options import INSTRUCTED_MODEL, instructions_params, is_instructed_model
+from openai_api.sse import sse_response
 from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response
 from voices.models import Voice
 from voices.selectors import VoiceNotFound, voice_not_found, voices_usable_names
@@ -41,40 +42,44 @@ FORMATS: dict[str, tuple[str | None, int | None]] = {
 }
 
 
-MODELS: tuple[str, ...] = ("tts-1", "tts-1-hd")
+MODELS: tuple[str, ...] = ("tts-1", "tts-1-hd", INSTRUCTED_MODEL)
+STREAM_FORMATS: tuple[str, ...] = ("audio", "sse")
 
 
 def _model_engine(model: str) -> str | None:
+    """The engine a model name stands for in /v1/models (a request's voice decides the
+    engine it speaks with); None for a name that is not a model here."""
     registry = get_registry()
     if model == "tts-1":
         return registry.config.default_engine
-    if model == "tts-1-hd":
+    if model == "tts-1-hd" or is_instructed_model(model):
         cloning = registry.cloning_engine()
         return cloning.name if cloning is not None else registry.config.default_engine
-    return None
-
-
-def _emotion_from(instructions: str | None) -> str | None:
-    if not instructions:
-        return None
-    words = {w.strip(".,!?;:()\"'").lower() for w in instructions.split()}
-    for emotion in textmod.EMOTIONS:
-        if emotion in words:
-            return emotion
     return None
 
 
 OpenAISpeechRequest = inline_serializer(
     name="OpenAISpeechRequest",
     fields={
-        "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
+        "model": serializers.CharField(
+            help_text="tts-1, tts-1-hd, gpt-4o-mini-tts or a dated gpt-4o-mini-tts-YYYY-MM-DD (a 400 otherwise)"
+        ),
         "input": serializers.CharField(help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."),
-        "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
+        "voice": serializers.JSONField(
+            help_text='A voice name (OpenAI\'s names are aliases), or {"id": ...}: the id or name of any voice you can use'
+        ),
         "response_format": serializers.ChoiceField(
             choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."
         ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
-        "instructions": serializers.CharField(required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"),
+        "instructions": serializers.CharField(
+            required=False, allow_blank=True,
+            help_text="Emotion and pace words map to an emotion preset and speed; the whole text is kept on the job",
+        ),
+        "stream_format": serializers.ChoiceField(
+            choices=list(STREAM_FORMATS), default="audio",
+            help_text="sse: text/event-stream of speech.audio.delta events, then speech.audio.done with usage",
+        ),
     },
 )
 OpenAIError = inline_serializer(
@@ -110,6 +115,7 @@ class SpeechView(APIView):
                 "The audio, streamed as it is made; X-Job-ID names the job in history",
                 content_types={"opus": "audio/ogg"},
             ),
+            # text/event-stream (stream_format sse) is described in docs/compatibility.md.
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
             401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
             404: OpenApiResponse(OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"),
@@ -187,11 +193,19 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     fmt = body.get("response_format", "mp3")
     speed = body.get("speed", 1.0)
     if not isinstance(model, str) or _model_engine(model) is None:
-        raise _BadField("model must be tts-1 or tts-1-hd.", "model")
+        raise _BadField("model must be tts-1, tts-1-hd or gpt-4o-mini-tts (dated variants too).", "model")
     if not isinstance(text, str) or not text.strip():
         raise _BadField("input is required.", "input")
+    voice_by_id = isinstance(voice, dict)
+    if voice_by_id:
+        if set(voice) - {"id"} or not isinstance(voice.get("id"), str) or not voice["id"].strip():
+            raise _BadField('voice must be a name or an object {"id": "<voice id>"}.', "voice")
+        voice = voice["id"]
     if not isinstance(voice, str) or not voice:
         raise _BadField("voice is required.", "voice")
+    stream_format = body.get("stream_format", "audio")
+    if not isinstance(stream_format, str) or stream_format not in STREAM_FORMATS:
+        raise _BadField("stream_format must be audio or sse.", "stream_format")
     if fmt == "aac":
         raise _BadField("aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.", "response_format")
     # isinstance first: FORMATS is a dict, and `{} in FORMATS` raises (unhashable), a 500.
@@ -204,12 +218,12 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     # leaves an unset field out rather than sending null.
     if "instructions" in body and not isinstance(instructions, str):
         raise _BadField("instructions must be a string; leave it out for none.", "instructions")
-    params: dict[str, Any] = {"speed": float(speed)}
-    emotion = _emotion_from(instructions)
-    if emotion:
-        params["emotion"] = emotion
-    target = _resolve_voice(api_key.user, voice)
-    req = JobRequest(text=text, voice=target, language=None, output_format="wav", params=params)
+    params = instructions_params(instructions, speed=float(speed))
+    # A voice object names a voice by id (or name), never an OpenAI alias.
+    target = voice if voice_by_id else _resolve_voice(api_key.user, voice)
+    req = JobRequest(
+        text=text, voice=target, language=None, output_format="wav", params=params, instructions=instructions or ""
+    )
     try:
         job = stream_job_create(user=api_key.user, req=req, api_key=api_key)
     except InvalidParams as exc:
@@ -222,6 +236,10 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
             ) from exc
         raise voice_not_found(user=api_key.user, ref=voice, extra_names=list(settings.OPENAI_VOICE_ALIASES)) from exc
     content_type, target_rate = FORMATS[fmt]
+    if stream_format == "sse":
+        response = sse_response(job, fmt, target_rate=target_rate, text=text, instructions=instructions)
+        add_quota_headers(response, api_key.user)
+        return response
     response = streaming_audio_response(
         job,
         fmt,
@@ -321,17 +339,6 @@ OpenAIModelList = inline_serializer(
 class _ListingView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
-
-
-class VoicesView(_ListingView):
-    @extend_schema(
-        responses={200: OpenAIVoiceList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
-        tags=["openai"],
-        summary="Voices /v1/audio/speech accepts: OpenAI's names (aliases), built-in and your own voices",
-        auth=[{"ApiKeyBearer": []}],
-    )
-    def get(self, request: Any) -> HttpResponse:
-        return voices(request._request)
 
 
 class ModelsView(_ListingView):

@@ -4,9 +4,12 @@ shared with the ElevenLabs-compatible API and mounted by the wiring
 
 from django.urls import path
 
-from openai_api import api
+from openai_api import api, custom_voices
 
 urlpatterns = [
     path("audio/speech", api.SpeechView.as_view(), name="openai-speech"),
-    path("audio/voices", api.VoicesView.as_view(), name="openai-voices"),
+    path("audio/voices", custom_voices.VoicesView.as_view(), name="openai-voices"),
+    path("audio/voices/<str:voice_id>", custom_voices.VoiceView.as_view(), name="openai-voice"),
+    path("audio/voice_consents", custom_voices.VoiceConsentsView.as_view(), name="openai-voice-consents"),
+    path("audio/voice_consents/<str:consent_id>", custom_voices.VoiceConsentView.as_view(), name="openai-voice-consent"),
 ]

@@ -236,7 +236,9 @@ MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
 # OpenAI's voice names -> Speaker voices on /v1/audio/speech (docs/compatibility.md "OpenAI-compatible
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says
 # otherwise (`nova=xtts:Ana Florence,onyx=joe`; `name=` removes an alias).
-OPENAI_VOICE_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
+OPENAI_VOICE_NAMES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+)
 OPENAI_VOICE_ALIASES = {
     name: target
     for name, target in {**dict.fromkeys(OPENAI_VOICE_NAMES, "joe"), **env_mapping("OPENAI_VOICE_ALIASES", {})}.items()

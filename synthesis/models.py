@@ -81,6 +81,9 @@ class SynthesisJob(models.Model):
     language = models.CharField(max_length=16)
     text = models.TextField()
     params = models.JSONField(default=dict, blank=True)
+    # What a client asked for that Speaker has no parameter for (OpenAI's `instructions`),
+    # kept as sent; the part it could map is in `params` (docs/compatibility.md).
+    instructions = models.TextField(blank=True)
     output_format = models.CharField(max_length=8, default="wav")
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.JOB)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.JOB)

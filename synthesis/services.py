@@ -53,13 +53,17 @@ class JobRequest:
     language: str | None = None
     output_format: str = "wav"
     params: Mapping[str, Any] | None = None
+    instructions: str = ""  # kept on the job as given, not spoken (SynthesisJob.instructions)
 
 
 def _request_hash(req: JobRequest) -> str:
-    canonical = json.dumps(
-        {"text": req.text, "voice": req.voice, "language": req.language, "format": req.output_format, "params": dict(req.params or {})},
-        sort_keys=True,
-    )
+    fields: dict[str, Any] = {
+        "text": req.text, "voice": req.voice, "language": req.language, "format": req.output_format,
+        "params": dict(req.params or {}),
+    }
+    if req.instructions:
+        fields["instructions"] = req.instructions
+    canonical = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -109,6 +113,7 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "language": engine.resolve_language(language),
         "text": req.text,
         "params": params.to_dict(),
+        "instructions": req.instructions,
         "output_format": req.output_format,
         "word_count": textmod.count_words(req.text),
         "character_count": textmod.count_characters(req.text),

@@ -80,11 +80,24 @@ def streaming_audio_response(
     return response
 
 
-async def encoded_stream(job: SynthesisJob, fmt: str, *, target_rate: int | None = None) -> AsyncIterator[bytes]:
+@dataclass
+class StreamMeter:
+    """What an encoded stream measured, for a caller that reports it when the stream
+    ends (OpenAI's SSE usage): seconds of audio made, and why it failed if it did."""
+
+    seconds: float = 0.0
+    failed: str | None = None
+
+
+async def encoded_stream(
+    job: SynthesisJob, fmt: str, *, target_rate: int | None = None, meter: StreamMeter | None = None
+) -> AsyncIterator[bytes]:
     encoder: IncrementalEncoder | None = None
     released = False
     try:
         async for chunk, rate in job_chunks(job):
+            if meter is not None:
+                meter.seconds += len(chunk) / rate
             if encoder is None:
                 encoder = IncrementalEncoder(fmt, rate, target_rate=target_rate)
             data = encoder.encode(chunk)
@@ -101,6 +114,8 @@ async def encoded_stream(job: SynthesisJob, fmt: str, *, target_rate: int | None
     except StreamFailed as exc:
         # Headers are gone already; the short body is the signal, the job row says why.
         logger.warning("stream for job %s failed: %s", job.pk, exc)
+        if meter is not None:
+            meter.failed = str(exc)
     finally:
         if not released:
             limiter.release()

@@ -138,6 +138,47 @@ class CloningAttestation(models.Model):
         return f"cloning attestation by {self.username} at {self.accepted_at:%Y-%m-%d %H:%M}"
 
 
+class VoiceConsent(models.Model):
+    """A recording of the speaker saying they consent to their voice being cloned (the
+    OpenAI-compatible /v1/audio/voice_consents). Decoded, validated and stored like a
+    voice sample; a voice cloned under it names it in its ConsentRecord, so it cannot be
+    deleted while such a voice exists (docs/compatibility.md, "Custom voices")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_consents")
+    name = models.CharField(max_length=100)
+    language = models.CharField(max_length=35)  # the BCP 47 tag as given, e.g. "en-US"
+    # Relative to MEDIA_ROOT, always a server-made name: voices/consents/<id>.wav
+    file = models.CharField(max_length=255, unique=True)
+    duration_seconds = models.FloatField()
+    speech_seconds = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField()  # of the stored file
+    sha256 = models.CharField(max_length=64, db_index=True)  # of the bytes as uploaded
+    original_format = models.CharField(max_length=32)
+    original_name = models.CharField(max_length=255, blank=True)  # shown only, never used as a path
+    size_bytes = models.PositiveIntegerField(default=0)
+    username = models.CharField(max_length=150)  # the uploader, kept in the audit log too
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    api_key_prefix = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"voice consent {self.name!r} by {self.username}"
+
+    @property
+    def path(self) -> Path:
+        """Absolute path, checked to stay inside MEDIA_ROOT."""
+        root = Path(settings.MEDIA_ROOT).resolve()
+        path = (root / self.file).resolve()
+        if not path.is_relative_to(root):
+            raise ValueError(f"consent path escapes MEDIA_ROOT: {self.file!r}")
+        return path
+
+
 class ConsentRecord(models.Model):
     """The attestation a user made when uploading samples: who, when, from where, what
     they attested, and exactly which audio (sha256 of each uploaded file). Kept when the
@@ -161,6 +202,12 @@ class ConsentRecord(models.Model):
     attestation = models.ForeignKey(
         CloningAttestation, null=True, blank=True, on_delete=models.PROTECT, related_name="consent_records"
     )
+    # Set when the voice was cloned under a recorded consent (/v1/audio/voices): the
+    # recording, and its hash, kept here should the recording be deleted with the voice gone.
+    voice_consent = models.ForeignKey(
+        VoiceConsent, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_records"
+    )
+    voice_consent_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-attested_at"]

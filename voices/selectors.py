@@ -19,7 +19,7 @@ from core.errors import ApiError, Conflict
 from speech.engines.base import VoiceRef
 from speech.engines.registry import KNOWN_ENGINES
 from speech.engines.xtts_engine import XTTSEngine
-from voices.models import Voice, VoiceSample
+from voices.models import Voice, VoiceConsent, VoiceSample
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,23 @@ def voice_get_owned(*, user: Any, voice_id: Any) -> Voice:
     if voice is None:
         raise Http404
     return voice
+
+
+def voice_consent_list(*, user: Any) -> QuerySet[VoiceConsent]:
+    """The user's consent recordings, newest first."""
+    return VoiceConsent.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
+def voice_consent_get_owned(*, user: Any, consent_id: Any) -> VoiceConsent:
+    """One of the user's consent recordings; 404 for another user's or a malformed id."""
+    try:
+        pk = uuid.UUID(str(consent_id))
+    except ValueError:
+        raise Http404 from None
+    consent = VoiceConsent.objects.filter(pk=pk, owner=user).first()
+    if consent is None:
+        raise Http404
+    return consent
 
 
 def sample_get_owned(*, user: Any, voice_id: Any, sample_id: Any) -> VoiceSample:

@@ -11,7 +11,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from core import media
-from voices.models import Voice, VoiceSample
+from voices.models import Voice, VoiceConsent, VoiceSample
 
 
 @receiver(post_delete, sender=VoiceSample, dispatch_uid="voices.sample_file_cleanup")
@@ -28,3 +28,12 @@ def _remove_voice_dir(sender: Any, instance: Voice, **kwargs: Any) -> None:
     if not instance.is_builtin:
         voice_id = instance.pk
         transaction.on_commit(lambda: media.remove_voice_dir(voice_id))
+
+
+@receiver(post_delete, sender=VoiceConsent, dispatch_uid="voices.consent_file_cleanup")
+def _remove_consent_file(sender: Any, instance: VoiceConsent, **kwargs: Any) -> None:
+    try:
+        path = instance.path
+    except ValueError:  # a path outside MEDIA_ROOT is never touched
+        return
+    transaction.on_commit(lambda: media.unlink_quietly(path))

@@ -11,10 +11,12 @@ from voices.models import Voice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 
-OPENAI_VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
+OPENAI_VOICES = {
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+}
 
 
-def test_openais_eleven_voices_are_listed_as_aliases_of_a_builtin_voice(owner_api):
+def test_openais_thirteen_voices_are_listed_as_aliases_of_a_builtin_voice(owner_api):
     response = owner_api.get("/v1/audio/voices")
 
     assert response.status_code == 200
@@ -42,13 +44,13 @@ def test_the_alias_table_comes_from_settings(owner_api, settings):
     assert [(e["id"], e["alias_of"]) for e in entries if e["alias_of"]] == [("nova", "piper:joe")]
 
 
-def test_models_list_both_models_with_their_voices(owner_api):
+def test_models_list_the_three_models_with_their_voices(owner_api):
     response = owner_api.get("/v1/models")
 
     assert response.status_code == 200
     body = response.json()
     assert body["object"] == "list"
-    assert [model["id"] for model in body["data"]] == ["tts-1", "tts-1-hd"]
+    assert [model["id"] for model in body["data"]] == ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
     assert all(model["object"] == "model" and isinstance(model["created"], int) for model in body["data"])
     assert OPENAI_VOICES <= set(body["data"][0]["voices"])
 

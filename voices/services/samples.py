@@ -25,7 +25,7 @@ from core.errors import ApiError, Conflict
 from monitoring.services import audit_record
 from speech.text import DEFAULT_EMOTION, EMOTIONS
 from voices import audio_validation
-from voices.models import CONSENT_STATEMENT, CloningAttestation, ConsentRecord, Voice, VoiceSample
+from voices.models import CONSENT_STATEMENT, CloningAttestation, ConsentRecord, Voice, VoiceConsent, VoiceSample
 
 
 @dataclass
@@ -209,12 +209,18 @@ def consent_require(consent: bool) -> None:
 
 
 def consent_attest(
-    *, user: Any, voice: Voice, prepared: Sequence[PreparedSample], attestation: CloningAttestation | None = None
+    *,
+    user: Any,
+    voice: Voice,
+    prepared: Sequence[PreparedSample],
+    attestation: CloningAttestation | None = None,
+    voice_consent: VoiceConsent | None = None,
 ) -> ConsentRecord:
     """The evidence of the attestation: who, which audio, and from where — the client
     address, user agent and API key come from the request context (core.context;
     empty outside a request). `attestation`: the account's standing one, when the
-    upload came through an API without a consent field."""
+    upload came through an API without a consent field; `voice_consent`: the recorded
+    consent the voice is cloned under (its hash is copied, kept if the recording goes)."""
     ctx = current()
     record = ConsentRecord.objects.create(
         user=user,
@@ -227,9 +233,14 @@ def consent_attest(
         statement=CONSENT_STATEMENT,
         sample_sha256=[item.sha256 for item in prepared],
         attestation=attestation,
+        voice_consent=voice_consent,
+        voice_consent_sha256=voice_consent.sha256 if voice_consent is not None else "",
     )
     details: dict[str, Any] = {"voice_id": str(voice.pk), "voice_name": voice.name, "sample_sha256": record.sample_sha256}
     if attestation is not None:
         details["attestation_id"] = str(attestation.pk)
+    if voice_consent is not None:
+        details["voice_consent_id"] = str(voice_consent.pk)
+        details["voice_consent_sha256"] = voice_consent.sha256
     audit_record(action="consent.attested", user=user, target_type="consent", target_id=str(record.pk), details=details)
     return record

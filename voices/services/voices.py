@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.errors import ApiError, Conflict
 from monitoring.services import audit_record
-from voices.models import CloningAttestation, Voice, VoiceSample
+from voices.models import CloningAttestation, Voice, VoiceConsent, VoiceSample
 from voices.selectors import cloning_engine_info
 from voices.services.conditioning import voice_mark_samples_changed
 from voices.services.samples import (
@@ -73,11 +73,14 @@ def voice_create(
     description: str = "",
     emotions: Sequence[str] | None = None,
     attestation: CloningAttestation | None = None,
+    voice_consent: VoiceConsent | None = None,
 ) -> Voice:
     """Create a cloned voice from consented samples. The voice comes back
     `processing` (the worker prepares it) or `pending_engine` (no cloning engine here).
     `attestation`: the account's standing attestation the consent rests on, for APIs
-    without a consent field (voices.services.attestation); recorded with the samples."""
+    without a consent field (voices.services.attestation); recorded with the samples.
+    `voice_consent`: the recorded consent it is cloned under (voices.services.consents),
+    named in its ConsentRecord; 404 if it is deleted meanwhile."""
     consent_require(consent)
     name = _clean_name(name)
     language = _check_language(language)
@@ -96,6 +99,10 @@ def voice_create(
         samples_check_duplicates(prepared, set())
         info = cloning_engine_info()
         with transaction.atomic():
+            if voice_consent is not None and not VoiceConsent.objects.select_for_update().filter(
+                pk=voice_consent.pk
+            ).exists():
+                raise ApiError("The consent recording no longer exists.", code="not_found", status_code=404)
             voice = Voice.objects.create(
                 id=voice_id,
                 owner=user,
@@ -107,7 +114,9 @@ def voice_create(
                 is_builtin=False,
                 status=Voice.Status.PROCESSING,
             )
-            consent_record = consent_attest(user=user, voice=voice, prepared=prepared, attestation=attestation)
+            consent_record = consent_attest(
+                user=user, voice=voice, prepared=prepared, attestation=attestation, voice_consent=voice_consent
+            )
             samples_store(voice=voice, prepared=prepared, consent=consent_record)
             voice_mark_samples_changed(voice)
             audit_record(
