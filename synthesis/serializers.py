@@ -68,12 +68,15 @@ class JobSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
     realtime_factor = serializers.FloatField(allow_null=True)
+    instructions = serializers.CharField(
+        help_text="What the client asked for beyond params, kept as sent (OpenAI's instructions); usually empty"
+    )
 
     class Meta:
         model = SynthesisJob
         fields = (
             "id", "status", "progress", "mode", "voice", "voice_id", "engine", "language", "text", "params", "format",
-            "word_count", "character_count", "attempts", "audio_duration", "sample_rate", "time_to_first_audio",
+            "instructions", "word_count", "character_count", "attempts", "audio_duration", "sample_rate", "time_to_first_audio",
             "synthesis_seconds", "realtime_factor", "queued_at", "started_at", "finished_at", "error", "urls",
         )
         read_only_fields = fields

@@ -84,7 +84,7 @@ def test_openais_voice_names_speak_through_the_alias_table(client, live_server_e
 
 
 def test_the_official_client_lists_the_models(client):
-    assert [model.id for model in client.models.list()] == ["tts-1", "tts-1-hd"]
+    assert [model.id for model in client.models.list()] == ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
 
 
 def test_a_key_without_bearer_gets_a_hint(live_server_embedded, client):
