@@ -20,11 +20,11 @@ from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.parsers import InvalidJSON, loads_request_json
 from openai_api.errors import openai_error
+from openai_api.speech_options import INSTRUCTED_MODEL, MODEL_PATTERN, instructions_params, is_instructed_model
+from openai_api.sse import sse_response
 from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
 from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
-from openai_api.speech_options import INSTRUCTED_MODEL, instructions_params, is_instructed_model
-from openai_api.sse import sse_response
 from synthesis.stream_service import add_quota_headers, stream_job_create, streaming_audio_response
 from voices.models import Voice
 from voices.selectors import VoiceNotFound, voice_not_found, voices_usable_names
@@ -61,12 +61,14 @@ def _model_engine(model: str) -> str | None:
 OpenAISpeechRequest = inline_serializer(
     name="OpenAISpeechRequest",
     fields={
-        "model": serializers.CharField(
-            help_text="tts-1, tts-1-hd, gpt-4o-mini-tts or a dated gpt-4o-mini-tts-YYYY-MM-DD (a 400 otherwise)"
+        "model": serializers.RegexField(
+            MODEL_PATTERN,
+            help_text="tts-1, tts-1-hd, gpt-4o-mini-tts or a dated gpt-4o-mini-tts-YYYY-MM-DD (a 400 otherwise)",
         ),
         "input": serializers.CharField(help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."),
         "voice": serializers.JSONField(
-            help_text='A voice name (OpenAI\'s names are aliases), or {"id": ...}: the id or name of any voice you can use'
+            help_text='A voice name (OpenAI\'s names are aliases), or {"id": ...}: the id or name of any voice '
+            "you can use"
         ),
         "response_format": serializers.ChoiceField(
             choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."

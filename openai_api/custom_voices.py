@@ -44,16 +44,19 @@ def consent_shape(consent: VoiceConsent) -> dict[str, Any]:
 
 
 def voice_shape(voice: Voice) -> dict[str, Any]:
-    """OpenAI's audio.voice, with Speaker's preparation status beside it (a clone speaks
-    once `status` is ready)."""
+    """OpenAI's audio.voice exactly as its published schema has it (no other fields)."""
     return {
         "object": "audio.voice",
         "id": str(voice.pk),
         "name": voice.name,
-        "type": "audio_sample",
         "created_at": int(voice.created_at.timestamp()),
-        "status": voice.status,
     }
+
+
+def voice_detail_shape(voice: Voice) -> dict[str, Any]:
+    """GET /v1/audio/voices/{id}, Speaker's own: the object with how it was made and
+    Speaker's preparation status (a clone speaks once `status` is ready)."""
+    return {**voice_shape(voice), "type": "audio_sample", "status": voice.status}
 
 
 class _BadRequest(Exception):
@@ -104,7 +107,9 @@ class OpenAIObjectView(APIView):
         needed = self.scopes.get(method, set())
         if needed and not needed & set(api_key.scopes):
             return openai_error(
-                403, f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.", "insufficient_scope"
+                403,
+                f"This API key lacks the scope this needs: one of {', '.join(sorted(needed))}.",
+                "insufficient_scope",
             )
         request.user = api_key.user
         try:
@@ -131,15 +136,17 @@ def _page(request: HttpRequest, items: list[dict[str, Any]]) -> JsonResponse:
         ids = [item["id"] for item in items]
         if after not in ids:
             raise _BadRequest("after must be the id of an object in the list.", "after")
-        items = items[ids.index(after) + 1:]
+        items = items[ids.index(after) + 1 :]
     data = items[:limit]
-    return JsonResponse({
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": len(items) > limit,
-    })
+    return JsonResponse(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": len(items) > limit,
+        }
+    )
 
 
 # ------------------------------------------------------------------ schema pieces
@@ -147,7 +154,7 @@ def _page(request: HttpRequest, items: list[dict[str, Any]]) -> JsonResponse:
 VoiceConsentObject = inline_serializer(
     name="OpenAIVoiceConsent",
     fields={
-        "object": serializers.ChoiceField(choices=["audio.voice_consent"]),
+        "object": serializers.CharField(help_text="Always audio.voice_consent"),
         "id": serializers.CharField(),
         "name": serializers.CharField(),
         "language": serializers.CharField(help_text="BCP 47 tag as given"),
@@ -157,7 +164,7 @@ VoiceConsentObject = inline_serializer(
 VoiceConsentList = inline_serializer(
     name="OpenAIVoiceConsentList",
     fields={
-        "object": serializers.ChoiceField(choices=["list"]),
+        "object": serializers.CharField(help_text="Always list"),
         "data": VoiceConsentObject.__class__(many=True),
         "first_id": serializers.CharField(allow_null=True),
         "last_id": serializers.CharField(allow_null=True),
@@ -181,11 +188,20 @@ VoiceConsentDeleted = inline_serializer(
 CustomVoiceObject = inline_serializer(
     name="OpenAICustomVoice",
     fields={
-        "object": serializers.ChoiceField(choices=["audio.voice"]),
+        "object": serializers.CharField(help_text="Always audio.voice"),
         "id": serializers.CharField(),
         "name": serializers.CharField(),
-        "type": serializers.ChoiceField(choices=["audio_sample"]),
         "created_at": serializers.IntegerField(),
+    },
+)
+CustomVoiceDetail = inline_serializer(
+    name="OpenAICustomVoiceDetail",
+    fields={
+        "object": serializers.CharField(help_text="Always audio.voice"),
+        "id": serializers.CharField(),
+        "name": serializers.CharField(),
+        "created_at": serializers.IntegerField(),
+        "type": serializers.ChoiceField(choices=["audio_sample"]),
         "status": serializers.CharField(help_text="Speaker's: processing, ready, pending_engine or failed"),
     },
 )
@@ -217,7 +233,10 @@ class VoiceConsentsView(OpenAIObjectView):
     @extend_schema(
         parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)],
         responses={200: VoiceConsentList, **_errors(400, 401, 403)},
-        tags=["openai"], summary="Your voice consent recordings", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="Your voice consent recordings",
+        operation_id="openai_voice_consents_list",
+        auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: HttpRequest) -> HttpResponse:
         return _page(request, [consent_shape(c) for c in voice_consent_list(user=request.user)])
@@ -225,7 +244,10 @@ class VoiceConsentsView(OpenAIObjectView):
     @extend_schema(
         request={"multipart/form-data": VoiceConsentCreate},
         responses={200: VoiceConsentObject, **_errors(400, 401, 403, 413, 415, 422)},
-        tags=["openai"], summary="Upload a voice consent recording", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="Upload a voice consent recording",
+        operation_id="openai_voice_consent_create",
+        auth=[{"ApiKeyBearer": []}],
     )
     def post(self, request: HttpRequest) -> HttpResponse:
         request.upload_handlers = [SampleSizeLimitUploadHandler(request), *request.upload_handlers]
@@ -243,15 +265,25 @@ class VoiceConsentView(OpenAIObjectView):
 
     @extend_schema(
         responses={200: VoiceConsentObject, **_errors(401, 403, 404)},
-        tags=["openai"], summary="A voice consent recording", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="A voice consent recording",
+        operation_id="openai_voice_consent_retrieve",
+        auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: HttpRequest, consent_id: str) -> HttpResponse:
         return JsonResponse(consent_shape(voice_consent_get_owned(user=request.user, consent_id=consent_id)))
 
     @extend_schema(
-        request={"application/json": inline_serializer(name="OpenAIVoiceConsentUpdate", fields={"name": serializers.CharField()})},
+        request={
+            "application/json": inline_serializer(
+                name="OpenAIVoiceConsentUpdate", fields={"name": serializers.CharField()}
+            )
+        },
         responses={200: VoiceConsentObject, **_errors(400, 401, 403, 404)},
-        tags=["openai"], summary="Rename a voice consent recording", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="Rename a voice consent recording",
+        operation_id="openai_voice_consent_update",
+        auth=[{"ApiKeyBearer": []}],
     )
     def post(self, request: HttpRequest, consent_id: str) -> HttpResponse:
         consent = voice_consent_get_owned(user=request.user, consent_id=consent_id)
@@ -270,7 +302,9 @@ class VoiceConsentView(OpenAIObjectView):
 
     @extend_schema(
         responses={200: VoiceConsentDeleted, **_errors(401, 403, 404, 409)},
-        tags=["openai"], summary="Delete a voice consent recording (409 while voices use it)",
+        tags=["openai"],
+        summary="Delete a voice consent recording (409 while voices use it)",
+        operation_id="openai_voice_consent_delete",
         auth=[{"ApiKeyBearer": []}],
     )
     def delete(self, request: HttpRequest, consent_id: str) -> HttpResponse:
@@ -292,6 +326,7 @@ class VoicesView(OpenAIObjectView):
         responses={200: api.OpenAIVoiceList, **_errors(401, 403)},
         tags=["openai"],
         summary="Voices /v1/audio/speech accepts: OpenAI's names (aliases), built-in and your own voices",
+        operation_id="openai_voices_list",
         auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -300,14 +335,17 @@ class VoicesView(OpenAIObjectView):
     @extend_schema(
         request={"multipart/form-data": CustomVoiceCreate},
         responses={200: CustomVoiceObject, **_errors(400, 401, 403, 404, 409, 413, 415, 422)},
-        tags=["openai"], summary="Clone a voice from a sample under a voice consent", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="Clone a voice from a sample under a voice consent",
+        operation_id="openai_voice_create",
+        auth=[{"ApiKeyBearer": []}],
     )
     def post(self, request: HttpRequest) -> HttpResponse:
         request.upload_handlers = [SampleSizeLimitUploadHandler(request), *request.upload_handlers]
         voice_type = request.POST.get("type") or "audio_sample"
         if voice_type == "prompt":
             raise _BadRequest(
-                "Voices made from a text prompt (type \"prompt\") are not supported here; clone one from an "
+                'Voices made from a text prompt (type "prompt") are not supported here; clone one from an '
                 "audio_sample under a voice consent.",
                 "type",
             )
@@ -319,7 +357,9 @@ class VoicesView(OpenAIObjectView):
             consent = voice_consent_get_owned(user=request.user, consent_id=consent_id)
         except Http404:
             raise ApiError(
-                f"There is no voice consent {consent_id!r} among yours.", code="not_found", status_code=404,
+                f"There is no voice consent {consent_id!r} among yours.",
+                code="not_found",
+                status_code=404,
                 details={"param": "consent"},
             ) from None
         voice = voice_clone_with_consent(
@@ -332,15 +372,21 @@ class VoiceView(OpenAIObjectView):
     scopes = {"GET": VOICES_READ, "DELETE": VOICES_WRITE}
 
     @extend_schema(
-        responses={200: CustomVoiceObject, **_errors(401, 403, 404)},
-        tags=["openai"], summary="One of your cloned voices", auth=[{"ApiKeyBearer": []}],
+        responses={200: CustomVoiceDetail, **_errors(401, 403, 404)},
+        tags=["openai"],
+        summary="One of your cloned voices, with its preparation status",
+        operation_id="openai_voice_retrieve",
+        auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: HttpRequest, voice_id: str) -> HttpResponse:
-        return JsonResponse(voice_shape(_owned_voice(request, voice_id)))
+        return JsonResponse(voice_detail_shape(_owned_voice(request, voice_id)))
 
     @extend_schema(
         responses={200: CustomVoiceDeleted, **_errors(401, 403, 404)},
-        tags=["openai"], summary="Delete one of your cloned voices", auth=[{"ApiKeyBearer": []}],
+        tags=["openai"],
+        summary="Delete one of your cloned voices",
+        operation_id="openai_voice_delete",
+        auth=[{"ApiKeyBearer": []}],
     )
     def delete(self, request: HttpRequest, voice_id: str) -> HttpResponse:
         voice = _owned_voice(request, voice_id)

@@ -12,6 +12,8 @@ from speech.engines.params import PARAM_RANGES
 # OpenAI's instruction-following model, undated and dated (gpt-4o-mini-tts-2025-12-15).
 INSTRUCTED_MODEL = "gpt-4o-mini-tts"
 _DATED_INSTRUCTED = re.compile(r"^gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}$")
+# Every model name /v1/audio/speech accepts, as the schema states it.
+MODEL_PATTERN = r"^(tts-1|tts-1-hd|gpt-4o-mini-tts(-\d{4}-\d{2}-\d{2})?)$"
 
 
 def is_instructed_model(model: str) -> bool:
@@ -21,8 +23,14 @@ def is_instructed_model(model: str) -> bool:
 # A word in `instructions` -> Speaker's emotion preset (speech.text.EMOTIONS). The first
 # preset named in the text wins; a word is matched whole, case-insensitively.
 EMOTION_WORDS: dict[str, str] = {
-    **{word: "happy" for word in ("happy", "cheerful", "joyful", "upbeat", "excited", "enthusiastic", "warm", "friendly")},
-    **{word: "sad" for word in ("sad", "sorrowful", "melancholy", "melancholic", "somber", "sombre", "gloomy", "mournful")},
+    **{
+        word: "happy"
+        for word in ("happy", "cheerful", "joyful", "upbeat", "excited", "enthusiastic", "warm", "friendly")
+    },
+    **{
+        word: "sad"
+        for word in ("sad", "sorrowful", "melancholy", "melancholic", "somber", "sombre", "gloomy", "mournful")
+    },
     **{word: "angry" for word in ("angry", "furious", "annoyed", "irritated", "irate", "stern")},
     **{word: "surprised" for word in ("surprised", "astonished", "amazed", "shocked")},
     **{word: "whisper" for word in ("whisper", "whispering", "whispered", "whispery", "hushed")},

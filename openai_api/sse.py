@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from django.http import StreamingHttpResponse
 
@@ -30,11 +31,17 @@ async def _events(
     async for data in encoded_stream(job, fmt, target_rate=target_rate, meter=meter):
         yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
     if meter.failed is not None:
-        yield _event({
-            "type": "error",
-            "error": {"message": f"Synthesis failed: {meter.failed}", "type": "server_error", "param": None,
-                      "code": "synthesis_failed"},
-        })
+        yield _event(
+            {
+                "type": "error",
+                "error": {
+                    "message": f"Synthesis failed: {meter.failed}",
+                    "type": "server_error",
+                    "param": None,
+                    "code": "synthesis_failed",
+                },
+            }
+        )
         return
     usage = speech_usage(text=text, instructions=instructions, audio_seconds=meter.seconds)
     yield _event({"type": "speech.audio.done", "usage": usage})

@@ -3,7 +3,8 @@ voice tests' Piper speech, cached per session) and Bearer clients for the person
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client

@@ -11,10 +11,11 @@ import io
 import json
 
 import numpy as np
-import openai
 import pytest
 import requests
 import soundfile as sf
+
+import openai
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -40,13 +41,19 @@ def _sse(client, **fields):  # type: ignore[no-untyped-def]
         lines = [line for line in response.iter_lines() if line]
         headers = dict(response.headers)
     assert all(line.startswith("data: ") for line in lines), lines[:3]
-    return [json.loads(line[len("data: "):]) for line in lines], headers
+    return [json.loads(line[len("data: ") :]) for line in lines], headers
 
 
-@pytest.mark.parametrize(("fmt", "rate"), [("mp3", 22050), ("wav", 22050), ("flac", 22050), ("opus", 24000), ("pcm", 24000)])
+@pytest.mark.parametrize(
+    ("fmt", "rate"), [("mp3", 22050), ("wav", 22050), ("flac", 22050), ("opus", 24000), ("pcm", 24000)]
+)
 def test_sse_streams_deltas_then_a_done_with_usage_in_every_format(client, fmt: str, rate: int) -> None:
     events, _ = _sse(
-        client, model="gpt-4o-mini-tts", voice="marin", input="Streaming as events. Second sentence.", response_format=fmt
+        client,
+        model="gpt-4o-mini-tts",
+        voice="marin",
+        input="Streaming as events. Second sentence.",
+        response_format=fmt,
     )
 
     assert [e["type"] for e in events[:-1]] == ["speech.audio.delta"] * (len(events) - 1)
@@ -71,7 +78,10 @@ def test_sse_streams_deltas_then_a_done_with_usage_in_every_format(client, fmt: 
 
 def test_instructions_pick_an_emotion_and_pace_and_are_kept_on_the_job(client, live_server_embedded, key) -> None:
     result = client.audio.speech.with_raw_response.create(
-        model="gpt-4o-mini-tts-2025-12-15", voice="cedar", input="Good news, everyone.", response_format="wav",
+        model="gpt-4o-mini-tts-2025-12-15",
+        voice="cedar",
+        input="Good news, everyone.",
+        response_format="wav",
         instructions="Speak in a cheerful tone, slowly, like a radio host.",
     )
 
@@ -83,7 +93,10 @@ def test_instructions_pick_an_emotion_and_pace_and_are_kept_on_the_job(client, l
 
 def test_instructions_it_cannot_map_are_kept_and_never_a_400(client, live_server_embedded, key) -> None:
     result = client.audio.speech.with_raw_response.create(
-        model="gpt-4o-mini-tts", voice="alloy", input="Arr, matey.", response_format="wav",
+        model="gpt-4o-mini-tts",
+        voice="alloy",
+        input="Arr, matey.",
+        response_format="wav",
         instructions="Sound like a pirate with a Cornish accent.",
     )
 
@@ -102,7 +115,9 @@ def test_a_voice_object_names_any_voice_the_caller_can_use_by_id(client, live_se
 
     assert _job(live_server_embedded, key, result.headers["X-Job-ID"])["voice_id"] == joe["id"]
     with pytest.raises(openai.NotFoundError):
-        client.audio.speech.create(model="gpt-4o-mini-tts", voice={"id": "5f0c6f55-0000-4000-8000-000000000000"}, input="x")
+        client.audio.speech.create(
+            model="gpt-4o-mini-tts", voice={"id": "5f0c6f55-0000-4000-8000-000000000000"}, input="x"
+        )
     with pytest.raises(openai.BadRequestError) as bad:
         client.audio.speech.create(model="gpt-4o-mini-tts", voice={"name": "joe"}, input="x")
     assert bad.value.body["param"] == "voice"
@@ -121,7 +136,9 @@ def test_livekit_agents_openai_tts_speaks_over_sse(live_server_embedded, key) ->
     from livekit.plugins import openai as lk_openai
 
     async def speak() -> tuple[int, int]:
-        tts = lk_openai.TTS(base_url=f"{live_server_embedded.url}/v1", api_key=key, model="gpt-4o-mini-tts", voice="marin")
+        tts = lk_openai.TTS(
+            base_url=f"{live_server_embedded.url}/v1", api_key=key, model="gpt-4o-mini-tts", voice="marin"
+        )
         frames = []
         async with tts.synthesize("Hello from a LiveKit agent. It streams.") as stream:
             async for event in stream:

@@ -8,13 +8,13 @@ import base64
 import io
 import json
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
-import openai
 import pytest
 import requests
 import soundfile as sf
 
+import openai
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.timeout(400)
@@ -57,23 +57,30 @@ def test_the_sdk_clones_a_voice_under_a_recorded_consent_and_speaks_with_it(clie
     assert [c.id for c in client.audio.voice_consents.list()] == [consent.id]
     assert client.audio.voice_consents.update(consent.id, name="Joe consents").name == "Joe consents"
 
-    voice = client.audio.voices.create(name="Joe clone", audio_sample=("sample.wav", sample, "audio/wav"), consent=consent.id)
-    assert voice.object == "audio.voice" and voice.type == "audio_sample"
+    voice = client.audio.voices.create(
+        name="Joe clone", audio_sample=("sample.wav", sample, "audio/wav"), consent=consent.id
+    )
+    assert voice.object == "audio.voice" and voice.name == "Joe clone"
 
     headers = {"Authorization": f"Bearer {client.api_key}"}
     deadline = time.monotonic() + 180
-    while requests.get(f"{xtts_server.url}/v1/audio/voices/{voice.id}", headers=headers, timeout=30).json()["status"] != "ready":
+    while (
+        requests.get(f"{xtts_server.url}/v1/audio/voices/{voice.id}", headers=headers, timeout=30).json()["status"]
+        != "ready"
+    ):
         assert time.monotonic() < deadline, "the clone did not become ready"
         time.sleep(1)
 
-    spoken = client.audio.speech.create(model="gpt-4o-mini-tts", voice={"id": voice.id}, input="Hi.", response_format="wav")
+    spoken = client.audio.speech.create(
+        model="gpt-4o-mini-tts", voice={"id": voice.id}, input="Hi.", response_format="wav"
+    )
     pcm, rate = sf.read(io.BytesIO(spoken.content), dtype="float32")
     assert rate == 24000 and len(pcm) > 0
 
     with client.audio.speech.with_streaming_response.create(
         model="gpt-4o-mini-tts", voice={"id": voice.id}, input="Hi.", response_format="pcm", stream_format="sse"
     ) as response:
-        events = [json.loads(line[len("data: "):]) for line in response.iter_lines() if line]
+        events = [json.loads(line[len("data: ") :]) for line in response.iter_lines() if line]
     assert events[-1]["type"] == "speech.audio.done" and events[-1]["usage"]["output_tokens"] > 0
     assert b"".join(base64.b64decode(e["audio"]) for e in events[:-1])
 

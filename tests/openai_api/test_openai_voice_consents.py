@@ -22,11 +22,14 @@ def _consent(client, upload, *, name: str = "Grandma agrees", language: str = "e
     return client.post_form("/v1/audio/voice_consents", {"name": name, "language": language, "recording": upload})
 
 
-def test_a_consent_recording_is_stored_like_a_sample_with_who_and_from_where(owner_openai, owner, speech_upload, piper_speech_wav):
+def test_a_consent_recording_is_stored_like_a_sample_with_who_and_from_where(
+    owner_openai, owner, speech_upload, piper_speech_wav
+):
     response = _consent(owner_openai, speech_upload("consent.wav"))
 
     assert response.status_code == 200, response.content
     body = response.json()
+    assert set(body) == {"object", "id", "name", "language", "created_at"}  # VoiceConsentResource, exactly
     assert body["object"] == "audio.voice_consent" and body["name"] == "Grandma agrees" and body["language"] == "en-US"
     assert isinstance(body["created_at"], int) and body["id"]
     consent = VoiceConsent.objects.get(pk=body["id"])
@@ -80,14 +83,16 @@ def test_a_voice_made_under_a_consent_keeps_it_in_its_consent_record(owner_opena
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["object"] == "audio.voice" and body["type"] == "audio_sample" and body["name"] == "Grandma"
-    assert isinstance(body["created_at"], int)
+    # OpenAI's published VoiceResource, and no other field (its additionalProperties is false).
+    assert set(body) == {"object", "id", "name", "created_at"}
+    assert body["object"] == "audio.voice" and body["name"] == "Grandma" and isinstance(body["created_at"], int)
     voice = Voice.objects.get(pk=body["id"])
     assert voice.language == "en"
     record = ConsentRecord.objects.get(voice=voice)
     stored = VoiceConsent.objects.get(pk=consent["id"])
     assert record.voice_consent == stored and record.voice_consent_sha256 == stored.sha256
-    assert owner_openai.get(f"/v1/audio/voices/{voice.pk}").json()["id"] == str(voice.pk)
+    detail = owner_openai.get(f"/v1/audio/voices/{voice.pk}").json()
+    assert detail == {**body, "type": "audio_sample", "status": "pending_engine"}
 
 
 def test_a_consent_still_used_by_a_voice_cannot_be_deleted(owner_openai, speech_upload, other_upload):
@@ -99,7 +104,10 @@ def test_a_consent_still_used_by_a_voice_cannot_be_deleted(owner_openai, speech_
     refused = owner_openai.delete(f"/v1/audio/voice_consents/{consent['id']}")
 
     assert refused.status_code == 409
-    assert refused.json()["error"]["type"] == "invalid_request_error" and "used by 1 voice" in refused.json()["error"]["message"]
+    assert (
+        refused.json()["error"]["type"] == "invalid_request_error"
+        and "used by 1 voice" in refused.json()["error"]["message"]
+    )
     assert VoiceConsent.objects.filter(pk=consent["id"]).exists()
     gone = owner_openai.delete(f"/v1/audio/voices/{voice['id']}")
     assert gone.json() == {"object": "audio.voice.deleted", "id": voice["id"], "deleted": True}
@@ -113,7 +121,8 @@ def test_a_prompt_voice_is_a_clear_400(owner_openai, speech_upload):
     consent = _consent(owner_openai, speech_upload()).json()
 
     response = owner_openai.post_form(
-        "/v1/audio/voices", {"name": "Dreamed", "type": "prompt", "prompt": "a deep warm voice", "consent": consent["id"]}
+        "/v1/audio/voices",
+        {"name": "Dreamed", "type": "prompt", "prompt": "a deep warm voice", "consent": consent["id"]},
     )
 
     assert response.status_code == 400
@@ -138,7 +147,9 @@ def _nothing_stored(settings) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_a_recording_that_is_not_audio_is_415_naming_it_and_nothing_is_stored(owner_openai, settings):
-    upload = SimpleUploadedFile("consent.wav", b"I agree, in writing, which is not a recording.", content_type="audio/wav")
+    upload = SimpleUploadedFile(
+        "consent.wav", b"I agree, in writing, which is not a recording.", content_type="audio/wav"
+    )
 
     response = _consent(owner_openai, upload)
 
@@ -148,7 +159,9 @@ def test_a_recording_that_is_not_audio_is_415_naming_it_and_nothing_is_stored(ow
     assert _nothing_stored(settings)
 
 
-def test_a_recording_that_is_too_long_is_422_naming_its_length_and_nothing_is_stored(owner_openai, speech_upload, settings):
+def test_a_recording_that_is_too_long_is_422_naming_its_length_and_nothing_is_stored(
+    owner_openai, speech_upload, settings
+):
     settings.VOICE_SAMPLE_MAX_SECONDS = 3.0
 
     response = _consent(owner_openai, speech_upload())

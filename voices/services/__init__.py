@@ -5,10 +5,12 @@
     conditioning.py  computing a voice's conditioning (the engine worker's side)
     catalogue.py     the built-in voices, synced at process start-up, never on a read
     attestation.py   the account's standing cloning attestation (accept, show, withdraw)
+    consents.py      recorded consents (OpenAI's voice consents) and voices cloned under one
 
 Resolving the voice a synthesis request names is a read: voices.selectors. The public
 services of the first four are re-exported here so callers write
-`from voices.services import voice_create`; attestation is imported from its module.
+`from voices.services import voice_create`; attestation and consents are imported from
+their modules.
 Switching cloning on (the XTTS checkpoint installer) is engine_setup.services.
 """
 

@@ -120,7 +120,10 @@ def voice_consent_rename(*, consent: VoiceConsent, name: str) -> VoiceConsent:
     consent.name = _clean_name(name)
     consent.save(update_fields=["name"])
     audit_record(
-        action="voice_consent.renamed", user=consent.owner, target_type="voice_consent", target_id=str(consent.pk),
+        action="voice_consent.renamed",
+        user=consent.owner,
+        target_type="voice_consent",
+        target_id=str(consent.pk),
         details={"name": consent.name},
     )
     return consent
@@ -149,7 +152,10 @@ def voice_consent_delete(*, consent: VoiceConsent) -> None:
                 details={"voice_ids": [str(voice.pk) for voice in in_use]},
             )
         audit_record(
-            action="voice_consent.deleted", user=locked.owner, target_type="voice_consent", target_id=str(locked.pk),
+            action="voice_consent.deleted",
+            user=locked.owner,
+            target_type="voice_consent",
+            target_id=str(locked.pk),
             details={"name": locked.name, "sha256": locked.sha256},
         )
         locked.delete()
@@ -171,9 +177,7 @@ def _voice_language(tag: str) -> str:
     )
 
 
-def voice_clone_with_consent(
-    *, user: Any, name: str, sample: UploadedFile | None, consent: VoiceConsent
-) -> Voice:
+def voice_clone_with_consent(*, user: Any, name: str, sample: UploadedFile | None, consent: VoiceConsent) -> Voice:
     """A cloned voice from one sample, under a recorded consent of the same account: the
     voice speaks the consent's language and its ConsentRecord names the recording."""
     if sample is None:
