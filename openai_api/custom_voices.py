@@ -95,10 +95,14 @@ class OpenAIObjectView(APIView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.args, self.kwargs, self.request = args, kwargs, request
+        method = (request.method or "GET").upper()
+        if method == "OPTIONS":  # what the route allows, asked without a key (a CORS preflight)
+            response = HttpResponse(status=200)
+            response["Allow"] = ", ".join(self.allowed_methods)
+            return response
         api_key = api._authenticate(request)
         if isinstance(api_key, JsonResponse):
             return api_key
-        method = (request.method or "GET").upper()
         handler = getattr(self, method.lower(), None) if method.lower() in self.http_method_names else None
         if handler is None:
             response = openai_error(405, f"{method} is not allowed here.", "method_not_allowed")

@@ -205,3 +205,39 @@ def test_consents_need_a_key_with_the_voices_scopes(bearer_for, owner, speech_up
 
     assert _consent(reader, speech_upload()).status_code == 403
     assert reader.get("/v1/audio/voice_consents").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/audio/voice_consents", {"GET", "POST"}),
+        ("/v1/audio/voice_consents/x", {"GET", "POST", "DELETE"}),
+        ("/v1/audio/voices", {"GET", "POST"}),
+        ("/v1/audio/voices/x", {"GET", "DELETE"}),
+    ],
+)
+def test_options_says_what_a_route_allows_and_another_method_is_an_openai_405(anon, owner_openai, path, allowed):
+    options = anon.options(path)
+    refused = owner_openai.client.put(path, **owner_openai.headers)
+
+    assert options.status_code == 200 and allowed <= {m.strip() for m in options["Allow"].split(",")}
+    assert refused.status_code == 405 and refused.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_voice_cloned_under_a_consent_deleted_meanwhile_is_a_404_and_leaves_nothing(
+    owner, owner_openai, speech_upload, other_upload, settings, django_capture_on_commit_callbacks
+):
+    from core.errors import ApiError
+    from voices.services.consents import voice_clone_with_consent, voice_consent_delete
+
+    consent = VoiceConsent.objects.get(pk=_consent(owner_openai, speech_upload()).json()["id"])
+    stale = VoiceConsent.objects.get(pk=consent.pk)  # what a request read before the deletion
+    with django_capture_on_commit_callbacks(execute=True):  # the recording's file goes after the commit
+        voice_consent_delete(consent=consent)
+
+    with pytest.raises(ApiError) as gone:
+        voice_clone_with_consent(user=owner, name="Too late", sample=other_upload(), consent=stale)
+
+    assert gone.value.status_code == 404
+    assert not Voice.objects.filter(name="Too late").exists() and not ConsentRecord.objects.exists()
+    assert media_files(settings.MEDIA_ROOT) == []
