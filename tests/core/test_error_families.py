@@ -124,7 +124,7 @@ def test_the_rate_limit_answers_in_the_familys_shape(request, settings, make_cli
 def test_the_shared_models_route_answers_each_family_its_own_list(owner_api, owner_xi):
     openai = owner_api.get("/v1/models").json()
     elevenlabs = owner_xi.get("/v1/models").json()
-    assert openai["object"] == "list" and [m["id"] for m in openai["data"]] == ["tts-1", "tts-1-hd"]
+    assert openai["object"] == "list" and [m["id"] for m in openai["data"]] == ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
     assert isinstance(elevenlabs, list) and all("model_id" in m for m in elevenlabs)
 
 

@@ -17,7 +17,7 @@ def test_an_elevenlabs_caller_gets_an_array_of_the_engines_that_run_here(owner_x
 
 def test_an_openai_caller_still_gets_openais_list(owner_api):
     body = owner_api.get("/v1/models").json()
-    assert body["object"] == "list" and [m["id"] for m in body["data"]] == ["tts-1", "tts-1-hd"]
+    assert body["object"] == "list" and [m["id"] for m in body["data"]] == ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
 
 
 def test_a_wrong_xi_key_gets_elevenlabs_401(db):
