@@ -135,20 +135,28 @@ def test_an_unknown_stream_format_or_model_is_a_400_naming_it(client) -> None:
 def test_livekit_agents_openai_tts_speaks_over_sse(live_server_embedded, key) -> None:
     from livekit.plugins import openai as lk_openai
 
-    async def speak() -> tuple[int, int]:
+    async def speak() -> tuple[int, int, list]:
         tts = lk_openai.TTS(
             base_url=f"{live_server_embedded.url}/v1", api_key=key, model="gpt-4o-mini-tts", voice="marin"
         )
+        metrics: list = []
+        tts.on("metrics_collected", metrics.append)
         frames = []
         async with tts.synthesize("Hello from a LiveKit agent. It streams.") as stream:
             async for event in stream:
                 frames.append(event.frame)
+        for _ in range(50):  # the metrics are emitted as the stream's task ends
+            if metrics:
+                break
+            await asyncio.sleep(0.1)
         await tts.aclose()
         samples = sum(frame.samples_per_channel for frame in frames)
-        return samples, frames[0].sample_rate
+        return samples, frames[0].sample_rate, metrics
 
-    samples, rate = asyncio.run(asyncio.wait_for(speak(), 120))
+    samples, rate, metrics = asyncio.run(asyncio.wait_for(speak(), 120))
     assert rate == 24000 and samples / rate > 1.0
+    # Token usage reaches LiveKit only from speech.audio.done: the plugin read the SSE stream.
+    assert metrics and metrics[0].input_tokens == 10 and metrics[0].output_tokens > 20
 
 
 def test_pipecat_openai_tts_service_speaks_through_its_pipeline(live_server_embedded, key) -> None:

@@ -139,6 +139,18 @@ def test_a_voice_without_a_sample_is_a_400(owner_openai, speech_upload):
     assert response.status_code == 400 and response.json()["error"]["param"] == "audio_sample"
 
 
+def test_a_sample_that_is_not_audio_is_415_naming_the_sample_and_nothing_is_stored(owner_openai, speech_upload):
+    consent = _consent(owner_openai, speech_upload()).json()
+    junk = SimpleUploadedFile("sample.wav", b"not a recording", content_type="audio/wav")
+
+    response = owner_openai.post_form(
+        "/v1/audio/voices", {"name": "Junk", "audio_sample": junk, "consent": consent["id"]}
+    )
+
+    assert response.status_code == 415 and response.json()["error"]["param"] == "audio_sample"
+    assert not Voice.objects.filter(name="Junk").exists()
+
+
 # ------------------------------------------------------------------ bad recordings
 
 

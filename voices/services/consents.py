@@ -182,11 +182,16 @@ def voice_clone_with_consent(*, user: Any, name: str, sample: UploadedFile | Non
     voice speaks the consent's language and its ConsentRecord names the recording."""
     if sample is None:
         raise ApiError("An audio sample is required.", details={"audio_sample": ["upload an audio file"]})
-    return voice_create(
-        user=user,
-        name=name,
-        language=_voice_language(consent.language),
-        samples=[sample],
-        consent=True,
-        voice_consent=consent,
-    )
+    try:
+        return voice_create(
+            user=user,
+            name=name,
+            language=_voice_language(consent.language),
+            samples=[sample],
+            consent=True,
+            voice_consent=consent,
+        )
+    except ApiError as exc:
+        if "sample_index" in exc.details:  # the sample's own checks: name the field it came in
+            exc.details.setdefault("param", "audio_sample")
+        raise
