@@ -20,7 +20,13 @@ from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.parsers import InvalidJSON, loads_request_json
 from openai_api.errors import openai_error
-from openai_api.speech_options import INSTRUCTED_MODEL, MODEL_PATTERN, instructions_params, is_instructed_model
+from openai_api.speech_options import (
+    INSTRUCTED_MODEL,
+    MAX_INSTRUCTIONS,
+    MODEL_PATTERN,
+    instructions_params,
+    is_instructed_model,
+)
 from openai_api.sse import sse_response
 from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
 from synthesis.openapi_audio import audio_responses
@@ -75,7 +81,7 @@ OpenAISpeechRequest = inline_serializer(
         ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
         "instructions": serializers.CharField(
-            required=False, allow_blank=True,
+            required=False, allow_blank=True, max_length=MAX_INSTRUCTIONS,
             help_text="Emotion and pace words map to an emotion preset and speed; the whole text is kept on the job",
         ),
         "stream_format": serializers.ChoiceField(
@@ -220,6 +226,8 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     # leaves an unset field out rather than sending null.
     if "instructions" in body and not isinstance(instructions, str):
         raise _BadField("instructions must be a string; leave it out for none.", "instructions")
+    if isinstance(instructions, str) and len(instructions) > MAX_INSTRUCTIONS:
+        raise _BadField(f"instructions may be at most {MAX_INSTRUCTIONS} characters (as OpenAI's).", "instructions")
     params = instructions_params(instructions, speed=float(speed))
     # A voice object names a voice by id (or name), never an OpenAI alias.
     target = voice if voice_by_id else _resolve_voice(api_key.user, voice)

@@ -12,6 +12,8 @@ from speech.engines.params import PARAM_RANGES
 # OpenAI's instruction-following model, undated and dated (gpt-4o-mini-tts-2025-12-15).
 INSTRUCTED_MODEL = "gpt-4o-mini-tts"
 _DATED_INSTRUCTED = re.compile(r"^gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}$")
+# OpenAI's own limit on `instructions` (kept whole on the job, so bounded).
+MAX_INSTRUCTIONS = 4096
 # Every model name /v1/audio/speech accepts, as the schema states it.
 MODEL_PATTERN = r"^(tts-1|tts-1-hd|gpt-4o-mini-tts(-\d{4}-\d{2}-\d{2})?)$"
 

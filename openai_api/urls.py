@@ -11,5 +11,7 @@ urlpatterns = [
     path("audio/voices", custom_voices.VoicesView.as_view(), name="openai-voices"),
     path("audio/voices/<str:voice_id>", custom_voices.VoiceView.as_view(), name="openai-voice"),
     path("audio/voice_consents", custom_voices.VoiceConsentsView.as_view(), name="openai-voice-consents"),
-    path("audio/voice_consents/<str:consent_id>", custom_voices.VoiceConsentView.as_view(), name="openai-voice-consent"),
+    path(
+        "audio/voice_consents/<str:consent_id>", custom_voices.VoiceConsentView.as_view(), name="openai-voice-consent"
+    ),
 ]

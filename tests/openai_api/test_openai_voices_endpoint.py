@@ -74,3 +74,14 @@ def test_a_malformed_alias_variable_fails_loudly(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="OPENAI_VOICE_ALIASES"):
         env_mapping("OPENAI_VOICE_ALIASES", {})
+
+
+def test_instructions_longer_than_openais_limit_are_a_400(owner_api):
+    response = owner_api.post(
+        "/v1/audio/speech",
+        {"model": "gpt-4o-mini-tts", "voice": "joe", "input": "Hi.", "instructions": "calm " * 1000},
+        format="json",
+    )
+
+    assert response.status_code == 400 and response.json()["error"]["param"] == "instructions"
+
