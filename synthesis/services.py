@@ -64,36 +64,14 @@ def _request_hash(req: JobRequest) -> str:
 def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     """Check a request fully (text, voice, language, params) without queuing anything;
     returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
-    # The limit counts what is spoken and billed (count_characters: no emotion tags, runs
-    # of spaces as one), the one count the dashboard shows; the raw text, tags and
-    # spacing included, may be at most twice that (README "Speech: jobs, streams, OpenAI-compatible").
-    limit = settings.MAX_TEXT_LENGTH
-    if len(req.text) > 2 * limit:
-        raise ApiError(
-            f"Text is {len(req.text)} characters long with its tags and spacing; at most {2 * limit} are accepted "
-            f"(and {limit} spoken characters).",
-            details={"text": [f"At most {limit} characters."], "limit": limit},
-        )
-    characters = textmod.count_characters(req.text)
-    if characters > limit:
-        raise ApiError(
-            f"Text is {characters} characters (emotion tags and extra spaces not counted); the limit is {limit}. "
-            "Shorten it or split it into several jobs.",
-            details={"text": [f"At most {limit} characters."], "limit": limit},
-        )
+    job_text_check(text=req.text)
     if req.output_format not in audiomod.FORMATS:
         raise ApiError(
             f"Unknown format {req.output_format!r}.",
             details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]},
         )
     voice = voice_resolve_for_synthesis(user=user, ref=req.voice)
-    registry = get_registry()
-    reason = registry.reason(voice.engine)
-    if reason is not None:
-        raise EngineUnavailable(reason, engine=voice.engine)  # -> 409
-    # The engine object, not loaded: validation reads config and vocab only, so the web
-    # process never loads XTTS weights (workers do).
-    engine = registry.engine(voice.engine)
+    engine = job_engine_for(voice=voice)
     params = SynthesisParams.from_dict(dict(req.params or {}))
     language = req.language or voice.language
     # Full validation now (text, language, params, voice), so a bad request is a 400
@@ -111,6 +89,40 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "word_count": textmod.count_words(req.text),
         "character_count": textmod.count_characters(req.text),
     }
+
+
+def job_text_check(*, text: str) -> int:
+    """The text-length guard of every job (a production's segments included); returns the
+    spoken characters. The limit counts what is spoken and billed (count_characters: no
+    emotion tags, runs of spaces as one), the one count the dashboard shows; the raw text,
+    tags and spacing included, may be at most twice that (README "Speech: jobs, streams,
+    OpenAI-compatible")."""
+    limit = settings.MAX_TEXT_LENGTH
+    if len(text) > 2 * limit:
+        raise ApiError(
+            f"Text is {len(text)} characters long with its tags and spacing; at most {2 * limit} are accepted "
+            f"(and {limit} spoken characters).",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
+        )
+    characters = textmod.count_characters(text)
+    if characters > limit:
+        raise ApiError(
+            f"Text is {characters} characters (emotion tags and extra spaces not counted); the limit is {limit}. "
+            "Shorten it or split it into several jobs.",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
+        )
+    return characters
+
+
+def job_engine_for(*, voice: Any) -> Any:
+    """The engine that speaks `voice`, or EngineUnavailable (a 409) when this server
+    cannot. The engine object, not loaded: validation reads config and vocab only, so
+    the web process never loads XTTS weights (workers do)."""
+    registry = get_registry()
+    reason = registry.reason(voice.engine)
+    if reason is not None:
+        raise EngineUnavailable(reason, engine=voice.engine)  # -> 409
+    return registry.engine(voice.engine)
 
 
 def voice_ref(voice: Any) -> VoiceRef:
@@ -264,10 +276,17 @@ def job_cancel(*, job: SynthesisJob) -> SynthesisJob:
         status=Status.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
     )
     job.refresh_from_db()
+    job_cancelled_announce(job=job)
+    return job
+
+
+def job_cancelled_announce(*, job: SynthesisJob) -> None:
+    """What every cancellation sends, whoever asked for it (the owner, or a production
+    withdrawing its segments: synthesis.segment_jobs): the metric, the audit entry and
+    the `job.cancelled` event."""
     job_observe(job=job, status="cancelled")
     audit_record(action="job.cancelled", user=job.owner, target_type="synthesis_job", target_id=str(job.pk))
     send_user_event(user_id=job.owner_id, event="job.cancelled", payload=job_event_payload(job))
-    return job
 
 
 def job_delete_files(job: SynthesisJob) -> None:
