@@ -317,7 +317,7 @@ def _create_segments(
                 params=params,
                 specs=[_segment_spec(s, sp) for s, (_, _, sp) in zip(segments, batch, strict=True)],
             )
-            segment_jobs_enqueue(jobs=jobs)
+            segment_jobs_enqueue(owner=production.owner, jobs=jobs)
             for segment, job in zip(segments, jobs, strict=True):
                 segment.job = job
         ProductionSegment.objects.bulk_create(segments)
@@ -399,7 +399,7 @@ def _requeue_unfinished(production: Production) -> int:
                 params=params,
                 specs=[_segment_spec(s, sp) for s, sp in zip(batch, speakers[start : start + BATCH], strict=True)],
             )
-            segment_jobs_enqueue(jobs=jobs)
+            segment_jobs_enqueue(owner=production.owner, jobs=jobs)
             for segment, job in zip(batch, jobs, strict=True):
                 segment.job = job
             ProductionSegment.objects.bulk_update(batch, ["job"])
@@ -497,6 +497,7 @@ def production_segment_regenerate(
         segment.job = None
         if current.status != Status.PAUSED:  # paused: resume queues it with the rest
             (job,) = segment_jobs_enqueue(
+                owner=production.owner,
                 jobs=segment_jobs_build(
                     owner_id=production.owner_id,
                     api_key=production.api_key,

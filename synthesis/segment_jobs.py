@@ -25,6 +25,7 @@ from speech.engines.params import SynthesisParams
 from synthesis.models import SynthesisJob
 from synthesis.services import (
     job_cancelled_announce,
+    job_created_announce,
     job_delete_files,
     job_engine_for,
     job_priority_for,
@@ -105,12 +106,15 @@ def segment_jobs_build(
     return jobs
 
 
-def segment_jobs_enqueue(*, jobs: Sequence[SynthesisJob]) -> list[SynthesisJob]:
-    """Write the jobs segment_jobs_build made, inside the caller's (short) transaction.
-    A segment job is announced by its production's events, not one `job.queued` each
-    (as a stream's or a preview's job is announced by its own protocol); the caller
-    wakes the workers once its transaction commits (core.wakeup)."""
-    return SynthesisJob.objects.bulk_create(jobs)
+def segment_jobs_enqueue(*, owner: User, jobs: Sequence[SynthesisJob]) -> list[SynthesisJob]:
+    """Write the jobs segment_jobs_build made, inside the caller's (short) transaction,
+    each recorded as job_create records one (job_created_announce); the caller wakes the
+    workers once its transaction commits (core.wakeup)."""
+    created = SynthesisJob.objects.bulk_create(jobs)
+    for job in created:
+        job.owner = owner
+        job_created_announce(job=job)
+    return created
 
 
 def segment_jobs_cancel(*, job_ids: Iterable[Any], statuses: Sequence[str] = SynthesisJob.ACTIVE) -> list[SynthesisJob]:

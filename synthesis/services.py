@@ -191,16 +191,24 @@ def job_create(
         # A concurrent request with the same Idempotency-Key won the race.
         existing = SynthesisJob.objects.get(owner=user, idempotency_key=idempotency_key)
         return _idempotent_replay(existing, digest), False
+    job_created_announce(job=job)
+    return job, True
+
+
+def job_created_announce(*, job: SynthesisJob) -> None:
+    """What every new job sends, whoever queued it (a request, or a production's
+    segments: synthesis.segment_jobs): the audit entry, and once committed the
+    `job.queued` event for a queued job (a stream's or preview's job is followed by its
+    own protocol, a segment's by its production's events)."""
     audit_record(
         action="job.created",
-        user=user,
+        user=job.owner,
         target_type="synthesis_job",
         target_id=str(job.pk),
-        details={"voice": job.voice_name, "engine": job.engine, "characters": job.character_count, "mode": mode},
+        details={"voice": job.voice_name, "engine": job.engine, "characters": job.character_count, "mode": job.mode},
     )
-    if mode == SynthesisJob.Mode.JOB:
+    if job.mode == SynthesisJob.Mode.JOB:
         transaction.on_commit(lambda: _announce_queued(job))
-    return job, True
 
 
 def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:
