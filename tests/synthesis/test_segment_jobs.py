@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from prometheus_client import REGISTRY
 
 from core.events import user_group
@@ -22,8 +22,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 
 
 @pytest.fixture
-def events(owner):  # type: ignore[no-untyped-def]
-    """The owner's websocket group, heard from here: drain() returns what was sent."""
+def events(owner, settings):  # type: ignore[no-untyped-def]
+    """The owner's websocket group, heard from here: drain() returns what was sent. The
+    in-process layer on every configuration (what is sent is the same on Redis; a
+    Redis layer's queues belong to the event loop that first used them)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(user_group(owner.pk), channel)
@@ -38,6 +42,7 @@ def events(owner):  # type: ignore[no-untyped-def]
 
     yield async_to_sync(_drain)
     async_to_sync(layer.group_discard)(user_group(owner.pk), channel)
+    channel_layers.backends.clear()
 
 
 def _job_events(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
