@@ -30,7 +30,7 @@ from core.wakeup import wake_worker
 from monitoring.services import audit_record
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
-from productions.parsing import parse
+from productions.parsing import TooMany, parse
 from speech import text as textmod
 from speech.engines.params import SynthesisParams
 from synthesis.models import SynthesisJob
@@ -172,20 +172,26 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
         ) from exc
 
 
-def _check_bounds(*, chapters: int, segments: int) -> None:
-    """A production is bounded (LONGFORM_MAX_CHAPTERS, LONGFORM_MAX_SEGMENTS): a 413
-    naming the limit, before anything is checked or written."""
-    for count, limit, name, what in (
-        (chapters, settings.LONGFORM_MAX_CHAPTERS, "LONGFORM_MAX_CHAPTERS", "chapters"),
-        (segments, settings.LONGFORM_MAX_SEGMENTS, "LONGFORM_MAX_SEGMENTS", "segments"),
-    ):
-        if count > limit:
-            raise PayloadTooLarge(
-                f"The text makes {count} {what}; a production takes at most {limit} ({name}). "
-                + ("Use fewer headings, or " if what == "chapters" else "Use fewer [voice: …] switches, or ")
-                + "split it into several productions.",
-                details={"text": [f"At most {limit} {what}."], "limit": limit, what: count},
-            )
+def _parse_bounded(text: str, *, title: str) -> list[Any]:
+    """Chapters and segments, bounded (LONGFORM_MAX_CHAPTERS, LONGFORM_MAX_SEGMENTS):
+    past either the parser stops and the answer is a 413 naming the limit, before
+    anything is checked or written."""
+    try:
+        return parse(
+            text,
+            title=title,
+            sentence_limit=settings.MAX_TEXT_LENGTH,
+            max_segments=settings.LONGFORM_MAX_SEGMENTS,
+            max_chapters=settings.LONGFORM_MAX_CHAPTERS,
+        )
+    except TooMany as exc:
+        name = "LONGFORM_MAX_CHAPTERS" if exc.what == "chapters" else "LONGFORM_MAX_SEGMENTS"
+        hint = "Use fewer headings" if exc.what == "chapters" else "Use fewer [voice: …] switches"
+        raise PayloadTooLarge(
+            f"The text makes more than {exc.limit} {exc.what}; a production takes at most {exc.limit} ({name}). "
+            f"{hint}, or split it into several productions.",
+            details={"text": [f"At most {exc.limit} {exc.what}."], "limit": exc.limit},
+        ) from exc
 
 
 def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | None = None) -> Production:
@@ -205,7 +211,7 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             details={"text": [f"At most {limit} spoken characters."], "limit": limit},
         )
     title = " ".join((req.title or "").split())[:200] or "Untitled production"
-    chapters = parse(req.text, title=title, sentence_limit=settings.MAX_TEXT_LENGTH)
+    chapters = _parse_bounded(req.text, title=title)
     characters = sum(s.characters for c in chapters for s in c.segments)
     if not characters:
         raise ApiError(
@@ -218,7 +224,6 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             "Split it into several productions.",
             details={"text": [f"At most {limit} spoken characters."], "limit": limit, "characters": characters},
         )
-    _check_bounds(chapters=len(chapters), segments=sum(len(c.segments) for c in chapters))
     params = SynthesisParams.from_dict(dict(req.params or {}))
     speakers: dict[str, SegmentSpeaker] = {}
     default = _speaker(user=user, ref=req.voice, language=req.language, cache=speakers)

@@ -38,7 +38,7 @@ from voices.selectors import voice_resolve_for_synthesis
 Status = SynthesisJob.Status
 
 # Rows written (or changed) per transaction: a moment each, even on SQLite.
-BATCH = 200
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,18 @@ def segment_jobs_build(
 
 
 def segment_jobs_enqueue(*, owner: User, jobs: Sequence[SynthesisJob]) -> list[SynthesisJob]:
-    """Write the jobs segment_jobs_build made, inside the caller's (short) transaction,
-    each recorded as job_create records one (job_created_announce); the caller wakes the
-    workers once its transaction commits (core.wakeup)."""
+    """Write the jobs segment_jobs_build made, inside the caller's (short) transaction;
+    once it commits each is recorded as job_create records one (job_created_announce),
+    outside the transaction as there. The caller wakes the workers (core.wakeup)."""
     created = SynthesisJob.objects.bulk_create(jobs)
     for job in created:
         job.owner = owner
-        job_created_announce(job=job)
+
+    def announce() -> None:
+        for job in created:
+            job_created_announce(job=job)
+
+    transaction.on_commit(announce)
     return created
 
 

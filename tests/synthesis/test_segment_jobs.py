@@ -18,7 +18,7 @@ from monitoring.models import AuditEvent
 from productions.models import ProductionSegment
 from synthesis.models import SynthesisJob
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
 
 
 @pytest.fixture
