@@ -88,7 +88,11 @@ class ProductionListCreateView(APIView):
             202: ProductionSerializer,
             404: error("Unknown voice (the default or a [voice: Name] marker)", "voice_not_found", "There is no voice named 'bob'."),
             409: error("Voice not ready or engine missing", "conflict"),
-            413: error("Upload too large", "payload_too_large"),
+            413: error(
+                "Upload too large, or more segments or chapters than a production takes",
+                "payload_too_large",
+                "The text makes more than 2000 segments; a production takes at most 2000 (LONGFORM_MAX_SEGMENTS).",
+            ),
             415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
             **COMMON_ERRORS,
             429: error("Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."),

@@ -364,10 +364,11 @@ def production_resume(*, production: Production) -> Production:
             f"Only a paused, failed or assembling production can be resumed; this one is {production.status}.",
             details={"status": production.status},
         )
+    waiting = _unfinished(production)  # a 409 here changes nothing
     if not Production.objects.filter(pk=production.pk, status=production.status).update(status=Status.RUNNING, error_message=""):
         raise Conflict("The production changed meanwhile; reload it.")
     production.refresh_from_db()
-    _requeue_unfinished(production)
+    _requeue(production, waiting)
     audit_record(action="production.resumed", user=production.owner, target_type="production", target_id=str(production.pk))
     _announce(production, "production.resumed")
     production_advance(production_id=production.pk)
@@ -375,41 +376,46 @@ def production_resume(*, production: Production) -> Production:
     return production
 
 
-def _requeue_unfinished(production: Production) -> int:
-    """Queue a new job for every segment without a finished or active one, in short
-    batches (as production_create writes them)."""
+def _unfinished(production: Production) -> list[tuple[ProductionSegment, SegmentSpeaker]]:
+    """Every segment without a finished or active job, with its speaker; a 409 when a
+    segment's voice was deleted."""
     waiting = (
         ProductionSegment.objects.filter(production=production)
         .filter(Q(job=None) | Q(job__status__in=(JobStatus.CANCELLED, JobStatus.FAILED)))
         .select_related("voice")
         .order_by("index")
     )
-    params = SynthesisParams.from_dict(production.params)
     cache: dict[str, SegmentSpeaker] = {}
-    segments = list(waiting)
-    speakers = []
-    for segment in segments:
+    found = []
+    for segment in waiting:
         if segment.voice is None:
             raise Conflict(
                 f"Segment {segment.index}'s voice {segment.voice_name!r} was deleted; regenerate it with another text or cancel.",
                 details={"segment": segment.index},
             )
-        speakers.append(_speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache=cache))
-    for start in range(0, len(segments), BATCH):
-        batch = segments[start : start + BATCH]
+        speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache=cache)
+        found.append((segment, speaker))
+    return found
+
+
+def _requeue(production: Production, waiting: list[tuple[ProductionSegment, SegmentSpeaker]]) -> None:
+    """A new job for each waiting segment, in short batches (as production_create
+    writes them)."""
+    params = SynthesisParams.from_dict(production.params)
+    for start in range(0, len(waiting), BATCH):
+        batch = waiting[start : start + BATCH]
         with transaction.atomic():
             jobs = segment_jobs_build(
                 owner_id=production.owner_id,
                 api_key=production.api_key,
                 params=params,
-                specs=[_segment_spec(s, sp) for s, sp in zip(batch, speakers[start : start + BATCH], strict=True)],
+                specs=[_segment_spec(segment, speaker) for segment, speaker in batch],
             )
             segment_jobs_enqueue(owner=production.owner, jobs=jobs)
-            for segment, job in zip(batch, jobs, strict=True):
+            for (segment, _), job in zip(batch, jobs, strict=True):
                 segment.job = job
-            ProductionSegment.objects.bulk_update(batch, ["job"])
+            ProductionSegment.objects.bulk_update([segment for segment, _ in batch], ["job"])
             transaction.on_commit(wake_worker)
-    return len(segments)
 
 
 def production_cancel(*, production: Production) -> Production:
