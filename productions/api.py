@@ -108,7 +108,11 @@ class ProductionListCreateView(APIView):
         production = production_create(
             user=request.user,
             req=ProductionRequest(
-                text=data.get("text") or "", voice=data["voice"], title=data.get("title") or "", language=data.get("language") or None, params=data.get("params") or {}
+                text=data.get("text") or "",
+                voice=data["voice"],
+                title=data.get("title") or "",
+                language=data.get("language") or None,
+                params=data.get("params") or {},
             ),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
         )
@@ -150,7 +154,11 @@ class ChapterListView(APIView):
     required_scopes = SCOPE
     pagination_class = PageNumberPagination
 
-    @extend_schema(responses={200: ChapterSerializer(many=True), 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="A production's chapters")
+    @extend_schema(
+        responses={200: ChapterSerializer(many=True), 404: NOT_FOUND, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="A production's chapters",
+    )
     def get(self, request: Request, production_id: str) -> Response:
         production = production_get_owned(user=request.user, production_id=production_id)
         paginator = self.pagination_class()

@@ -153,7 +153,8 @@ class ProductionSerializer(serializers.ModelSerializer):
     def get_urls(self, production: Production) -> dict[str, str]:
         base = f"/api/v1/productions/{production.pk}"
         urls = {
-            "self": base, "chapters": f"{base}/chapters", "segments": f"{base}/segments", "pause": f"{base}/pause", "resume": f"{base}/resume",
+            "self": base, "chapters": f"{base}/chapters", "segments": f"{base}/segments",
+            "pause": f"{base}/pause", "resume": f"{base}/resume",
             "cancel": f"{base}/cancel", "events": "/ws/events/",
         }
         if production.status == Production.Status.COMPLETED:

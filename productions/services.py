@@ -299,7 +299,8 @@ def _create_segments(
     """One batch of segments, with their jobs while the production runs (a paused one
     gets them when it resumes). False when the production was cancelled meanwhile."""
     with transaction.atomic():
-        status = Production.objects.select_for_update().filter(pk=production.pk).values_list("status", flat=True).first()
+        locked = Production.objects.select_for_update().filter(pk=production.pk)
+        status = locked.values_list("status", flat=True).first()
         if status is None or status == Status.CANCELLED:
             return False
         batch = planned[start : start + BATCH]
@@ -334,7 +335,8 @@ def _create_segments(
 
 
 def _job_ids(production: Production) -> list[Any]:
-    return list(ProductionSegment.objects.filter(production=production).exclude(job=None).values_list("job_id", flat=True))
+    segments = ProductionSegment.objects.filter(production=production).exclude(job=None)
+    return list(segments.values_list("job_id", flat=True))
 
 
 def _cancel_jobs(production: Production, *, statuses: tuple[str, ...]) -> int:
@@ -365,7 +367,8 @@ def production_resume(*, production: Production) -> Production:
             details={"status": production.status},
         )
     waiting = _unfinished(production)  # a 409 here changes nothing
-    if not Production.objects.filter(pk=production.pk, status=production.status).update(status=Status.RUNNING, error_message=""):
+    resumed = Production.objects.filter(pk=production.pk, status=production.status)
+    if not resumed.update(status=Status.RUNNING, error_message=""):
         raise Conflict("The production changed meanwhile; reload it.")
     production.refresh_from_db()
     _requeue(production, waiting)
@@ -482,7 +485,10 @@ def production_segment_regenerate(
         raise Conflict(f"This segment's voice {segment.voice_name!r} was deleted.", details={"segment": segment.index})
     new_text = segment.text if text is None else text
     if text is not None and not textmod.has_speech(new_text):
-        raise ApiError("The new text has nothing to speak: give at least one letter or digit.", details={"text": ["Nothing to speak."]})
+        raise ApiError(
+            "The new text has nothing to speak: give at least one letter or digit.",
+            details={"text": ["Nothing to speak."]},
+        )
     if seed is None and text is None:
         seed = secrets.randbelow(2**31)
     params = SynthesisParams.from_dict({**production.params, **({"seed": seed} if seed is not None else {})})

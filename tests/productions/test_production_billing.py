@@ -25,7 +25,9 @@ def _download(owner_api, production_id: str) -> None:  # type: ignore[no-untyped
 
 
 def _regenerate(owner_api, production_id: str, index: int) -> None:  # type: ignore[no-untyped-def]
-    response = owner_api.post(f"/api/v1/productions/{production_id}/segments/{index}/regenerate", {"text": "Hi."}, format="json")
+    response = owner_api.post(
+        f"/api/v1/productions/{production_id}/segments/{index}/regenerate", {"text": "Hi."}, format="json"
+    )
     assert response.status_code == 202, response.json()
 
 
@@ -34,7 +36,9 @@ def test_regenerating_every_segment_and_cancelling_keeps_every_spoken_character_
 ):
     body = post_production().json()
     pid, total = body["id"], body["character_count"]
-    indexes = list(ProductionSegment.objects.filter(production_id=pid).order_by("index").values_list("index", flat=True))
+    indexes = list(
+        ProductionSegment.objects.filter(production_id=pid).order_by("index").values_list("index", flat=True)
+    )
     run_worker()
     assert production(pid).status == "completed"
     _download(owner_api, pid)

@@ -56,7 +56,11 @@ def test_segments_are_written_in_batches_and_the_production_completes(monkeypatc
     monkeypatch.setattr(services, "BATCH", 2)
     body = post_production("".join(f"[voice: joe]Sentence number {n}. " for n in range(7))).json()
     segments = ProductionSegment.objects.filter(production_id=body["id"]).order_by("index")
-    assert list(segments.values_list("index", flat=True)) == list(range(1, 8)) == list(range(1, body["segments_total"] + 1))
+    assert (
+        list(segments.values_list("index", flat=True))
+        == list(range(1, 8))
+        == list(range(1, body["segments_total"] + 1))
+    )
     assert SynthesisJob.objects.filter(pk__in=segments.values("job_id"), status="queued").count() == 7
     run_worker()
     assert production(body["id"]).status == "completed"

@@ -46,7 +46,11 @@ def events(owner, settings):  # type: ignore[no-untyped-def]
 
 
 def _job_events(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return [(m["event"], m["payload"]) for m in messages if m.get("type") == "speaker.event" and m["event"].startswith("job.")]
+    return [
+        (m["event"], m["payload"])
+        for m in messages
+        if m.get("type") == "speaker.event" and m["event"].startswith("job.")
+    ]
 
 
 def _cancelled_count(endpoint: str) -> float:
@@ -65,15 +69,21 @@ def _what_cancelling_sent(job_ids: list[str], messages: list[dict[str, Any]]) ->
 
 
 def test_a_production_cancel_sends_for_its_job_what_a_single_job_cancel_sends(owner_api, events):
-    job_id = owner_api.post("/api/v1/synthesis", {"text": "One sentence to cancel.", "voice": "joe"}, format="json").json()["id"]
+    job_id = owner_api.post(
+        "/api/v1/synthesis", {"text": "One sentence to cancel.", "voice": "joe"}, format="json"
+    ).json()["id"]
     events()  # job.queued and friends: not what is compared
     before_job = _cancelled_count("job")
     assert owner_api.post(f"/api/v1/synthesis/{job_id}/cancel").status_code == 200
     single = _what_cancelling_sent([job_id], events())
     assert _cancelled_count("job") - before_job == 1
 
-    body = owner_api.post("/api/v1/productions", {"text": "One sentence to cancel.", "voice": "joe"}, format="json").json()
-    segment_jobs = [str(j) for j in ProductionSegment.objects.filter(production_id=body["id"]).values_list("job_id", flat=True)]
+    body = owner_api.post(
+        "/api/v1/productions", {"text": "One sentence to cancel.", "voice": "joe"}, format="json"
+    ).json()
+    segment_jobs = [
+        str(j) for j in ProductionSegment.objects.filter(production_id=body["id"]).values_list("job_id", flat=True)
+    ]
     assert len(segment_jobs) == 1
     events()
     before_segment = _cancelled_count("segment")
@@ -90,7 +100,9 @@ def test_a_production_cancel_sends_for_its_job_what_a_single_job_cancel_sends(ow
 def test_pausing_withdraws_each_queued_segment_job_as_a_cancellation(owner_api, events):
     text = "# One\nFirst part here.\n# Two\nSecond part here."
     body = owner_api.post("/api/v1/productions", {"text": text, "voice": "joe"}, format="json").json()
-    job_ids = [str(j) for j in ProductionSegment.objects.filter(production_id=body["id"]).values_list("job_id", flat=True)]
+    job_ids = [
+        str(j) for j in ProductionSegment.objects.filter(production_id=body["id"]).values_list("job_id", flat=True)
+    ]
     events()
     before = _cancelled_count("segment")
     assert owner_api.post(f"/api/v1/productions/{body['id']}/pause").status_code == 200
