@@ -14,6 +14,12 @@ from tests.productions.conftest import production
 pytestmark = [pytest.mark.usefixtures("piper_only")]
 
 
+def _one_at_a_time() -> EngineWorker:
+    # One segment at a time: this is about billing, and worker threads sharing the
+    # in-memory SQLite test database can meet its table locks.
+    return EngineWorker(worker_id="billing", max_active=1)
+
+
 def _billed(production_id: str) -> int:
     return UsageRecord.objects.get(job_id=production_id).characters
 
@@ -39,7 +45,7 @@ def test_regenerating_every_segment_and_cancelling_keeps_every_spoken_character_
     indexes = list(
         ProductionSegment.objects.filter(production_id=pid).order_by("index").values_list("index", flat=True)
     )
-    run_worker()
+    run_worker(_one_at_a_time())
     assert production(pid).status == "completed"
     _download(owner_api, pid)
     assert _billed(pid) == total
@@ -47,7 +53,7 @@ def test_regenerating_every_segment_and_cancelling_keeps_every_spoken_character_
     for _ in range(2):  # two rounds: every segment spoken again as "Hi.", downloaded
         for index in indexes:
             _regenerate(owner_api, pid, index)
-        run_worker()
+        run_worker(_one_at_a_time())
         assert production(pid).status == "completed"
         _download(owner_api, pid)
         spoken += len("Hi.") * len(indexes)
@@ -70,7 +76,7 @@ def test_a_revision_replaced_before_it_was_spoken_is_refunded(owner_api, post_pr
     first = ProductionSegment.objects.get(production_id=pid, index=1)
     _regenerate(owner_api, pid, 1)  # the first revision was still queued: never spoken
     assert _billed(pid) == total - first.character_count + len("Hi.")
-    run_worker()
+    run_worker(_one_at_a_time())
     assert production(pid).status == "completed" and _billed(pid) == production(pid).character_count
 
 
