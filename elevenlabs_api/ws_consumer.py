@@ -51,6 +51,11 @@ from elevenlabs_api.ws_services import (
 
 logger = logging.getLogger("speaker.elevenlabs")
 
+# A socket takes at most this many times MAX_TEXT_LENGTH characters of text over its life
+# (50,000 with the default: about an hour of speech), each context twice MAX_TEXT_LENGTH
+# (the raw text's limit of a job: synthesis.services.job_validate).
+SOCKET_TEXT_FACTOR = 25
+
 _END = None  # queued after a context's last piece: send isFinal
 
 
@@ -215,9 +220,9 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
                 "max_text_length_exceeded",
                 context_id=context.context_id or None,
             )
-        if self.characters > 2 * limit * MAX_CONTEXTS:
+        if self.characters > SOCKET_TEXT_FACTOR * limit:
             raise ProtocolError(
-                f"A socket takes at most {2 * limit * MAX_CONTEXTS} characters of text in all; open a new socket "
+                f"A socket takes at most {SOCKET_TEXT_FACTOR * limit} characters of text in all; open a new socket "
                 "for more.",
                 "max_text_length_exceeded",
             )
