@@ -23,13 +23,15 @@ DEFAULT_SCHEDULE = (120, 160, 250, 290)  # ElevenLabs' default chunk_length_sche
 SCHEDULE_RANGE = (50, 500)
 DEFAULT_CONTEXT = ""  # the context of a single-context socket (and of messages without context_id)
 
-# Close codes: ElevenLabs closes on a client's mistake with 1008 (policy violation).
+# Close codes: 4000 + the standard code ElevenLabs closes with (1008, policy violation,
+# for a client's mistake): daphne's websocket library sends no close code but 1000 and
+# 3000-4999 (docs/voice-agents.md).
 CLOSE_NORMAL = 1000
-CLOSE_UNSUPPORTED = 1003  # a binary frame
-CLOSE_INVALID_PAYLOAD = 1007  # a text frame that is not a JSON object
-CLOSE_POLICY = 1008
-CLOSE_INTERNAL = 1011
-CLOSE_TRY_AGAIN = 1013  # the server is at its concurrency cap
+CLOSE_UNSUPPORTED = 4003  # a binary frame
+CLOSE_INVALID_PAYLOAD = 4007  # a text frame that is not a JSON object
+CLOSE_POLICY = 4008
+CLOSE_INTERNAL = 4011
+CLOSE_TRY_AGAIN = 4013  # the server is at its concurrency cap
 
 
 class ProtocolError(Exception):
@@ -80,7 +82,7 @@ def _flag(query: Mapping[str, list[str]], name: str) -> bool:
 
 def socket_options(query_string: bytes) -> SocketOptions:
     """The handshake's query: `output_format` (the REST routes' set), `inactivity_timeout`
-    (1-180 s, 20 by default), `sync_alignment`, `auto_mode`, `language_code`. `model_id`,
+    (seconds, 20 by default, more than 180 taken as 180), `sync_alignment`, `auto_mode`, `language_code`. `model_id`,
     `enable_logging`, `enable_ssml_parsing`, `apply_text_normalization` and `seed` are
     accepted and ignored. Keys are not accepted in the URL (URLs end up in logs)."""
     query = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
@@ -100,12 +102,14 @@ def socket_options(query_string: bytes) -> SocketOptions:
         try:
             timeout = int(raw_timeout)
         except ValueError:
-            timeout = -1
-        if not 1 <= timeout <= MAX_INACTIVITY_TIMEOUT:
+            timeout = 0
+        if timeout < 1:
             raise ProtocolError(
-                f"inactivity_timeout must be a whole number of seconds from 1 to {MAX_INACTIVITY_TIMEOUT}.",
+                f"inactivity_timeout must be a whole number of seconds (at most {MAX_INACTIVITY_TIMEOUT} apply).",
                 "invalid_request",
             )
+        # More is lowered to the most, as ElevenLabs does (LiveKit's plugin asks for 300).
+        timeout = min(timeout, MAX_INACTIVITY_TIMEOUT)
     language = (query.get("language_code") or [""])[-1].strip().lower() or None
     return SocketOptions(
         fmt=fmt,

@@ -1,0 +1,190 @@
+"""ElevenLabs' text-to-speech websockets against a live Speaker server (daphne with
+its embedded engine worker, Piper's joe): a `websockets` client written from the
+AsyncAPI, then the real agent frameworks, unchanged -- pipecat's ElevenLabsTTSService
+through pipecat's own pipeline, LiveKit's elevenlabs.TTS().stream() -- and the
+`elevenlabs` SDK's convert_realtime over TLS (docs/voice-agents.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+import websockets
+
+TEXT = "Hello from a voice agent. It speaks while the reply is still being written."
+
+
+@pytest.fixture(scope="module")
+def key(live_server_embedded) -> str:  # type: ignore[no-untyped-def]
+    return live_server_embedded.create_key("agent-user")
+
+
+@pytest.fixture(scope="module")
+def joe(live_server_embedded, key) -> str:  # type: ignore[no-untyped-def]
+    request = urllib.request.Request(f"{live_server_embedded.url}/v1/voices", headers={"xi-api-key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return next(v["voice_id"] for v in json.load(response)["voices"] if v["name"] == "joe")
+
+
+def ws_base(server: Any) -> str:
+    return server.url.replace("http://", "ws://")
+
+
+def tokens(text: str, size: int = 4) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+async def test_stream_input_speaks_text_sent_in_tokens_with_its_alignment_and_keeps_it_in_history(
+    live_server_embedded, key, joe
+):
+    url = f"{ws_base(live_server_embedded)}/v1/text-to-speech/{joe}/stream-input?output_format=pcm_16000&model_id=x"
+    messages = []
+    async with websockets.connect(url, additional_headers={"xi-api-key": key}) as socket:
+        await socket.send(json.dumps({"text": " ", "voice_settings": {"speed": 1.0}}))
+        for token in tokens(TEXT):
+            await socket.send(json.dumps({"text": token, "try_trigger_generation": True}))
+        await socket.send(json.dumps({"text": ""}))
+        async for raw in socket:
+            messages.append(json.loads(raw))
+    assert socket.close_code == 1000
+    assert messages[-1] == {"isFinal": True}
+    audio = b"".join(base64.b64decode(m["audio"]) for m in messages[:-1])
+    assert len(audio) / 2 / 16000 > 2.0
+    chars = [c for m in messages[:-1] if m["alignment"] for c in m["alignment"]["chars"]]
+    assert "".join(chars).strip() == TEXT
+    for m in messages[:-1]:
+        if m["alignment"]:
+            a = m["alignment"]
+            assert len(a["chars"]) == len(a["charStartTimesMs"]) == len(a["charDurationsMs"])
+            assert a["charStartTimesMs"] == sorted(a["charStartTimesMs"]) and a["charStartTimesMs"][0] < 1000
+    # Each generation is a job in the history, with its text.
+    request = urllib.request.Request(f"{live_server_embedded.url}/v1/history", headers={"xi-api-key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        texts = [item["text"] for item in json.load(response)["history"]]
+    assert "Hello from a voice agent." in " ".join(texts) and "still being written." in " ".join(texts)
+
+
+async def test_multi_stream_input_keeps_each_contexts_audio_apart_and_ends_each(live_server_embedded, key, joe):
+    url = f"{ws_base(live_server_embedded)}/v1/text-to-speech/{joe}/multi-stream-input?output_format=pcm_16000"
+    got: dict[str, list[str]] = {"one": [], "two": []}
+    finals: list[str] = []
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps({"text": " ", "context_id": "one", "xi_api_key": key}))
+        await socket.send(json.dumps({"text": " ", "context_id": "two"}))
+        await socket.send(json.dumps({"text": "The first context says this. ", "context_id": "one"}))
+        await socket.send(json.dumps({"text": "And the second one says that", "context_id": "two", "flush": True}))
+        await socket.send(json.dumps({"context_id": "one", "close_context": True}))
+        await socket.send(json.dumps({"context_id": "two", "close_context": True}))
+        async for raw in socket:
+            message = json.loads(raw)
+            assert message["contextId"] == message["context_id"]
+            if message.get("isFinal"):
+                finals.append(message["contextId"])
+                if len(finals) == 2:
+                    await socket.send(json.dumps({"close_socket": True}))
+                continue
+            if message["alignment"]:
+                got[message["contextId"]].extend(message["alignment"]["chars"])
+    assert socket.close_code == 1000 and sorted(finals) == ["one", "two"]
+    assert "".join(got["one"]).strip() == "The first context says this."
+    assert "".join(got["two"]).strip() == "And the second one says that"
+
+
+async def test_a_flood_of_tiny_messages_meets_the_accounts_rate_limit_and_others_are_unaffected(
+    live_server_embedded, joe
+):
+    flooder = live_server_embedded.create_key("flooder")
+    url = f"{ws_base(live_server_embedded)}/v1/text-to-speech/{joe}/multi-stream-input?output_format=pcm_16000"
+    messages: list[dict[str, Any]] = []
+
+    async def read(socket: Any) -> None:
+        try:
+            async for raw in socket:
+                messages.append(json.loads(raw))
+        except websockets.ConnectionClosed:
+            pass
+
+    async with websockets.connect(url, additional_headers={"xi-api-key": flooder}) as socket:
+        reader = asyncio.ensure_future(read(socket))
+        try:
+            for _ in range(150):  # the server's RATE_LIMIT_REQUESTS is 100 a minute
+                await socket.send(json.dumps({"text": "Hi.", "context_id": "a", "flush": True}))
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.wait_for(reader, 30)
+    error = next((m for m in messages if "error" in m), None)
+    assert error is not None and error["error"] == "too_many_requests" and socket.close_code == 4008
+    # Another account speaks on.
+    other = live_server_embedded.create_key("calm-user")
+    async with websockets.connect(url, additional_headers={"xi-api-key": other}) as socket:
+        await socket.send(json.dumps({"text": "Still here.", "context_id": "a", "flush": True}))
+        message = json.loads(await asyncio.wait_for(socket.recv(), 30))
+        assert message.get("audio") and message["contextId"] == "a"
+
+
+# ------------------------------------------------------------------ the real clients
+
+
+async def test_pipecat_speaks_through_its_own_pipeline(live_server_embedded, key, joe):
+    from pipecat.frames.frames import (
+        EndFrame,
+        LLMFullResponseEndFrame,
+        LLMFullResponseStartFrame,
+        LLMTextFrame,
+        TTSAudioRawFrame,
+        TTSStoppedFrame,
+    )
+    from pipecat.pipeline.pipeline import Pipeline
+    from pipecat.pipeline.runner import PipelineRunner
+    from pipecat.pipeline.task import PipelineParams, PipelineTask
+    from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+    from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+
+    class Collector(FrameProcessor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.audio = bytearray()
+            self.stopped = asyncio.Event()
+
+        async def process_frame(self, frame, direction: FrameDirection) -> None:  # type: ignore[no-untyped-def]
+            await super().process_frame(frame, direction)
+            if isinstance(frame, TTSAudioRawFrame):
+                self.audio += frame.audio
+            if isinstance(frame, TTSStoppedFrame):
+                self.stopped.set()
+            await self.push_frame(frame, direction)
+
+    tts = ElevenLabsTTSService(
+        api_key=key, url=ws_base(live_server_embedded), sample_rate=16000, settings=ElevenLabsTTSService.Settings(voice=joe)
+    )
+    collector = Collector()
+    task = PipelineTask(Pipeline([tts, collector]), params=PipelineParams(audio_out_sample_rate=16000))
+    runner = PipelineRunner(handle_sigint=False)
+    running = asyncio.ensure_future(runner.run(task))
+    await task.queue_frames([LLMFullResponseStartFrame(), *[LLMTextFrame(t) for t in tokens(TEXT)], LLMFullResponseEndFrame()])
+    await asyncio.wait_for(collector.stopped.wait(), 60)
+    await task.queue_frame(EndFrame())
+    await asyncio.wait_for(running, 30)
+    assert len(collector.audio) / 2 / 16000 > 2.0
+
+
+async def test_livekit_streams_text_in_and_audio_out(live_server_embedded, key, joe):
+    import aiohttp
+    from livekit.plugins import elevenlabs
+
+    async with aiohttp.ClientSession() as session:
+        tts = elevenlabs.TTS(api_key=key, voice_id=joe, base_url=f"{live_server_embedded.url}/v1", http_session=session)
+        stream = tts.stream()
+        for token in tokens(TEXT):
+            stream.push_text(token)
+        stream.end_input()
+        seconds = 0.0
+        async with stream:
+            async for event in stream:
+                seconds += event.frame.samples_per_channel / event.frame.sample_rate
+        await tts.aclose()
+    assert seconds > 2.0
