@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
+import ssl
+import subprocess
+import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.live import BIN, ROOT, LiveServer
 
 TEXT = "Hello from a voice agent. It speaks while the reply is still being written."
 
@@ -188,3 +200,82 @@ async def test_livekit_streams_text_in_and_audio_out(live_server_embedded, key, 
                 seconds += event.frame.samples_per_channel / event.frame.sample_rate
         await tts.aclose()
     assert seconds > 2.0
+
+
+class TLSServer(LiveServer):
+    """daphne on a Twisted TLS endpoint with a certificate made for 127.0.0.1."""
+
+    cert: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> "TLSServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.cert, private = _self_signed(self.workdir)
+        self.manage("migrate", "--noinput")
+        log = open(self.workdir / "daphne.log", "ab")
+        endpoint = f"ssl:port={self.port}:interface=127.0.0.1:privateKey={private}:certKey={self.cert}"
+        self.processes.append(
+            subprocess.Popen(
+                [str(BIN / "daphne"), "-e", endpoint, "speaker_site.asgi:application"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        )
+        context = ssl.create_default_context(cafile=str(self.cert))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2, context=context) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"daphne did not start:\n{(self.workdir / 'daphne.log').read_text()[-3000:]}")
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):  # type: ignore[no-untyped-def]
+    server = TLSServer(tmp_path_factory.mktemp("tls")).start()
+    yield server
+    server.stop()
+
+
+def test_the_elevenlabs_sdks_convert_realtime_speaks_over_wss(tls_server, monkeypatch):
+    from elevenlabs import ElevenLabs
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert))  # convert_realtime forces wss
+    key = tls_server.create_key("sdk-user")
+    context = ssl.create_default_context(cafile=str(tls_server.cert))
+    request = urllib.request.Request(f"{tls_server.url}/v1/voices", headers={"xi-api-key": key})
+    with urllib.request.urlopen(request, timeout=30, context=context) as response:
+        joe = next(v["voice_id"] for v in json.load(response)["voices"] if v["name"] == "joe")
+    client = ElevenLabs(api_key=key, base_url=tls_server.url)
+    audio = b"".join(client.text_to_speech.convert_realtime(joe, text=iter(tokens(TEXT)), output_format="pcm_16000"))
+    assert len(audio) / 2 / 16000 > 2.0
