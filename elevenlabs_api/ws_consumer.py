@@ -29,7 +29,6 @@ from elevenlabs_api.ws_protocol import (
     CLOSE_INVALID_PAYLOAD,
     CLOSE_NORMAL,
     CLOSE_UNSUPPORTED,
-    DEFAULT_CONTEXT,
     DEFAULT_SCHEDULE,
     MAX_CONTEXTS,
     ClientMessage,
@@ -136,7 +135,9 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
             try:
                 content = json.loads(text_data)
             except ValueError as exc:
-                raise ProtocolError(f"The message is not valid JSON: {exc}.", "invalid_message", CLOSE_INVALID_PAYLOAD) from exc
+                raise ProtocolError(
+                    f"The message is not valid JSON: {exc}.", "invalid_message", CLOSE_INVALID_PAYLOAD
+                ) from exc
             message = client_message(content, multi=self.multi)
             if self.api_key is None:
                 if message.key is None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 from elevenlabs_api.formats import OutputFormat, UnknownFormat, output_format
@@ -184,7 +185,8 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
         if key.lower().startswith("bearer "):
             key = key[7:].strip()
     try:
-        params = voice_settings_params(message.get("voice_settings")) if message.get("voice_settings") is not None else None
+        settings = message.get("voice_settings")
+        params = voice_settings_params(settings) if settings is not None else None
     except BadRequest as exc:
         raise ProtocolError(exc.message, "invalid_request", context_id=context_id or None) from exc
     return ClientMessage(
@@ -302,7 +304,7 @@ class ChunkAligner:
         self.cursor = stop
         origin = self.clock
         chunk_starts = [max(0, round((s - origin) * 1000)) for s in starts[part]]
-        durations = [max(0, round((e - s) * 1000)) for s, e in zip(starts[part], ends[part])]
+        durations = [max(0, round((e - s) * 1000)) for s, e in zip(starts[part], ends[part], strict=True)]
         if ends[part]:
             self.clock = max(origin, ends[part][-1])
         return {"chars": characters[part], "charStartTimesMs": chunk_starts, "charDurationsMs": durations}

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.http import Http404
@@ -143,7 +144,9 @@ def generation_admit(*, user_id: int, context_id: str | None) -> None:
 def _start(generation: Generation) -> SynthesisJob:
     body = SpeechBody(text=generation.text, language=generation.language, params=generation.params, model_id=None)
     try:
-        return services.speech_start(user=generation.user, api_key=generation.api_key, voice_id=generation.voice_id, body=body)
+        return services.speech_start(
+            user=generation.user, api_key=generation.api_key, voice_id=generation.voice_id, body=body
+        )
     except (ApiError, Http404, EngineError) as exc:
         raise _refusal_for(exc, generation.context_id) from exc
 

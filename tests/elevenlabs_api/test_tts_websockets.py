@@ -86,7 +86,9 @@ async def test_a_wrong_key_and_a_key_without_synthesis_scope_are_refused(app, ow
 
 
 async def test_another_users_voice_gets_the_answer_of_a_missing_voice(app, owner, outsider, make_key):
-    theirs = await sync_to_async(Voice.objects.create)(owner=owner, name="Olivia", language="en", engine="piper", status="ready")
+    theirs = await sync_to_async(Voice.objects.create)(
+        owner=owner, name="Olivia", language="en", engine="piper", status="ready"
+    )
     key = await sync_to_async(make_key)(outsider)
     foreign, _ = await refusal(await opened(app, multi(str(theirs.pk)), key=key))
     missing, _ = await refusal(await opened(app, multi("6f1c1e0e-0000-4000-8000-000000000000"), key=key))
@@ -216,3 +218,13 @@ async def test_a_key_that_expires_mid_socket_closes_it(app, owner, make_key):
     await socket.send_json_to({"text": " ", "context_id": "a"})
     error, _ = await refusal(socket, timeout=5)
     assert error["error"] == "key_expired"
+
+
+async def test_the_accounts_quota_applies_to_each_piece(app, owner, make_key):
+    owner.monthly_character_quota = 10
+    await sync_to_async(owner.save)()
+    key = await sync_to_async(make_key)(owner)
+    socket = await opened(app, multi(), key=key)
+    await socket.send_json_to({"text": "Far more than ten characters here.", "context_id": "a", "flush": True})
+    error, code = await refusal(socket, timeout=10)
+    assert error["error"] == "quota_exceeded" and error["contextId"] == "a" and code == 4008

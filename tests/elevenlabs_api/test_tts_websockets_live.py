@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,13 +171,17 @@ async def test_pipecat_speaks_through_its_own_pipeline(live_server_embedded, key
             await self.push_frame(frame, direction)
 
     tts = ElevenLabsTTSService(
-        api_key=key, url=ws_base(live_server_embedded), sample_rate=16000, settings=ElevenLabsTTSService.Settings(voice=joe)
+        api_key=key,
+        url=ws_base(live_server_embedded),
+        sample_rate=16000,
+        settings=ElevenLabsTTSService.Settings(voice=joe),
     )
     collector = Collector()
     task = PipelineTask(Pipeline([tts, collector]), params=PipelineParams(audio_out_sample_rate=16000))
     runner = PipelineRunner(handle_sigint=False)
     running = asyncio.ensure_future(runner.run(task))
-    await task.queue_frames([LLMFullResponseStartFrame(), *[LLMTextFrame(t) for t in tokens(TEXT)], LLMFullResponseEndFrame()])
+    reply = [LLMTextFrame(token) for token in tokens(TEXT)]
+    await task.queue_frames([LLMFullResponseStartFrame(), *reply, LLMFullResponseEndFrame()])
     await asyncio.wait_for(collector.stopped.wait(), 60)
     await task.queue_frame(EndFrame())
     await asyncio.wait_for(running, 30)
@@ -211,7 +215,7 @@ class TLSServer(LiveServer):
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> "TLSServer":
+    def start(self) -> TLSServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cert, private = _self_signed(self.workdir)
         self.manage("migrate", "--noinput")
@@ -239,7 +243,7 @@ class TLSServer(LiveServer):
 def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -279,3 +283,35 @@ def test_the_elevenlabs_sdks_convert_realtime_speaks_over_wss(tls_server, monkey
     client = ElevenLabs(api_key=key, base_url=tls_server.url)
     audio = b"".join(client.text_to_speech.convert_realtime(joe, text=iter(tokens(TEXT)), output_format="pcm_16000"))
     assert len(audio) / 2 / 16000 > 2.0
+
+
+def _jobs(server: Any, key: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(f"{server.url}/api/v1/synthesis", headers={"X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.load(response)
+    return body["results"] if isinstance(body, dict) else body
+
+
+async def test_a_dropped_socket_cancels_its_generation_and_it_is_not_billed(live_server_embedded, joe):
+    key = live_server_embedded.create_key("dropper")
+    url = f"{ws_base(live_server_embedded)}/v1/text-to-speech/{joe}/stream-input?output_format=pcm_16000&auto_mode=true"
+    # One long piece (no sentence end: auto_mode generates it whole on flush), a minute of speech.
+    long_text = ", and then ".join(f"the agent kept talking about item {n}" for n in range(40))
+    async with websockets.connect(url, additional_headers={"xi-api-key": key}) as socket:
+        await socket.send(json.dumps({"text": long_text, "flush": True}))
+        deadline = asyncio.get_running_loop().time() + 20
+        while not any(job["status"] == "running" for job in await asyncio.to_thread(_jobs, live_server_embedded, key)):
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+    # The socket is gone while its job runs: the job ends cancelled within a chunk.
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        jobs = await asyncio.to_thread(_jobs, live_server_embedded, key)
+        if [job["status"] for job in jobs] == ["cancelled"]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, jobs
+        await asyncio.sleep(0.1)
+    request = urllib.request.Request(f"{live_server_embedded.url}/api/v1/usage", headers={"X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        usage = json.load(response)
+    assert usage["totals"]["characters"] == 0 and usage["quota"]["used"] == 0, usage
