@@ -28,6 +28,7 @@ from elevenlabs_api.ws_protocol import (
     CLOSE_INTERNAL,
     CLOSE_INVALID_PAYLOAD,
     CLOSE_NORMAL,
+    CLOSE_UNAUTHENTICATED,
     CLOSE_UNSUPPORTED,
     DEFAULT_SCHEDULE,
     MAX_CONTEXTS,
@@ -145,6 +146,7 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
                         "No API key: send your Speaker API key in the xi-api-key header, or as xi_api_key "
                         "(or authorization: Bearer …) in the first message.",
                         "needs_authorization",
+                        CLOSE_UNAUTHENTICATED,
                     )
                 await self._authenticate(message.key)
             await self._handle(message)

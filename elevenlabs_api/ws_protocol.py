@@ -33,6 +33,10 @@ CLOSE_INVALID_PAYLOAD = 4007  # a text frame that is not a JSON object
 CLOSE_POLICY = 4008
 CLOSE_INTERNAL = 4011
 CLOSE_TRY_AGAIN = 4013  # the server is at its concurrency cap
+# A credential that is missing or ended, or may not do this: the codes every Speaker
+# websocket closes with (realtime.refusals; /ws/events/ closes a revoked key's socket so).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 
 
 class ProtocolError(Exception):
@@ -92,6 +96,7 @@ def socket_options(query_string: bytes) -> SocketOptions:
             "API keys are not accepted in the URL (URLs end up in logs); send the key in the xi-api-key header "
             "or as xi_api_key in the first message.",
             "invalid_api_key",
+            CLOSE_UNAUTHENTICATED,
         )
     try:
         fmt = output_format((query.get("output_format") or [None])[-1] or None)
@@ -179,7 +184,7 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
         raise ProtocolError("text must be a string.", "invalid_request", context_id=context_id or None)
     key = message.get("xi_api_key") or message.get("authorization")
     if key is not None and not isinstance(key, str):
-        raise ProtocolError("xi_api_key and authorization must be strings.", "invalid_api_key")
+        raise ProtocolError("xi_api_key and authorization must be strings.", "invalid_api_key", CLOSE_UNAUTHENTICATED)
     if key:
         key = key.strip()
         if key.lower().startswith("bearer "):

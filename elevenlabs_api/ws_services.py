@@ -27,9 +27,11 @@ from elevenlabs_api import services
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import SpeechBody
 from elevenlabs_api.ws_protocol import (
+    CLOSE_FORBIDDEN,
     CLOSE_INTERNAL,
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHENTICATED,
     ChunkAligner,
     ProtocolError,
 )
@@ -48,9 +50,11 @@ SYNTHESIS_SCOPE = "synthesis:write"
 
 def _key_refusal(api_key: APIKey | None) -> ProtocolError | None:
     if api_key is None:
-        return ProtocolError("Invalid, expired or revoked API key.", "invalid_api_key")
+        return ProtocolError("Invalid, expired or revoked API key.", "invalid_api_key", CLOSE_UNAUTHENTICATED)
     if SYNTHESIS_SCOPE not in api_key.scopes:
-        return ProtocolError(f"This API key lacks the scope this needs: {SYNTHESIS_SCOPE}.", "missing_permissions")
+        return ProtocolError(
+            f"This API key lacks the scope this needs: {SYNTHESIS_SCOPE}.", "missing_permissions", CLOSE_FORBIDDEN
+        )
     return None
 
 
@@ -80,9 +84,9 @@ class Standing:
 
 
 _ENDED = {
-    "key_revoked": "The API key was revoked.",
-    "key_expired": "The API key expired; connect again with an active key.",
-    "account_disabled": "This account is deactivated.",
+    "key_revoked": ("The API key was revoked.", CLOSE_FORBIDDEN),
+    "key_expired": ("The API key expired; connect again with an active key.", CLOSE_UNAUTHENTICATED),
+    "account_disabled": ("This account is deactivated.", CLOSE_FORBIDDEN),
 }
 
 
@@ -92,11 +96,14 @@ def socket_standing(*, api_key_id: int) -> Standing:
     reason, expires_at = apikey_standing(api_key_id=api_key_id)
     if reason is None:
         return Standing(None, expires_at)
-    return Standing(ProtocolError(_ENDED[reason], reason), None)
+    return Standing(key_ended_refusal(reason), None)
 
 
 def key_ended_refusal(reason: str) -> ProtocolError:
-    return ProtocolError(_ENDED.get(reason, _ENDED["key_revoked"]), reason if reason in _ENDED else "key_revoked")
+    """The key ended while the socket was open: closed with the code /ws/events/ uses."""
+    reason = reason if reason in _ENDED else "key_revoked"
+    message, close_code = _ENDED[reason]
+    return ProtocolError(message, reason, close_code)
 
 
 # ------------------------------------------------------------------ generations

@@ -59,7 +59,7 @@ async def test_a_socket_without_a_key_is_told_how_to_send_one(app):
     socket = await opened(app, single())
     await socket.send_json_to({"text": " "})
     error, code = await refusal(socket)
-    assert error["error"] == "needs_authorization" and "xi-api-key" in error["message"] and code == 4008
+    assert error["error"] == "needs_authorization" and "xi-api-key" in error["message"] and code == 4401
 
 
 async def test_a_key_in_the_first_message_opens_the_socket(app, owner, make_key):
@@ -79,10 +79,10 @@ async def test_a_key_in_the_url_is_refused(app, owner, make_key):
 
 async def test_a_wrong_key_and_a_key_without_synthesis_scope_are_refused(app, owner, make_key):
     error, code = await refusal(await opened(app, single(), key="sk-not-a-key"))
-    assert error["error"] == "invalid_api_key" and code == 4008
+    assert error["error"] == "invalid_api_key" and code == 4401
     reader = await sync_to_async(make_key)(owner, ["voices:read"])
-    error, _ = await refusal(await opened(app, single(), key=reader))
-    assert error["error"] == "missing_permissions" and "synthesis:write" in error["message"]
+    error, code = await refusal(await opened(app, single(), key=reader))
+    assert error["error"] == "missing_permissions" and "synthesis:write" in error["message"] and code == 4403
 
 
 async def test_another_users_voice_gets_the_answer_of_a_missing_voice(app, owner, outsider, make_key):
@@ -208,16 +208,16 @@ async def test_a_key_revoked_mid_socket_closes_it(app, owner, make_key, settings
     await socket.send_json_to({"text": " ", "context_id": "a"})
     api_key = await sync_to_async(APIKey.objects.get)(prefix=key.split("_")[1])
     await sync_to_async(apikey_revoke)(api_key=api_key)
-    error, _ = await refusal(socket)
-    assert error["error"] == "key_revoked"
+    error, code = await refusal(socket)
+    assert error["error"] == "key_revoked" and code == 4403  # as /ws/events/ closes
 
 
 async def test_a_key_that_expires_mid_socket_closes_it(app, owner, make_key):
     key = await sync_to_async(make_key)(owner, expires_at=timezone.now() + timedelta(seconds=1))
     socket = await opened(app, multi(), key=key)
     await socket.send_json_to({"text": " ", "context_id": "a"})
-    error, _ = await refusal(socket, timeout=5)
-    assert error["error"] == "key_expired"
+    error, code = await refusal(socket, timeout=5)
+    assert error["error"] == "key_expired" and code == 4401
 
 
 async def test_the_accounts_quota_applies_to_each_piece(app, owner, make_key):
