@@ -107,7 +107,7 @@ async def test_multi_stream_input_keeps_each_contexts_audio_apart_and_ends_each(
 
 
 async def test_a_flood_of_tiny_messages_meets_the_accounts_rate_limit_and_others_are_unaffected(
-    live_server_embedded, joe
+    live_server_embedded, key, joe
 ):
     flooder = live_server_embedded.create_key("flooder")
     url = f"{ws_base(live_server_embedded)}/v1/text-to-speech/{joe}/multi-stream-input?output_format=pcm_16000"
@@ -130,9 +130,8 @@ async def test_a_flood_of_tiny_messages_meets_the_accounts_rate_limit_and_others
         await asyncio.wait_for(reader, 30)
     error = next((m for m in messages if "error" in m), None)
     assert error is not None and error["error"] == "too_many_requests" and socket.close_code == 4008
-    # Another account speaks on.
-    other = live_server_embedded.create_key("calm-user")
-    async with websockets.connect(url, additional_headers={"xi-api-key": other}) as socket:
+    # Another account (agent-user) speaks on.
+    async with websockets.connect(url, additional_headers={"xi-api-key": key}) as socket:
         await socket.send(json.dumps({"text": "Still here.", "context_id": "a", "flush": True}))
         message = json.loads(await asyncio.wait_for(socket.recv(), 30))
         assert message.get("audio") and message["contextId"] == "a"
