@@ -159,16 +159,19 @@ def _start(generation: Generation) -> SynthesisJob:
 
 
 async def generation_messages(generation: Generation, *, job_started: Any = None) -> AsyncIterator[dict[str, Any]]:
-    """Start the generation as a stream job and yield ElevenLabs' audio messages, one per
-    sentence the engine makes (its audio with the alignment of its characters), the last
-    one carrying the characters no word covered. Closing this generator early (a closed
+    """Start the generation as a stream job and yield ElevenLabs' audio messages: each
+    chunk of audio as soon as the engine makes it (`alignment: null`), and after each
+    sentence a message with the alignment of its characters (and no audio: a sentence's
+    words are timed only once it is made, and holding its audio until then would delay
+    the first audio by a whole sentence); the last one carries the characters no word
+    covered. Closing this generator early (a closed
     context, a dropped socket) cancels the job at once (synthesis.stream_service.
     timed_stream). ProtocolError when it cannot start or fails."""
     job = await _start(generation)
     if job_started is not None:
         job_started(job)
     aligner = ChunkAligner(generation.text)
-    async with aclosing(timed_stream(job, generation.fmt.encoder, per_segment=True)) as pieces:
+    async with aclosing(timed_stream(job, generation.fmt.encoder)) as pieces:
         async for piece in pieces:
             if piece.error:
                 raise ProtocolError(
