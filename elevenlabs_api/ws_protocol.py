@@ -208,9 +208,11 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
 
 # ------------------------------------------------------------------ text buffering
 
-# A sentence ends at . ! ? … (with closing quotes or brackets) before a space or the end
-# of what has arrived; a "." between digits (3.5) does not end one.
-_SENTENCE_END = re.compile(r"(?<!\d\.)(?:[.!?…]+|(?<!\d)\.)[\"'”’)\]]*(?=\s|$)")
+# A sentence ends at . ! ? … (with closing quotes or brackets) before a space, or at the
+# end of what has arrived -- except a "." after a digit there, which may be a decimal
+# point whose next digits are still on their way (3.14).
+_CLOSERS = "[\"'”’)\\]]*"
+_SENTENCE_END = re.compile(rf"[.!?…]+{_CLOSERS}(?=\s)|(?:[!?…]|(?<!\d)\.)[.!?…]*{_CLOSERS}$")
 _CLAUSE_END = re.compile(r"[,;:—–)](?=\s)")
 
 
