@@ -220,7 +220,8 @@ async def test_a_key_that_expires_mid_socket_closes_it(app, owner, make_key):
     assert error["error"] == "key_expired" and code == 4401
 
 
-async def test_the_accounts_quota_applies_to_each_piece(app, owner, make_key):
+async def test_the_accounts_quota_applies_to_each_piece(app, owner, make_key, settings):
+    settings.EMBEDDED_WORKER = True  # the web process speaks (with Redis, separate workers are the default)
     owner.monthly_character_quota = 10
     await sync_to_async(owner.save)()
     key = await sync_to_async(make_key)(owner)
