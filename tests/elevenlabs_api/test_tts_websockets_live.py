@@ -10,6 +10,7 @@ import asyncio
 import base64
 import ipaddress
 import json
+import os
 import ssl
 import subprocess
 import time
@@ -314,3 +315,41 @@ async def test_a_dropped_socket_cancels_its_generation_and_it_is_not_billed(live
     with urllib.request.urlopen(request, timeout=30) as response:
         usage = json.load(response)
     assert usage["totals"]["characters"] == 0 and usage["quota"]["used"] == 0, usage
+
+
+# ------------------------------------------------------------------ separate workers (Redis)
+
+
+@pytest.fixture(scope="module")
+def split_server(tmp_path_factory):  # type: ignore[no-untyped-def]
+    server = LiveServer(
+        tmp_path_factory.mktemp("split-agents"),
+        extra_env={
+            "REDIS_URL": os.environ.get("REDIS_URL", ""),
+            "EMBEDDED_WORKER": "false",
+            "CHANNEL_PREFIX": f"speaker-agents-{os.getpid()}",
+        },
+    ).start()
+    server.start_worker("agents-worker")
+    server.wait_until_ready()
+    yield server
+    server.stop()
+
+
+@pytest.mark.redis
+async def test_with_separate_workers_a_socket_gets_the_audio_they_relay(split_server):
+    """The consumer listens on the channel layer (for its key's revocation) while its
+    generations' audio arrives over the same layer from the worker: both are read."""
+    key = await asyncio.to_thread(split_server.create_key, "split-agent")
+    url = f"{ws_base(split_server)}/v1/text-to-speech/joe/multi-stream-input?output_format=pcm_16000"
+    chars: list[str] = []
+    async with websockets.connect(url, additional_headers={"xi-api-key": key}) as socket:
+        await socket.send(json.dumps({"text": "Relayed by a worker. Twice over.", "context_id": "a", "flush": True}))
+        await socket.send(json.dumps({"context_id": "a", "close_context": True}))
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), 15))
+            if message.get("isFinal"):
+                break
+            if message["alignment"]:
+                chars.extend(message["alignment"]["chars"])
+    assert "".join(chars) == "Relayed by a worker. Twice over."
