@@ -30,8 +30,9 @@ $(VENV)/.installed-xtts: requirements-xtts.txt requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-xtts.txt
 	touch $(VENV)/.installed $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements-xtts.txt requirements.txt | $(PY)
+$(VENV)/.installed-dev: requirements-dev.txt requirements-agents.txt requirements-xtts.txt requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -r requirements-agents.txt
 	touch $(VENV)/.installed $(VENV)/.installed-xtts $@
 
 # yes when the configuration (environment, .env, an installed checkpoint) enables XTTS.

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.models import APIKey
 from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
-from accounts.services import apikey_create, apikey_revoke
+from accounts.selectors import apikeys_listed
+from accounts.services import apikey_create, apikey_delete
 from core.openapi import COMMON_ERRORS, PAGE_404, error
 
 KEYS_SCOPE = {"*": {"keys:manage"}}
@@ -38,7 +39,7 @@ class KeyListCreateView(ListAPIView):
     serializer_class = APIKeySerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return APIKey.objects.filter(user=self.request.user)
+        return apikeys_listed(user=self.request.user)
 
     @extend_schema(responses={200: APIKeySerializer(many=True), 404: PAGE_404, **COMMON_ERRORS}, tags=["keys"])
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
@@ -65,8 +66,17 @@ class KeyListCreateView(ListAPIView):
 class KeyDetailView(APIView):
     required_scopes = KEYS_SCOPE
 
-    @extend_schema(responses={204: None, 404: error("Not your key", "not_found", "Not found."), **COMMON_ERRORS}, tags=["keys"])
+    @extend_schema(
+        summary="Revoke a key; a second call takes a revoked key off the list",
+        description=(
+            "An active key is revoked at once (irreversible; its open websockets are closed). "
+            "Called again on a key that is revoked, it takes the key off `GET /api/v1/keys` and "
+            "the dashboard; the key stays revoked, and usage and the audit log keep its prefix."
+        ),
+        responses={204: None, 404: error("Not your key", "not_found", "Not found."), **COMMON_ERRORS},
+        tags=["keys"],
+    )
     def delete(self, request: Request, key_id: int) -> Response:
         api_key = get_object_or_404(APIKey, pk=key_id, user=request.user)
-        apikey_revoke(api_key=api_key)
+        apikey_delete(api_key=api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)

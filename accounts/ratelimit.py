@@ -63,3 +63,15 @@ class RateLimitMiddleware:
         response["X-RateLimit-Limit"] = str(usage["limit"])
         response["X-RateLimit-Remaining"] = str(remaining)
         return response
+
+
+def rate_limit_spend(*, user_id: int) -> int | None:
+    """Count one request against the account's budget outside HTTP (a generation asked
+    for over a websocket: elevenlabs_api.ws_services): the same counter the middleware
+    keeps for the account's keys. Returns the seconds to wait when it is spent, else None."""
+    request = HttpRequest()
+    request.method = "POST"
+    usage = get_usage(request, group="api", key=lambda group, request: f"user:{user_id}", rate=_rate(), increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, int(usage["time_left"]))

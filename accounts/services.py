@@ -121,6 +121,25 @@ def apikey_revoke(*, api_key: APIKey, actor: User | None = None) -> APIKey:
     return api_key
 
 
+def apikey_delete(*, api_key: APIKey) -> APIKey:
+    """What the owner's DELETE does: an active key is revoked; a key already revoked (or
+    revoked now because it expired) is taken off the owner's lists on a second DELETE.
+    Nothing is erased: usage and the audit log keep naming the key's prefix."""
+    if api_key.revoked_at is None:
+        return apikey_revoke(api_key=api_key)
+    if api_key.removed_at is None:
+        api_key.removed_at = timezone.now()
+        api_key.save(update_fields=["removed_at"])
+        audit_record(
+            action="api_key.removed",
+            user=api_key.user,
+            target_type="api_key",
+            target_id=str(api_key.pk),
+            details={"prefix": api_key.prefix},
+        )
+    return api_key
+
+
 def parse_key(raw: str) -> tuple[str, str] | None:
     """`spk_<prefix>_<secret>` → (prefix, secret), or None when it has not that shape."""
     parts = raw.strip().split("_", 2)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import SCOPES, APIKey
+from accounts.selectors import apikeys_listed
 from core.errors import ApiError
 from dashboard.charts import usage_charts
 from dashboard.widgets import (
@@ -291,7 +292,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "dashboard/keys.html",
         {
             # The API's own list: every key the user made, newest first.
-            "keys": list(APIKey.objects.filter(user=request.user)),
+            "keys": list(apikeys_listed(user=request.user)),
             "scopes": [(scope, SCOPE_HELP.get(scope, "")) for scope in SCOPES],
             "a_minute_ago": timezone.now() - timedelta(minutes=1),
             "min_expiry": (timezone.localdate() + timedelta(days=1)).isoformat(),

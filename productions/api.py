@@ -20,6 +20,7 @@ from core.parsers import JSONParser
 from productions import assembly as assemblymod
 from productions.downloads import production_audio_file, production_file_stem
 from productions.selectors import (
+    chapter_list,
     production_caption_cues,
     production_get_owned,
     production_list,
@@ -28,10 +29,11 @@ from productions.selectors import (
 )
 from productions.serializers import (
     FORMAT_CHOICES,
+    ChapterSerializer,
     ProductionCreateSerializer,
+    ProductionSerializer,
     ProductionTextSerializer,
     ProductionUploadSerializer,
-    ProductionSerializer,
     SegmentRegenerateSerializer,
     SegmentSerializer,
 )
@@ -43,7 +45,6 @@ from productions.services import (
     production_pause,
     production_resume,
     production_segment_regenerate,
-    production_text_from_upload,
 )
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.openapi_audio import audio_responses
@@ -78,7 +79,7 @@ class ProductionListCreateView(APIView):
     @extend_schema(responses={200: ProductionSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS}, tags=TAGS, summary="Your productions")
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(production_list(user=request.user).prefetch_related("chapters"), request, view=self)
+        page = paginator.paginate_queryset(production_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(ProductionSerializer(page, many=True).data)
 
     @extend_schema(
@@ -87,7 +88,11 @@ class ProductionListCreateView(APIView):
             202: ProductionSerializer,
             404: error("Unknown voice (the default or a [voice: Name] marker)", "voice_not_found", "There is no voice named 'bob'."),
             409: error("Voice not ready or engine missing", "conflict"),
-            413: error("Upload too large", "payload_too_large"),
+            413: error(
+                "Upload too large, or more segments or chapters than a production takes",
+                "payload_too_large",
+                "The text makes more than 2000 segments; a production takes at most 2000 (LONGFORM_MAX_SEGMENTS).",
+            ),
             415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
             **COMMON_ERRORS,
             429: error("Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."),
@@ -99,15 +104,15 @@ class ProductionListCreateView(APIView):
     def post(self, request: Request) -> Response:
         serializer = ProductionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        text = data.get("text") or ""
-        upload = data.get("file")
-        if upload is not None:
-            text = production_text_from_upload(name=upload.name or "", size=upload.size or 0, chunks=upload.chunks())
+        data = serializer.validated_data  # an uploaded file is read and checked into `text`
         production = production_create(
             user=request.user,
             req=ProductionRequest(
-                text=text, voice=data["voice"], title=data.get("title") or "", language=data.get("language") or None, params=data.get("params") or {}
+                text=data.get("text") or "",
+                voice=data["voice"],
+                title=data.get("title") or "",
+                language=data.get("language") or None,
+                params=data.get("params") or {},
             ),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
         )
@@ -143,6 +148,24 @@ def _control_view(service, summary: str):  # type: ignore[no-untyped-def]
 ProductionPauseView = _control_view(production_pause, "Pause: withdraw the queued segments")
 ProductionResumeView = _control_view(production_resume, "Resume: queue the unfinished segments again")
 ProductionCancelView = _control_view(production_cancel, "Cancel for good (what was not spoken is refunded)")
+
+
+class ChapterListView(APIView):
+    required_scopes = SCOPE
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        responses={200: ChapterSerializer(many=True), 404: NOT_FOUND, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="A production's chapters",
+    )
+    def get(self, request: Request, production_id: str) -> Response:
+        production = production_get_owned(user=request.user, production_id=production_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(chapter_list(production=production), request, view=self)
+        for chapter in page:
+            chapter.production = production
+        return paginator.get_paginated_response(ChapterSerializer(page, many=True).data)
 
 
 class SegmentListView(APIView):

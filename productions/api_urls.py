@@ -8,6 +8,7 @@ urlpatterns = [
     path("productions/<uuid:production_id>/pause", api.ProductionPauseView.as_view(), name="api-production-pause"),
     path("productions/<uuid:production_id>/resume", api.ProductionResumeView.as_view(), name="api-production-resume"),
     path("productions/<uuid:production_id>/cancel", api.ProductionCancelView.as_view(), name="api-production-cancel"),
+    path("productions/<uuid:production_id>/chapters", api.ChapterListView.as_view(), name="api-production-chapters"),
     path("productions/<uuid:production_id>/segments", api.SegmentListView.as_view(), name="api-production-segments"),
     path("productions/<uuid:production_id>/segments/<int:index>/regenerate", api.SegmentRegenerateView.as_view(), name="api-production-segment-regenerate"),
     path("productions/<uuid:production_id>/segments/<int:index>/audio", api.SegmentAudioView.as_view(), name="api-production-segment-audio"),

@@ -21,8 +21,8 @@ import numpy as np
 import pyloudnorm
 import soundfile
 from mutagen.flac import FLAC
-from mutagen.oggopus import OggOpus
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
+from mutagen.oggopus import OggOpus
 
 from speech import audio as audiomod
 

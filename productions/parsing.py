@@ -84,20 +84,44 @@ def _pack(sentences: list[textmod.Segment], voice: str | None, limit: int) -> li
     return out
 
 
-def parse(text: str, *, title: str, sentence_limit: int, segment_characters: int = SEGMENT_CHARACTERS) -> list[ParsedChapter]:
+class TooMany(ValueError):
+    """The text makes more chapters or segments than allowed; parsing stopped there."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"more than {limit} {what}")
+        self.what = what
+        self.limit = limit
+
+
+def parse(
+    text: str,
+    *,
+    title: str,
+    sentence_limit: int,
+    segment_characters: int = SEGMENT_CHARACTERS,
+    max_segments: int | None = None,
+    max_chapters: int | None = None,
+) -> list[ParsedChapter]:
     """Chapters with their segments; chapters with nothing to speak are dropped.
     `sentence_limit` is the engines' per-request limit (MAX_TEXT_LENGTH): only a single
-    sentence longer than it is cut."""
+    sentence longer than it is cut. Past `max_segments` or `max_chapters` it stops at
+    once with TooMany (a huge text is refused without being read to its end)."""
     chapters: list[ParsedChapter] = []
     current = ParsedChapter(title=title, voice=None)
     body: list[str] = []
+    counted = [0]  # segments in the closed chapters
 
     def close() -> None:
         nonlocal body
-        current.segments.extend(_segments("\n".join(body), current.voice, sentence_limit, segment_characters))
+        current.segments.extend(
+            _segments("\n".join(body), current.voice, sentence_limit, segment_characters, max_segments, counted[0])
+        )
         body = []
         if current.segments:
             chapters.append(current)
+            counted[0] += len(current.segments)
+            if max_chapters is not None and len(chapters) > max_chapters:
+                raise TooMany("chapters", max_chapters)
 
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         heading = _HEADING.match(line)
@@ -114,8 +138,16 @@ def parse(text: str, *, title: str, sentence_limit: int, segment_characters: int
     return chapters
 
 
-def _segments(body: str, voice: str | None, sentence_limit: int, segment_characters: int) -> list[ParsedSegment]:
-    """A chapter's body: split at voice markers, then into packed sentences."""
+def _segments(
+    body: str,
+    voice: str | None,
+    sentence_limit: int,
+    segment_characters: int,
+    max_segments: int | None = None,
+    before: int = 0,
+) -> list[ParsedSegment]:
+    """A chapter's body: split at voice markers, then into packed sentences; TooMany
+    once `before` (the earlier chapters' segments) and these pass `max_segments`."""
     out: list[ParsedSegment] = []
     pos = 0
     for marker in [*_VOICE.finditer(body), None]:
@@ -123,6 +155,8 @@ def _segments(body: str, voice: str | None, sentence_limit: int, segment_charact
         # Blank lines are paragraph ends: a sentence end for the splitter.
         sentences = textmod.segments(_clean(chunk), sentence_limit)
         out.extend(_pack(sentences, voice, segment_characters))
+        if max_segments is not None and before + len(out) > max_segments:
+            raise TooMany("segments", max_segments)
         if marker is not None:
             voice = marker.group(1) or None
             pos = marker.end()

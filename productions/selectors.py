@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from productions import assembly as assemblymod
-from productions.models import Production, ProductionSegment
+from productions.models import Chapter, Production, ProductionSegment
 
 
 def production_list(*, user: User) -> QuerySet[Production]:
@@ -20,6 +20,22 @@ def production_list(*, user: User) -> QuerySet[Production]:
 def production_get_owned(*, user: User, production_id: Any) -> Production:
     """The user's production; another user's is a 404, like an unknown one."""
     return get_object_or_404(Production, pk=production_id, owner=user)
+
+
+# A production's detail embeds at most this many chapters (a production may have up to
+# LONGFORM_MAX_CHAPTERS); GET /api/v1/productions/{id}/chapters pages through them all.
+CHAPTERS_EMBEDDED = 50
+
+
+def chapter_list(*, production: Production) -> QuerySet[Chapter]:
+    return Chapter.objects.filter(production=production).order_by("index")
+
+
+def production_chapters_embedded(*, production: Production) -> list[Chapter]:
+    chapters = list(chapter_list(production=production)[:CHAPTERS_EMBEDDED])
+    for chapter in chapters:
+        chapter.production = production  # the serializer reads its status and assembly
+    return chapters
 
 
 def segment_list(*, production: Production) -> QuerySet[ProductionSegment]:

@@ -8,10 +8,10 @@ from rest_framework import serializers
 from core.serializer_fields import LanguageField, StrictCharField
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
-from productions.services import production_progress, segment_payload
+from productions.selectors import chapter_list, production_chapters_embedded
+from productions.services import production_progress, production_text_from_upload, segment_payload
 from synthesis.serializers import ParamsField
 from voices.selectors import spoken_languages
-
 
 TEXT_HELP = (
     "The text (or send `file`): at least one letter or digit outside emotion tags. Markdown `#`/`##` headings start "
@@ -45,6 +45,15 @@ class ProductionCreateSerializer(_ProductionFields):
         has_text = bool(attrs.get("text"))
         if has_text == ("file" in attrs):
             raise serializers.ValidationError({"text": ["Send the text as `text` (JSON or form) or as an uploaded `file`, one of the two."]})
+        upload = attrs.pop("file", None)
+        if upload is not None:
+            text = production_text_from_upload(name=upload.name or "", size=upload.size or 0, chunks=upload.chunks())
+            # An uploaded text meets the rule of the JSON `text` (no NUL, no lone
+            # surrogates: the field's own validators), refused here, before anything is billed.
+            try:
+                attrs["text"] = self.fields["text"].run_validation(text)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"file": exc.detail}) from exc
         return attrs
 
 
@@ -94,7 +103,8 @@ class ProductionSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     eta_seconds = serializers.SerializerMethodField()
     loudness_lufs = serializers.SerializerMethodField()
-    chapters = ChapterSerializer(many=True, read_only=True)
+    chapters = serializers.SerializerMethodField()
+    chapters_total = serializers.SerializerMethodField()
     error = serializers.CharField(source="error_message")
     urls = serializers.SerializerMethodField()
 
@@ -103,7 +113,7 @@ class ProductionSerializer(serializers.ModelSerializer):
         fields = (
             "id", "title", "status", "voice", "language", "params", "character_count", "word_count", "segments_total",
             "segments_done", "segments_failed", "progress", "eta_seconds", "audio_duration", "loudness_lufs", "chapters",
-            "created_at", "finished_at", "error", "urls",
+            "chapters_total", "created_at", "finished_at", "error", "urls",
         )
         read_only_fields = fields
 
@@ -112,6 +122,14 @@ class ProductionSerializer(serializers.ModelSerializer):
         if production.pk not in cache:
             cache[production.pk] = production_progress(production=production)
         return cache[production.pk]
+
+    @extend_schema_field(ChapterSerializer(many=True))
+    def get_chapters(self, production: Production) -> list[dict[str, Any]]:
+        """The first CHAPTERS_EMBEDDED chapters; every one is in GET …/chapters (paginated)."""
+        return ChapterSerializer(production_chapters_embedded(production=production), many=True).data
+
+    def get_chapters_total(self, production: Production) -> int:
+        return chapter_list(production=production).count()
 
     def get_segments_done(self, production: Production) -> int:
         return self._progress(production).done
@@ -135,7 +153,8 @@ class ProductionSerializer(serializers.ModelSerializer):
     def get_urls(self, production: Production) -> dict[str, str]:
         base = f"/api/v1/productions/{production.pk}"
         urls = {
-            "self": base, "segments": f"{base}/segments", "pause": f"{base}/pause", "resume": f"{base}/resume",
+            "self": base, "chapters": f"{base}/chapters", "segments": f"{base}/segments",
+            "pause": f"{base}/pause", "resume": f"{base}/resume",
             "cancel": f"{base}/cancel", "events": "/ws/events/",
         }
         if production.status == Production.Status.COMPLETED:

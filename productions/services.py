@@ -5,8 +5,9 @@ segment, delete; and move a production along when one of its segment jobs ends
 when the last one is done.
 
 Every segment is a SynthesisJob (mode `segment`, priority `bulk`): the queue's claims,
-leases and requeues do the scheduling; this module only creates and cancels jobs and
-reads their states.
+leases and requeues do the scheduling. This module never writes a job or a usage row
+itself: it asks synthesis (synthesis.segment_jobs, synthesis.usage), so a segment's job
+is checked, announced, counted and audited like any other (tests/architecture).
 """
 
 from __future__ import annotations
@@ -23,22 +24,29 @@ from django.utils import timezone
 
 from accounts.models import APIKey, User
 from core import media
-from core.engines import get_registry
 from core.errors import ApiError, Conflict, PayloadTooLarge, UnsupportedMedia
 from core.events import send_user_event
 from core.wakeup import wake_worker
 from monitoring.services import audit_record
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
-from productions.parsing import parse
+from productions.parsing import TooMany, parse
 from speech import text as textmod
-from speech.engines.errors import EngineUnavailable
 from speech.engines.params import SynthesisParams
-from synthesis.models import SynthesisJob, UsageRecord
+from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_check_job, quota_lock_user
-from synthesis.services import voice_ref
-from voices.models import Voice
-from voices.selectors import voice_resolve_for_synthesis
+from synthesis.segment_jobs import (
+    BATCH,
+    SegmentJobSpec,
+    SegmentSpeaker,
+    segment_jobs_build,
+    segment_jobs_cancel,
+    segment_jobs_delete,
+    segment_jobs_enqueue,
+    segment_speaker_resolve,
+    segment_text_validate,
+)
+from synthesis.usage import usage_charge, usage_record_audio, usage_record_production, usage_refund
 
 logger = logging.getLogger("speaker.productions")
 
@@ -129,45 +137,15 @@ class ProductionRequest:
     params: Mapping[str, Any] | None = None
 
 
-@dataclass
-class _Speaker:
-    voice: Voice
-    engine: Any
-    language: str
-
-
-def _speaker(*, user: User, ref: str, language: str | None, cache: dict[str, _Speaker]) -> _Speaker:
+def _speaker(*, user: User, ref: str, language: str | None, cache: dict[str, SegmentSpeaker]) -> SegmentSpeaker:
     key = ref.strip().lower()
     if key not in cache:
-        voice = voice_resolve_for_synthesis(user=user, ref=ref)  # 404 voice_not_found / 409
-        registry = get_registry()
-        reason = registry.reason(voice.engine)
-        if reason is not None:
-            raise EngineUnavailable(reason, engine=voice.engine)
-        # The engine object, not loaded: planning reads config and vocab only (as job_validate).
-        engine = registry.engine(voice.engine)
-        cache[key] = _Speaker(voice=voice, engine=engine, language=engine.resolve_language(language or voice.language))
+        cache[key] = segment_speaker_resolve(user=user, ref=ref, language=language)  # 404 voice_not_found / 409
     return cache[key]
 
 
-def _segment_job(*, segment: ProductionSegment, speaker: _Speaker, params: SynthesisParams, api_key: APIKey | None) -> SynthesisJob:
-    job_params = params.replace(seed=segment.seed) if segment.seed is not None else params
-    return SynthesisJob(
-        owner_id=segment.production.owner_id,
-        api_key=api_key,
-        mode=SynthesisJob.Mode.SEGMENT,
-        priority=SynthesisJob.Priority.BULK,
-        voice=speaker.voice,
-        voice_name=speaker.voice.name,
-        voice_builtin=speaker.voice.is_builtin,
-        engine=speaker.engine.name,
-        language=speaker.language,
-        text=segment.text,
-        params=job_params.to_dict(),
-        output_format="wav",
-        word_count=textmod.count_words(segment.text),
-        character_count=segment.character_count,
-    )
+def _segment_spec(segment: ProductionSegment, speaker: SegmentSpeaker) -> SegmentJobSpec:
+    return SegmentJobSpec(text=segment.text, characters=segment.character_count, speaker=speaker, seed=segment.seed)
 
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".markdown")
@@ -194,10 +172,37 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
         ) from exc
 
 
+def _parse_bounded(text: str, *, title: str) -> list[Any]:
+    """Chapters and segments, bounded (LONGFORM_MAX_CHAPTERS, LONGFORM_MAX_SEGMENTS):
+    past either the parser stops and the answer is a 413 naming the limit, before
+    anything is checked or written."""
+    try:
+        return parse(
+            text,
+            title=title,
+            sentence_limit=settings.MAX_TEXT_LENGTH,
+            max_segments=settings.LONGFORM_MAX_SEGMENTS,
+            max_chapters=settings.LONGFORM_MAX_CHAPTERS,
+        )
+    except TooMany as exc:
+        name = "LONGFORM_MAX_CHAPTERS" if exc.what == "chapters" else "LONGFORM_MAX_SEGMENTS"
+        hint = "Use fewer headings" if exc.what == "chapters" else "Use fewer [voice: …] switches"
+        raise PayloadTooLarge(
+            f"The text makes more than {exc.limit} {exc.what}; a production takes at most {exc.limit} ({name}). "
+            f"{hint}, or split it into several productions.",
+            details={"text": [f"At most {exc.limit} {exc.what}."], "limit": exc.limit},
+        ) from exc
+
+
 def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | None = None) -> Production:
     """Accept a long text: split it into chapters and segments (productions.parsing),
     check every segment as a synthesis request would be checked, bill its characters
-    once against the quota, and queue one bulk job per segment."""
+    once against the quota, and queue one bulk job per segment.
+
+    The production, its chapters and its usage row are written in one transaction; the
+    segments and their jobs follow in batches of synthesis.segment_jobs.BATCH, each its
+    own short transaction, so other users' requests never wait long behind a big book.
+    production_advance waits until every segment exists (segments_total)."""
     limit = settings.LONGFORM_MAX_CHARACTERS
     if len(req.text) > 2 * limit:
         raise ApiError(
@@ -206,7 +211,7 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             details={"text": [f"At most {limit} spoken characters."], "limit": limit},
         )
     title = " ".join((req.title or "").split())[:200] or "Untitled production"
-    chapters = parse(req.text, title=title, sentence_limit=settings.MAX_TEXT_LENGTH)
+    chapters = _parse_bounded(req.text, title=title)
     characters = sum(s.characters for c in chapters for s in c.segments)
     if not characters:
         raise ApiError(
@@ -220,16 +225,14 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             details={"text": [f"At most {limit} spoken characters."], "limit": limit, "characters": characters},
         )
     params = SynthesisParams.from_dict(dict(req.params or {}))
-    speakers: dict[str, _Speaker] = {}
+    speakers: dict[str, SegmentSpeaker] = {}
     default = _speaker(user=user, ref=req.voice, language=req.language, cache=speakers)
-    planned: list[tuple[int, Any, _Speaker]] = []  # (chapter index, parsed segment, speaker)
+    planned: list[tuple[int, Any, SegmentSpeaker]] = []  # (chapter index, parsed segment, speaker)
     for number, chapter in enumerate(chapters, start=1):
         for parsed in chapter.segments:
             ref = parsed.voice or chapter.voice
             speaker = _speaker(user=user, ref=ref, language=req.language, cache=speakers) if ref else default
-            # Full validation now (text, language, params, voice): a bad passage is a 400
-            # naming it, never a failed segment an hour later.
-            speaker.engine.plan(parsed.text, language=speaker.language, voice=voice_ref(speaker.voice), params=params)
+            segment_text_validate(text=parsed.text, speaker=speaker, params=params)
             planned.append((number, parsed, speaker))
     with transaction.atomic():
         quota_lock_user(user=user)
@@ -245,41 +248,35 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             word_count=sum(textmod.count_words(p.text) for _, p, _ in planned),
             segments_total=len(planned),
         )
-        chapter_rows = Chapter.objects.bulk_create(
-            [Chapter(production=production, index=n, title=c.title) for n, c in enumerate(chapters, start=1)]
+        Chapter.objects.bulk_create(
+            [Chapter(production=production, index=n, title=c.title) for n, c in enumerate(chapters, start=1)],
+            batch_size=BATCH,
         )
-        by_index = {c.index: c for c in chapter_rows}
-        segments = [
-            ProductionSegment(
-                production=production,
-                chapter=by_index[number],
-                index=n,
-                text=parsed.text,
-                voice=speaker.voice,
-                voice_name=speaker.voice.name,
-                character_count=parsed.characters,
-            )
-            for n, (number, parsed, speaker) in enumerate(planned, start=1)
-        ]
-        jobs = [_segment_job(segment=s, speaker=sp, params=params, api_key=api_key) for s, (_, _, sp) in zip(segments, planned)]
-        SynthesisJob.objects.bulk_create(jobs)
-        for segment, job in zip(segments, jobs):
-            segment.job = job
-        ProductionSegment.objects.bulk_create(segments)
         # Billed once, now: one usage row for the whole production (its id in job_id);
-        # a cancellation refunds what was not spoken (production_cancel).
-        UsageRecord.objects.create(
-            job_id=production.pk,
+        # what is never spoken is refunded (production_cancel, production_segment_regenerate).
+        usage_record_production(
+            production_id=production.pk,
             user=user,
             api_key=api_key,
-            api_key_prefix=api_key.prefix if api_key else "",
             voice_name=default.voice.name,
             engine=default.engine.name,
             language=default.language,
             characters=characters,
             words=production.word_count,
         )
-        transaction.on_commit(lambda: (_announce(production, "production.created"), wake_worker()))
+    try:
+        chapter_ids = dict(Chapter.objects.filter(production=production).values_list("index", "pk"))
+        for start in range(0, len(planned), BATCH):
+            if not _create_segments(production, planned, start=start, chapter_ids=chapter_ids, params=params):
+                break  # cancelled meanwhile: its refund counted the segments never written
+    except BaseException:
+        # A half-written production is of no use: stop it, refund it, and say why.
+        logger.exception("production %s: writing its segments failed", production.pk)
+        production.refresh_from_db()
+        if production.status not in (Status.COMPLETED, Status.CANCELLED):
+            production_cancel(production=production)
+        raise
+    _announce(production, "production.created")
     audit_record(
         action="production.created",
         user=user,
@@ -287,27 +284,72 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
         target_id=str(production.pk),
         details={"characters": characters, "segments": len(planned), "chapters": len(chapters), "voices": sorted(speakers)},
     )
+    production.refresh_from_db()
     return production
+
+
+def _create_segments(
+    production: Production,
+    planned: list[tuple[int, Any, SegmentSpeaker]],
+    *,
+    start: int,
+    chapter_ids: dict[int, int],
+    params: SynthesisParams,
+) -> bool:
+    """One batch of segments, with their jobs while the production runs (a paused one
+    gets them when it resumes). False when the production was cancelled meanwhile."""
+    with transaction.atomic():
+        locked = Production.objects.select_for_update().filter(pk=production.pk)
+        status = locked.values_list("status", flat=True).first()
+        if status is None or status == Status.CANCELLED:
+            return False
+        batch = planned[start : start + BATCH]
+        segments = [
+            ProductionSegment(
+                production=production,
+                chapter_id=chapter_ids[number],
+                index=n,
+                text=parsed.text,
+                voice=speaker.voice,
+                voice_name=speaker.voice.name,
+                character_count=parsed.characters,
+            )
+            for n, (number, parsed, speaker) in enumerate(batch, start=start + 1)
+        ]
+        if status != Status.PAUSED:
+            jobs = segment_jobs_build(
+                owner_id=production.owner_id,
+                api_key=production.api_key,
+                params=params,
+                specs=[_segment_spec(s, sp) for s, (_, _, sp) in zip(segments, batch, strict=True)],
+            )
+            segment_jobs_enqueue(owner=production.owner, jobs=jobs)
+            for segment, job in zip(segments, jobs, strict=True):
+                segment.job = job
+        ProductionSegment.objects.bulk_create(segments)
+        transaction.on_commit(wake_worker)
+    return True
 
 
 # --------------------------------------------------------------------------- control
 
 
+def _job_ids(production: Production) -> list[Any]:
+    segments = ProductionSegment.objects.filter(production=production).exclude(job=None)
+    return list(segments.values_list("job_id", flat=True))
+
+
 def _cancel_jobs(production: Production, *, statuses: tuple[str, ...]) -> int:
-    job_ids = ProductionSegment.objects.filter(production=production).exclude(job=None).values("job_id")
-    return SynthesisJob.objects.filter(pk__in=job_ids, status__in=statuses).update(
-        status=JobStatus.CANCELLED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
-    )
+    return len(segment_jobs_cancel(job_ids=_job_ids(production), statuses=statuses))
 
 
 def production_pause(*, production: Production) -> Production:
     """Withdraw the queued segments; those being spoken finish. Resume queues the rest."""
     if production.status != Status.RUNNING:
         raise Conflict(f"Only a running production can be paused; this one is {production.status}.", details={"status": production.status})
-    with transaction.atomic():
-        if not Production.objects.filter(pk=production.pk, status=Status.RUNNING).update(status=Status.PAUSED):
-            raise Conflict("The production changed meanwhile; reload it.")
-        _cancel_jobs(production, statuses=(JobStatus.QUEUED,))
+    if not Production.objects.filter(pk=production.pk, status=Status.RUNNING).update(status=Status.PAUSED):
+        raise Conflict("The production changed meanwhile; reload it.")
+    _cancel_jobs(production, statuses=(JobStatus.QUEUED,))
     production.refresh_from_db()
     audit_record(action="production.paused", user=production.owner, target_type="production", target_id=str(production.pk))
     _announce(production, "production.paused")
@@ -324,12 +366,12 @@ def production_resume(*, production: Production) -> Production:
             f"Only a paused, failed or assembling production can be resumed; this one is {production.status}.",
             details={"status": production.status},
         )
-    with transaction.atomic():
-        if not Production.objects.filter(pk=production.pk, status=production.status).update(status=Status.RUNNING, error_message=""):
-            raise Conflict("The production changed meanwhile; reload it.")
-        production.refresh_from_db()
-        _requeue_unfinished(production)
-        transaction.on_commit(wake_worker)
+    waiting = _unfinished(production)  # a 409 here changes nothing
+    resumed = Production.objects.filter(pk=production.pk, status=production.status)
+    if not resumed.update(status=Status.RUNNING, error_message=""):
+        raise Conflict("The production changed meanwhile; reload it.")
+    production.refresh_from_db()
+    _requeue(production, waiting)
     audit_record(action="production.resumed", user=production.owner, target_type="production", target_id=str(production.pk))
     _announce(production, "production.resumed")
     production_advance(production_id=production.pk)
@@ -337,70 +379,94 @@ def production_resume(*, production: Production) -> Production:
     return production
 
 
-def _requeue_unfinished(production: Production) -> int:
+def _unfinished(production: Production) -> list[tuple[ProductionSegment, SegmentSpeaker]]:
+    """Every segment without a finished or active job, with its speaker; a 409 when a
+    segment's voice was deleted."""
     waiting = (
         ProductionSegment.objects.filter(production=production)
         .filter(Q(job=None) | Q(job__status__in=(JobStatus.CANCELLED, JobStatus.FAILED)))
-        .select_related("production", "voice")
+        .select_related("voice")
+        .order_by("index")
     )
-    params = SynthesisParams.from_dict(production.params)
-    cache: dict[str, _Speaker] = {}
-    segments = list(waiting)
-    for segment in segments:
+    cache: dict[str, SegmentSpeaker] = {}
+    found = []
+    for segment in waiting:
         if segment.voice is None:
             raise Conflict(
                 f"Segment {segment.index}'s voice {segment.voice_name!r} was deleted; regenerate it with another text or cancel.",
                 details={"segment": segment.index},
             )
         speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache=cache)
-        job = _segment_job(segment=segment, speaker=speaker, params=params, api_key=production.api_key)
-        job.save()
-        segment.job = job
-    ProductionSegment.objects.bulk_update(segments, ["job"])
-    return len(segments)
+        found.append((segment, speaker))
+    return found
+
+
+def _requeue(production: Production, waiting: list[tuple[ProductionSegment, SegmentSpeaker]]) -> None:
+    """A new job for each waiting segment, in short batches (as production_create
+    writes them)."""
+    params = SynthesisParams.from_dict(production.params)
+    for start in range(0, len(waiting), BATCH):
+        batch = waiting[start : start + BATCH]
+        with transaction.atomic():
+            jobs = segment_jobs_build(
+                owner_id=production.owner_id,
+                api_key=production.api_key,
+                params=params,
+                specs=[_segment_spec(segment, speaker) for segment, speaker in batch],
+            )
+            segment_jobs_enqueue(owner=production.owner, jobs=jobs)
+            for (segment, _), job in zip(batch, jobs, strict=True):
+                segment.job = job
+            ProductionSegment.objects.bulk_update([segment for segment, _ in batch], ["job"])
+            transaction.on_commit(wake_worker)
 
 
 def production_cancel(*, production: Production) -> Production:
     """Stop for good: queued and running segments are cancelled (a worker speaking one
-    sees its lease gone at the next sentence); what was not spoken is refunded."""
+    sees its lease gone at the next sentence), each job announced as job_cancel
+    announces one. Only what was never spoken is refunded: the current revisions
+    without a completed job (and any segment not written yet). Revisions spoken and
+    replaced since stay billed (production_segment_regenerate)."""
     if production.status in (Status.COMPLETED, Status.CANCELLED):
         raise Conflict(f"The production is already {production.status}.", details={"status": production.status})
-    with transaction.atomic():
-        if not Production.objects.filter(pk=production.pk).exclude(status__in=(Status.COMPLETED, Status.CANCELLED)).update(
-            status=Status.CANCELLED, finished_at=timezone.now()
-        ):
-            raise Conflict("The production changed meanwhile; reload it.")
-        _cancel_jobs(production, statuses=SynthesisJob.ACTIVE)
-        spoken = ProductionSegment.objects.filter(production=production, job__status=JobStatus.COMPLETED).aggregate(n=Sum("character_count"))["n"] or 0
-        refunded = UsageRecord.objects.filter(job_id=production.pk).update(characters=spoken)
+    if not Production.objects.filter(pk=production.pk).exclude(status__in=(Status.COMPLETED, Status.CANCELLED)).update(
+        status=Status.CANCELLED, finished_at=timezone.now()
+    ):
+        raise Conflict("The production changed meanwhile; reload it.")
+    # From here on no segment of it is created, queued or regenerated: the refund is final.
+    _cancel_jobs(production, statuses=SynthesisJob.ACTIVE)
     production.refresh_from_db()
+    spoken = (
+        ProductionSegment.objects.filter(production=production, job__status=JobStatus.COMPLETED)
+        .aggregate(n=Sum("character_count"))["n"]
+        or 0
+    )
+    unspoken = max(0, production.character_count - spoken)
+    usage_refund(record_job_id=production.pk, characters=unspoken)
     audit_record(
         action="production.cancelled", user=production.owner, target_type="production", target_id=str(production.pk),
-        details={"characters_billed": spoken, "usage_updated": bool(refunded)},
+        details={"characters_refunded": unspoken},
     )
     _announce(production, "production.cancelled")
     return production
 
 
 def production_delete(*, production: Production) -> None:
-    """Delete a production, its segment jobs and every file (segments and assemblies)."""
+    """Delete a production, its segment jobs and every file (segments and assemblies).
+    One not finished is cancelled first (its unspoken characters refunded); the usage
+    row stays, as the history of what was billed."""
     if production.status not in (Status.COMPLETED, Status.CANCELLED):
-        _cancel_jobs(production, statuses=SynthesisJob.ACTIVE)
-    job_ids = list(ProductionSegment.objects.filter(production=production).exclude(job=None).values_list("job_id", flat=True))
-    jobs = list(SynthesisJob.objects.filter(pk__in=job_ids))
+        try:
+            production_cancel(production=production)
+        except Conflict:
+            production.refresh_from_db()  # finished meanwhile: nothing to refund
+    job_ids = _job_ids(production)
     owner_id, production_id = production.owner_id, production.pk
-    with transaction.atomic():
-        production.delete()
-        SynthesisJob.objects.filter(pk__in=job_ids).delete()
-    for job in jobs:
-        _remove_job_files(job)
+    # The production's rows first (one cascade), then its jobs and files in batches.
+    production.delete()
+    segment_jobs_delete(job_ids=job_ids)
     media.remove_production_dir(owner_id=owner_id, production_id=production_id)
     audit_record(action="production.deleted", target_type="production", target_id=str(production_id))
-
-
-def _remove_job_files(job: SynthesisJob) -> None:
-    for path in media.job_audio_files(job.audio_file):
-        media.unlink_quietly(path)
 
 
 # --------------------------------------------------------------------------- regenerate
@@ -411,27 +477,23 @@ def production_segment_regenerate(
 ) -> ProductionSegment:
     """Speak one segment again, with a new seed (given, or drawn) or an edited text; the
     rest is kept and the production is assembled again when it is done. The new
-    characters are billed (under the quota)."""
+    characters are billed (under the quota); the replaced revision stays billed if it
+    was spoken, and is refunded if it never was (queued, withdrawn or failed)."""
     if production.status == Status.CANCELLED:
         raise Conflict("The production was cancelled; create a new one.", details={"status": production.status})
     if segment.voice is None:
         raise Conflict(f"This segment's voice {segment.voice_name!r} was deleted.", details={"segment": segment.index})
     new_text = segment.text if text is None else text
-    if text is not None:
-        limit = settings.MAX_TEXT_LENGTH
-        count = textmod.count_characters(new_text)
-        if not textmod.has_speech(new_text):
-            raise ApiError("The new text has nothing to speak: give at least one letter or digit.", details={"text": ["Nothing to speak."]})
-        if count > limit or len(new_text) > 2 * limit:
-            raise ApiError(
-                f"A segment's text is at most {limit} spoken characters (MAX_TEXT_LENGTH); this one is {count}.",
-                details={"text": [f"At most {limit} characters."], "limit": limit},
-            )
+    if text is not None and not textmod.has_speech(new_text):
+        raise ApiError(
+            "The new text has nothing to speak: give at least one letter or digit.",
+            details={"text": ["Nothing to speak."]},
+        )
     if seed is None and text is None:
         seed = secrets.randbelow(2**31)
     params = SynthesisParams.from_dict({**production.params, **({"seed": seed} if seed is not None else {})})
     speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache={})
-    speaker.engine.plan(new_text, language=speaker.language, voice=voice_ref(speaker.voice), params=params)
+    segment_text_validate(text=new_text, speaker=speaker, params=params)
     characters = textmod.count_characters(new_text)
     with transaction.atomic():
         quota_lock_user(user=production.owner)
@@ -440,16 +502,26 @@ def production_segment_regenerate(
         if current.status == Status.CANCELLED:
             raise Conflict("The production was cancelled; create a new one.")
         # The old revision's job goes (a worker speaking it loses its lease and stops at
-        # the next sentence; its completion would find no row).
-        old_job = SynthesisJob.objects.filter(pk=segment.job_id).first() if segment.job_id else None
+        # the next sentence; its completion would find no row). Spoken, it stays billed.
+        segment = ProductionSegment.objects.select_related("job").get(pk=segment.pk)
+        old_job_id = segment.job_id
+        old_spoken = segment.job is not None and segment.job.status == JobStatus.COMPLETED
+        old_characters = segment.character_count
         segment.text = new_text
         segment.character_count = characters
         segment.seed = seed if seed is not None else segment.seed
         segment.revision = F("revision") + 1
         segment.job = None
         if current.status != Status.PAUSED:  # paused: resume queues it with the rest
-            job = _segment_job(segment=segment, speaker=speaker, params=SynthesisParams.from_dict(production.params), api_key=production.api_key)
-            job.save()
+            (job,) = segment_jobs_enqueue(
+                owner=production.owner,
+                jobs=segment_jobs_build(
+                    owner_id=production.owner_id,
+                    api_key=production.api_key,
+                    params=SynthesisParams.from_dict(production.params),
+                    specs=[_segment_spec(segment, speaker)],
+                )
+            )
             segment.job = job
             Production.objects.filter(pk=current.pk).update(status=Status.RUNNING, error_message="", finished_at=None)
             transaction.on_commit(wake_worker)
@@ -457,11 +529,11 @@ def production_segment_regenerate(
         Production.objects.filter(pk=current.pk).update(
             character_count=ProductionSegment.objects.filter(production=current).aggregate(n=Sum("character_count"))["n"] or 0
         )
-        UsageRecord.objects.filter(job_id=production.pk).update(characters=F("characters") + characters)
-        if old_job is not None:
-            SynthesisJob.objects.filter(pk=old_job.pk).delete()
-    if old_job is not None:
-        _remove_job_files(old_job)
+        usage_charge(record_job_id=production.pk, characters=characters)
+        if not old_spoken:
+            usage_refund(record_job_id=production.pk, characters=old_characters)
+    if old_job_id is not None:
+        segment_jobs_delete(job_ids=[old_job_id])
     segment.refresh_from_db()
     production.refresh_from_db()
     audit_record(
@@ -510,6 +582,8 @@ def production_advance(*, production_id: Any) -> Production | None:
     if production is None or production.status != Status.RUNNING:
         return production
     progress = production_progress(production=production)
+    if progress.total < production.segments_total:
+        return production  # its segments are still being written (production_create)
     if progress.total and progress.done == progress.total:
         if Production.objects.filter(pk=production.pk, status=Status.RUNNING).update(status=Status.ASSEMBLING):
             production.refresh_from_db()
@@ -572,7 +646,7 @@ def production_assemble(*, production: Production) -> Production:
     production.refresh_from_db()
     if switched:
         media.remove_production_dir(owner_id=production.owner_id, production_id=production.pk, keep=relative)
-        UsageRecord.objects.filter(job_id=production.pk).update(audio_seconds=result.duration)
+        usage_record_audio(record_job_id=production.pk, audio_seconds=result.duration)
         audit_record(
             action="production.completed", user=production.owner, target_type="production", target_id=str(production.pk),
             details={"duration": round(result.duration, 2), "loudness_lufs": result.loudness_lufs},

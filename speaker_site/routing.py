@@ -21,6 +21,7 @@ from django.urls import path, re_path
 
 from core.events import set_server_loop
 from core.wakeup import ENGINE_CHANNEL
+from elevenlabs_api.ws_consumer import MultiTextToSpeechSocket, TextToSpeechSocket
 from engine_host.hosting import EngineWorkerConsumer, start_embedded_worker
 from realtime.auth import WebsocketAuthMiddleware
 from realtime.events_consumer import EventsConsumer
@@ -63,6 +64,9 @@ def _start_with_daphne(starter: EmbeddedWorkerStarter) -> None:
 def websocket_routes() -> list[Any]:
     return [
         path("ws/events/", WebsocketAuthMiddleware(EventsConsumer.as_asgi())),
+        # ElevenLabs' websockets authenticate themselves (a key header or the first message).
+        path("v1/text-to-speech/<str:voice_id>/stream-input", TextToSpeechSocket.as_asgi()),
+        path("v1/text-to-speech/<str:voice_id>/multi-stream-input", MultiTextToSpeechSocket.as_asgi()),
         re_path(r"", NoSuchEndpointConsumer.as_asgi()),  # last: every other path
     ]
 

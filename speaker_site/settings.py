@@ -232,6 +232,12 @@ USE_TZ = True
 MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)
 # Long-form productions (docs/productions.md "Long-form productions"): spoken characters per production.
 LONGFORM_MAX_CHARACTERS = env_int("LONGFORM_MAX_CHARACTERS", 500000, minimum=1)
+# Segments and chapters per production (docs/ARCHITECTURE.md, "Long-form productions"):
+# each segment is a job, so these bound the rows and the work one request creates. A
+# 500 000-character book of ordinary prose makes about 1 000 segments (500 characters
+# each); more come only from many [voice: …] switches or very short chapters.
+LONGFORM_MAX_SEGMENTS = env_int("LONGFORM_MAX_SEGMENTS", 2000, minimum=1)
+LONGFORM_MAX_CHAPTERS = env_int("LONGFORM_MAX_CHAPTERS", 500, minimum=1)
 MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
 # OpenAI's voice names -> Speaker voices on /v1/audio/speech (docs/compatibility.md "OpenAI-compatible
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says

@@ -31,11 +31,9 @@ from speech import text as textmod
 from speech.engines.errors import EngineUnavailable
 from speech.engines.params import SynthesisParams
 from synthesis.job_events import job_announce_cancelled, job_announce_queued
-from synthesis.job_events import job_event_payload as job_event_payload  # re-exported: callers above
-from synthesis.job_events import job_observe as job_observe  # re-exported: callers above
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.quotas import quota_check_job, quota_lock_user
-from voices.selectors import voice_ref as voice_ref  # re-exported: productions.services
+from voices.selectors import voice_ref
 from voices.selectors import voice_resolve_for_synthesis
 
 logger = logging.getLogger("speaker.jobs")
@@ -70,36 +68,14 @@ def _request_hash(req: JobRequest) -> str:
 def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     """Check a request fully (text, voice, language, params) without queuing anything;
     returns the fields of the job to create. Raises ApiError/EngineError/Http404."""
-    # The limit counts what is spoken and billed (count_characters: no emotion tags, runs
-    # of spaces as one), the one count the dashboard shows; the raw text, tags and
-    # spacing included, may be at most twice that (docs/api.md "Speech: jobs and streams").
-    limit = settings.MAX_TEXT_LENGTH
-    if len(req.text) > 2 * limit:
-        raise ApiError(
-            f"Text is {len(req.text)} characters long with its tags and spacing; at most {2 * limit} are accepted "
-            f"(and {limit} spoken characters).",
-            details={"text": [f"At most {limit} characters."], "limit": limit},
-        )
-    characters = textmod.count_characters(req.text)
-    if characters > limit:
-        raise ApiError(
-            f"Text is {characters} characters (emotion tags and extra spaces not counted); the limit is {limit}. "
-            "Shorten it or split it into several jobs.",
-            details={"text": [f"At most {limit} characters."], "limit": limit},
-        )
+    job_text_check(text=req.text)
     if req.output_format not in audiomod.FORMATS:
         raise ApiError(
             f"Unknown format {req.output_format!r}.",
             details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]},
         )
     voice = voice_resolve_for_synthesis(user=user, ref=req.voice)
-    registry = get_registry()
-    reason = registry.reason(voice.engine)
-    if reason is not None:
-        raise EngineUnavailable(reason, engine=voice.engine)  # -> 409
-    # The engine object, not loaded: validation reads config and vocab only, so the web
-    # process never loads XTTS weights (workers do).
-    engine = registry.engine(voice.engine)
+    engine = job_engine_for(voice=voice)
     params = SynthesisParams.from_dict(dict(req.params or {}))
     language = req.language or voice.language
     # Full validation now (text, language, params, voice), so a bad request is a 400
@@ -118,6 +94,40 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "word_count": textmod.count_words(req.text),
         "character_count": textmod.count_characters(req.text),
     }
+
+
+def job_text_check(*, text: str) -> int:
+    """The text-length guard of every job (a production's segments included); returns the
+    spoken characters. The limit counts what is spoken and billed (count_characters: no
+    emotion tags, runs of spaces as one), the one count the dashboard shows; the raw text,
+    tags and spacing included, may be at most twice that (docs/api.md "Speech: jobs and
+    streams")."""
+    limit = settings.MAX_TEXT_LENGTH
+    if len(text) > 2 * limit:
+        raise ApiError(
+            f"Text is {len(text)} characters long with its tags and spacing; at most {2 * limit} are accepted "
+            f"(and {limit} spoken characters).",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
+        )
+    characters = textmod.count_characters(text)
+    if characters > limit:
+        raise ApiError(
+            f"Text is {characters} characters (emotion tags and extra spaces not counted); the limit is {limit}. "
+            "Shorten it or split it into several jobs.",
+            details={"text": [f"At most {limit} characters."], "limit": limit},
+        )
+    return characters
+
+
+def job_engine_for(*, voice: Any) -> Any:
+    """The engine that speaks `voice`, or EngineUnavailable (a 409) when this server
+    cannot. The engine object, not loaded: validation reads config and vocab only, so
+    the web process never loads XTTS weights (workers do)."""
+    registry = get_registry()
+    reason = registry.reason(voice.engine)
+    if reason is not None:
+        raise EngineUnavailable(reason, engine=voice.engine)  # -> 409
+    return registry.engine(voice.engine)
 
 
 def job_priority_for(mode: str) -> int:
@@ -180,16 +190,24 @@ def job_create(
         # A concurrent request with the same Idempotency-Key won the race.
         existing = SynthesisJob.objects.get(owner=user, idempotency_key=idempotency_key)
         return _idempotent_replay(existing, digest), False
+    job_created_announce(job=job)
+    return job, True
+
+
+def job_created_announce(*, job: SynthesisJob) -> None:
+    """What every new job sends, whoever queued it (a request, or a production's
+    segments: synthesis.segment_jobs): the audit entry, and once committed the
+    `job.queued` event for a queued job (a stream's or preview's job is followed by its
+    own protocol, a segment's by its production's events)."""
     audit_record(
         action="job.created",
-        user=user,
+        user=job.owner,
         target_type="synthesis_job",
         target_id=str(job.pk),
-        details={"voice": job.voice_name, "engine": job.engine, "characters": job.character_count, "mode": mode},
+        details={"voice": job.voice_name, "engine": job.engine, "characters": job.character_count, "mode": job.mode},
     )
-    if mode == SynthesisJob.Mode.JOB:
+    if job.mode == SynthesisJob.Mode.JOB:
         transaction.on_commit(lambda: _announce_queued(job))
-    return job, True
 
 
 def _idempotent_replay(existing: SynthesisJob, digest: str) -> SynthesisJob:

@@ -35,7 +35,10 @@ def stream_job_create(*, user: User, req: JobRequest, api_key: APIKey | None) ->
     try:
         channel = ""
         if not settings.EMBEDDED_WORKER:
-            channel = async_to_sync(get_channel_layer().new_channel)("stream.")
+            # The layer's default prefix: a process's channels then share one Redis list,
+            # so a websocket consumer of this process that is waiting on the layer reads
+            # the stream's chunks too (channels_redis lets one receiver at a time poll).
+            channel = async_to_sync(get_channel_layer().new_channel)()
         job, _ = job_create(user=user, req=req, api_key=api_key, mode=SynthesisJob.Mode.STREAM, stream_channel=channel)
         return job
     except BaseException:

@@ -1,4 +1,5 @@
-// API keys: create (the secret is shown once, with a copy button), revoke with confirmation.
+// API keys: create (the secret is shown once, with a copy button), revoke with confirmation,
+// take a revoked key off the list (a second DELETE: docs/api.md "API keys").
 
 import { announce, api, clearErrors, el, pageReady, showError } from "./api.js";
 import { confirmAction } from "./confirm.js";
@@ -92,7 +93,41 @@ document.querySelector("[data-dismiss-secret]").addEventListener("click", () => 
   document.getElementById("list-title").scrollIntoView({ behavior: "smooth", block: "start" });
 });
 
+function removeButton(id, name) {
+  return el("button", {
+    type: "button",
+    class: "small",
+    "data-remove-key": id,
+    "data-key-name": name,
+    "aria-label": `Remove revoked key ${name} from the list`,
+    text: "Remove",
+  });
+}
+
+async function removeFromList(button) {
+  // The key is revoked already: taking it off the list loses nothing, so no dialog.
+  const name = button.dataset.keyName;
+  button.disabled = true;
+  try {
+    await api(`/api/v1/keys/${button.dataset.removeKey}`, { method: "DELETE" });
+    button.closest("tr").remove();
+    if (!tbody.children.length) {
+      document.querySelector("[data-keys-table]").hidden = true;
+      document.querySelector("[data-keys-empty]").hidden = false;
+    }
+    announce(`Revoked key “${name}” removed from the list.`, "ok");
+  } catch (error) {
+    showError(error, { box: listError });
+    button.disabled = false;
+  }
+}
+
 tbody.addEventListener("click", async (event) => {
+  const remove = event.target.closest("[data-remove-key]");
+  if (remove) {
+    await removeFromList(remove);
+    return;
+  }
   const button = event.target.closest("[data-revoke-key]");
   if (!button) return;
   const name = button.dataset.keyName;
@@ -110,7 +145,7 @@ tbody.addEventListener("click", async (event) => {
     row.querySelector("td .badge")?.remove();
     row.querySelector("td").append(" ", el("span", { class: "badge revoked", text: "revoked" }));
     row.querySelector('[data-label="Expires"]').replaceChildren(el("span", { class: "muted", text: "revoked just now" }));
-    button.remove();
+    button.replaceWith(removeButton(button.dataset.revokeKey, name));
     announce(`Key “${name}” revoked.`, "ok");
   } catch (error) {
     showError(error, { box: listError });

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import APIKey
+from monitoring.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,25 @@ def test_anonymous_callers_get_401_on_keys(anon):
     response = anon.get("/api/v1/keys")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_revoked_key_is_taken_off_the_list_by_a_second_delete_and_stays_revoked(owner_api):
+    created = owner_api.post("/api/v1/keys", {"name": "old laptop"}, format="json").json()
+    owner_api.delete(f"/api/v1/keys/{created['id']}")
+    listed = [key["id"] for key in owner_api.get("/api/v1/keys").json()["results"]]
+    assert created["id"] in listed, "a revoked key stays listed until its owner removes it"
+
+    assert owner_api.delete(f"/api/v1/keys/{created['id']}").status_code == 204
+    listed = [key["id"] for key in owner_api.get("/api/v1/keys").json()["results"]]
+    assert created["id"] not in listed
+    key = APIKey.objects.get(pk=created["id"])
+    assert key.revoked_at is not None and key.removed_at is not None
+    actions = list(AuditEvent.objects.filter(target_id=str(key.pk)).values_list("action", flat=True))
+    assert sorted(actions) == ["api_key.created", "api_key.removed", "api_key.revoked"]
+
+
+def test_an_outsider_cannot_take_anothers_key_off_the_list(owner_api, outsider_api):
+    created = owner_api.post("/api/v1/keys", {"name": "mine"}, format="json").json()
+    owner_api.delete(f"/api/v1/keys/{created['id']}")
+    assert outsider_api.delete(f"/api/v1/keys/{created['id']}").status_code == 404
+    assert APIKey.objects.get(pk=created["id"]).removed_at is None

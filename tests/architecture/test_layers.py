@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".importlinter"
@@ -176,3 +177,78 @@ def test_the_queue_never_imports_the_job_services() -> None:
     assert graph.find_shortest_chain(importer="synthesis.queue", imported="synthesis.services") is None
     for above in ("synthesis.queue", "synthesis.services"):
         assert graph.find_shortest_chain(importer="synthesis.job_events", imported=above) is None
+# Jobs and usage rows have one writer, synthesis (docs/ARCHITECTURE.md, "Long-form
+# productions"): productions asks synthesis.segment_jobs and synthesis.usage, so every
+# job transition sends the same events, metrics and audit entries whoever asks for it.
+# productions may read jobs through its segments (`segment.job`, `job__status` lookups)
+# and use SynthesisJob's constants (Status, ACTIVE, Mode); it never names UsageRecord,
+# never reaches SynthesisJob's manager, never builds a SynthesisJob, and never calls a
+# writing method on a job.
+_WRITES = {"save", "delete", "update", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+
+
+def _names_a_job(node: ast.AST) -> bool:
+    return any(
+        (isinstance(n, ast.Name) and "job" in n.id.lower()) or (isinstance(n, ast.Attribute) and n.attr == "job")
+        for n in ast.walk(node)
+    )
+
+
+def _model_name(node: ast.AST) -> str:
+    """`SynthesisJob` for `SynthesisJob` and for `models.SynthesisJob`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _direct_job_writes(source: str) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.alias) and node.name.split(".")[-1] == "UsageRecord":
+            found.append((0, "imports UsageRecord"))
+        elif _model_name(node) == "UsageRecord":
+            found.append((node.lineno, "uses UsageRecord"))
+        elif isinstance(node, ast.Attribute) and node.attr == "objects" and _model_name(node.value) == "SynthesisJob":
+            found.append((node.lineno, "uses SynthesisJob.objects"))
+        elif isinstance(node, ast.Call) and _model_name(node.func) == "SynthesisJob":
+            found.append((node.lineno, "builds a SynthesisJob"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES:
+            if _names_a_job(node.func.value):
+                found.append((node.lineno, f"calls {node.func.attr}() on a job"))
+    return found
+
+
+def test_productions_never_writes_a_job_or_a_usage_row_itself() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} {what}"
+        for path in sorted((ROOT / "productions").rglob("*.py"))
+        if "migrations" not in path.parts
+        for line, what in _direct_job_writes(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from synthesis.models import UsageRecord\n",
+        "from synthesis import models\nmodels.UsageRecord.objects.filter(job_id=1).update(characters=0)\n",
+        "SynthesisJob.objects.filter(pk=1).update(status='cancelled')\n",
+        "SynthesisJob.objects.bulk_create(jobs)\n",
+        "job = SynthesisJob(owner_id=1)\n",
+        "segment.job.save()\n",
+        "old_job.delete()\n",
+    ],
+)
+def test_the_job_writer_check_catches_a_direct_write(source: str) -> None:
+    assert _direct_job_writes(source) != []
+
+
+def test_the_job_writer_check_lets_productions_read_jobs_through_its_segments() -> None:
+    source = (
+        "ProductionSegment.objects.filter(production=p, job__status=SynthesisJob.Status.COMPLETED).count()\n"
+        "ProductionSegment.objects.bulk_update(segments, ['job'])\n"
+        "segment.save(update_fields=['text', 'job'])\n"
+        "segment_jobs_cancel(job_ids=ids, statuses=SynthesisJob.ACTIVE)\n"
+    )
+    assert _direct_job_writes(source) == []

@@ -175,16 +175,35 @@ def sign_up(page: Any, base_url: str, username: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
-@pytest.fixture(scope="package")
-def signed_in_state(browser: Any, speaker_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One user for most tests, signed up once through the real form."""
-    context = browser.new_context(base_url=speaker_server.url)
+def signed_up_state(browser: Any, server: LiveServer, prefix: str, *, staff: bool = False) -> dict[str, Any]:
+    """A user signed up through the real form (then made staff when `staff`): the browser
+    state to start signed-in contexts from, and the username."""
+    context = browser.new_context(base_url=server.url)
     page = context.new_page()
-    username = f"tester{uuid.uuid4().hex[:6]}"
-    sign_up(page, speaker_server.url, username)
+    username = f"{prefix}{uuid.uuid4().hex[:6]}"
+    sign_up(page, server.url, username)
+    if staff:
+        server._query("UPDATE accounts_user SET is_staff = 1 WHERE username = ?", [username])
     state = context.storage_state()
     context.close()
     return {"state": state, "username": username}
+
+
+def shoot_on_failure(context: Any, request: pytest.FixtureRequest) -> None:
+    """Screenshots of every page of a failed test's context, then the context closed."""
+    if request.node.stash.get(FAILED, False):
+        for index, page in enumerate(context.pages):
+            try:
+                shoot(page, f"FAILED-{request.node.name}-{index}")
+            except Exception:  # a crashed page must not hide the test's own failure
+                pass
+    context.close()
+
+
+@pytest.fixture(scope="package")
+def signed_in_state(browser: Any, speaker_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One user for most tests, signed up once through the real form."""
+    return signed_up_state(browser, speaker_server, "tester")
 
 
 @pytest.fixture
@@ -201,13 +220,7 @@ def session(
     context.grant_permissions(["microphone", "clipboard-read", "clipboard-write"], origin=speaker_server.url)
     current = Session(speaker_server, context, signed_in_state["username"])
     yield current
-    if request.node.stash.get(FAILED, False):
-        for index, page in enumerate(context.pages):
-            try:
-                shoot(page, f"FAILED-{request.node.name}-{index}")
-            except Exception:  # a crashed page must not hide the test's own failure
-                pass
-    context.close()
+    shoot_on_failure(context, request)
     assert not current.problems, "\n".join(current.problems)
 
 
@@ -216,13 +229,7 @@ def new_visitor(browser: Any, speaker_server: LiveServer, request: pytest.Fixtur
     """A fresh, signed-out browser context."""
     context = browser.new_context(base_url=speaker_server.url, viewport={"width": 1280, "height": 900})
     yield context
-    if request.node.stash.get(FAILED, False):
-        for index, page in enumerate(context.pages):
-            try:
-                shoot(page, f"FAILED-{request.node.name}-{index}")
-            except Exception:
-                pass
-    context.close()
+    shoot_on_failure(context, request)
 
 
 @pytest.fixture
@@ -240,14 +247,7 @@ def _fresh_artifacts() -> None:
 @pytest.fixture(scope="package")
 def staff_state(browser: Any, speaker_server: LiveServer) -> dict[str, Any]:
     """A staff member (an operator), signed up through the real form, then made staff."""
-    context = browser.new_context(base_url=speaker_server.url)
-    page = context.new_page()
-    username = f"operator{uuid.uuid4().hex[:6]}"
-    sign_up(page, speaker_server.url, username)
-    speaker_server._query("UPDATE accounts_user SET is_staff = 1 WHERE username = ?", [username])
-    state = context.storage_state()
-    context.close()
-    return {"state": state, "username": username}
+    return signed_up_state(browser, speaker_server, "operator", staff=True)
 
 
 @pytest.fixture
@@ -259,13 +259,7 @@ def staff_session(
     )
     current = Session(speaker_server, context, staff_state["username"])
     yield current
-    if request.node.stash.get(FAILED, False):
-        for index, page in enumerate(context.pages):
-            try:
-                shoot(page, f"FAILED-{request.node.name}-{index}")
-            except Exception:
-                pass
-    context.close()
+    shoot_on_failure(context, request)
     assert not current.problems, "\n".join(current.problems)
 
 

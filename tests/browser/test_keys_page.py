@@ -77,3 +77,11 @@ def test_a_key_is_shown_once_works_and_can_be_revoked(session):
     expect(row.get_by_role("button", name="Revoke key ci-pipeline")).to_have_count(0)
     shoot(page, "keys-revoked")
     assert call_me(session.url, secret) == 401
+
+    # A revoked key can be taken off the list; it stays revoked, and stays off after a reload.
+    row.get_by_role("button", name="Remove revoked key ci-pipeline from the list").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("[data-keys-empty]")).to_be_visible()
+    page.reload()
+    expect(page.locator("[data-keys-table] tbody tr", has_text="ci-pipeline")).to_have_count(0)
+    assert call_me(session.url, secret) == 401

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import clone_voice, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -76,19 +76,7 @@ def test_a_sample_recorded_with_the_microphone_is_played_back_and_saved(session,
     page = session.new_page()
     page.goto("/voices/")
     name = f"Recorded {uuid.uuid4().hex[:4]}"
-    created = session.api(
-        page,
-        "POST",
-        "/api/v1/voices",
-        multipart={
-            "name": name,
-            "language": "en",
-            "consent": "true",
-            "samples": {"name": "first.wav", "mimeType": "audio/wav", "buffer": speech_wav.read_bytes()},
-        },
-    )
-    assert created.status == 201, created.text()
-    voice_id = created.json()["id"]
+    voice_id = clone_voice(session, page, speech_wav, name)["id"]
     page.goto(f"/voices/{voice_id}/")
     expect(page.locator("[data-sample-row]")).to_have_count(1)
     # The only sample cannot be removed.

@@ -3,7 +3,9 @@ whole sentences."""
 
 from __future__ import annotations
 
-from productions.parsing import parse
+import pytest
+
+from productions.parsing import TooMany, parse
 from speech import text as textmod
 from tests.productions.conftest import BOOK
 
@@ -52,3 +54,14 @@ def test_characters_are_counted_as_they_are_billed():
 
 def test_a_text_with_only_headings_has_no_chapters():
     assert parse("# Title\n\n## Another\n", title="t", sentence_limit=2000) == []
+
+
+def test_parsing_stops_as_soon_as_a_text_makes_more_segments_or_chapters_than_allowed():
+    with pytest.raises(TooMany) as segments:
+        parse("[voice: joe]a " * 50, title="T", sentence_limit=2000, max_segments=10)
+    assert (segments.value.what, segments.value.limit) == ("segments", 10)
+    with pytest.raises(TooMany) as chapters:
+        parse("".join(f"# {n}\nWords.\n" for n in range(5)), title="T", sentence_limit=2000, max_chapters=3)
+    assert (chapters.value.what, chapters.value.limit) == ("chapters", 3)
+    exact = parse("[voice: joe]a " * 10, title="T", sentence_limit=2000, max_segments=10, max_chapters=1)
+    assert sum(len(c.segments) for c in exact) == 10

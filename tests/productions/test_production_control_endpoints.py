@@ -54,3 +54,13 @@ def test_control_in_the_wrong_state_is_a_409_saying_why(owner_api, post_producti
     for action in ("pause", "cancel", "resume"):
         response = owner_api.post(f"/api/v1/productions/{body['id']}/{action}")
         assert response.status_code == 409 and response.json()["error"]["code"] == "conflict", action
+
+
+def test_resume_with_a_deleted_voice_is_a_409_that_leaves_the_production_paused(owner_api, post_production, transactional_db):
+    body = post_production().json()
+    owner_api.post(f"/api/v1/productions/{body['id']}/pause")
+    ProductionSegment.objects.filter(production_id=body["id"], index=2).update(voice=None)  # as its voice's deletion does
+    resumed = owner_api.post(f"/api/v1/productions/{body['id']}/resume")
+    assert resumed.status_code == 409 and resumed.json()["error"]["details"] == {"segment": 2}
+    assert production(body["id"]).status == "paused"
+    assert not _jobs(body["id"]).filter(status="queued").exists()

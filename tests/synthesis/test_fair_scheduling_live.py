@@ -51,7 +51,8 @@ def _wait_for(condition: Any, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "the server never got there"
-        time.sleep(0.25)  # polite polling: the API's rate limit counts these
+        time.sleep(0.7)  # polite polling: the API's rate limit (100 a minute) counts these, and a
+        # loaded machine may take more than a minute to finish the long job
 
 
 def _stream(server: LiveServer, text: str, voice: str, params: dict[str, Any]) -> dict[str, Any]:
