@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from voices.models import CloningAttestation, ConsentRecord, Voice, VoiceSample
+from voices.models import CloningAttestation, ConsentRecord, Voice, VoiceConsent, VoiceSample
 
 
 class VoiceSampleInline(admin.TabularInline):
@@ -83,3 +83,14 @@ class ConsentRecordAdmin(_EvidenceAdmin):
     search_fields = ("username", "voice_name", "ip", "id")
     date_hierarchy = "attested_at"
     readonly_fields = [f.name for f in ConsentRecord._meta.fields]
+
+
+@admin.register(VoiceConsent)
+class VoiceConsentAdmin(_EvidenceAdmin):
+    """Consent recordings (OpenAI's voice consents): their owners delete them through
+    the API, which refuses while a voice uses one."""
+
+    list_display = ("created_at", "username", "name", "language", "duration_seconds", "ip", "api_key_prefix")
+    search_fields = ("username", "name", "sha256", "ip", "id")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in VoiceConsent._meta.fields]

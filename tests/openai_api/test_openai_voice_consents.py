@@ -253,3 +253,13 @@ def test_a_voice_cloned_under_a_consent_deleted_meanwhile_is_a_404_and_leaves_no
     assert gone.value.status_code == 404
     assert not Voice.objects.filter(name="Too late").exists() and not ConsentRecord.objects.exists()
     assert media_files(settings.MEDIA_ROOT) == []
+
+
+def test_operators_see_consent_recordings_in_the_admin_read_only(owner_openai, speech_upload, admin_client):
+    consent = _consent(owner_openai, speech_upload()).json()
+
+    listing = admin_client.get("/admin/voices/voiceconsent/")
+    detail = admin_client.get(f"/admin/voices/voiceconsent/{consent['id']}/change/")
+
+    assert listing.status_code == 200 and consent["id"] in detail.content.decode()
+    assert admin_client.post(f"/admin/voices/voiceconsent/{consent['id']}/delete/", {"post": "yes"}).status_code == 403
