@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
+r"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
 
 A rule JSON Schema cannot state, told to the generator instead of relaxing a check:
 an API key's `expires_at` must be in the future ("expires_at must be in the future" is
@@ -25,7 +25,7 @@ Two more rules of the same kind, each told to the generator here:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import schemathesis
@@ -47,7 +47,7 @@ def _in_the_future(body: Any) -> Any:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return body
-    now = datetime.now(moment.tzinfo or timezone.utc)
+    now = datetime.now(moment.tzinfo or UTC)
     if moment > now:
         return body
     # Keep the generated spelling (offset, fraction, separator); only the year changes, to
