@@ -79,3 +79,72 @@ class LanguageFieldExtension(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(component)
         return component.ref
+
+
+# ------------------------------------------------------------------ rules every body and parameter keeps
+
+# Every text the server reads refuses NUL (PostgreSQL text cannot hold it; core/parsers.py
+# for JSON bodies, core/middleware.py for query strings and forms), and every integer
+# fits 64 bits (core/parsers.MAX_JSON_INT): rules of the whole API, so stated on every
+# string and integer of the schema by `schema_states_every_rule` rather than field by field.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+INT64_MAX = 2**63 - 1
+# Unknown properties of a JSON body are ignored, but read like the rest of the body:
+# any JSON value without NUL and without integers beyond 64 bits, at most 32 levels deep
+# (core/parsers.py). OpenAPI 3.0 has no `propertyNames` and JSON Schema cannot count
+# levels: the description says those two.
+JSON_VALUE_NAME = "JsonValue"
+JSON_VALUE: dict[str, Any] = {
+    "description": "Any JSON value read by the server's JSON reader: no NUL character in any string or key, "
+    "integers within 64 bits, at most 32 levels of nesting.",
+    "nullable": True,
+    "oneOf": [
+        {"type": "string", "pattern": NO_NUL_PATTERN},
+        {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "boolean"},
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"}},
+        {
+            "type": "object",
+            "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"},
+        },
+    ],
+}
+
+
+def _state_rules(schema: Any) -> None:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        kind = node.get("type")
+        if kind == "string" and not ({"pattern", "enum", "format"} & node.keys()):
+            node["pattern"] = NO_NUL_PATTERN
+        elif kind == "integer":
+            node.setdefault("minimum", -INT64_MAX)
+            node.setdefault("maximum", INT64_MAX)
+        stack.extend(value for key, value in node.items() if key != "example")
+
+
+def schema_states_every_rule(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): the API-wide rules on
+    every string, integer and request body, so that a schema-valid request is never
+    refused for a rule the schema does not state (docs/ARCHITECTURE.md "The schema")."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                ref = content.get("schema", {}).get("$ref", "")
+                name = ref.rsplit("/", 1)[-1]
+                if media_type == "application/json" and name in schemas:
+                    schemas[name].setdefault("additionalProperties", {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"})
+    _state_rules(result.get("paths", {}))  # parameters and inline bodies
+    _state_rules(schemas)
+    schemas[JSON_VALUE_NAME] = JSON_VALUE
+    return result

@@ -89,6 +89,7 @@ class ProductionListCreateView(APIView):
             409: error("Voice not ready or engine missing", "conflict"),
             413: error("Upload too large", "payload_too_large"),
             415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
+            422: error("The uploaded file is empty", "unprocessable", "The file is empty: upload the text to speak."),
             **COMMON_ERRORS,
             429: error("Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."),
         },

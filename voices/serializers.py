@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -109,6 +111,17 @@ class _SampleUploadSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=list(EMOTIONS)), required=False, allow_empty=True, help_text=EMOTIONS_HELP
     )
     consent = _ConsentField(help_text=CONSENT_HELP)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # At most VOICE_MAX_SAMPLES in one request (the schema's maxItems), read per
+        # instance so that the schema and the check follow the setting.
+        limit = settings.VOICE_MAX_SAMPLES
+        samples = self.fields["samples"]
+        samples.max_length = limit
+        samples.validators.append(
+            MaxLengthValidator(limit, message=f"At most {limit} samples in one request (VOICE_MAX_SAMPLES).")
+        )
 
     def validate_consent(self, value: bool) -> bool:
         if value is not True:
