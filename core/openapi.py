@@ -133,7 +133,7 @@ def _state_rules(schema: Any) -> None:
 def schema_states_every_rule(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): the API-wide rules on
     every string, integer and request body, so that a schema-valid request is never
-    refused for a rule the schema does not state (docs/ARCHITECTURE.md "The schema")."""
+    refused for a rule the schema does not state (docs/ARCHITECTURE.md, "The schema")."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
