@@ -143,7 +143,8 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
                 ref = content.get("schema", {}).get("$ref", "")
                 name = ref.rsplit("/", 1)[-1]
                 if media_type == "application/json" and name in schemas:
-                    schemas[name].setdefault("additionalProperties", {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"})
+                    unknown = {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"}
+                    schemas[name].setdefault("additionalProperties", unknown)
     _state_rules(result.get("paths", {}))  # parameters and inline bodies
     _state_rules(schemas)
     schemas[JSON_VALUE_NAME] = JSON_VALUE

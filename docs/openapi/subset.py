@@ -160,7 +160,9 @@ def _with_errors(family: str, operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shared_models_401(paths: dict[str, Any]) -> None:
-    either = {"anyOf": [{"$ref": "#/components/schemas/SpeakerErrorResponse"}, {"$ref": "#/components/schemas/ErrorResponse"}]}
+    either = {
+        "anyOf": [{"$ref": "#/components/schemas/SpeakerErrorResponse"}, {"$ref": "#/components/schemas/ErrorResponse"}]
+    }
     paths["/v1/models"]["get"]["responses"]["401"]["content"]["application/json"]["schema"] = either
 
 

@@ -70,7 +70,11 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
         tmp_path_factory.mktemp("compat-fuzz"),
         # One client making a few hundred requests: neither the rate limit nor the quota
         # is under test here.
-        extra_env={"RATE_LIMIT_REQUESTS": "1000000", "QUOTA_MONTHLY_CHARACTERS": "100000000", "QUOTA_MAX_ACTIVE_JOBS": "1000"},
+        extra_env={
+            "RATE_LIMIT_REQUESTS": "1000000",
+            "QUOTA_MONTHLY_CHARACTERS": "100000000",
+            "QUOTA_MAX_ACTIVE_JOBS": "1000",
+        },
     ).start()
     yield live
     live.stop()

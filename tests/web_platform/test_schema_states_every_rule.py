@@ -37,7 +37,9 @@ def _nodes(node: Any) -> Any:
 
 
 def test_no_string_of_the_schema_admits_a_nul_character(schema):
-    strings = [n for n in [*_nodes(schema["paths"]), *_nodes(schema["components"]["schemas"])] if n.get("type") == "string"]
+    strings = [
+        n for n in [*_nodes(schema["paths"]), *_nodes(schema["components"]["schemas"])] if n.get("type") == "string"
+    ]
     admitting_nul = [
         n for n in strings
         if not ({"enum", "format"} & n.keys()) and not ("pattern" in n and not re.search(n["pattern"], "a\x00b"))
@@ -47,7 +49,9 @@ def test_no_string_of_the_schema_admits_a_nul_character(schema):
 
 
 def test_every_integer_is_bounded_to_64_bits(schema):
-    integers = [n for n in [*_nodes(schema["paths"]), *_nodes(schema["components"]["schemas"])] if n.get("type") == "integer"]
+    integers = [
+        n for n in [*_nodes(schema["paths"]), *_nodes(schema["components"]["schemas"])] if n.get("type") == "integer"
+    ]
     assert integers
     assert all(n.get("maximum", 2**64) <= 2**63 - 1 and n.get("minimum", -(2**64)) >= -(2**63 - 1) for n in integers)
 
@@ -55,11 +59,17 @@ def test_every_integer_is_bounded_to_64_bits(schema):
 def test_unknown_properties_of_a_json_body_are_described_as_what_the_reader_accepts(schema):
     for path_item in schema["paths"].values():
         for operation in path_item.values():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json") if isinstance(operation, dict) else None
+            body = (
+                operation.get("requestBody", {}).get("content", {}).get("application/json")
+                if isinstance(operation, dict)
+                else None
+            )
             if not body:
                 continue
             name = body["schema"]["$ref"].rsplit("/", 1)[1]
-            assert schema["components"]["schemas"][name]["additionalProperties"] == {"$ref": "#/components/schemas/JsonValue"}
+            assert schema["components"]["schemas"][name]["additionalProperties"] == {
+                "$ref": "#/components/schemas/JsonValue"
+            }
     value = schema["components"]["schemas"]["JsonValue"]
     kinds = {option["type"]: option for option in value["oneOf"]}
     assert kinds["integer"]["maximum"] == 2**63 - 1 and re.search(kinds["string"]["pattern"], "\x00") is None
@@ -73,13 +83,18 @@ def test_a_query_parameter_with_a_nul_is_outside_the_schema_and_refused(schema, 
 
 def test_the_schema_says_how_many_samples_one_request_may_carry(schema, settings):
     for component in ("VoiceCreateRequest", "SampleAddRequest"):
-        assert schema["components"]["schemas"][component]["properties"]["samples"]["maxItems"] == settings.VOICE_MAX_SAMPLES
+        assert (
+            schema["components"]["schemas"][component]["properties"]["samples"]["maxItems"]
+            == settings.VOICE_MAX_SAMPLES
+        )
 
 
 def test_more_samples_than_the_schema_allows_are_refused_naming_the_setting(owner_api, settings):
     settings.VOICE_MAX_SAMPLES = 1
     samples = [SimpleUploadedFile(f"{i}.wav", b"RIFF", content_type="audio/wav") for i in range(2)]
-    response = owner_api.post("/api/v1/voices", {"name": "Two", "consent": "true", "samples": samples}, format="multipart")
+    response = owner_api.post(
+        "/api/v1/voices", {"name": "Two", "consent": "true", "samples": samples}, format="multipart"
+    )
     assert response.status_code == 400
     assert "VOICE_MAX_SAMPLES" in str(response.json()["error"]["details"]["samples"])
 

@@ -93,4 +93,3 @@ def hostile_values(context: Any, body: Any) -> st.SearchStrategy[Any]:
     # Bodies with one hostile value first, and as generated (schema-valid data must still
     # be answered well; the examples and coverage phases send those too).
     return st.one_of(_hostile(body, _is_form(context)), st.just(body))
-

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
+r"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
 
 Rules JSON Schema cannot state, each told to the generator here instead of relaxing a
 check (an expiry in the past, refused for its meaning, is a documented 422 instead:
