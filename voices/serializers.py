@@ -8,6 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import Unprocessable
 from core.serializer_fields import LanguageField, StrictCharField
 from speech.text import EMOTIONS
 from voices.models import CLONING_ATTESTATION_STATEMENT, Voice, VoiceSample
@@ -134,8 +135,12 @@ class _SampleUploadSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         emotions = attrs.get("emotions") or []
         if emotions and len(emotions) != len(attrs["samples"]):
-            raise serializers.ValidationError(
-                {"emotions": [f"give one label per sample ({len(attrs['samples'])}), in the same order, or none"]}
+            # Each list is well-formed on its own; their counts disagree, a cross-field rule
+            # a schema cannot state: refused for its meaning (422, like the samples' content).
+            count = len(attrs["samples"])
+            raise Unprocessable(
+                f"emotions: give one label per sample ({count}), in the same order, or none.",
+                details={"emotions": [f"give one label per sample ({count}), in the same order, or none"]},
             )
         return attrs
 

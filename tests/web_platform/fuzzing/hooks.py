@@ -1,12 +1,12 @@
 r"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
 
-Rules JSON Schema cannot state, each told to the generator here instead of relaxing a
-check (an expiry in the past, refused for its meaning, is a documented 422 instead:
-schemathesis.toml):
-- `emotions` on voice creation and sample upload: each item is an enum value (the
-  schema says so), but the count must be one per sample or none, a cross-field rule JSON
-  Schema cannot state (a 400 otherwise). A generated list of valid labels is cycled or cut
-  to the number of samples; a list holding anything else (a negative case) is left alone.
+Rules the schema cannot state, each told to the generator here instead of relaxing a
+check (a rule about a request's meaning -- an expiry in the past, an emotion count that
+does not match the samples, an empty file -- is a documented 422 instead: schemathesis.toml):
+- A key of a JSON body never holds NUL: the server's JSON reader refuses NUL anywhere in
+  a body (core/parsers.py), and the schema says so of every value, but OpenAPI 3.0 has no
+  `propertyNames` to say it of the keys of unknown properties (JsonValue in
+  core/openapi.py). A NUL in a generated key is dropped; values are left as generated.
 - The text to speak must hold at least one letter or digit outside emotion tags (else a
   400 "text has no letters or digits to speak"); a portable schema pattern cannot name
   Unicode letters (ECMA-262 `\w` is ASCII), so the field's description says it instead.
@@ -19,32 +19,29 @@ from typing import Any
 
 import schemathesis
 
-from speech.text import EMOTIONS, has_speech
+from speech.text import has_speech
 
-SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
 TEXT_TO_SPEAK = ("api_v1_synthesis_create", "api_v1_synthesis_stream_create", "api_v1_productions_create")
 OPENAI_SPEECH = "v1_audio_speech_create"
 
 
-def _one_label_per_sample(body: Any) -> Any:
-    if not isinstance(body, dict):
-        return body
-    samples, emotions = body.get("samples"), body.get("emotions")
-    if not (isinstance(samples, list) and samples and isinstance(emotions, list) and emotions):
-        return body
-    if len(emotions) == len(samples) or not all(label in EMOTIONS for label in emotions):
-        return body
-    return {**body, "emotions": [emotions[i % len(emotions)] for i in range(len(samples))]}
+def _keys_without_nul(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key.replace("\x00", ""): _keys_without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_keys_without_nul(item) for item in value]
+    return value
 
 
-@schemathesis.hook("map_body").apply_to(operation_id=SAMPLE_UPLOADS)
-def one_label_per_sample(context: Any, body: Any) -> Any:
-    return _one_label_per_sample(body)
+@schemathesis.hook("map_body")
+def json_keys_without_nul_body(context: Any, body: Any) -> Any:
+    return _keys_without_nul(body)
 
 
-@schemathesis.hook("map_case").apply_to(operation_id=SAMPLE_UPLOADS)
-def one_label_per_sample_case(context: Any, case: Any) -> Any:
-    case.body = _one_label_per_sample(case.body)
+@schemathesis.hook("map_case")
+def json_keys_without_nul(context: Any, case: Any) -> Any:
+    if isinstance(case.body, (dict, list)):
+        case.body = _keys_without_nul(case.body)
     return case
 
 
