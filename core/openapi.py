@@ -10,6 +10,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from core.parsers import MAX_JSON_DEPTH, MAX_JSON_INT
+
 ErrorBody = inline_serializer(
     name="ErrorBody",
     fields={
@@ -88,28 +90,37 @@ class LanguageFieldExtension(OpenApiSerializerFieldExtension):
 # fits 64 bits (core/parsers.MAX_JSON_INT): rules of the whole API, so stated on every
 # string and integer of the schema by `schema_states_every_rule` rather than field by field.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
-INT64_MAX = 2**63 - 1
-# Unknown properties of a JSON body are ignored, but read like the rest of the body:
-# any JSON value without NUL and without integers beyond 64 bits, at most 32 levels deep
-# (core/parsers.py). OpenAPI 3.0 has no `propertyNames` and JSON Schema cannot count
-# levels: the description says those two.
+INT64_MAX = MAX_JSON_INT
+# Unknown properties of a JSON body are ignored, but read like the rest of the body: any
+# JSON value without NUL, without integers beyond 64 bits, at most MAX_JSON_DEPTH levels
+# deep counting the body itself (core/parsers.py). One component per level states the
+# depth: a self-referencing one would say "any depth", and generated clients
+# (openapi-python-client) cannot parse one. OpenAPI 3.0 has no `propertyNames`, so the
+# description says that keys hold no NUL either.
 JSON_VALUE_NAME = "JsonValue"
-JSON_VALUE: dict[str, Any] = {
-    "description": "Any JSON value read by the server's JSON reader: no NUL character in any string or key, "
-    "integers within 64 bits, at most 32 levels of nesting.",
-    "nullable": True,
-    "oneOf": [
-        {"type": "string", "pattern": NO_NUL_PATTERN},
-        {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX},
-        {"type": "number", "not": {"type": "integer"}},
-        {"type": "boolean"},
-        {"type": "array", "items": {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"}},
-        {
-            "type": "object",
-            "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"},
-        },
-    ],
-}
+
+
+def _json_value_levels() -> dict[str, dict[str, Any]]:
+    levels = MAX_JSON_DEPTH - 1  # the body is the first level
+    names = [JSON_VALUE_NAME] + [f"{JSON_VALUE_NAME}{level}" for level in range(2, levels + 1)]
+    components = {}
+    for index, name in enumerate(names):
+        options: list[dict[str, Any]] = [
+            {"type": "string", "pattern": NO_NUL_PATTERN},
+            {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX},
+            {"type": "number", "not": {"type": "integer"}},
+            {"type": "boolean"},
+        ]
+        if index + 1 < len(names):
+            inner = {"$ref": f"#/components/schemas/{names[index + 1]}"}
+            options += [{"type": "array", "items": inner}, {"type": "object", "additionalProperties": inner}]
+        components[name] = {
+            "description": f"Any JSON value the server's JSON reader accepts, {len(names) - index} more levels deep "
+            "at most: no NUL character in any string or key, integers within 64 bits.",
+            "nullable": True,
+            "anyOf": options,
+        }
+    return components
 
 
 def _state_rules(schema: Any) -> None:
@@ -147,5 +158,5 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
                     schemas[name].setdefault("additionalProperties", unknown)
     _state_rules(result.get("paths", {}))  # parameters and inline bodies
     _state_rules(schemas)
-    schemas[JSON_VALUE_NAME] = JSON_VALUE
+    schemas.update(_json_value_levels())
     return result

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.parsers import MAX_JSON_DEPTH
 from productions.models import Production
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +72,13 @@ def test_unknown_properties_of_a_json_body_are_described_as_what_the_reader_acce
                 "$ref": "#/components/schemas/JsonValue"
             }
     value = schema["components"]["schemas"]["JsonValue"]
-    kinds = {option["type"]: option for option in value["oneOf"]}
+    kinds = {option["type"]: option for option in value["anyOf"]}
     assert kinds["integer"]["maximum"] == 2**63 - 1 and re.search(kinds["string"]["pattern"], "\x00") is None
+    # One component per level: the body is the first of MAX_JSON_DEPTH, the last holds no container.
+    levels = [name for name in schema["components"]["schemas"] if name.startswith("JsonValue")]
+    assert len(levels) == MAX_JSON_DEPTH - 1
+    deepest = schema["components"]["schemas"][f"JsonValue{MAX_JSON_DEPTH - 1}"]
+    assert {option["type"] for option in deepest["anyOf"]} == {"string", "integer", "number", "boolean"}
 
 
 def test_a_query_parameter_with_a_nul_is_outside_the_schema_and_refused(schema, owner_api):
