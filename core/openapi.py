@@ -92,17 +92,20 @@ class LanguageFieldExtension(OpenApiSerializerFieldExtension):
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 INT64_MAX = MAX_JSON_INT
 # Unknown properties of a JSON body are ignored, but read like the rest of the body: any
-# JSON value without NUL, without integers beyond 64 bits, at most MAX_JSON_DEPTH levels
-# deep counting the body itself (core/parsers.py). One component per level states the
-# depth: a self-referencing one would say "any depth", and generated clients
-# (openapi-python-client) cannot parse one. OpenAPI 3.0 has no `propertyNames`, so the
-# description says that keys hold no NUL either.
+# JSON value without NUL and without integers beyond 64 bits (core/parsers.py). One
+# component per level, UNKNOWN_VALUE_LEVELS deep, the last without containers: a
+# self-referencing one cannot be parsed by generated clients (openapi-python-client), and
+# deeper chains make code Python refuses to compile ("too many statically nested
+# blocks"). The schema so promises less depth than the reader's MAX_JSON_DEPTH allows,
+# never more. OpenAPI 3.0 has no `propertyNames`: the description says that keys hold
+# no NUL either.
+UNKNOWN_VALUE_LEVELS = 6
+assert UNKNOWN_VALUE_LEVELS < MAX_JSON_DEPTH
 JSON_VALUE_NAME = "JsonValue"
 
 
 def _json_value_levels() -> dict[str, dict[str, Any]]:
-    levels = MAX_JSON_DEPTH - 1  # the body is the first level
-    names = [JSON_VALUE_NAME] + [f"{JSON_VALUE_NAME}{level}" for level in range(2, levels + 1)]
+    names = [JSON_VALUE_NAME] + [f"{JSON_VALUE_NAME}{level}" for level in range(2, UNKNOWN_VALUE_LEVELS + 1)]
     components = {}
     for index, name in enumerate(names):
         options: list[dict[str, Any]] = [
@@ -146,16 +149,20 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
     every string, integer and request body, so that a schema-valid request is never
     refused for a rule the schema does not state (docs/ARCHITECTURE.md, "The schema")."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    json_bodies: set[str] = set()
+    form_bodies: set[str] = set()
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
             for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
-                ref = content.get("schema", {}).get("$ref", "")
-                name = ref.rsplit("/", 1)[-1]
-                if media_type == "application/json" and name in schemas:
-                    unknown = {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"}
-                    schemas[name].setdefault("additionalProperties", unknown)
+                name = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                (json_bodies if media_type == "application/json" else form_bodies).add(name)
+    # A component shared with a form body keeps its unknown properties undescribed:
+    # openapi-python-client writes code that does not compile for a typed form field.
+    for name in sorted(json_bodies - form_bodies):
+        if name in schemas:
+            schemas[name].setdefault("additionalProperties", {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"})
     _state_rules(result.get("paths", {}))  # parameters and inline bodies
     _state_rules(schemas)
     schemas.update(_json_value_levels())
