@@ -93,12 +93,12 @@ NO_NUL_PATTERN = r"^[^\u0000]*$"
 INT64_MAX = MAX_JSON_INT
 # Unknown properties of a JSON body are ignored, but read like the rest of the body: any
 # JSON value without NUL and without integers beyond 64 bits (core/parsers.py). One
-# component per level, UNKNOWN_VALUE_LEVELS deep, the last without containers: a
-# self-referencing one cannot be parsed by generated clients (openapi-python-client), and
-# deeper chains make code Python refuses to compile ("too many statically nested
-# blocks"). The schema so promises less depth than the reader's MAX_JSON_DEPTH allows,
-# never more. OpenAPI 3.0 has no `propertyNames`: the description says that keys hold
-# no NUL either.
+# component per level, UNKNOWN_VALUE_LEVELS deep, whose last level holds any JSON: a
+# self-referencing component cannot be parsed by generated clients
+# (openapi-python-client), and deeper chains make code Python refuses to compile ("too
+# many statically nested blocks"). What the levels cannot reach -- values deeper than
+# UNKNOWN_VALUE_LEVELS, the MAX_JSON_DEPTH bound, NUL in keys (OpenAPI 3.0 has no
+# `propertyNames`) -- the description says.
 UNKNOWN_VALUE_LEVELS = 6
 assert UNKNOWN_VALUE_LEVELS < MAX_JSON_DEPTH
 JSON_VALUE_NAME = "JsonValue"
@@ -114,12 +114,13 @@ def _json_value_levels() -> dict[str, dict[str, Any]]:
             {"type": "number", "not": {"type": "integer"}},
             {"type": "boolean"},
         ]
-        if index + 1 < len(names):
-            inner = {"$ref": f"#/components/schemas/{names[index + 1]}"}
-            options += [{"type": "array", "items": inner}, {"type": "object", "additionalProperties": inner}]
+        # The last level's containers hold anything: the schema does not cut the depth
+        # short of the reader's (a deeper value is still read by the same rules).
+        inner = {"$ref": f"#/components/schemas/{names[index + 1]}"} if index + 1 < len(names) else {}
+        options += [{"type": "array", "items": inner}, {"type": "object", "additionalProperties": inner}]
         components[name] = {
-            "description": f"Any JSON value the server's JSON reader accepts, {len(names) - index} more levels deep "
-            "at most: no NUL character in any string or key, integers within 64 bits.",
+            "description": "Any JSON value the server's JSON reader accepts: no NUL character in any string or "
+            f"key, integers within 64 bits, at most {MAX_JSON_DEPTH} levels counting the body.",
             "nullable": True,
             "anyOf": options,
         }
