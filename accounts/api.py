@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
-from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.selectors import apikeys_listed
+from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.services import apikey_create, apikey_delete
 from core.openapi import COMMON_ERRORS, PAGE_404, error
 

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -100,7 +101,12 @@ def apikey_create(
         api_key_prefix=creator_key.prefix if creator_key else None,
         target_type="api_key",
         target_id=str(api_key.pk),
-        details={"prefix": prefix, "name": name, "scopes": chosen, "expires_at": expires_at.isoformat() if expires_at else None},
+        details={
+            "prefix": prefix,
+            "name": name,
+            "scopes": chosen,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return NewAPIKey(api_key=api_key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 

@@ -18,7 +18,11 @@ ErrorBody = inline_serializer(
         "error": inline_serializer(
             name="ErrorDetail",
             fields={
-                "code": serializers.CharField(help_text="validation_error, not_authenticated, permission_denied, not_found, method_not_allowed, conflict, payload_too_large, unsupported_media_type, unprocessable, rate_limited, quota_exceeded, service_unavailable, internal_error"),
+                "code": serializers.CharField(
+                    help_text="validation_error, not_authenticated, permission_denied, not_found, "
+                    "method_not_allowed, conflict, payload_too_large, unsupported_media_type, unprocessable, "
+                    "rate_limited, quota_exceeded, service_unavailable, internal_error"
+                ),
                 "message": serializers.CharField(),
                 "details": serializers.DictField(),
             },

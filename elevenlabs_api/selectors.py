@@ -191,8 +191,10 @@ def is_uuid(value: str) -> bool:
 
 
 def history_item_shape(job: SynthesisJob) -> dict[str, Any]:
-    state = "created" if job.status == SynthesisJob.Status.COMPLETED else (
-        "processing" if job.status in SynthesisJob.ACTIVE else job.status
+    state = (
+        "created"
+        if job.status == SynthesisJob.Status.COMPLETED
+        else ("processing" if job.status in SynthesisJob.ACTIVE else job.status)
     )
     return {
         "history_item_id": str(job.pk),
@@ -239,7 +241,9 @@ def history_page(*, user: User, query: HistoryQuery) -> dict[str, Any]:
     if query.search:
         jobs = jobs.filter(text__icontains=query.search)
     if query.start_after:
-        anchor = job_history(user=user).filter(pk=query.start_after).first() if _uuid_or_none(query.start_after) else None
+        anchor = (
+            job_history(user=user).filter(pk=query.start_after).first() if _uuid_or_none(query.start_after) else None
+        )
         if anchor is None:
             jobs = jobs.none()
         elif query.ascending:

@@ -68,13 +68,17 @@ OpenAISpeechRequest = inline_serializer(
     name="OpenAISpeechRequest",
     fields={
         "model": serializers.ChoiceField(choices=["tts-1", "tts-1-hd"]),
-        "input": serializers.CharField(help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."),
+        "input": serializers.CharField(
+            help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."
+        ),
         "voice": serializers.CharField(help_text="A built-in voice name, or the id or name of one of your voices"),
         "response_format": serializers.ChoiceField(
             choices=list(FORMATS), default="mp3", help_text="OpenAI's aac is not among them: it is a 400 that says why."
         ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
-        "instructions": serializers.CharField(required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"),
+        "instructions": serializers.CharField(
+            required=False, allow_blank=True, help_text="An emotion word in it picks that emotion"
+        ),
     },
 )
 OpenAIError = inline_serializer(
@@ -112,10 +116,16 @@ class SpeechView(APIView):
             ),
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
             401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
-            404: OpenApiResponse(OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"),
+            404: OpenApiResponse(
+                OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"
+            ),
         },
         examples=[
-            OpenApiExample("mp3", value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"}, request_only=True)
+            OpenApiExample(
+                "mp3",
+                value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"},
+                request_only=True,
+            )
         ],
         tags=["openai"],
         summary="OpenAI-compatible text to speech",
@@ -193,7 +203,10 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     if not isinstance(voice, str) or not voice:
         raise _BadField("voice is required.", "voice")
     if fmt == "aac":
-        raise _BadField("aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.", "response_format")
+        raise _BadField(
+            "aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.",
+            "response_format",
+        )
     # isinstance first: FORMATS is a dict, and `{} in FORMATS` raises (unhashable), a 500.
     if not isinstance(fmt, str) or fmt not in FORMATS:
         raise _BadField(f"response_format must be one of {', '.join(FORMATS)}.", "response_format")
@@ -247,7 +260,9 @@ def _voice_entries(user: Any) -> list[dict[str, Any]]:
         if name not in shadowing
     ]
     taken = {entry["id"] for entry in aliases}
-    return aliases + [{"id": name, "object": "voice", "name": name, "alias_of": None} for name in usable if name not in taken]
+    return aliases + [
+        {"id": name, "object": "voice", "name": name, "alias_of": None} for name in usable if name not in taken
+    ]
 
 
 def _listing_key(request: HttpRequest) -> Any:
@@ -275,7 +290,14 @@ def models(request: HttpRequest) -> HttpResponse:
         return api_key
     names = [e["id"] for e in _voice_entries(api_key.user)]
     data = [
-        {"id": model, "object": "model", "created": 0, "owned_by": "speaker", "engine": _model_engine(model), "voices": names}
+        {
+            "id": model,
+            "object": "model",
+            "created": 0,
+            "owned_by": "speaker",
+            "engine": _model_engine(model),
+            "voices": names,
+        }
         for model in MODELS
     ]
     return JsonResponse({"object": "list", "data": data})
@@ -293,7 +315,9 @@ OpenAIVoiceList = inline_serializer(
                 "id": serializers.CharField(),
                 "object": serializers.CharField(),
                 "name": serializers.CharField(),
-                "alias_of": serializers.CharField(allow_null=True, help_text="The Speaker voice an OpenAI name speaks as"),
+                "alias_of": serializers.CharField(
+                    allow_null=True, help_text="The Speaker voice an OpenAI name speaks as"
+                ),
             },
         ),
     },
@@ -338,7 +362,8 @@ class ModelsView(_ListingView):
     @extend_schema(
         responses={200: OpenAIModelList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
         tags=["openai"],
-        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' model list)",
+        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' "
+        "model list)",
         auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: Any) -> HttpResponse:

@@ -179,7 +179,11 @@ if REDIS_URL:
             "BACKEND": "core.channel_layer.SizedRedisChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {"address": REDIS_URL, "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS, "timeout": CHANNEL_REDIS_POOL_TIMEOUT}
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS,
+                        "timeout": CHANNEL_REDIS_POOL_TIMEOUT,
+                    }
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "speaker"),
                 **_CHANNEL_OPTIONS,

@@ -158,7 +158,9 @@ class SampleAddSerializer(_SampleUploadSerializer):
 class VoiceUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
-    language = LanguageField(languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP)
+    language = LanguageField(
+        languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP
+    )
 
 
 class EngineLanguagesSerializer(serializers.Serializer):
@@ -188,8 +190,20 @@ class CloningAttestationSerializer(serializers.Serializer):
     @staticmethod
     def of(record: Any) -> dict[str, Any]:
         if record is None:
-            return {"accepted": False, "id": None, "accepted_at": None, "via": None, "statement": CLONING_ATTESTATION_STATEMENT}
-        return {"accepted": True, "id": record.pk, "accepted_at": record.accepted_at, "via": record.via, "statement": record.statement}
+            return {
+                "accepted": False,
+                "id": None,
+                "accepted_at": None,
+                "via": None,
+                "statement": CLONING_ATTESTATION_STATEMENT,
+            }
+        return {
+            "accepted": True,
+            "id": record.pk,
+            "accepted_at": record.accepted_at,
+            "via": record.via,
+            "statement": record.statement,
+        }
 
 
 class CloningAttestationAcceptSerializer(serializers.Serializer):

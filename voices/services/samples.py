@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -228,7 +229,11 @@ def consent_attest(
         sample_sha256=[item.sha256 for item in prepared],
         attestation=attestation,
     )
-    details: dict[str, Any] = {"voice_id": str(voice.pk), "voice_name": voice.name, "sample_sha256": record.sample_sha256}
+    details: dict[str, Any] = {
+        "voice_id": str(voice.pk),
+        "voice_name": voice.name,
+        "sample_sha256": record.sample_sha256,
+    }
     if attestation is not None:
         details["attestation_id"] = str(attestation.pk)
     audit_record(action="consent.attested", user=user, target_type="consent", target_id=str(record.pk), details=details)
