@@ -47,7 +47,11 @@ class KeyListCreateView(ListAPIView):
 
     @extend_schema(
         request=APIKeyCreateSerializer,
-        responses={201: APIKeyCreatedSerializer, **COMMON_ERRORS},
+        responses={
+            201: APIKeyCreatedSerializer,
+            422: error("expires_at is not in the future", "unprocessable", "expires_at must be in the future."),
+            **COMMON_ERRORS,
+        },
         tags=["keys"],
         examples=[OpenApiExample("read-only key", value={"name": "ci", "scopes": ["voices:read"]}, request_only=True)],
     )

@@ -68,6 +68,10 @@ def models_list() -> list[dict[str, Any]]:
                 "max_characters_request_subscribed_user": settings.MAX_TEXT_LENGTH,
                 "maximum_text_length_per_request": settings.MAX_TEXT_LENGTH,
                 "languages": [{"language_id": code, "name": code} for code in status.languages],
+                # Required by ElevenLabs' published ModelResponseModel: characters are
+                # billed one for one, and no model is a faster tier than another.
+                "model_rates": {"character_cost_multiplier": 1.0},
+                "concurrency_group": "standard",
             }
         )
     return out

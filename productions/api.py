@@ -109,6 +109,7 @@ class ProductionListCreateView(APIView):
                 "The text makes more than 2000 segments; a production takes at most 2000 (LONGFORM_MAX_SEGMENTS).",
             ),
             415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
+            422: error("The uploaded file is empty", "unprocessable", "The file is empty: upload the text to speak."),
             **COMMON_ERRORS,
             429: error(
                 "Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."

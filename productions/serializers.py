@@ -18,7 +18,7 @@ TEXT_HELP = (
     "chapters; `[voice: Name]` switches the speaker for what follows (on a heading line: that chapter's voice); "
     "emotion tags like `(happy)` work as elsewhere."
 )
-FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415)."
+FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415; an empty one a 422)."
 
 
 class _ProductionFields(serializers.Serializer):
@@ -40,7 +40,8 @@ class ProductionCreateSerializer(_ProductionFields):
     the two. The schema shows each body with what it must carry (below)."""
 
     text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, help_text=TEXT_HELP)
-    file = serializers.FileField(required=False, help_text=FILE_HELP)
+    # An empty file is well-formed: refused for its meaning (422) where it is read.
+    file = serializers.FileField(required=False, allow_empty_file=True, help_text=FILE_HELP)
     params = ParamsField(required=False, help_text="Synthesis params for every segment (as POST /api/v1/synthesis).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ class ProductionTextSerializer(_ProductionFields):
 class ProductionUploadSerializer(_ProductionFields):
     """The multipart body, for the schema: the text as a file."""
 
-    file = serializers.FileField(help_text=FILE_HELP)
+    file = serializers.FileField(allow_empty_file=True, help_text=FILE_HELP)
 
 
 class SegmentRegenerateSerializer(serializers.Serializer):

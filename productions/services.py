@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import APIKey, User
 from core import media
-from core.errors import ApiError, Conflict, PayloadTooLarge, UnsupportedMedia
+from core.errors import ApiError, Conflict, PayloadTooLarge, Unprocessable, UnsupportedMedia
 from core.events import send_user_event
 from core.wakeup import wake_worker
 from monitoring.services import audit_record
@@ -166,6 +166,8 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
             f"The file is {size} bytes; at most {cap} are read.", details={"file": [f"At most {cap} bytes."]}
         )
     data = b"".join(chunks)
+    if not data:
+        raise Unprocessable("The file is empty: upload the text to speak.", details={"file": ["The file is empty."]})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -286,6 +286,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API-wide rules (no NUL, 64-bit integers, what unknown body properties may hold)
+    # on every string, integer and JSON body: core/openapi.py.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.schema_states_every_rule"],
     # Stable names for generated clients where one field name has two choice sets.
     "ENUM_NAME_OVERRIDES": {
         "ScopeEnum": "accounts.models.SCOPES",

@@ -81,7 +81,8 @@ UPLOAD_ERRORS = {
         "The sample is not audio in a supported format; upload WAV, FLAC, OGG (Vorbis or Opus), MP3, or WebM/Opus.",
     ),
     422: error(
-        "A sample is too short, too long, broken or mostly silent",
+        "A sample is too short, too long, broken or mostly silent; or the emotion labels do not match the "
+        "samples in number",
         "unprocessable",
         "The sample is 1.4 s long; samples must be 3-30 s.",
     ),

@@ -182,10 +182,11 @@ def test_the_schema_lists_the_emotion_labels_as_an_enum_of_the_items(client) -> 
     assert (label["type"], label["enum"]) == ("string", list(EMOTIONS))
 
 
-def test_it_rejects_a_count_of_emotions_that_does_not_match_the_samples(create_voice) -> None:
+def test_it_refuses_a_count_of_emotions_that_does_not_match_the_samples_with_422(create_voice) -> None:
     response = create_voice(emotions=["happy", "sad"])
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unprocessable"
     assert "emotions" in response.json()["error"]["details"]
 
 
