@@ -2,7 +2,7 @@
 #   make run   - create .venv, install, migrate, serve HTTP + websockets on $HOST:$PORT
 #                (platform + Piper; the XTTS extra too when the configuration enables
 #                it, or with WITH_XTTS=true: docs/voice-cloning.md "Voice cloning")
-#   make test  - install (with test requirements and the XTTS extra) and run the whole pytest suite
+#   make test  - install (with test requirements and the XTTS extra), ruff in check mode, then the whole pytest suite
 #   make key USER=alice - an API key for alice (created if missing), printed on the last line
 # Environment variables given to make are passed through (DATABASE_URL, REDIS_URL, PORT, ...).
 
@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8010
 export HOST PORT
 
-.PHONY: run test install install-dev install-xtts worker migrate key bench browser-deps clean
+.PHONY: run test lint install install-dev install-xtts worker migrate key bench browser-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -74,7 +74,13 @@ $(PROMTOOL): | $(PY)
 	@cd $(VENV)/tools && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }; } \
 	  && dpkg -x prometheus_*.deb . && rm -f prometheus_*.deb
 
-test: install-dev browser-deps $(PROMTOOL)
+# ruff in check mode (ruff.toml says which rules and why): a finding fails the build;
+# nothing is fixed here (`ruff check --fix .` and `ruff format .` are for your checkout).
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint browser-deps $(PROMTOOL)
 	PROMTOOL=$(abspath $(PROMTOOL)) $(PY) -m pytest
 
 bench: install-dev

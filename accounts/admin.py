@@ -100,7 +100,9 @@ class AuditedAdmin(admin.ModelAdmin):
 @admin.register(User)
 class SpeakerUserAdmin(AuditedAdmin, UserAdmin):
     audit_target = "user"
-    fieldsets = UserAdmin.fieldsets + (("Quotas (blank: the settings default)", {"fields": ("monthly_character_quota", "max_active_jobs")}),)
+    fieldsets = UserAdmin.fieldsets + (
+        ("Quotas (blank: the settings default)", {"fields": ("monthly_character_quota", "max_active_jobs")}),
+    )
     list_display = ("username", "email", "is_staff", "monthly_character_quota", "max_active_jobs")
 
 

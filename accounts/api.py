@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
-from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.selectors import apikeys_listed
+from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.services import apikey_create, apikey_delete
 from core.openapi import COMMON_ERRORS, PAGE_404, error
 
@@ -47,7 +47,11 @@ class KeyListCreateView(ListAPIView):
 
     @extend_schema(
         request=APIKeyCreateSerializer,
-        responses={201: APIKeyCreatedSerializer, **COMMON_ERRORS},
+        responses={
+            201: APIKeyCreatedSerializer,
+            422: error("expires_at is not in the future", "unprocessable", "expires_at must be in the future."),
+            **COMMON_ERRORS,
+        },
         tags=["keys"],
         examples=[OpenApiExample("read-only key", value={"name": "ci", "scopes": ["voices:read"]}, request_only=True)],
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from rest_framework import permissions
 from rest_framework.request import Request
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importing views here would be circular (DRF settings load this)
     from rest_framework.views import APIView
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # importing views here would be circular (DRF settings load t
 from accounts.models import APIKey
 
 
-def required_scopes(view: "APIView", method: str) -> set[str]:
+def required_scopes(view: APIView, method: str) -> set[str]:
     """Views declare `required_scopes = {"GET": {...}, "POST": {...}}` (or "*")."""
     declared = getattr(view, "required_scopes", {}) or {}
     return set(declared.get(method, declared.get("*", set())))
@@ -26,7 +27,7 @@ class HasScopes(permissions.BasePermission):
 
     message = "This API key lacks the scope this action needs."
 
-    def has_permission(self, request: Request, view: "APIView") -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if getattr(view, "public_metadata", False) and not settings.API_KEY_REQUIRED:
             return True
         if not (request.user and request.user.is_authenticated):

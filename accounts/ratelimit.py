@@ -54,7 +54,9 @@ class RateLimitMiddleware:
                 message=f"Rate limit of {usage['limit']} requests per {settings.RATE_LIMIT_WINDOW}s exceeded; "
                 f"retry in {retry_after} s.",
                 details={
-                    "limit": usage["limit"], "window_seconds": settings.RATE_LIMIT_WINDOW, "retry_after": retry_after,
+                    "limit": usage["limit"],
+                    "window_seconds": settings.RATE_LIMIT_WINDOW,
+                    "retry_after": retry_after,
                 },
                 headers={"Retry-After": str(retry_after)},
             )

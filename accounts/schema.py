@@ -21,7 +21,11 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         return [
-            {"type": "http", "scheme": "bearer", "description": "API key: `Authorization: Bearer spk_<prefix>_<secret>`"},
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "API key: `Authorization: Bearer spk_<prefix>_<secret>`",
+            },
             {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "API key in the X-API-Key header"},
         ]
 

@@ -23,8 +23,10 @@ class APIKeySerializer(serializers.ModelSerializer):
 class APIKeyCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=StrictChoiceField(choices=SCOPES_OR_ALL), required=False, allow_empty=True,
-        help_text="Scopes for the key; omitted, empty or [\"all\"] means every scope.",
+        child=StrictChoiceField(choices=SCOPES_OR_ALL),
+        required=False,
+        allow_empty=True,
+        help_text='Scopes for the key; omitted, empty or ["all"] means every scope.',
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import SCOPES, APIKey, User
-from core.errors import ApiError
+from core.errors import ApiError, Unprocessable
 from core.events import close_key_sockets
 from monitoring.services import audit_record
 
@@ -71,7 +72,8 @@ def apikey_create(
             details={"missing_scopes": sorted(set(chosen) - set(creator_key.scopes))},
         )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ApiError("expires_at must be in the future.", details={"expires_at": ["Must be in the future."]})
+        # Well-formed but refused for its meaning: 422, as a schema cannot say "after now".
+        raise Unprocessable("expires_at must be in the future.", details={"expires_at": ["Must be in the future."]})
     if creator_key is not None and creator_key.expires_at is not None:
         if expires_at is None or expires_at > creator_key.expires_at:
             expires_at = creator_key.expires_at
@@ -99,7 +101,12 @@ def apikey_create(
         api_key_prefix=creator_key.prefix if creator_key else None,
         target_type="api_key",
         target_id=str(api_key.pk),
-        details={"prefix": prefix, "name": name, "scopes": chosen, "expires_at": expires_at.isoformat() if expires_at else None},
+        details={
+            "prefix": prefix,
+            "name": name,
+            "scopes": chosen,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return NewAPIKey(api_key=api_key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 

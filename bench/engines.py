@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         out.append(
             f"| {r['engine']:<10} | {r['text']:<10} | {r['words']:>5} | {r['audio_seconds']:>7.2f} | "
-            f"{r['first_chunk_seconds']:>13.3f} | {r['total_seconds']:>7.2f} | {r['rtf']:>6.3f} | {r['rtf_best']:>8.3f} "
+            f"{r['first_chunk_seconds']:>13.3f} | {r['total_seconds']:>7.2f} | {r['rtf']:>6.3f} | "
+            f"{r['rtf_best']:>8.3f} "
             f"| {r['first_chunk_share']:>11.3f} |"
         )
     return "\n".join(out)
@@ -178,7 +179,7 @@ def machine_info() -> dict[str, Any]:
     except OSError:
         pass
     info: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu": cpu,

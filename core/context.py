@@ -14,8 +14,9 @@ import contextvars
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 

@@ -150,7 +150,11 @@ def _as_messages(value: Any) -> Any:
 
 def _field_messages(value: Any, path: str) -> list[tuple[str, str]]:
     if isinstance(value, dict):
-        return [pair for key, inner in value.items() for pair in _field_messages(inner, f"{path}.{key}" if path else str(key))]
+        return [
+            pair
+            for key, inner in value.items()
+            for pair in _field_messages(inner, f"{path}.{key}" if path else str(key))
+        ]
     if isinstance(value, list):
         return [pair for inner in value for pair in _field_messages(inner, path)]
     return [(path, str(value))]

@@ -31,9 +31,12 @@ _CSP = (
     "style-src 'self'; script-src 'self'; connect-src 'self' ws: wss: blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
-_CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-) + "; worker-src 'self' blob:"  # Redoc's search runs in a worker made from a blob: URL
+_CSP_DOCS = (
+    _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    )
+    + "; worker-src 'self' blob:"
+)  # Redoc's search runs in a worker made from a blob: URL
 
 
 class ContentSecurityPolicyMiddleware:
@@ -101,7 +104,10 @@ class RejectNulMiddleware:
             else "The URL path contains a NUL character (%00); remove it."
         )
         response = error_response(
-            request, 400, message=message, field=name or None,
+            request,
+            400,
+            message=message,
+            field=name or None,
             details={name or "path": ["Must not contain NUL characters."]},
         )
         return response or HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

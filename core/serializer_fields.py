@@ -8,7 +8,8 @@ change nothing for uploads."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rest_framework import serializers
 

@@ -67,7 +67,7 @@ def bar_chart(*, title: str, unit: str, days: list[date], values: list[float], t
     slot = plot_w / max(1, len(days))
     bar_w = max(1.0, slot * 0.72)
     bars = []
-    for index, (day, value) in enumerate(zip(days, values)):
+    for index, (day, value) in enumerate(zip(days, values, strict=False)):
         h = 0.0 if value <= 0 else max(1.5, plot_h * value / top_value)
         bars.append(
             Bar(

@@ -6,8 +6,7 @@ Chart geometry lives in charts.py, form widgets and help texts in widgets.py."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,7 +49,9 @@ USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
 
 
-def _page(request: HttpRequest, section: str, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, section: str, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     return render(
         request, template, {"section": section, "cloning_off_message": CLONING_OFF_FOR_USERS, **context}, status=status
     )
@@ -337,8 +338,8 @@ def usage(request: HttpRequest) -> HttpResponse:
         error = exc
         last = timezone.localdate()
         first = last - timedelta(days=USAGE_DEFAULT_DAYS - 1)
-    start = datetime.combine(first, time.min, tzinfo=dt_timezone.utc)
-    stop = datetime.combine(last + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    stop = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     by_day = usage_summary(user=user, start=start, stop=stop, group_by="day")
     by_voice = usage_summary(user=user, start=start, stop=stop, group_by="voice")
     by_key = usage_summary(user=user, start=start, stop=stop, group_by="key")
@@ -387,6 +388,10 @@ def cloning_attestation(request: HttpRequest) -> HttpResponse:
         request,
         "voices",
         "dashboard/cloning_attestation.html",
-        {"attestation": attestation_current(user=request.user), "statement": CLONING_ATTESTATION_STATEMENT, "error": error},
+        {
+            "attestation": attestation_current(user=request.user),
+            "statement": CLONING_ATTESTATION_STATEMENT,
+            "error": error,
+        },
         status=400 if error else 200,
     )

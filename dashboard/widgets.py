@@ -65,12 +65,16 @@ class Slider:
 SLIDERS: tuple[Slider, ...] = (
     Slider("speed", "Speed", "1.0 is natural pace; 0.5 is half speed, 2.0 twice as fast.", 0.05, "basic"),
     Slider("variability", "Variability", "How much the delivery varies (built-in voices).", 0.001, "basic"),
-    Slider("sentence_silence", "Pause between sentences (s)", "Silence after each sentence, in seconds.", 0.05, "basic"),
+    Slider(
+        "sentence_silence", "Pause between sentences (s)", "Silence after each sentence, in seconds.", 0.05, "basic"
+    ),
     Slider("temperature", "Temperature", "Higher is more expressive, lower more stable (cloned voices).", 0.01, "xtts"),
     Slider("top_p", "Top-p", "Sampling nucleus: lower is more conservative (cloned voices).", 0.01, "xtts"),
     Slider("top_k", "Top-k", "Sample among the k most likely tokens (cloned voices).", 1, "xtts"),
     Slider("repetition_penalty", "Repetition penalty", "Discourages repeated sounds (cloned voices).", 0.5, "xtts"),
-    Slider("length_penalty", "Length penalty", "Favours longer (positive) or shorter output (cloned voices).", 0.5, "xtts"),
+    Slider(
+        "length_penalty", "Length penalty", "Favours longer (positive) or shorter output (cloned voices).", 0.5, "xtts"
+    ),
 )
 
 

@@ -10,7 +10,7 @@ API: the wiring sends callers that send `xi-api-key` here (core.api_families.by_
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -263,7 +263,7 @@ def _unix_param(request: HttpRequest, name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        return datetime.fromtimestamp(int(raw), tz=timezone.utc)
+        return datetime.fromtimestamp(int(raw), tz=UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise BadRequest(f"{name} must be a Unix time in seconds.", name) from exc
 

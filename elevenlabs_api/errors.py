@@ -14,13 +14,15 @@ from django.http import HttpResponse, JsonResponse
 # The header ElevenLabs clients send their key in: it marks a request as theirs.
 ELEVENLABS_KEY_HEADER = "xi-api-key"
 # Speaker's codes (core.errors.CODES_BY_STATUS) in ElevenLabs' words, where it has one.
-_CODES = {"validation_error": "invalid_request", "not_authenticated": "needs_authorization",
-          "rate_limited": "too_many_requests", "permission_denied": "missing_permissions"}
+_CODES = {
+    "validation_error": "invalid_request",
+    "not_authenticated": "needs_authorization",
+    "rate_limited": "too_many_requests",
+    "permission_denied": "missing_permissions",
+}
 
 
-def elevenlabs_error(
-    status: int, message: str, code: str, *, headers: Mapping[str, str] | None = None
-) -> JsonResponse:
+def elevenlabs_error(status: int, message: str, code: str, *, headers: Mapping[str, str] | None = None) -> JsonResponse:
     """`code` is a short snake_case word (ElevenLabs' `status` field: `invalid_api_key`,
     `voice_not_found`, `quota_exceeded`, ...); `message` says what is wrong and what to do."""
     response = JsonResponse({"detail": {"status": code, "message": message}}, status=status)

@@ -18,8 +18,9 @@ Every other body field ElevenLabs defines (previous_text, pronunciation dictiona
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from speech.engines.params import SynthesisParams
 
@@ -46,7 +47,12 @@ def _unit(settings: Mapping[str, Any], name: str) -> float | None:
     value = settings.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
         raise BadRequest(f"voice_settings.{name} must be a number from 0 to 1.", f"voice_settings.{name}")
     return float(value)
 
@@ -69,7 +75,12 @@ def voice_settings_params(settings: Any) -> dict[str, Any]:
         raise BadRequest("voice_settings.use_speaker_boost must be true or false.", "voice_settings.use_speaker_boost")
     speed = settings.get("speed")
     if speed is not None:
-        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not math.isfinite(speed) or not 0.25 <= speed <= 4.0:
+        if (
+            isinstance(speed, bool)
+            or not isinstance(speed, (int, float))
+            or not math.isfinite(speed)
+            or not 0.25 <= speed <= 4.0
+        ):
             raise BadRequest("voice_settings.speed must be a number from 0.25 to 4.0.", "voice_settings.speed")
         params["speed"] = float(speed)
     return params
@@ -93,4 +104,6 @@ def speech_body(body: Any) -> SpeechBody:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
             raise BadRequest(f"seed must be a whole number from 0 to {SEED_MAX}.", "seed")
         params["seed"] = seed
-    return SpeechBody(text=text, language=language.strip().lower() if language else None, params=params, model_id=model_id)
+    return SpeechBody(
+        text=text, language=language.strip().lower() if language else None, params=params, model_id=model_id
+    )

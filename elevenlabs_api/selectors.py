@@ -68,6 +68,10 @@ def models_list() -> list[dict[str, Any]]:
                 "max_characters_request_subscribed_user": settings.MAX_TEXT_LENGTH,
                 "maximum_text_length_per_request": settings.MAX_TEXT_LENGTH,
                 "languages": [{"language_id": code, "name": code} for code in status.languages],
+                # Required by ElevenLabs' published ModelResponseModel: characters are
+                # billed one for one, and no model is a faster tier than another.
+                "model_rates": {"character_cost_multiplier": 1.0},
+                "concurrency_group": "standard",
             }
         )
     return out
@@ -187,8 +191,10 @@ def is_uuid(value: str) -> bool:
 
 
 def history_item_shape(job: SynthesisJob) -> dict[str, Any]:
-    state = "created" if job.status == SynthesisJob.Status.COMPLETED else (
-        "processing" if job.status in SynthesisJob.ACTIVE else job.status
+    state = (
+        "created"
+        if job.status == SynthesisJob.Status.COMPLETED
+        else ("processing" if job.status in SynthesisJob.ACTIVE else job.status)
     )
     return {
         "history_item_id": str(job.pk),
@@ -235,7 +241,9 @@ def history_page(*, user: User, query: HistoryQuery) -> dict[str, Any]:
     if query.search:
         jobs = jobs.filter(text__icontains=query.search)
     if query.start_after:
-        anchor = job_history(user=user).filter(pk=query.start_after).first() if _uuid_or_none(query.start_after) else None
+        anchor = (
+            job_history(user=user).filter(pk=query.start_after).first() if _uuid_or_none(query.start_after) else None
+        )
         if anchor is None:
             jobs = jobs.none()
         elif query.ascending:

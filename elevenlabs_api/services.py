@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Sequence
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import UploadedFile
@@ -105,7 +106,11 @@ async def _gather(job: SynthesisJob, fmt: OutputFormat) -> tuple[bytes, list[Wor
 
 def _alignment(text: str, words: list[WordTiming], method: str | None) -> dict[str, Any]:
     characters, starts, ends = char_alignment(text, words)
-    out: dict[str, Any] = {"characters": characters, "character_start_times_seconds": starts, "character_end_times_seconds": ends}
+    out: dict[str, Any] = {
+        "characters": characters,
+        "character_start_times_seconds": starts,
+        "character_end_times_seconds": ends,
+    }
     if method:
         out["timings_method"] = method
     return out
@@ -161,7 +166,11 @@ async def _timestamp_lines(job: SynthesisJob, fmt: OutputFormat) -> AsyncIterato
 
 
 def _line(audio: bytes, alignment: dict[str, Any] | None) -> bytes:
-    body = {"audio_base64": base64.b64encode(audio).decode("ascii"), "alignment": alignment, "normalized_alignment": alignment}
+    body = {
+        "audio_base64": base64.b64encode(audio).decode("ascii"),
+        "alignment": alignment,
+        "normalized_alignment": alignment,
+    }
     return json.dumps(body).encode() + b"\n"
 
 
@@ -246,12 +255,15 @@ def parse_labels(raw: str | None) -> dict[str, str]:
         labels = loads_request_json(raw)
     except ValueError as exc:  # InvalidJSON
         raise ApiError(
-            f"labels must be a JSON object of strings, e.g. {{\"language\": \"en\"}}. {exc}", details={"labels": [str(exc)]}
+            f'labels must be a JSON object of strings, e.g. {{"language": "en"}}. {exc}', details={"labels": [str(exc)]}
         ) from exc
     if labels is None:
         return {}
     if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
-        raise ApiError("labels must be a JSON object of strings, e.g. {\"language\": \"en\"}.", details={"labels": ["not an object of strings"]})
+        raise ApiError(
+            'labels must be a JSON object of strings, e.g. {"language": "en"}.',
+            details={"labels": ["not an object of strings"]},
+        )
     return labels
 
 
@@ -259,7 +271,7 @@ def attestation_required_error() -> ApiError:
     return ApiError(
         "Cloning through the ElevenLabs-compatible API needs your account's cloning attestation, because this "
         "request has no consent field. Accept it once in the dashboard at "
-        f"{ATTESTATION_DASHBOARD_PATH} or with POST {ATTESTATION_API_PATH} and the body {{\"accept\": true}}, "
+        f'{ATTESTATION_DASHBOARD_PATH} or with POST {ATTESTATION_API_PATH} and the body {{"accept": true}}, '
         "then retry.",
         code="cloning_attestation_required",
         status_code=403,

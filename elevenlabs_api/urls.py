@@ -9,7 +9,11 @@ from elevenlabs_api import api
 urlpatterns = [
     path("v1/text-to-speech/<str:voice_id>", api.SpeechView.as_view(), name="elevenlabs-tts"),
     path("v1/text-to-speech/<str:voice_id>/stream", api.SpeechView.as_view(), name="elevenlabs-tts-stream"),
-    path("v1/text-to-speech/<str:voice_id>/with-timestamps", api.SpeechWithTimestampsView.as_view(), name="elevenlabs-tts-timestamps"),
+    path(
+        "v1/text-to-speech/<str:voice_id>/with-timestamps",
+        api.SpeechWithTimestampsView.as_view(),
+        name="elevenlabs-tts-timestamps",
+    ),
     path(
         "v1/text-to-speech/<str:voice_id>/stream/with-timestamps",
         api.SpeechStreamWithTimestampsView.as_view(),

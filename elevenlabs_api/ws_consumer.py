@@ -324,7 +324,7 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
                 await self._fail(
                     ProtocolError(
                         f"Have not received a new text input within the timeout of {timeout} seconds; the socket "
-                        "is closed. Send a keep-alive ({\"text\": \"\"} with its context_id) to keep it open.",
+                        'is closed. Send a keep-alive ({"text": ""} with its context_id) to keep it open.',
                         "input_timeout_exceeded",
                     )
                 )

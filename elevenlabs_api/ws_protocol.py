@@ -150,8 +150,13 @@ def _schedule(config: Any) -> tuple[int, ...] | None:
     if raw is None:
         return None
     low, high = SCHEDULE_RANGE
-    if not isinstance(raw, list) or not raw or not all(
-        not isinstance(n, bool) and isinstance(n, (int, float)) and math.isfinite(n) and low <= n <= high for n in raw
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(
+            not isinstance(n, bool) and isinstance(n, (int, float)) and math.isfinite(n) and low <= n <= high
+            for n in raw
+        )
     ):
         raise ProtocolError(
             f"generation_config.chunk_length_schedule must be a list of numbers, each from {low} to {high}.",

@@ -175,7 +175,9 @@ async def generation_messages(generation: Generation, *, job_started: Any = None
         async for piece in pieces:
             if piece.error:
                 raise ProtocolError(
-                    f"The generation failed: {piece.error}", "generation_failed", CLOSE_INTERNAL,
+                    f"The generation failed: {piece.error}",
+                    "generation_failed",
+                    CLOSE_INTERNAL,
                     context_id=generation.context_id,
                 )
             alignment = aligner.take(piece.words) if piece.words else None

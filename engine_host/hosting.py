@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
-import numpy as np
 from asgiref.sync import sync_to_async
 from channels.consumer import SyncConsumer
 from django.db import connections
@@ -99,7 +99,7 @@ def stop_embedded_worker(timeout: float = 30.0) -> None:
 
 def _run_in_own_thread(
     loop: asyncio.AbstractEventLoop, worker: EngineWorker, job: SynthesisJob, relay: QueueRelay
-) -> "asyncio.Future[None]":
+) -> asyncio.Future[None]:
     """Generate an in-process stream in a thread of its own, not in the event loop's
     default executor: that pool has `cpu_count + 4` threads, which concurrent streams
     would fill (each waits for its turns on the model) while the web process's own

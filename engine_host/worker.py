@@ -73,7 +73,7 @@ logger = logging.getLogger("speaker.worker")
 
 # Every worker of this process (the claim loop and the web process's in-process stream
 # runs), so that shutdown can stop them all.
-_live_workers: "weakref.WeakSet[EngineWorker]" = weakref.WeakSet()
+_live_workers: weakref.WeakSet[EngineWorker] = weakref.WeakSet()
 
 
 def host_worker_id(suffix: str = "") -> str:
@@ -338,7 +338,13 @@ class EngineWorker:
             return
         self._last_heartbeat = now
         engines = [
-            {"name": s.name, "available": s.available, "loaded": s.loaded, "load_seconds": s.load_seconds, "device": s.device}
+            {
+                "name": s.name,
+                "available": s.available,
+                "loaded": s.loaded,
+                "load_seconds": s.load_seconds,
+                "device": s.device,
+            }
             for s in get_registry().status()
         ]
         worker_heartbeat_record(
@@ -366,7 +372,12 @@ class EngineWorker:
                 job_release(job=job, worker_id=self.worker_id)
                 logger.info("job %s released: worker stopping", job.pk)
             else:  # a listener has part of the audio; a restart from the top cannot continue it
-                job_fail(job=job, worker_id=self.worker_id, code="worker_lost", message="The engine worker stopped during the stream; retry the request.")
+                job_fail(
+                    job=job,
+                    worker_id=self.worker_id,
+                    code="worker_lost",
+                    message="The engine worker stopped during the stream; retry the request.",
+                )
             relay.finish(error="worker stopping")
             return
         except EngineError as exc:

@@ -10,7 +10,16 @@ from monitoring.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "outcome", "username", "api_key_prefix", "target_type", "target_id", "client_ip")
+    list_display = (
+        "created_at",
+        "action",
+        "outcome",
+        "username",
+        "api_key_prefix",
+        "target_type",
+        "target_id",
+        "client_ip",
+    )
     list_filter = ("action", "outcome", "created_at", "user")
     search_fields = ("client_ip", "target_type", "target_id", "username", "request_id")
     date_hierarchy = "created_at"

@@ -126,10 +126,16 @@ class SpeechView(APIView):
             # text/event-stream (stream_format sse) is described in docs/compatibility.md.
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
             401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
-            404: OpenApiResponse(OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"),
+            404: OpenApiResponse(
+                OpenAIError, description="Unknown voice (code voice_not_found; the message lists the usable ones)"
+            ),
         },
         examples=[
-            OpenApiExample("mp3", value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"}, request_only=True)
+            OpenApiExample(
+                "mp3",
+                value={"model": "tts-1", "input": "Hello!", "voice": "joe", "response_format": "mp3"},
+                request_only=True,
+            )
         ],
         tags=["openai"],
         summary="OpenAI-compatible text to speech",
@@ -215,7 +221,10 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
     if not isinstance(stream_format, str) or stream_format not in STREAM_FORMATS:
         raise _BadField("stream_format must be audio or sse.", "stream_format")
     if fmt == "aac":
-        raise _BadField("aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.", "response_format")
+        raise _BadField(
+            "aac is not supported here (no well-kept AAC encoder is bundled); use mp3, opus, flac, wav or pcm.",
+            "response_format",
+        )
     # isinstance first: FORMATS is a dict, and `{} in FORMATS` raises (unhashable), a 500.
     if not isinstance(fmt, str) or fmt not in FORMATS:
         raise _BadField(f"response_format must be one of {', '.join(FORMATS)}.", "response_format")
@@ -275,7 +284,9 @@ def _voice_entries(user: Any) -> list[dict[str, Any]]:
         if name not in shadowing
     ]
     taken = {entry["id"] for entry in aliases}
-    return aliases + [{"id": name, "object": "voice", "name": name, "alias_of": None} for name in usable if name not in taken]
+    return aliases + [
+        {"id": name, "object": "voice", "name": name, "alias_of": None} for name in usable if name not in taken
+    ]
 
 
 def _listing_key(request: HttpRequest) -> Any:
@@ -303,7 +314,14 @@ def models(request: HttpRequest) -> HttpResponse:
         return api_key
     names = [e["id"] for e in _voice_entries(api_key.user)]
     data = [
-        {"id": model, "object": "model", "created": 0, "owned_by": "speaker", "engine": _model_engine(model), "voices": names}
+        {
+            "id": model,
+            "object": "model",
+            "created": 0,
+            "owned_by": "speaker",
+            "engine": _model_engine(model),
+            "voices": names,
+        }
         for model in MODELS
     ]
     return JsonResponse({"object": "list", "data": data})
@@ -321,7 +339,9 @@ OpenAIVoiceList = inline_serializer(
                 "id": serializers.CharField(),
                 "object": serializers.CharField(),
                 "name": serializers.CharField(),
-                "alias_of": serializers.CharField(allow_null=True, help_text="The Speaker voice an OpenAI name speaks as"),
+                "alias_of": serializers.CharField(
+                    allow_null=True, help_text="The Speaker voice an OpenAI name speaks as"
+                ),
             },
         ),
     },
@@ -355,7 +375,8 @@ class ModelsView(_ListingView):
     @extend_schema(
         responses={200: OpenAIModelList, 401: OpenApiResponse(OpenAIError, description="Missing or wrong API key")},
         tags=["openai"],
-        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' model list)",
+        summary="Models /v1/audio/speech accepts, with their voices (with an xi-api-key header: ElevenLabs' "
+        "model list)",
         auth=[{"ApiKeyBearer": []}],
     )
     def get(self, request: Any) -> HttpResponse:

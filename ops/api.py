@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import COMMON_ERRORS
 from ops import selectors
 from ops.serializers import HealthDetailSerializer
-from core.openapi import COMMON_ERRORS
 
 
 class HealthDetailView(APIView):

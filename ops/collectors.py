@@ -14,13 +14,14 @@ Prometheus keeps the process metrics that tell an operator what went wrong.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
+from django.db import connections
+
+from core.engines import get_registry
 from monitoring import metrics
 from ops import system
 from ops.selectors import queue_figures, voice_figures
-from core.engines import get_registry
-from django.db import connections
 
 logger = logging.getLogger("speaker.monitoring")
 
@@ -44,7 +45,9 @@ def refresh_gpu_gauges() -> None:
     for device in system.gpu_figures()["devices"]:
         if device["memory_used_bytes"] is not None and device["memory_total_bytes"] is not None:
             metrics.set_gpu_memory(
-                gpu=str(device["index"]), used_bytes=device["memory_used_bytes"], total_bytes=device["memory_total_bytes"]
+                gpu=str(device["index"]),
+                used_bytes=device["memory_used_bytes"],
+                total_bytes=device["memory_total_bytes"],
             )
 
 

@@ -13,7 +13,7 @@ skip sessions, authentication and CSRF, which they do not use, keeping probes ch
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 

@@ -13,16 +13,18 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
-from channels.layers import get_channel_layer
-from ops.selectors import worker_figures
+
 from core.engines import get_registry
+from ops.selectors import worker_figures
 
 logger = logging.getLogger("speaker.monitoring")
 
@@ -118,8 +120,7 @@ def check_workers_and_engines(*, database_ok: bool = True) -> tuple[dict[str, An
     if not alive:
         worker_check["error"] = (
             "no engine worker has sent a heartbeat in the last "
-            f"{settings.WORKER_HEARTBEAT_MAX_AGE}s"
-            + ("" if workers else " (none has ever reported)")
+            f"{settings.WORKER_HEARTBEAT_MAX_AGE}s" + ("" if workers else " (none has ever reported)")
         )
     loaded = sorted(
         {engine["name"] for worker in alive for engine in worker["engines"] if engine["loaded"] and engine["available"]}

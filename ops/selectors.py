@@ -15,11 +15,11 @@ from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
+from core.engines import get_registry
 from monitoring.metrics import CUSTOM_VOICE
+from ops import system
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from voices.models import Voice
-from core.engines import get_registry
-from ops import system
 
 Status = SynthesisJob.Status
 
@@ -284,7 +284,9 @@ def health_detail(*, now: datetime | None = None, viewer: Any = None) -> dict[st
         disk.pop("path", None)
         workers = [{k: v for k, v in worker.items() if k not in _WORKER_IDENTITY} for worker in workers]
         for engine in engines:
-            engine["workers"] = [{k: v for k, v in report.items() if k not in _WORKER_IDENTITY} for report in engine["workers"]]
+            engine["workers"] = [
+                {k: v for k, v in report.items() if k not in _WORKER_IDENTITY} for report in engine["workers"]
+            ]
     return {
         "status": "ok" if alive else "degraded",
         "version": settings.API_VERSION,

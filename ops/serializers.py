@@ -20,7 +20,9 @@ class MemorySerializer(serializers.Serializer):
 
 
 class DiskSerializer(serializers.Serializer):
-    path = serializers.CharField(required=False, help_text="MEDIA_ROOT: where audio and samples are stored (staff only).")
+    path = serializers.CharField(
+        required=False, help_text="MEDIA_ROOT: where audio and samples are stored (staff only)."
+    )
     total_bytes = serializers.IntegerField()
     used_bytes = serializers.IntegerField()
     free_bytes = serializers.IntegerField()

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from monitoring import metrics
-from ops import collectors, readiness, selectors
-from monitoring.access import metrics_access_denied
 from core.errors import json_error
+from monitoring import metrics
+from monitoring.access import metrics_access_denied
+from ops import collectors, readiness, selectors
 
 
 def _get_only(request: HttpRequest) -> JsonResponse | None:

@@ -13,7 +13,14 @@ from productions.models import Production
 @admin.register(Production)
 class ProductionAdmin(admin.ModelAdmin):
     list_display = (
-        "created_at", "title", "owner", "status", "voice_name", "character_count", "segments_total", "audio_duration",
+        "created_at",
+        "title",
+        "owner",
+        "status",
+        "voice_name",
+        "character_count",
+        "segments_total",
+        "audio_duration",
     )
     list_filter = ("status", "language", "created_at")
     search_fields = ("id", "title", "owner__username", "voice_name")

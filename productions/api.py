@@ -52,8 +52,12 @@ from synthesis.openapi_audio import audio_responses
 SCOPE = {"*": {"synthesis:write"}}
 TAGS = ["productions"]
 NOT_FOUND = error("Unknown production, or another user's", "not_found", "Not found.")
-CONFLICT = error("Not in a state that allows this", "conflict", "Only a running production can be paused; this one is completed.")
-FORMAT_PARAMETER = OpenApiParameter("format", OpenApiTypes.STR, enum=FORMAT_CHOICES, required=False, description="Default mp3.")
+CONFLICT = error(
+    "Not in a state that allows this", "conflict", "Only a running production can be paused; this one is completed."
+)
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=FORMAT_CHOICES, required=False, description="Default mp3."
+)
 AUDIO_TYPES = {fmt: assemblymod.CONTENT_TYPES[fmt] for fmt in assemblymod.FORMATS}
 
 CREATE_EXAMPLE = OpenApiExample(
@@ -61,7 +65,10 @@ CREATE_EXAMPLE = OpenApiExample(
     value={
         "title": "A short book",
         "voice": "joe",
-        "text": "# Chapter one\nIt was a bright cold day in April. (happy) The clocks were striking.\n\n# Chapter two\nThe end.",
+        "text": (
+            "# Chapter one\nIt was a bright cold day in April. (happy) The clocks were striking.\n\n"
+            "# Chapter two\nThe end."
+        ),
     },
     request_only=True,
 )
@@ -76,7 +83,11 @@ class ProductionListCreateView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = PageNumberPagination
 
-    @extend_schema(responses={200: ProductionSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS}, tags=TAGS, summary="Your productions")
+    @extend_schema(
+        responses={200: ProductionSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="Your productions",
+    )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(production_list(user=request.user), request, view=self)
@@ -86,7 +97,11 @@ class ProductionListCreateView(APIView):
         request={"application/json": ProductionTextSerializer, "multipart/form-data": ProductionUploadSerializer},
         responses={
             202: ProductionSerializer,
-            404: error("Unknown voice (the default or a [voice: Name] marker)", "voice_not_found", "There is no voice named 'bob'."),
+            404: error(
+                "Unknown voice (the default or a [voice: Name] marker)",
+                "voice_not_found",
+                "There is no voice named 'bob'.",
+            ),
             409: error("Voice not ready or engine missing", "conflict"),
             413: error(
                 "Upload too large, or more segments or chapters than a production takes",
@@ -94,8 +109,11 @@ class ProductionListCreateView(APIView):
                 "The text makes more than 2000 segments; a production takes at most 2000 (LONGFORM_MAX_SEGMENTS).",
             ),
             415: error("The upload is not a UTF-8 .txt or .md file", "unsupported_media_type"),
+            422: error("The uploaded file is empty", "unprocessable", "The file is empty: upload the text to speak."),
             **COMMON_ERRORS,
-            429: error("Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."),
+            429: error(
+                "Monthly quota exceeded, or rate limited", "quota_exceeded", "Monthly character quota exceeded."
+            ),
         },
         examples=[CREATE_EXAMPLE],
         tags=TAGS,
@@ -122,11 +140,17 @@ class ProductionListCreateView(APIView):
 class ProductionDetailView(APIView):
     required_scopes = SCOPE
 
-    @extend_schema(responses={200: ProductionSerializer, 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="One production: progress, chapters, links")
+    @extend_schema(
+        responses={200: ProductionSerializer, 404: NOT_FOUND, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="One production: progress, chapters, links",
+    )
     def get(self, request: Request, production_id: str) -> Response:
         return Response(ProductionSerializer(production_get_owned(user=request.user, production_id=production_id)).data)
 
-    @extend_schema(responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="Delete a production and its audio")
+    @extend_schema(
+        responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="Delete a production and its audio"
+    )
     def delete(self, request: Request, production_id: str) -> Response:
         production_delete(production=production_get_owned(user=request.user, production_id=production_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -136,7 +160,12 @@ def _control_view(service, summary: str):  # type: ignore[no-untyped-def]
     class _View(APIView):
         required_scopes = SCOPE
 
-        @extend_schema(request=None, responses={200: ProductionSerializer, 404: NOT_FOUND, 409: CONFLICT, **COMMON_ERRORS}, tags=TAGS, summary=summary)
+        @extend_schema(
+            request=None,
+            responses={200: ProductionSerializer, 404: NOT_FOUND, 409: CONFLICT, **COMMON_ERRORS},
+            tags=TAGS,
+            summary=summary,
+        )
         def post(self, request: Request, production_id: str) -> Response:
             production = production_get_owned(user=request.user, production_id=production_id)
             return Response(ProductionSerializer(service(production=production)).data)
@@ -172,7 +201,11 @@ class SegmentListView(APIView):
     required_scopes = SCOPE
     pagination_class = PageNumberPagination
 
-    @extend_schema(responses={200: SegmentSerializer(many=True), 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="A production's segments")
+    @extend_schema(
+        responses={200: SegmentSerializer(many=True), 404: NOT_FOUND, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="A production's segments",
+    )
     def get(self, request: Request, production_id: str) -> Response:
         production = production_get_owned(user=request.user, production_id=production_id)
         paginator = self.pagination_class()
@@ -186,7 +219,9 @@ class SegmentRegenerateView(APIView):
     @extend_schema(
         request=SegmentRegenerateSerializer,
         responses={202: SegmentSerializer, 404: NOT_FOUND, 409: CONFLICT, **COMMON_ERRORS},
-        examples=[OpenApiExample("edited text", value={"text": "The clocks were striking thirteen."}, request_only=True)],
+        examples=[
+            OpenApiExample("edited text", value={"text": "The clocks were striking thirteen."}, request_only=True)
+        ],
         tags=TAGS,
         summary="Regenerate one segment (a new seed, or edited text); the rest is kept",
     )
@@ -196,9 +231,15 @@ class SegmentRegenerateView(APIView):
         serializer = SegmentRegenerateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         segment = production_segment_regenerate(
-            production=production, segment=segment, text=serializer.validated_data.get("text"), seed=serializer.validated_data.get("seed")
+            production=production,
+            segment=segment,
+            text=serializer.validated_data.get("text"),
+            seed=serializer.validated_data.get("seed"),
         )
-        return Response(SegmentSerializer(segment_get(production=production, index=segment.index)).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            SegmentSerializer(segment_get(production=production, index=segment.index)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class SegmentAudioView(APIView):
@@ -208,7 +249,9 @@ class SegmentAudioView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["wav", "mp3", "ogg", "flac"], required=False)],
         responses={
-            **audio_responses(("wav", "mp3", "ogg", "flac"), "One segment's audio as spoken (before loudness levelling)"),
+            **audio_responses(
+                ("wav", "mp3", "ogg", "flac"), "One segment's audio as spoken (before loudness levelling)"
+            ),
             404: NOT_FOUND,
             409: error("Not spoken yet", "conflict"),
             **COMMON_ERRORS,
@@ -227,7 +270,9 @@ class SegmentAudioView(APIView):
                 status_code=409 if segment.job is None else 400,
             )
         path, content_type = job_audio_file(job=segment.job, fmt=fmt)
-        return ranged_file_response(request._request, path, content_type, f"{production_file_stem(production)}-segment-{index}{path.suffix}")
+        return ranged_file_response(
+            request._request, path, content_type, f"{production_file_stem(production)}-segment-{index}{path.suffix}"
+        )
 
 
 class ProductionAudioView(APIView):
@@ -257,13 +302,20 @@ class ChapterAudioView(APIView):
 
     @extend_schema(
         parameters=[FORMAT_PARAMETER],
-        responses={**_audio_responses("One chapter"), 404: NOT_FOUND, 409: error("Not completed yet", "conflict"), **COMMON_ERRORS},
+        responses={
+            **_audio_responses("One chapter"),
+            404: NOT_FOUND,
+            409: error("Not completed yet", "conflict"),
+            **COMMON_ERRORS,
+        },
         tags=TAGS,
         summary="Download one chapter",
     )
     def get(self, request: Request, production_id: str, chapter: int) -> HttpResponse:
         production = production_get_owned(user=request.user, production_id=production_id)
-        path, content_type, name = production_audio_file(production=production, fmt=request.query_params.get("format"), chapter=chapter)
+        path, content_type, name = production_audio_file(
+            production=production, fmt=request.query_params.get("format"), chapter=chapter
+        )
         return ranged_file_response(request._request, path, content_type, name)
 
 
@@ -272,9 +324,17 @@ class CaptionsView(APIView):
     required_scopes = SCOPE
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["srt", "vtt"], required=False, description="Default srt.")],
+        parameters=[
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["srt", "vtt"], required=False, description="Default srt."
+            )
+        ],
         responses={
-            (200, "application/x-subrip"): OpenApiResponse(OpenApiTypes.STR, description="SRT (or text/vtt for format=vtt): from word timings when every segment has them, else one cue per segment"),
+            (200, "application/x-subrip"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="SRT (or text/vtt for format=vtt): from word timings when every segment has "
+                "them, else one cue per segment",
+            ),
             (200, "text/vtt"): OpenApiResponse(OpenApiTypes.STR, description="WebVTT"),
             404: NOT_FOUND,
             409: error("Not completed yet", "conflict"),
@@ -289,9 +349,16 @@ class CaptionsView(APIView):
         if fmt not in ("srt", "vtt"):
             raise ApiError(f"Unknown caption format {fmt!r}.", details={"format": ["Choose srt or vtt."]})
         if production.status != production.Status.COMPLETED:
-            raise ApiError(f"The production is {production.status}; captions exist once it is completed.", code="conflict", status_code=409)
+            raise ApiError(
+                f"The production is {production.status}; captions exist once it is completed.",
+                code="conflict",
+                status_code=409,
+            )
         cues, source = production_caption_cues(production=production)
-        response = HttpResponse(assemblymod.captions(cues=cues, fmt=fmt), content_type="text/vtt; charset=utf-8" if fmt == "vtt" else "application/x-subrip; charset=utf-8")
+        response = HttpResponse(
+            assemblymod.captions(cues=cues, fmt=fmt),
+            content_type="text/vtt; charset=utf-8" if fmt == "vtt" else "application/x-subrip; charset=utf-8",
+        )
         response["Content-Disposition"] = f'attachment; filename="{production_file_stem(production)}.{fmt}"'
         response["X-Captions-From"] = source
         return response

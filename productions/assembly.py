@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pyloudnorm
@@ -75,7 +76,7 @@ class Assembly:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Assembly":
+    def from_dict(cls, data: dict[str, Any]) -> Assembly:
         return cls(
             sample_rate=data["sample_rate"],
             duration=data["duration"],
@@ -148,7 +149,9 @@ def assemble(*, segments: list[SegmentAudio], master: Path, chapter_path: Any) -
             result.chapters[-1].end = written / rate
         chapter_file = None
 
-    with soundfile.SoundFile(str(master_temp), mode="w", samplerate=rate, channels=1, format="WAV", subtype="PCM_16") as out:
+    with soundfile.SoundFile(
+        str(master_temp), mode="w", samplerate=rate, channels=1, format="WAV", subtype="PCM_16"
+    ) as out:
         for seg in segments:
             if seg.chapter != current_chapter:
                 if current_chapter is not None:
@@ -159,9 +162,13 @@ def assemble(*, segments: list[SegmentAudio], master: Path, chapter_path: Any) -
                 target = chapter_path(seg.chapter)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 chapter_temp = target.with_name(f".{target.name}.part")
-                chapter_file = soundfile.SoundFile(str(chapter_temp), mode="w", samplerate=rate, channels=1, format="WAV", subtype="PCM_16")
+                chapter_file = soundfile.SoundFile(
+                    str(chapter_temp), mode="w", samplerate=rate, channels=1, format="WAV", subtype="PCM_16"
+                )
                 chapter_written = 0
-                result.chapters.append(Span(index=seg.chapter, start=written / rate, end=written / rate, title=seg.chapter_title))
+                result.chapters.append(
+                    Span(index=seg.chapter, start=written / rate, end=written / rate, title=seg.chapter_title)
+                )
             else:
                 out.write(segment_gap)
                 assert chapter_file is not None
@@ -231,7 +238,9 @@ def _encode_soundfile(source: Path, temp: Path, fmt: str) -> None:
     container, subtype = {"mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16")}[fmt]
     if fmt == "mp3" and rate not in audiomod.MP3_SAMPLE_RATES:
         raise ValueError(f"mp3 needs one of the rates {audiomod.MP3_SAMPLE_RATES}")
-    with soundfile.SoundFile(str(temp), mode="w", samplerate=rate, channels=1, format=container, subtype=subtype) as out:
+    with soundfile.SoundFile(
+        str(temp), mode="w", samplerate=rate, channels=1, format=container, subtype=subtype
+    ) as out:
         for block in _blocks(source):
             out.write(block)
 
@@ -248,8 +257,15 @@ def _id3_chapters(path: Path, chapters: list[Span], title: str) -> None:
         tags = ID3()
     tags.add(TIT2(encoding=3, text=[title]))
     ids = [f"chp{n}" for n in range(len(chapters))]
-    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[title])]))
-    for element_id, chapter in zip(ids, chapters):
+    tags.add(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=ids,
+            sub_frames=[TIT2(encoding=3, text=[title])],
+        )
+    )
+    for element_id, chapter in zip(ids, chapters, strict=False):
         tags.add(
             CHAP(
                 element_id=element_id,
@@ -285,7 +301,13 @@ def _encode_av(source: Path, temp: Path, fmt: str, chapters: list[Span], title: 
         if fmt == "m4b":
             container.set_chapters(
                 [
-                    {"id": n, "start": int(round(c.start * 1000)), "end": int(round(c.end * 1000)), "time_base": ms, "metadata": {"title": c.title}}
+                    {
+                        "id": n,
+                        "start": int(round(c.start * 1000)),
+                        "end": int(round(c.end * 1000)),
+                        "time_base": ms,
+                        "metadata": {"title": c.title},
+                    }
                     for n, c in enumerate(chapters, start=1)
                 ]
             )
@@ -332,7 +354,9 @@ def _word(word: dict[str, Any]) -> str:
     return str(word.get("text", word.get("word", "")))
 
 
-def word_cues(words: list[dict[str, Any]], offset: float, *, max_words: int = 10, max_seconds: float = 6.0) -> list[tuple[float, float, str]]:
+def word_cues(
+    words: list[dict[str, Any]], offset: float, *, max_words: int = 10, max_seconds: float = 6.0
+) -> list[tuple[float, float, str]]:
     """Caption cues from one segment's word timings (speech.timings: `[{"text", "start",
     "end"}, ...]`, seconds within the segment), shifted to the segment's place in the
     whole: a cue ends at a sentence end, after `max_words` or after `max_seconds`."""
@@ -340,9 +364,17 @@ def word_cues(words: list[dict[str, Any]], offset: float, *, max_words: int = 10
     group: list[dict[str, Any]] = []
     for word in words:
         group.append(word)
-        if len(group) >= max_words or float(word["end"]) - float(group[0]["start"]) >= max_seconds or _word(word)[-1:] in ".!?":
-            cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group)))
+        if (
+            len(group) >= max_words
+            or float(word["end"]) - float(group[0]["start"]) >= max_seconds
+            or _word(word)[-1:] in ".!?"
+        ):
+            cues.append(
+                (offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group))
+            )
             group = []
     if group:
-        cues.append((offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group)))
+        cues.append(
+            (offset + float(group[0]["start"]), offset + float(group[-1]["end"]), " ".join(_word(w) for w in group))
+        )
     return cues

@@ -26,11 +26,15 @@ def _require_completed(production: Production) -> None:
 def _format(fmt: str | None) -> str:
     fmt = "mp3" if fmt is None else fmt
     if fmt not in assemblymod.FORMATS:
-        raise ApiError(f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(assemblymod.FORMATS)}."]})
+        raise ApiError(
+            f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(assemblymod.FORMATS)}."]}
+        )
     return fmt
 
 
-def production_audio_file(*, production: Production, fmt: str | None, chapter: int | None = None) -> tuple[Path, str, str]:
+def production_audio_file(
+    *, production: Production, fmt: str | None, chapter: int | None = None
+) -> tuple[Path, str, str]:
     """(path, content type, download name) of the whole production, or of one chapter,
     in `fmt` (default mp3). The whole carries chapter markers where its container can."""
     fmt = _format(fmt)
@@ -43,7 +47,9 @@ def production_audio_file(*, production: Production, fmt: str | None, chapter: i
         row = Chapter.objects.filter(production=production, index=chapter).first()
         source = master.with_name(f"chapter-{chapter:03d}.wav")
         if row is None or not source.exists():
-            raise ApiError(f"There is no chapter {chapter}.", code="not_found", status_code=404, details={"chapter": chapter})
+            raise ApiError(
+                f"There is no chapter {chapter}.", code="not_found", status_code=404, details={"chapter": chapter}
+            )
         duration = data.chapter_durations.get(chapter, 0.0)
         chapters = [assemblymod.Span(index=1, start=0.0, end=duration, title=row.title)]
         title, name = f"{production.title} — {row.title}", f"-{chapter:02d}-{slugify(row.title) or 'chapter'}"

@@ -61,6 +61,9 @@ class Chapter(models.Model):
         ordering = ["production", "index"]
         constraints = [models.UniqueConstraint(fields=["production", "index"], name="unique_chapter_index")]
 
+    def __str__(self) -> str:
+        return f"{self.index}. {self.title}"
+
 
 class ProductionSegment(models.Model):
     production = models.ForeignKey(Production, on_delete=models.CASCADE, related_name="segments")
@@ -73,8 +76,13 @@ class ProductionSegment(models.Model):
     revision = models.PositiveIntegerField(default=1)  # +1 per regeneration
     seed = models.BigIntegerField(null=True, blank=True)
     # The job speaking the current revision; older jobs of this segment are history.
-    job = models.ForeignKey("synthesis.SynthesisJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey(
+        "synthesis.SynthesisJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["production", "index"]
         constraints = [models.UniqueConstraint(fields=["production", "index"], name="unique_segment_index")]
+
+    def __str__(self) -> str:
+        return f"segment {self.index} (revision {self.revision})"

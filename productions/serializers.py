@@ -18,11 +18,13 @@ TEXT_HELP = (
     "chapters; `[voice: Name]` switches the speaker for what follows (on a heading line: that chapter's voice); "
     "emotion tags like `(happy)` work as elsewhere."
 )
-FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415)."
+FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415; an empty one a 422)."
 
 
 class _ProductionFields(serializers.Serializer):
-    voice = StrictCharField(help_text="The default voice: a built-in voice name (e.g. `joe`) or the id or name of one of yours.")
+    voice = StrictCharField(
+        help_text="The default voice: a built-in voice name (e.g. `joe`) or the id or name of one of yours."
+    )
     title = StrictCharField(required=False, allow_blank=True, max_length=200)
     language = LanguageField(
         languages=spoken_languages,
@@ -38,13 +40,16 @@ class ProductionCreateSerializer(_ProductionFields):
     the two. The schema shows each body with what it must carry (below)."""
 
     text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, help_text=TEXT_HELP)
-    file = serializers.FileField(required=False, help_text=FILE_HELP)
+    # An empty file is well-formed: refused for its meaning (422) where it is read.
+    file = serializers.FileField(required=False, allow_empty_file=True, help_text=FILE_HELP)
     params = ParamsField(required=False, help_text="Synthesis params for every segment (as POST /api/v1/synthesis).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_text = bool(attrs.get("text"))
         if has_text == ("file" in attrs):
-            raise serializers.ValidationError({"text": ["Send the text as `text` (JSON or form) or as an uploaded `file`, one of the two."]})
+            raise serializers.ValidationError(
+                {"text": ["Send the text as `text` (JSON or form) or as an uploaded `file`, one of the two."]}
+            )
         upload = attrs.pop("file", None)
         if upload is not None:
             text = production_text_from_upload(name=upload.name or "", size=upload.size or 0, chunks=upload.chunks())
@@ -67,12 +72,18 @@ class ProductionTextSerializer(_ProductionFields):
 class ProductionUploadSerializer(_ProductionFields):
     """The multipart body, for the schema: the text as a file."""
 
-    file = serializers.FileField(help_text=FILE_HELP)
+    file = serializers.FileField(allow_empty_file=True, help_text=FILE_HELP)
 
 
 class SegmentRegenerateSerializer(serializers.Serializer):
-    text = StrictCharField(required=False, trim_whitespace=False, help_text="New text for this segment only; omitted: the same text with a new seed.")
-    seed = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1, help_text="Omitted with no text: a random one.")
+    text = StrictCharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="New text for this segment only; omitted: the same text with a new seed.",
+    )
+    seed = serializers.IntegerField(
+        required=False, min_value=0, max_value=2**63 - 1, help_text="Omitted with no text: a random one."
+    )
 
 
 class ChapterSerializer(serializers.ModelSerializer):
@@ -111,9 +122,27 @@ class ProductionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Production
         fields = (
-            "id", "title", "status", "voice", "language", "params", "character_count", "word_count", "segments_total",
-            "segments_done", "segments_failed", "progress", "eta_seconds", "audio_duration", "loudness_lufs", "chapters",
-            "chapters_total", "created_at", "finished_at", "error", "urls",
+            "id",
+            "title",
+            "status",
+            "voice",
+            "language",
+            "params",
+            "character_count",
+            "word_count",
+            "segments_total",
+            "segments_done",
+            "segments_failed",
+            "progress",
+            "eta_seconds",
+            "audio_duration",
+            "loudness_lufs",
+            "chapters",
+            "chapters_total",
+            "created_at",
+            "finished_at",
+            "error",
+            "urls",
         )
         read_only_fields = fields
 
@@ -140,11 +169,15 @@ class ProductionSerializer(serializers.ModelSerializer):
     def get_progress(self, production: Production) -> float:
         return self._progress(production).to_dict()["progress"]
 
-    @extend_schema_field(serializers.FloatField(allow_null=True, help_text="Estimated seconds left (null: not known yet)."))
+    @extend_schema_field(
+        serializers.FloatField(allow_null=True, help_text="Estimated seconds left (null: not known yet).")
+    )
     def get_eta_seconds(self, production: Production) -> float | None:
         return self._progress(production).to_dict()["eta_seconds"]
 
-    @extend_schema_field(serializers.FloatField(allow_null=True, help_text="Integrated loudness of the whole (EBU R128 target -23)."))
+    @extend_schema_field(
+        serializers.FloatField(allow_null=True, help_text="Integrated loudness of the whole (EBU R128 target -23).")
+    )
     def get_loudness_lufs(self, production: Production) -> float | None:
         value = (production.assembly or {}).get("loudness_lufs")
         return round(value, 2) if isinstance(value, float) else None
@@ -153,9 +186,13 @@ class ProductionSerializer(serializers.ModelSerializer):
     def get_urls(self, production: Production) -> dict[str, str]:
         base = f"/api/v1/productions/{production.pk}"
         urls = {
-            "self": base, "chapters": f"{base}/chapters", "segments": f"{base}/segments",
-            "pause": f"{base}/pause", "resume": f"{base}/resume",
-            "cancel": f"{base}/cancel", "events": "/ws/events/",
+            "self": base,
+            "chapters": f"{base}/chapters",
+            "segments": f"{base}/segments",
+            "pause": f"{base}/pause",
+            "resume": f"{base}/resume",
+            "cancel": f"{base}/cancel",
+            "events": "/ws/events/",
         }
         if production.status == Production.Status.COMPLETED:
             urls["audio"] = f"{base}/audio"
@@ -173,10 +210,24 @@ class SegmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProductionSegment
-        fields = ("index", "chapter", "text", "voice", "character_count", "revision", "seed", "status", "audio_duration", "audio_url", "error")
+        fields = (
+            "index",
+            "chapter",
+            "text",
+            "voice",
+            "character_count",
+            "revision",
+            "seed",
+            "status",
+            "audio_duration",
+            "audio_url",
+            "error",
+        )
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=["pending", "queued", "running", "completed", "failed", "cancelled"]))
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["pending", "queued", "running", "completed", "failed", "cancelled"])
+    )
     def get_status(self, segment: ProductionSegment) -> str:
         return segment_payload(segment)["status"]
 

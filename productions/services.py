@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import APIKey, User
 from core import media
-from core.errors import ApiError, Conflict, PayloadTooLarge, UnsupportedMedia
+from core.errors import ApiError, Conflict, PayloadTooLarge, Unprocessable, UnsupportedMedia
 from core.events import send_user_event
 from core.wakeup import wake_worker
 from monitoring.services import audit_record
@@ -161,8 +162,12 @@ def production_text_from_upload(*, name: str, size: int, chunks: Any) -> str:
         )
     cap = 8 * settings.LONGFORM_MAX_CHARACTERS + 1024  # UTF-8 is at most 4 bytes a character, markup doubles it
     if size > cap:
-        raise PayloadTooLarge(f"The file is {size} bytes; at most {cap} are read.", details={"file": [f"At most {cap} bytes."]})
+        raise PayloadTooLarge(
+            f"The file is {size} bytes; at most {cap} are read.", details={"file": [f"At most {cap} bytes."]}
+        )
     data = b"".join(chunks)
+    if not data:
+        raise Unprocessable("The file is empty: upload the text to speak.", details={"file": ["The file is empty."]})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -206,7 +211,8 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
     limit = settings.LONGFORM_MAX_CHARACTERS
     if len(req.text) > 2 * limit:
         raise ApiError(
-            f"The text is {len(req.text)} characters long with its markup and spacing; at most {2 * limit} are accepted "
+            f"The text is {len(req.text)} characters long with its markup and spacing; at most {2 * limit} "
+            "are accepted "
             f"(and {limit} spoken characters, LONGFORM_MAX_CHARACTERS).",
             details={"text": [f"At most {limit} spoken characters."], "limit": limit},
         )
@@ -215,12 +221,14 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
     characters = sum(s.characters for c in chapters for s in c.segments)
     if not characters:
         raise ApiError(
-            "The text has nothing to speak: it needs at least one letter or digit outside headings, markers and emotion tags.",
+            "The text has nothing to speak: it needs at least one letter or digit outside headings, markers "
+            "and emotion tags.",
             details={"text": ["Nothing to speak."]},
         )
     if characters > limit:
         raise ApiError(
-            f"The text is {characters} spoken characters; a production takes at most {limit} (LONGFORM_MAX_CHARACTERS). "
+            f"The text is {characters} spoken characters; a production takes at most {limit} "
+            "(LONGFORM_MAX_CHARACTERS). "
             "Split it into several productions.",
             details={"text": [f"At most {limit} spoken characters."], "limit": limit, "characters": characters},
         )
@@ -282,7 +290,12 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
         user=user,
         target_type="production",
         target_id=str(production.pk),
-        details={"characters": characters, "segments": len(planned), "chapters": len(chapters), "voices": sorted(speakers)},
+        details={
+            "characters": characters,
+            "segments": len(planned),
+            "chapters": len(chapters),
+            "voices": sorted(speakers),
+        },
     )
     production.refresh_from_db()
     return production
@@ -346,12 +359,17 @@ def _cancel_jobs(production: Production, *, statuses: tuple[str, ...]) -> int:
 def production_pause(*, production: Production) -> Production:
     """Withdraw the queued segments; those being spoken finish. Resume queues the rest."""
     if production.status != Status.RUNNING:
-        raise Conflict(f"Only a running production can be paused; this one is {production.status}.", details={"status": production.status})
+        raise Conflict(
+            f"Only a running production can be paused; this one is {production.status}.",
+            details={"status": production.status},
+        )
     if not Production.objects.filter(pk=production.pk, status=Status.RUNNING).update(status=Status.PAUSED):
         raise Conflict("The production changed meanwhile; reload it.")
     _cancel_jobs(production, statuses=(JobStatus.QUEUED,))
     production.refresh_from_db()
-    audit_record(action="production.paused", user=production.owner, target_type="production", target_id=str(production.pk))
+    audit_record(
+        action="production.paused", user=production.owner, target_type="production", target_id=str(production.pk)
+    )
     _announce(production, "production.paused")
     return production
 
@@ -372,7 +390,9 @@ def production_resume(*, production: Production) -> Production:
         raise Conflict("The production changed meanwhile; reload it.")
     production.refresh_from_db()
     _requeue(production, waiting)
-    audit_record(action="production.resumed", user=production.owner, target_type="production", target_id=str(production.pk))
+    audit_record(
+        action="production.resumed", user=production.owner, target_type="production", target_id=str(production.pk)
+    )
     _announce(production, "production.resumed")
     production_advance(production_id=production.pk)
     production.refresh_from_db()
@@ -393,10 +413,13 @@ def _unfinished(production: Production) -> list[tuple[ProductionSegment, Segment
     for segment in waiting:
         if segment.voice is None:
             raise Conflict(
-                f"Segment {segment.index}'s voice {segment.voice_name!r} was deleted; regenerate it with another text or cancel.",
+                f"Segment {segment.index}'s voice {segment.voice_name!r} was deleted; regenerate it with "
+                "another text or cancel.",
                 details={"segment": segment.index},
             )
-        speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache=cache)
+        speaker = _speaker(
+            user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache=cache
+        )
         found.append((segment, speaker))
     return found
 
@@ -429,22 +452,28 @@ def production_cancel(*, production: Production) -> Production:
     replaced since stay billed (production_segment_regenerate)."""
     if production.status in (Status.COMPLETED, Status.CANCELLED):
         raise Conflict(f"The production is already {production.status}.", details={"status": production.status})
-    if not Production.objects.filter(pk=production.pk).exclude(status__in=(Status.COMPLETED, Status.CANCELLED)).update(
-        status=Status.CANCELLED, finished_at=timezone.now()
+    if (
+        not Production.objects.filter(pk=production.pk)
+        .exclude(status__in=(Status.COMPLETED, Status.CANCELLED))
+        .update(status=Status.CANCELLED, finished_at=timezone.now())
     ):
         raise Conflict("The production changed meanwhile; reload it.")
     # From here on no segment of it is created, queued or regenerated: the refund is final.
     _cancel_jobs(production, statuses=SynthesisJob.ACTIVE)
     production.refresh_from_db()
     spoken = (
-        ProductionSegment.objects.filter(production=production, job__status=JobStatus.COMPLETED)
-        .aggregate(n=Sum("character_count"))["n"]
+        ProductionSegment.objects.filter(production=production, job__status=JobStatus.COMPLETED).aggregate(
+            n=Sum("character_count")
+        )["n"]
         or 0
     )
     unspoken = max(0, production.character_count - spoken)
     usage_refund(record_job_id=production.pk, characters=unspoken)
     audit_record(
-        action="production.cancelled", user=production.owner, target_type="production", target_id=str(production.pk),
+        action="production.cancelled",
+        user=production.owner,
+        target_type="production",
+        target_id=str(production.pk),
         details={"characters_refunded": unspoken},
     )
     _announce(production, "production.cancelled")
@@ -520,14 +549,17 @@ def production_segment_regenerate(
                     api_key=production.api_key,
                     params=SynthesisParams.from_dict(production.params),
                     specs=[_segment_spec(segment, speaker)],
-                )
+                ),
             )
             segment.job = job
             Production.objects.filter(pk=current.pk).update(status=Status.RUNNING, error_message="", finished_at=None)
             transaction.on_commit(wake_worker)
         segment.save(update_fields=["text", "character_count", "seed", "revision", "job"])
         Production.objects.filter(pk=current.pk).update(
-            character_count=ProductionSegment.objects.filter(production=current).aggregate(n=Sum("character_count"))["n"] or 0
+            character_count=ProductionSegment.objects.filter(production=current).aggregate(n=Sum("character_count"))[
+                "n"
+            ]
+            or 0
         )
         usage_charge(record_job_id=production.pk, characters=characters)
         if not old_spoken:
@@ -537,8 +569,16 @@ def production_segment_regenerate(
     segment.refresh_from_db()
     production.refresh_from_db()
     audit_record(
-        action="production.segment_regenerated", user=production.owner, target_type="production", target_id=str(production.pk),
-        details={"segment": segment.index, "revision": segment.revision, "edited": text is not None, "characters": characters},
+        action="production.segment_regenerated",
+        user=production.owner,
+        target_type="production",
+        target_id=str(production.pk),
+        details={
+            "segment": segment.index,
+            "revision": segment.revision,
+            "edited": text is not None,
+            "characters": characters,
+        },
     )
     _announce(production, "production.segment", segment=segment_payload(segment))
     return segment
@@ -591,11 +631,15 @@ def production_advance(*, production_id: Any) -> Production | None:
             production_assemble(production=production)
     elif progress.failed and not progress.active:
         failed = list(
-            ProductionSegment.objects.filter(production=production, job__status=JobStatus.FAILED).values_list("index", "job__error_message")[:5]
+            ProductionSegment.objects.filter(production=production, job__status=JobStatus.FAILED).values_list(
+                "index", "job__error_message"
+            )[:5]
         )
         message = "; ".join(f"segment {index}: {error}" for index, error in failed)
         if Production.objects.filter(pk=production.pk, status=Status.RUNNING).update(
-            status=Status.FAILED, error_message=f"{progress.failed} segment(s) failed ({message}). Resume retries them; regenerate changes one."[:2000]
+            status=Status.FAILED,
+            error_message=f"{progress.failed} segment(s) failed ({message}). Resume retries them; "
+            "regenerate changes one."[:2000],
         ):
             production.refresh_from_db()
             _announce(production, "production.failed")
@@ -617,8 +661,11 @@ def production_assemble(*, production: Production) -> Production:
         result = assemblymod.assemble(
             segments=[
                 assemblymod.SegmentAudio(
-                    chapter=s.chapter.index, chapter_title=s.chapter.title, index=s.index,
-                    text=textmod.spoken_text(s.text), path=media.absolute(s.job.audio_file),  # type: ignore[union-attr]
+                    chapter=s.chapter.index,
+                    chapter_title=s.chapter.title,
+                    index=s.index,
+                    text=textmod.spoken_text(s.text),
+                    path=media.absolute(s.job.audio_file),  # type: ignore[union-attr]
                 )
                 for s in segments
             ],
@@ -627,9 +674,14 @@ def production_assemble(*, production: Production) -> Production:
         )
     except Exception as exc:
         logger.exception("production %s: assembly failed", production.pk)
-        media.remove_production_dir(owner_id=production.owner_id, production_id=production.pk, keep=production.audio_file.rsplit("/", 1)[0] if production.audio_file else "")
+        media.remove_production_dir(
+            owner_id=production.owner_id,
+            production_id=production.pk,
+            keep=production.audio_file.rsplit("/", 1)[0] if production.audio_file else "",
+        )
         if Production.objects.filter(pk=production.pk, status=Status.ASSEMBLING).update(
-            status=Status.FAILED, error_message=f"Assembly failed: {type(exc).__name__}: {exc}. Resume to try again."[:2000]
+            status=Status.FAILED,
+            error_message=f"Assembly failed: {type(exc).__name__}: {exc}. Resume to try again."[:2000],
         ):
             production.refresh_from_db()
             _announce(production, "production.failed")
@@ -648,10 +700,17 @@ def production_assemble(*, production: Production) -> Production:
         media.remove_production_dir(owner_id=production.owner_id, production_id=production.pk, keep=relative)
         usage_record_audio(record_job_id=production.pk, audio_seconds=result.duration)
         audit_record(
-            action="production.completed", user=production.owner, target_type="production", target_id=str(production.pk),
+            action="production.completed",
+            user=production.owner,
+            target_type="production",
+            target_id=str(production.pk),
             details={"duration": round(result.duration, 2), "loudness_lufs": result.loudness_lufs},
         )
         _announce(production, "production.completed")
     else:
-        media.remove_production_dir(owner_id=production.owner_id, production_id=production.pk, keep=production.audio_file.rsplit("/", 1)[0] if production.audio_file else "")
+        media.remove_production_dir(
+            owner_id=production.owner_id,
+            production_id=production.pk,
+            keep=production.audio_file.rsplit("/", 1)[0] if production.audio_file else "",
+        )
     return production

@@ -24,10 +24,12 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from accounts.authentication import raw_key_from_headers
-from accounts.models import APIKey, User
+from accounts.credentials import ACCOUNT_DISABLED, apikey_standing
+from accounts.credentials import KEY_EXPIRED as KEY_HAS_EXPIRED
+from accounts.credentials import KEY_REVOKED as KEY_WAS_REVOKED
+from accounts.models import User
 from accounts.services import apikey_authenticate
 from realtime.origin import origin_allowed, scope_headers
 from realtime.refusals import (
@@ -41,6 +43,14 @@ from realtime.refusals import (
     USER_INACTIVE,
     Refusal,
 )
+
+# Why an API key no longer holds (accounts.credentials, shared with every websocket
+# protocol) -> how /ws/events/ closes for it.
+_KEY_REFUSALS: dict[str, Refusal] = {
+    KEY_WAS_REVOKED: KEY_REVOKED,
+    ACCOUNT_DISABLED: USER_INACTIVE,
+    KEY_HAS_EXPIRED: KEY_EXPIRED,
+}
 
 
 class _KeyHeaders:
@@ -96,14 +106,8 @@ def credential_refusal(
     """Why this socket's credential no longer holds (None while it does), and when it
     ends by itself (a key's expiry)."""
     if api_key_id is not None:
-        key = APIKey.objects.filter(pk=api_key_id).values("revoked_at", "expires_at", "user__is_active").first()
-        if key is None or key["revoked_at"] is not None:
-            return KEY_REVOKED, None
-        if not key["user__is_active"]:
-            return USER_INACTIVE, None
-        if key["expires_at"] is not None and key["expires_at"] <= timezone.now():
-            return KEY_EXPIRED, None
-        return None, key["expires_at"]
+        why, expires_at = apikey_standing(api_key_id=api_key_id)
+        return _KEY_REFUSALS.get(why) if why is not None else None, expires_at
     if not User.objects.filter(pk=user_id, is_active=True).exists():
         return USER_INACTIVE, None
     if session_key is not None:

@@ -30,8 +30,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from core.parsers import InvalidJSON, loads_request_json
 from core.events import EVENT_SCOPES, FINAL_JOB_EVENTS, key_group, session_group, user_group
+from core.parsers import InvalidJSON, loads_request_json
 from realtime.refusals import (
     CLOSE_FORBIDDEN,
     KEY_REVOKED,

@@ -15,8 +15,8 @@ from django.utils import timezone
 from core.events import FINAL_JOB_EVENTS, current_user_seq
 from realtime.auth import credential_refusal
 from realtime.refusals import Refusal
-from synthesis.models import SynthesisJob
 from synthesis.job_events import job_event_payload
+from synthesis.models import SynthesisJob
 from synthesis.services import active_jobs_for
 from voices.models import Voice
 

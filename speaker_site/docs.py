@@ -18,7 +18,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularRedocView
 
-REDOC_BUNDLE = Path(drf_spectacular_sidecar.__file__).parent / "static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+REDOC_BUNDLE = (
+    Path(drf_spectacular_sidecar.__file__).parent / "static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+)
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 FAVICON = Path(__file__).resolve().parent.parent / "static/img/speaker.svg"
 

@@ -179,7 +179,11 @@ if REDIS_URL:
             "BACKEND": "core.channel_layer.SizedRedisChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {"address": REDIS_URL, "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS, "timeout": CHANNEL_REDIS_POOL_TIMEOUT}
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS,
+                        "timeout": CHANNEL_REDIS_POOL_TIMEOUT,
+                    }
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "speaker"),
                 **_CHANNEL_OPTIONS,
@@ -284,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API-wide rules (no NUL, 64-bit integers, what unknown body properties may hold)
+    # on every string, integer and JSON body: core/openapi.py.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.schema_states_every_rule"],
     # Stable names for generated clients where one field name has two choice sets.
     "ENUM_NAME_OVERRIDES": {
         "ScopeEnum": "accounts.models.SCOPES",

@@ -1,4 +1,5 @@
 """WSGI entry point (HTTP only; production serves with daphne via asgi.py)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

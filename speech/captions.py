@@ -12,8 +12,8 @@ Django-free.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from speech.timings import WordTiming, join_words
 
@@ -143,9 +143,7 @@ def _vtt_escape(text: str) -> str:
 
 def to_vtt(cue_list: Sequence[Cue]) -> str:
     blocks = ["WEBVTT\n"]
-    blocks += [
-        f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_vtt_escape(cue.text)}\n" for cue in cue_list
-    ]
+    blocks += [f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_vtt_escape(cue.text)}\n" for cue in cue_list]
     return "\n".join(blocks)
 
 

@@ -101,7 +101,9 @@ class IncrementalEncoder:
     state between chunks, so the joins are seamless). Each chunk's bytes come out as
     soon as the codec has a frame, except for WHOLE_FILE_FORMATS (all at close)."""
 
-    def __init__(self, fmt: str, sample_rate: int, *, target_rate: int | None = None, bitrate_kbps: int | None = None) -> None:
+    def __init__(
+        self, fmt: str, sample_rate: int, *, target_rate: int | None = None, bitrate_kbps: int | None = None
+    ) -> None:
         if fmt not in ENCODER_FORMATS:
             raise ValueError(fmt)
         rate = target_rate or sample_rate

@@ -38,8 +38,8 @@ Decimal numbers (``3.14``), thousands (``1,000``), common abbreviations (``Dr.``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "whisper", "calm")
 DEFAULT_EMOTION = "neutral"

@@ -20,8 +20,9 @@ Django-free, numpy only.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class WordTiming:
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "start": round(self.start, 3), "end": round(self.end, 3)}
 
-    def shifted(self, seconds: float) -> "WordTiming":
+    def shifted(self, seconds: float) -> WordTiming:
         return WordTiming(self.text, self.start + seconds, self.end + seconds)
 
 
@@ -66,7 +67,7 @@ class Timings:
         return {"method": self.method, "words": [w.to_dict() for w in self.words]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Timings":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Timings:
         if not data:
             return cls(method=ESTIMATED, words=[])
         method = str(data.get("method") or ESTIMATED)
@@ -201,9 +202,7 @@ def _is_mark(phoneme: str) -> bool:
 _INSIDE_WORD_PENALTY = 1.5
 
 
-def align_words(
-    words: Sequence[str], spans: Sequence[PhonemeSpan], weights: Sequence[float]
-) -> list[WordTiming]:
+def align_words(words: Sequence[str], spans: Sequence[PhonemeSpan], weights: Sequence[float]) -> list[WordTiming]:
     """Group an engine's phoneme spans into `words`.
 
     The phonemizer does not keep the text's words one to one (espeak says "of the" as
@@ -352,7 +351,7 @@ def estimate_words(
             anchors.append((used, runs[k][1], runs[k + 1][0]))
     anchors.append((n, runs[-1][1], runs[-1][1]))
     timings: list[WordTiming] = []
-    for (i0, _, start), (i1, end, _) in zip(anchors, anchors[1:]):
+    for (i0, _, start), (i1, end, _) in zip(anchors, anchors[1:], strict=False):
         if i1 > i0:
             timings.extend(spread_words(words[i0:i1], start, end, weights[i0:i1]))
     return _monotonic(timings)
@@ -368,7 +367,7 @@ def spread_words(
     span = max(0.0, end - start)
     out = []
     at = start
-    for word, weight in zip(words, weights):
+    for word, weight in zip(words, weights, strict=False):
         nxt = at + span * weight / total
         out.append(WordTiming(word, at, nxt))
         at = nxt

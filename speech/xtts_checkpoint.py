@@ -108,7 +108,6 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-
 # ------------------------------------------------------------------------ manifest
 
 
@@ -188,8 +187,12 @@ class Manifest:
 def manifest_of_folder(folder: Path, *, model: str = "xtts_v2", names: Iterable[str] | None = None) -> Manifest:
     """A manifest of the files in `folder` (a verified checkpoint): what a mirror needs."""
     folder = Path(folder)
-    chosen = list(names) if names is not None else sorted(
-        p.name for p in folder.iterdir() if p.is_file() and _NAME.match(p.name) and p.name != INSTALLED_MANIFEST
+    chosen = (
+        list(names)
+        if names is not None
+        else sorted(
+            p.name for p in folder.iterdir() if p.is_file() and _NAME.match(p.name) and p.name != INSTALLED_MANIFEST
+        )
     )
     files = tuple(ManifestFile(name, (folder / name).stat().st_size, file_sha256(folder / name)) for name in chosen)
     return Manifest.from_dict(Manifest(model=model, files=files).to_dict(), source=f"the files in {folder}")
@@ -548,9 +551,7 @@ def install_from_hub(
             raise InstallError(f"the hub published no hash for {name} (etag {meta.etag!r}); refusing to install it")
         size = meta.size if meta.size is not None else known.size
         entries.append((ManifestFile(name, size, sha256), meta.location, blob, name))
-    full = Manifest(
-        model="xtts_v2", repo_id=repo_id, revision=commit or revision, files=tuple(e[0] for e in entries)
-    )
+    full = Manifest(model="xtts_v2", repo_id=repo_id, revision=commit or revision, files=tuple(e[0] for e in entries))
     target = Path(target)
     staging = _stage(target)
     tally = _Tally(full.total_size, on_progress, limits)

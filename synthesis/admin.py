@@ -12,7 +12,15 @@ from synthesis.models import SynthesisJob
 @admin.register(SynthesisJob)
 class SynthesisJobAdmin(admin.ModelAdmin):
     list_display = (
-        "queued_at", "owner", "status", "mode", "engine", "voice_name", "language", "character_count", "audio_duration",
+        "queued_at",
+        "owner",
+        "status",
+        "mode",
+        "engine",
+        "voice_name",
+        "language",
+        "character_count",
+        "audio_duration",
     )
     list_filter = ("status", "mode", "engine", "language", "voice_builtin", "queued_at")
     search_fields = ("id", "owner__username", "voice_name", "completed_by", "error_code")

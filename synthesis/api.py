@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -23,6 +23,7 @@ from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.filters import HistoryFilters, parse_when
 from synthesis.models import SynthesisJob
 from synthesis.openapi_audio import audio_responses
+from synthesis.quotas import quota_state
 from synthesis.selectors import job_history, usage_summary
 from synthesis.serializers import (
     BulkDeletedSerializer,
@@ -34,7 +35,6 @@ from synthesis.serializers import (
     UsageSerializer,
 )
 from synthesis.services import JobRequest, job_cancel, job_create, job_delete, jobs_bulk_delete
-from synthesis.quotas import quota_state
 from synthesis.stream_service import NDJSON_CONTENT_TYPE, stream_start, stream_start_with_timings
 from synthesis.timings import CAPTION_FORMATS, job_captions, job_timings
 
@@ -43,7 +43,13 @@ NOT_FOUND = error("Unknown job, or another user's", "not_found", "Not found.")
 
 JOB_EXAMPLE = OpenApiExample(
     "built-in voice",
-    value={"text": "(happy) Hello there! This is Speaker.", "voice": "joe", "language": "en", "format": "mp3", "params": {"speed": 1.1}},
+    value={
+        "text": "(happy) Hello there! This is Speaker.",
+        "voice": "joe",
+        "language": "en",
+        "format": "mp3",
+        "params": {"speed": 1.1},
+    },
     request_only=True,
 )
 
@@ -86,7 +92,8 @@ def idempotency_key_from(request: Request) -> str | None:
         return None
     if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
         raise ApiError(
-            f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters (a UUID is a good key).",
+            f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters (a UUID is "
+            "a good key).",
             details={"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters."]},
         )
     return key
@@ -132,9 +139,15 @@ class JobListCreateView(APIView):
         responses={
             202: JobSerializer,
             200: OpenApiResponse(JobSerializer, description="Replay: the job this Idempotency-Key already created"),
-            429: error("Monthly quota or active-jobs cap reached", "quota_exceeded", "Monthly character quota exceeded."),
+            429: error(
+                "Monthly quota or active-jobs cap reached", "quota_exceeded", "Monthly character quota exceeded."
+            ),
             404: error("Unknown voice", "not_found", "Not found."),
-            409: error("Voice not ready, engine missing, or Idempotency-Key reused", "conflict", "Voice cloning needs the xtts engine."),
+            409: error(
+                "Voice not ready, engine missing, or Idempotency-Key reused",
+                "conflict",
+                "Voice cloning needs the xtts engine.",
+            ),
             **COMMON_ERRORS,
         },
         examples=[JOB_EXAMPLE],
@@ -164,7 +177,9 @@ class JobDetailView(APIView):
     def get(self, request: Request, job_id: str) -> Response:
         return Response(JobSerializer(owned_job(request, job_id)).data)
 
-    @extend_schema(responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=["synthesis"], summary="Delete a job and its audio")
+    @extend_schema(
+        responses={204: None, 404: NOT_FOUND, **COMMON_ERRORS}, tags=["synthesis"], summary="Delete a job and its audio"
+    )
     def delete(self, request: Request, job_id: str) -> Response:
         job_delete(job=owned_job(request, job_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -173,7 +188,11 @@ class JobDetailView(APIView):
 class JobCancelView(APIView):
     required_scopes = SYNTHESIS_SCOPE
 
-    @extend_schema(request=None, responses={200: JobSerializer, 404: NOT_FOUND, 409: error("Already finished", "conflict"), **COMMON_ERRORS}, tags=["synthesis"])
+    @extend_schema(
+        request=None,
+        responses={200: JobSerializer, 404: NOT_FOUND, 409: error("Already finished", "conflict"), **COMMON_ERRORS},
+        tags=["synthesis"],
+    )
     def post(self, request: Request, job_id: str) -> Response:
         return Response(JobSerializer(job_cancel(job=owned_job(request, job_id))).data)
 
@@ -216,7 +235,13 @@ class JobTimingsView(APIView):
         examples=[
             OpenApiExample(
                 "piper",
-                value={"method": "exact", "words": [{"text": "Hello", "start": 0.05, "end": 0.38}, {"text": "there.", "start": 0.42, "end": 0.8}]},
+                value={
+                    "method": "exact",
+                    "words": [
+                        {"text": "Hello", "start": 0.05, "end": 0.38},
+                        {"text": "there.", "start": 0.42, "end": 0.8},
+                    ],
+                },
                 response_only=True,
             )
         ],
@@ -283,7 +308,9 @@ class JobStreamView(APIView):
             503: error("MAX_CONCURRENT_REQUESTS reached", "service_unavailable", "The server is busy."),
             **COMMON_ERRORS,
         },
-        examples=[OpenApiExample("stream pcm", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True)],
+        examples=[
+            OpenApiExample("stream pcm", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True)
+        ],
         tags=["synthesis"],
         summary="Stream speech as it is generated",
     )
@@ -316,7 +343,11 @@ class JobStreamTimingsView(APIView):
             503: error("MAX_CONCURRENT_REQUESTS reached", "service_unavailable", "The server is busy."),
             **COMMON_ERRORS,
         },
-        examples=[OpenApiExample("pcm with timings", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "pcm with timings", value={"text": "Hello!", "voice": "joe", "format": "pcm"}, request_only=True
+            )
+        ],
         tags=["synthesis"],
         summary="Stream speech with word timings (NDJSON)",
     )
@@ -330,7 +361,9 @@ class JobBulkDeleteView(APIView):
     @extend_schema(
         request=BulkDeleteSerializer,
         responses={200: BulkDeletedSerializer, **COMMON_ERRORS},
-        examples=[OpenApiExample("two jobs", value={"ids": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]}, request_only=True)],
+        examples=[
+            OpenApiExample("two jobs", value={"ids": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]}, request_only=True)
+        ],
         tags=["synthesis"],
     )
     def post(self, request: Request) -> Response:
@@ -355,8 +388,22 @@ class UsageView(APIView):
                 value={
                     "group_by": "day",
                     "totals": {"characters": 120, "words": 20, "audio_seconds": 8.1, "jobs": 2, "failures": 0},
-                    "groups": [{"key": "2026-11-25", "characters": 120, "words": 20, "audio_seconds": 8.1, "jobs": 2, "failures": 0}],
-                    "quota": {"limit": 1000000, "used": 120, "remaining": 999880, "resets_at": "2026-12-01T00:00:00+00:00"},
+                    "groups": [
+                        {
+                            "key": "2026-11-25",
+                            "characters": 120,
+                            "words": 20,
+                            "audio_seconds": 8.1,
+                            "jobs": 2,
+                            "failures": 0,
+                        }
+                    ],
+                    "quota": {
+                        "limit": 1000000,
+                        "used": 120,
+                        "remaining": 999880,
+                        "resets_at": "2026-12-01T00:00:00+00:00",
+                    },
                 },
                 response_only=True,
             )

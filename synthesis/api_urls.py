@@ -5,9 +5,7 @@ from synthesis import api, preview_api
 urlpatterns = [
     path("synthesis", api.JobListCreateView.as_view(), name="api-synthesis"),
     path("synthesis/stream", api.JobStreamView.as_view(), name="api-synthesis-stream"),
-    path(
-        "synthesis/stream/with-timings", api.JobStreamTimingsView.as_view(), name="api-synthesis-stream-with-timings"
-    ),
+    path("synthesis/stream/with-timings", api.JobStreamTimingsView.as_view(), name="api-synthesis-stream-with-timings"),
     path("synthesis/bulk-delete", api.JobBulkDeleteView.as_view(), name="api-synthesis-bulk-delete"),
     path("synthesis/<uuid:job_id>", api.JobDetailView.as_view(), name="api-synthesis-detail"),
     path("synthesis/<uuid:job_id>/cancel", api.JobCancelView.as_view(), name="api-synthesis-cancel"),

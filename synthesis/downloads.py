@@ -23,7 +23,9 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
     """Path of the job's audio in `fmt` (default: the job's format) and its content type."""
     fmt = job.output_format if fmt is None else fmt  # `?format=` (empty) is not "the default"
     if fmt not in audiomod.FORMATS:
-        raise ApiError(f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]})
+        raise ApiError(
+            f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]}
+        )
     if job.status != SynthesisJob.Status.COMPLETED or not job.audio_file:
         raise Conflict(f"The job is {job.status}; audio exists once it is completed.", details={"status": job.status})
     master = media.absolute(job.audio_file)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
-from typing import Mapping
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -53,7 +52,7 @@ def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime 
     if moment is None:
         moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt_timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
 
 
@@ -99,7 +98,8 @@ class HistoryFilters:
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> HistoryFilters:
         """From a query (QueryDict or dict of strings); a missing or empty parameter is no
-        filter (but `ordering`, when given, must be one of ORDERINGS). Raises ApiError (400) naming the parameter and how to fix it."""
+        filter (but `ordering`, when given, must be one of ORDERINGS). Raises ApiError (400)
+        naming the parameter and how to fix it."""
         # Checked in this order, so a query with several bad parameters names the same one
         # first wherever it is sent.
         status = params.get("status")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-
 from datetime import datetime
 
 from django.conf import settings
@@ -14,32 +13,30 @@ class SynthesisJobQuerySet(models.QuerySet):
     """The queue's states as querysets (docs/ARCHITECTURE.md, "The queue"); the
     transitions between them live in synthesis.queue."""
 
-    def queued(self) -> "SynthesisJobQuerySet":
+    def queued(self) -> SynthesisJobQuerySet:
         return self.filter(status=SynthesisJob.Status.QUEUED)
 
-    def running(self) -> "SynthesisJobQuerySet":
+    def running(self) -> SynthesisJobQuerySet:
         return self.filter(status=SynthesisJob.Status.RUNNING)
 
-    def active(self) -> "SynthesisJobQuerySet":
+    def active(self) -> SynthesisJobQuerySet:
         """Queued or running: not finished yet."""
         return self.filter(status__in=SynthesisJob.ACTIVE)
 
-    def claimable(self) -> "SynthesisJobQuerySet":
+    def claimable(self) -> SynthesisJobQuerySet:
         """Queued jobs a worker's claim loop may take: every one but in-process streams
         and previews (no channel), which the web process that serves them claims."""
-        return self.queued().exclude(
-            mode__in=(SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW), stream_channel=""
-        )
+        return self.queued().exclude(mode__in=(SynthesisJob.Mode.STREAM, SynthesisJob.Mode.PREVIEW), stream_channel="")
 
-    def leased_by(self, worker_id: str) -> "SynthesisJobQuerySet":
+    def leased_by(self, worker_id: str) -> SynthesisJobQuerySet:
         """Running under `worker_id`'s lease: what only that worker may change."""
         return self.running().filter(lease_owner=worker_id)
 
-    def expired(self, now: datetime) -> "SynthesisJobQuerySet":
+    def expired(self, now: datetime) -> SynthesisJobQuerySet:
         """Running, but the lease ran out before `now`: its worker stopped renewing."""
         return self.running().filter(lease_expires_at__lt=now)
 
-    def live_leases(self, now: datetime) -> "SynthesisJobQuerySet":
+    def live_leases(self, now: datetime) -> SynthesisJobQuerySet:
         """Running under a lease that still holds at `now`."""
         return self.running().filter(lease_expires_at__gt=now)
 
@@ -110,7 +107,8 @@ class SynthesisJob(models.Model):
     # Stream jobs run by a separate worker send their chunks to this channel-layer channel
     # (the waiting web process reads it); empty for queued jobs and in-process streams.
     stream_channel = models.CharField(max_length=200, blank=True)
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    # NULL, not "": the unique (owner, idempotency_key) constraint must ignore keyless jobs.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     request_hash = models.CharField(max_length=64, blank=True)
 
     objects = SynthesisJobQuerySet.as_manager()
@@ -119,7 +117,9 @@ class SynthesisJob(models.Model):
         ordering = ["-queued_at"]
         indexes = [
             models.Index(fields=["status", "queued_at"]),
-            models.Index(fields=["status", "priority", "queued_at"], name="synthesis_claim_order"), models.Index(fields=["owner", "-queued_at"])]
+            models.Index(fields=["status", "priority", "queued_at"], name="synthesis_claim_order"),
+            models.Index(fields=["owner", "-queued_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "idempotency_key"],
@@ -164,6 +164,9 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         ordering = ["-last_seen"]
 
+    def __str__(self) -> str:
+        return self.worker_id
+
 
 class UsageRecord(models.Model):
     """What one finished generation cost. One row per job (unique), written when the job
@@ -185,3 +188,6 @@ class UsageRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.characters} characters for job {self.job_id}"

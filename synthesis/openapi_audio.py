@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -16,7 +17,9 @@ PCM_DESCRIPTION = (
 )
 
 
-def audio_responses(formats: Iterable[str], description: str, *, content_types: dict[str, str] | None = None) -> dict[Any, Any]:
+def audio_responses(
+    formats: Iterable[str], description: str, *, content_types: dict[str, str] | None = None
+) -> dict[Any, Any]:
     """`extend_schema(responses=…)` entries for a 200 answered with audio in `formats`
     (Speaker's names; `content_types` overrides a format's type, e.g. OpenAI's opus)."""
     types = {**audiomod.CONTENT_TYPES, **(content_types or {})}

@@ -25,9 +25,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -266,13 +267,17 @@ def _claim(candidates: SynthesisJobQuerySet, worker_id: str) -> SynthesisJob | N
         if job is None:
             return None
         # Conditional update: on SQLite (no row locks) this is what makes a claim unique.
-        claimed = SynthesisJob.objects.queued().filter(pk=job.pk).update(
-            status=Status.RUNNING,
-            lease_owner=worker_id,
-            lease_expires_at=_lease_until(),
-            attempts=job.attempts + 1,
-            started_at=timezone.now(),
-            progress=0.0,
+        claimed = (
+            SynthesisJob.objects.queued()
+            .filter(pk=job.pk)
+            .update(
+                status=Status.RUNNING,
+                lease_owner=worker_id,
+                lease_expires_at=_lease_until(),
+                attempts=job.attempts + 1,
+                started_at=timezone.now(),
+                progress=0.0,
+            )
         )
         if not claimed:
             return None
@@ -313,21 +318,25 @@ def job_complete(
     """Only the lease holder completes a job, exactly once. `timings` are the audio's
     word timings (speech.timings.Timings.to_dict()); `synthesis_seconds`, the audio's
     duration and its first audio's time are the job's metrics."""
-    done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
-        status=Status.COMPLETED,
-        progress=1.0,
-        audio_file=audio_file,
-        audio_duration=audio_duration,
-        sample_rate=sample_rate,
-        time_to_first_audio=time_to_first_audio,
-        synthesis_seconds=synthesis_seconds,
-        timings=timings,
-        finished_at=timezone.now(),
-        completed_by=worker_id,
-        lease_owner="",
-        lease_expires_at=None,
-        error_code="",
-        error_message="",
+    done = (
+        SynthesisJob.objects.leased_by(worker_id)
+        .filter(pk=job.pk)
+        .update(
+            status=Status.COMPLETED,
+            progress=1.0,
+            audio_file=audio_file,
+            audio_duration=audio_duration,
+            sample_rate=sample_rate,
+            time_to_first_audio=time_to_first_audio,
+            synthesis_seconds=synthesis_seconds,
+            timings=timings,
+            finished_at=timezone.now(),
+            completed_by=worker_id,
+            lease_owner="",
+            lease_expires_at=None,
+            error_code="",
+            error_message="",
+        )
     )
     if not done:
         return False
@@ -342,13 +351,17 @@ def job_complete(
 
 def job_fail(*, job: SynthesisJob, worker_id: str, code: str, message: str) -> bool:
     """Only the lease holder fails a job (an engine error, a stream cut by a stop)."""
-    done = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
-        status=Status.FAILED,
-        error_code=code,
-        error_message=message[:2000],
-        finished_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
+    done = (
+        SynthesisJob.objects.leased_by(worker_id)
+        .filter(pk=job.pk)
+        .update(
+            status=Status.FAILED,
+            error_code=code,
+            error_message=message[:2000],
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+        )
     )
     if done:
         job.refresh_from_db()
@@ -365,8 +378,12 @@ def _after_failure(job: SynthesisJob) -> None:
 
 def job_release(*, job: SynthesisJob, worker_id: str) -> bool:
     """Give a job back to the queue (worker shutting down); the attempt does not count."""
-    released = SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(
-        status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
+    released = (
+        SynthesisJob.objects.leased_by(worker_id)
+        .filter(pk=job.pk)
+        .update(
+            status=Status.QUEUED, lease_owner="", lease_expires_at=None, attempts=max(0, job.attempts - 1), progress=0.0
+        )
     )
     if released:
         job.refresh_from_db()
@@ -382,7 +399,9 @@ def job_requeue_expired() -> int:
     JOB_MAX_ATTEMPTS. A stream's listener is gone with its worker, so it fails."""
     now = timezone.now()
     return sum(
-        _requeue_or_fail(job, still=Q(lease_expires_at__lt=now), reason=f"worker {job.lease_owner or '?'} stopped renewing its lease")
+        _requeue_or_fail(
+            job, still=Q(lease_expires_at__lt=now), reason=f"worker {job.lease_owner or '?'} stopped renewing its lease"
+        )
         for job in list(SynthesisJob.objects.expired(now))
     )
 
@@ -401,7 +420,9 @@ def job_requeue_abandoned(*, lease_owners: list[str]) -> int:
         return 0
     abandoned = list(SynthesisJob.objects.running().filter(lease_owner__in=lease_owners))
     return sum(
-        _requeue_or_fail(job, still=Q(lease_owner=job.lease_owner), reason=f"worker {job.lease_owner} stopped (restarted)")
+        _requeue_or_fail(
+            job, still=Q(lease_owner=job.lease_owner), reason=f"worker {job.lease_owner} stopped (restarted)"
+        )
         for job in abandoned
     )
 
@@ -437,13 +458,17 @@ def job_fail_worker_lost(*, job_id: Any, message: str) -> bool:
     """The web side of a relayed stream gave up on its worker (no chunk within
     STREAM_IDLE_TIMEOUT, or its lease ran out): the job fails with `worker_lost` unless
     it finished meanwhile."""
-    changed = SynthesisJob.objects.active().filter(pk=job_id).update(
-        status=Status.FAILED,
-        error_code="worker_lost",
-        error_message=message[:2000],
-        finished_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
+    changed = (
+        SynthesisJob.objects.active()
+        .filter(pk=job_id)
+        .update(
+            status=Status.FAILED,
+            error_code="worker_lost",
+            error_message=message[:2000],
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+        )
     )
     if changed:
         _after_failure(SynthesisJob.objects.get(pk=job_id))
@@ -475,7 +500,11 @@ def job_stream_watch(*, job_id: Any, idle_seconds: float) -> StreamVerdict:
     if job.status == Status.RUNNING and job.lease_expires_at is not None and job.lease_expires_at < timezone.now():
         reason = f"worker {job.lease_owner} stopped renewing its lease during the stream"
     elif idle_seconds >= settings.STREAM_IDLE_TIMEOUT:
-        who = f"worker {job.lease_owner}" if job.status == Status.RUNNING else "any engine worker (none claimed the stream)"
+        who = (
+            f"worker {job.lease_owner}"
+            if job.status == Status.RUNNING
+            else "any engine worker (none claimed the stream)"
+        )
         reason = f"no audio from {who} for {idle_seconds:.0f}s (STREAM_IDLE_TIMEOUT)"
     else:
         return StreamVerdict(False)

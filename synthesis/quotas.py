@@ -38,7 +38,10 @@ def next_month_start(now: datetime | None = None) -> datetime:
 
 def quota_state(*, user: User, now: datetime | None = None) -> QuotaState:
     since = month_start(now)
-    used = UsageRecord.objects.filter(user=user, succeeded=True, created_at__gte=since).aggregate(n=Sum("characters"))["n"] or 0
+    used = (
+        UsageRecord.objects.filter(user=user, succeeded=True, created_at__gte=since).aggregate(n=Sum("characters"))["n"]
+        or 0
+    )
     reserved = (
         SynthesisJob.objects.filter(owner=user, status__in=SynthesisJob.ACTIVE)
         # Previews are not billed; a production's segments were billed with it, when it
@@ -83,7 +86,9 @@ def quota_check_job(*, user: User, characters: int, mode: str) -> QuotaState:
             headers={"Retry-After": str(max(1, int((state.resets_at - timezone.now()).total_seconds())))},
         )
     if mode == SynthesisJob.Mode.JOB:
-        active = SynthesisJob.objects.filter(owner=user, status__in=SynthesisJob.ACTIVE, mode=SynthesisJob.Mode.JOB).count()
+        active = SynthesisJob.objects.filter(
+            owner=user, status__in=SynthesisJob.ACTIVE, mode=SynthesisJob.Mode.JOB
+        ).count()
         limit = user.active_jobs_limit()
         if active >= limit:
             raise ApiError(

@@ -22,8 +22,8 @@ from accounts.models import APIKey, User
 from monitoring.services import audit_record
 from speech import text as textmod
 from speech.engines.params import SynthesisParams
-from synthesis.models import SynthesisJob
 from synthesis.job_events import job_announce_cancelled
+from synthesis.models import SynthesisJob
 from synthesis.services import (
     job_created_announce,
     job_delete_files,

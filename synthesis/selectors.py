@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from django.db.models import Count, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -19,7 +20,9 @@ def job_history(*, user: User, filters: HistoryFilters | None = None) -> QuerySe
     lists its own), filtered and ordered; `filters` come from HistoryFilters.parse
     (synthesis/filters.py), already valid."""
     filters = filters or HistoryFilters()
-    jobs = SynthesisJob.objects.filter(owner=user).exclude(mode__in=(SynthesisJob.Mode.PREVIEW, SynthesisJob.Mode.SEGMENT))
+    jobs = SynthesisJob.objects.filter(owner=user).exclude(
+        mode__in=(SynthesisJob.Mode.PREVIEW, SynthesisJob.Mode.SEGMENT)
+    )
     if filters.statuses:
         jobs = jobs.filter(status__in=filters.statuses)
     if filters.voice:

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from core.serializer_fields import LanguageField, StrictCharField, StrictChoiceField, StrictUUIDField
 from speech import audio as audiomod
 from speech.engines.params import PARAM_RANGES
-from synthesis.models import SynthesisJob
 from speech.text import EMOTIONS
+from synthesis.models import SynthesisJob
 from voices.selectors import spoken_languages
 
 
@@ -16,7 +16,11 @@ def _params_schema() -> dict:
     type and PARAM_RANGES bounds (OpenAPI 3.0 spells exclusive bounds as booleans)."""
     properties: dict[str, dict] = {}
     for name, (low, high, low_inclusive, high_inclusive) in PARAM_RANGES.items():
-        schema: dict = {"type": "integer" if name in ("top_k", "seed", "max_new_tokens") else "number", "minimum": low, "maximum": high}
+        schema: dict = {
+            "type": "integer" if name in ("top_k", "seed", "max_new_tokens") else "number",
+            "minimum": low,
+            "maximum": high,
+        }
         if not low_inclusive:
             schema["exclusiveMinimum"] = True
         if not high_inclusive:
@@ -36,7 +40,11 @@ class ParamsField(serializers.DictField):
 
 
 class JobCreateSerializer(serializers.Serializer):
-    text = StrictCharField(trim_whitespace=False, help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise). Emotion tags like `(happy)` switch the style.")
+    text = StrictCharField(
+        trim_whitespace=False,
+        help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise). "
+        "Emotion tags like `(happy)` switch the style.",
+    )
     voice = StrictCharField(help_text="A built-in voice name (e.g. `joe`) or the id or name of one of your voices.")
     language = LanguageField(
         languages=spoken_languages,
@@ -128,7 +136,9 @@ class UsageFiguresSerializer(serializers.Serializer):
 
 
 class UsageGroupSerializer(UsageFiguresSerializer):
-    key = serializers.CharField(help_text='The day (YYYY-MM-DD), the key\'s prefix ("session" for the dashboard), or the voice\'s name.')
+    key = serializers.CharField(
+        help_text="The day (YYYY-MM-DD), the key's prefix (\"session\" for the dashboard), or the voice's name."
+    )
 
 
 class QuotaSerializer(serializers.Serializer):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,8 +34,7 @@ from speech.engines.params import SynthesisParams
 from synthesis.job_events import job_announce_cancelled, job_announce_queued
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.quotas import quota_check_job, quota_lock_user
-from voices.selectors import voice_ref
-from voices.selectors import voice_resolve_for_synthesis
+from voices.selectors import voice_ref, voice_resolve_for_synthesis
 
 logger = logging.getLogger("speaker.jobs")
 
@@ -280,8 +280,12 @@ def worker_alive_exists(*, now: datetime | None = None) -> bool:
     rule as the health page's). Heartbeats are written by the queue's workers
     (synthesis.queue.worker_heartbeat_record); job_create asks before a relayed stream."""
     now = now or timezone.now()
-    if WorkerHeartbeat.objects.filter(last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)).exists():
+    if WorkerHeartbeat.objects.filter(
+        last_seen__gte=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)
+    ).exists():
         return True
-    return SynthesisJob.objects.live_leases(now).filter(
-        lease_owner__in=Subquery(WorkerHeartbeat.objects.values("worker_id"))
-    ).exists()
+    return (
+        SynthesisJob.objects.live_leases(now)
+        .filter(lease_owner__in=Subquery(WorkerHeartbeat.objects.values("worker_id")))
+        .exists()
+    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,14 +15,14 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 
 from accounts.models import APIKey, User
+from core.engines import get_registry
 from core.errors import ApiError
 from speech import audio as audiomod
-from core.engines import get_registry
+from speech.encoders import IncrementalEncoder
+from speech.timings import WordTiming
 from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_state
 from synthesis.services import JobRequest, job_create
-from speech.encoders import IncrementalEncoder
-from speech.timings import WordTiming
 from synthesis.stream_transport import STREAM_FORMATS, StreamFailed, StreamWords, job_chunks, job_stream_items, limiter
 
 logger = logging.getLogger("speaker.streaming")

@@ -3,8 +3,8 @@ see the owner's objects), and anonymous clients."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from django.core.cache import cache
@@ -16,7 +16,13 @@ from core.engines import reset_registry
 from engine_host.worker import EngineWorker
 from voices.services import builtin_voices_sync
 
-_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
 
 
 @pytest.fixture(autouse=True)

@@ -63,14 +63,17 @@ class LiveServer:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
         log = open(self.workdir / "daphne.log", "ab")
         self.processes.append(
             subprocess.Popen(
                 [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "speaker_site.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         )
         deadline = time.monotonic() + 60
@@ -88,7 +91,10 @@ class LiveServer:
         log = open(self.workdir / f"{worker_id}.log", "ab")
         process = subprocess.Popen(
             [sys.executable, "manage.py", "runengine", "--worker-id", worker_id],
-            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(process)
         return process
@@ -105,7 +111,9 @@ class LiveServer:
             except OSError:  # urllib raises for the 503 too
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"not ready after {timeout:.0f}s:\n{(self.workdir / 'daphne.log').read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"not ready after {timeout:.0f}s:\n{(self.workdir / 'daphne.log').read_text()[-3000:]}"
+                )
             time.sleep(0.5)
 
     def _query(self, sql: str, params: list[str] | None = None) -> list[tuple]:

@@ -4,7 +4,8 @@ simultaneous requests through `run_together` (no Django, no server: any callable
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 J = TypeVar("J")
 R = TypeVar("R")

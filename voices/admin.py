@@ -15,7 +15,17 @@ class VoiceSampleInline(admin.TabularInline):
     model = VoiceSample
     extra = 0
     can_delete = False
-    fields = ("id", "emotion", "duration_seconds", "speech_seconds", "sample_rate", "original_format", "sha256", "consent", "created_at")
+    fields = (
+        "id",
+        "emotion",
+        "duration_seconds",
+        "speech_seconds",
+        "sample_rate",
+        "original_format",
+        "sha256",
+        "consent",
+        "created_at",
+    )
     readonly_fields = fields
     show_change_link = True
 
@@ -69,7 +79,6 @@ class _EvidenceAdmin(admin.ModelAdmin):
 
 @admin.register(CloningAttestation)
 class CloningAttestationAdmin(_EvidenceAdmin):
-
     list_display = ("accepted_at", "username", "via", "revoked_at", "ip", "api_key_prefix")
     list_filter = ("via",)
     search_fields = ("username", "ip", "id")

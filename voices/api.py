@@ -20,7 +20,6 @@ from core.openapi import COMMON_ERRORS, PAGE_404, error
 from core.parsers import JSONParser
 from voices import selectors, services
 from voices.audio_validation import SampleSizeLimitUploadHandler
-from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
 from voices.models import CloningAttestation
 from voices.serializers import (
     CloningAttestationAcceptSerializer,
@@ -31,6 +30,7 @@ from voices.serializers import (
     VoiceSerializer,
     VoiceUpdateSerializer,
 )
+from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
 
 VOICES_SCOPES = {
     "GET": {"voices:read"},
@@ -44,7 +44,9 @@ VOICES_SCOPES = {
 TAGS = ["voices"]
 
 NOT_FOUND = error("Unknown voice or sample, or another user's", "not_found", "Not found.")
-BUILTIN_403 = error("Built-in voices cannot be changed or deleted", "permission_denied", "Built-in voices cannot be changed or deleted.")
+BUILTIN_403 = error(
+    "Built-in voices cannot be changed or deleted", "permission_denied", "Built-in voices cannot be changed or deleted."
+)
 CONSENT_400 = OpenApiResponse(
     response=COMMON_ERRORS[400].response,
     description="Invalid input, e.g. consent missing, unknown language or emotion",
@@ -55,7 +57,12 @@ CONSENT_400 = OpenApiResponse(
                 "error": {
                     "code": "validation_error",
                     "message": "Invalid input.",
-                    "details": {"consent": ["consent=true is required: attest that the person whose voice is in the samples agreed to have it recorded and cloned."]},
+                    "details": {
+                        "consent": [
+                            "consent=true is required: attest that the person whose voice is in the samples "
+                            "agreed to have it recorded and cloned."
+                        ]
+                    },
                 }
             },
         )
@@ -63,14 +70,19 @@ CONSENT_400 = OpenApiResponse(
 )
 UPLOAD_ERRORS = {
     400: CONSENT_400,
-    413: error("A sample is larger than VOICE_SAMPLE_MAX_BYTES", "payload_too_large", "Each sample may be at most 10485760 bytes (10.0 MiB)."),
+    413: error(
+        "A sample is larger than VOICE_SAMPLE_MAX_BYTES",
+        "payload_too_large",
+        "Each sample may be at most 10485760 bytes (10.0 MiB).",
+    ),
     415: error(
         "A sample is not WAV, FLAC, OGG Vorbis/Opus, MP3 or WebM/Opus (decided by content)",
         "unsupported_media_type",
         "The sample is not audio in a supported format; upload WAV, FLAC, OGG (Vorbis or Opus), MP3, or WebM/Opus.",
     ),
     422: error(
-        "A sample is too short, too long, broken or mostly silent",
+        "A sample is too short, too long, broken or mostly silent; or the emotion labels do not match the "
+        "samples in number",
         "unprocessable",
         "The sample is 1.4 s long; samples must be 3-30 s.",
     ),
@@ -82,12 +94,33 @@ VOICE_EXAMPLE = OpenApiExample(
         "name": "Grandma",
         "description": "Reading bedtime stories",
         "language": "en",
-        "languages": ["en", "es", "fr", "de", "it", "pt", "pl", "tr", "ru", "nl", "cs", "ar", "zh-cn", "ja", "hu", "ko", "hi"],
+        "languages": [
+            "en",
+            "es",
+            "fr",
+            "de",
+            "it",
+            "pt",
+            "pl",
+            "tr",
+            "ru",
+            "nl",
+            "cs",
+            "ar",
+            "zh-cn",
+            "ja",
+            "hu",
+            "ko",
+            "hi",
+        ],
         "engine": "xtts",
         "is_builtin": False,
         "builtin_key": None,
         "status": "pending_engine",
-        "status_message": "Voice cloning needs the xtts engine, which is not available here: no XTTS v2 checkpoint: set XTTS_MODEL_DIR ...",
+        "status_message": (
+            "Voice cloning needs the xtts engine, which is not available here: no XTTS v2 checkpoint: "
+            "set XTTS_MODEL_DIR ..."
+        ),
         "samples": [
             {
                 "id": "0e2c8c7b-2a53-4c43-9a55-5d0a1c9a3f10",
@@ -100,7 +133,10 @@ VOICE_EXAMPLE = OpenApiExample(
                 "original_name": "recording.webm",
                 "size_bytes": 59632,
                 "created_at": "2026-11-25T20:30:00Z",
-                "audio_url": "/api/v1/voices/5b0f4c9e-8d5e-4a8e-9c64-0f0e7d1c2a11/samples/0e2c8c7b-2a53-4c43-9a55-5d0a1c9a3f10/audio",
+                "audio_url": (
+                    "/api/v1/voices/5b0f4c9e-8d5e-4a8e-9c64-0f0e7d1c2a11"
+                    "/samples/0e2c8c7b-2a53-4c43-9a55-5d0a1c9a3f10/audio"
+                ),
             }
         ],
         "conditioned_at": None,
@@ -135,7 +171,9 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("language", OpenApiTypes.STR, description="Only voices whose primary language is this code"),
+            OpenApiParameter(
+                "language", OpenApiTypes.STR, description="Only voices whose primary language is this code"
+            ),
             OpenApiParameter("engine", OpenApiTypes.STR, description="Only voices of this engine (piper, xtts)"),
         ],
         responses={200: VoiceSerializer(many=True), 404: PAGE_404, **COMMON_ERRORS},
@@ -151,14 +189,23 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
         request={"multipart/form-data": VoiceCreateSerializer},
         responses={
             201: VoiceSerializer,
-            409: error("You already have a voice with this name", "conflict", "You already have a voice named 'Grandma'."),
+            409: error(
+                "You already have a voice with this name", "conflict", "You already have a voice named 'Grandma'."
+            ),
             **COMMON_ERRORS,
             **UPLOAD_ERRORS,
         },
         examples=[
             OpenApiExample(
                 "clone from one sample",
-                value={"name": "Grandma", "language": "en", "description": "Reading bedtime stories", "samples": ["(binary)"], "emotions": ["neutral"], "consent": True},
+                value={
+                    "name": "Grandma",
+                    "language": "en",
+                    "description": "Reading bedtime stories",
+                    "samples": ["(binary)"],
+                    "emotions": ["neutral"],
+                    "consent": True,
+                },
                 request_only=True,
             ),
             VOICE_EXAMPLE,
@@ -189,14 +236,25 @@ class VoiceDetailView(APIView):
     required_scopes = VOICES_SCOPES
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses={200: VoiceSerializer, 404: NOT_FOUND, **COMMON_ERRORS}, examples=[VOICE_EXAMPLE], tags=TAGS, summary="A voice")
+    @extend_schema(
+        responses={200: VoiceSerializer, 404: NOT_FOUND, **COMMON_ERRORS},
+        examples=[VOICE_EXAMPLE],
+        tags=TAGS,
+        summary="A voice",
+    )
     def get(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_visible(user=request.user, voice_id=voice_id)
         return Response(VoiceSerializer(voice).data)
 
     @extend_schema(
         request=VoiceUpdateSerializer,
-        responses={200: VoiceSerializer, 403: BUILTIN_403, 404: NOT_FOUND, 409: error("Name taken", "conflict"), **COMMON_ERRORS},
+        responses={
+            200: VoiceSerializer,
+            403: BUILTIN_403,
+            404: NOT_FOUND,
+            409: error("Name taken", "conflict"),
+            **COMMON_ERRORS,
+        },
         examples=[OpenApiExample("rename", value={"name": "Grandma (2024)"}, request_only=True)],
         tags=TAGS,
         summary="Rename or describe your voice, or change its primary language",
@@ -208,7 +266,11 @@ class VoiceDetailView(APIView):
         voice = services.voice_update(voice=voice, **serializer.validated_data)
         return Response(VoiceSerializer(voice).data)
 
-    @extend_schema(responses={204: None, 403: BUILTIN_403, 404: NOT_FOUND, **COMMON_ERRORS}, tags=TAGS, summary="Delete your voice and its sample files")
+    @extend_schema(
+        responses={204: None, 403: BUILTIN_403, 404: NOT_FOUND, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="Delete your voice and its sample files",
+    )
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_visible(user=request.user, voice_id=voice_id)
         services.voice_delete(voice=voice)
@@ -257,7 +319,11 @@ class VoiceSampleDetailView(APIView):
         responses={
             204: None,
             404: NOT_FOUND,
-            409: error("The voice's only sample", "conflict", "This is the voice's only sample; delete the voice instead, or add another sample first."),
+            409: error(
+                "The voice's only sample",
+                "conflict",
+                "This is the voice's only sample; delete the voice instead, or add another sample first.",
+            ),
             **COMMON_ERRORS,
         },
         tags=TAGS,
@@ -278,7 +344,9 @@ class VoiceSampleAudioView(APIView):
 
     @extend_schema(
         responses={
-            (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored sample: mono 16-bit PCM WAV"),
+            (200, "audio/wav"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The stored sample: mono 16-bit PCM WAV"
+            ),
             404: NOT_FOUND,
             **COMMON_ERRORS,
         },
@@ -313,7 +381,13 @@ class LanguagesView(APIView):
                 value={
                     "engines": [
                         {"name": "piper", "available": True, "reason": None, "languages": ["en"], "clones": False},
-                        {"name": "xtts", "available": False, "reason": "no XTTS v2 checkpoint: set XTTS_MODEL_DIR ...", "languages": ["en", "es", "fr"], "clones": True},
+                        {
+                            "name": "xtts",
+                            "available": False,
+                            "reason": "no XTTS v2 checkpoint: set XTTS_MODEL_DIR ...",
+                            "languages": ["en", "es", "fr"],
+                            "clones": True,
+                        },
                     ],
                     "clone_languages": ["en", "es", "fr"],
                 },
@@ -336,9 +410,15 @@ class CloningAttestationView(APIView):
 
     required_scopes = ATTESTATION_SCOPES
 
-    @extend_schema(responses={200: CloningAttestationSerializer, **COMMON_ERRORS}, tags=TAGS, summary="Your cloning attestation, and its statement")
+    @extend_schema(
+        responses={200: CloningAttestationSerializer, **COMMON_ERRORS},
+        tags=TAGS,
+        summary="Your cloning attestation, and its statement",
+    )
     def get(self, request: Request) -> Response:
-        return Response(CloningAttestationSerializer(CloningAttestationSerializer.of(attestation_current(user=request.user))).data)
+        return Response(
+            CloningAttestationSerializer(CloningAttestationSerializer.of(attestation_current(user=request.user))).data
+        )
 
     @extend_schema(
         request=CloningAttestationAcceptSerializer,

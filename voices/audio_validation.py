@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from core.errors import PayloadTooLarge, UnsupportedMedia, Unprocessable
+from core.errors import PayloadTooLarge, Unprocessable, UnsupportedMedia
 
 # Stored samples are mono 16-bit PCM WAV at one rate: 24 kHz keeps every detail XTTS
 # uses (it conditions at 22.05 kHz and 16 kHz) and makes every stored file alike.
@@ -217,9 +217,7 @@ def _decode_with_soundfile(path: Path, max_seconds: float) -> DecodedAudio | Non
         fmt, subtype = handle.format, handle.subtype
         allowed = _SOUNDFILE_FORMATS.get(fmt, frozenset())
         if fmt not in _SOUNDFILE_FORMATS or (allowed is not None and subtype not in allowed):
-            raise _unsupported(
-                f"{fmt}/{subtype} audio is not accepted; upload {ACCEPTED_FORMATS_TEXT}."
-            )
+            raise _unsupported(f"{fmt}/{subtype} audio is not accepted; upload {ACCEPTED_FORMATS_TEXT}.")
         rate, channels = int(handle.samplerate), int(handle.channels)
         _check_stream_shape(rate, channels)
         limit = _frame_limit(rate, max_seconds)

@@ -21,13 +21,13 @@ CONSENT_STATEMENT = (
 
 
 class VoiceQuerySet(models.QuerySet["Voice"]):
-    def visible_to(self, user: object) -> "VoiceQuerySet":
+    def visible_to(self, user: object) -> VoiceQuerySet:
         """Built-in voices plus the user's own: everything a user may read."""
         if not getattr(user, "is_authenticated", False):
             return self.filter(is_builtin=True)
         return self.filter(models.Q(is_builtin=True) | models.Q(owner=user))
 
-    def owned_by(self, user: object) -> "VoiceQuerySet":
+    def owned_by(self, user: object) -> VoiceQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.filter(owner=user, is_builtin=False)
@@ -221,9 +221,7 @@ class VoiceSample(models.Model):
     voice = models.ForeignKey(Voice, on_delete=models.CASCADE, related_name="samples")
     # Relative to MEDIA_ROOT, always a server-made name: voices/<voice_id>/<uuid>.wav
     file = models.CharField(max_length=255, unique=True)
-    emotion = models.CharField(
-        max_length=16, choices=[(e, e) for e in EMOTIONS], default=DEFAULT_EMOTION
-    )
+    emotion = models.CharField(max_length=16, choices=[(e, e) for e in EMOTIONS], default=DEFAULT_EMOTION)
     duration_seconds = models.FloatField()
     speech_seconds = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField()  # of the stored file

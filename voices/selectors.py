@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -48,9 +49,7 @@ def cloning_engine_info() -> CloningEngineInfo:
         first = cloners[0]
         return CloningEngineInfo(first.name, False, first.reason, tuple(first.languages))
     # No enabled engine clones (TTS_ENGINES leaves XTTS out): name the one that would.
-    return CloningEngineInfo(
-        XTTSEngine.name, False, registry.reason(XTTSEngine.name), tuple(XTTSEngine.languages)
-    )
+    return CloningEngineInfo(XTTSEngine.name, False, registry.reason(XTTSEngine.name), tuple(XTTSEngine.languages))
 
 
 def clone_languages() -> tuple[str, ...]:
@@ -80,7 +79,13 @@ def engine_languages() -> list[dict[str, Any]]:
         # TTS_ENGINES leaves the cloning engine out: still say which one and why not.
         info = cloning_engine_info()
         engines.append(
-            {"name": info.name, "available": False, "reason": info.reason, "languages": list(info.languages), "clones": True}
+            {
+                "name": info.name,
+                "available": False,
+                "reason": info.reason,
+                "languages": list(info.languages),
+                "clones": True,
+            }
         )
     return engines
 
@@ -143,8 +148,10 @@ def sample_get_owned(*, user: Any, voice_id: Any, sample_id: Any) -> VoiceSample
 
 def voices_needing_preparation() -> QuerySet[Voice]:
     """Cloned voices whose conditioning the worker must (re)compute, oldest first."""
-    return Voice.objects.filter(status=Voice.Status.PROCESSING, is_builtin=False).defer("conditioning").order_by(
-        "updated_at", "id"
+    return (
+        Voice.objects.filter(status=Voice.Status.PROCESSING, is_builtin=False)
+        .defer("conditioning")
+        .order_by("updated_at", "id")
     )
 
 

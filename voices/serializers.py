@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import Unprocessable
 from core.serializer_fields import LanguageField, StrictCharField
 from speech.text import EMOTIONS
 from voices.models import CLONING_ATTESTATION_STATEMENT, Voice, VoiceSample
@@ -110,6 +113,17 @@ class _SampleUploadSerializer(serializers.Serializer):
     )
     consent = _ConsentField(help_text=CONSENT_HELP)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # At most VOICE_MAX_SAMPLES in one request (the schema's maxItems), read per
+        # instance so that the schema and the check follow the setting.
+        limit = settings.VOICE_MAX_SAMPLES
+        samples = self.fields["samples"]
+        samples.max_length = limit
+        samples.validators.append(
+            MaxLengthValidator(limit, message=f"At most {limit} samples in one request (VOICE_MAX_SAMPLES).")
+        )
+
     def validate_consent(self, value: bool) -> bool:
         if value is not True:
             raise serializers.ValidationError(
@@ -121,8 +135,12 @@ class _SampleUploadSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         emotions = attrs.get("emotions") or []
         if emotions and len(emotions) != len(attrs["samples"]):
-            raise serializers.ValidationError(
-                {"emotions": [f"give one label per sample ({len(attrs['samples'])}), in the same order, or none"]}
+            # Each list is well-formed on its own; their counts disagree, a cross-field rule
+            # a schema cannot state: refused for its meaning (422, like the samples' content).
+            count = len(attrs["samples"])
+            raise Unprocessable(
+                f"emotions: give one label per sample ({count}), in the same order, or none.",
+                details={"emotions": [f"give one label per sample ({count}), in the same order, or none"]},
             )
         return attrs
 
@@ -140,7 +158,9 @@ class SampleAddSerializer(_SampleUploadSerializer):
 class VoiceUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
-    language = LanguageField(languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP)
+    language = LanguageField(
+        languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP
+    )
 
 
 class EngineLanguagesSerializer(serializers.Serializer):
@@ -170,8 +190,20 @@ class CloningAttestationSerializer(serializers.Serializer):
     @staticmethod
     def of(record: Any) -> dict[str, Any]:
         if record is None:
-            return {"accepted": False, "id": None, "accepted_at": None, "via": None, "statement": CLONING_ATTESTATION_STATEMENT}
-        return {"accepted": True, "id": record.pk, "accepted_at": record.accepted_at, "via": record.via, "statement": record.statement}
+            return {
+                "accepted": False,
+                "id": None,
+                "accepted_at": None,
+                "via": None,
+                "statement": CLONING_ATTESTATION_STATEMENT,
+            }
+        return {
+            "accepted": True,
+            "id": record.pk,
+            "accepted_at": record.accepted_at,
+            "via": record.via,
+            "statement": record.statement,
+        }
 
 
 class CloningAttestationAcceptSerializer(serializers.Serializer):

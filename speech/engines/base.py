@@ -25,9 +25,10 @@ import abc
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -170,7 +171,7 @@ class SynthesisStream(Iterator[np.ndarray]):
         self._generator = generator
         self.stats = stats
 
-    def __iter__(self) -> "SynthesisStream":
+    def __iter__(self) -> SynthesisStream:
         return self
 
     def __next__(self) -> np.ndarray:
@@ -188,7 +189,7 @@ class SynthesisStream(Iterator[np.ndarray]):
         if close is not None:
             close()
 
-    def __enter__(self) -> "SynthesisStream":
+    def __enter__(self) -> SynthesisStream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -605,16 +606,16 @@ class Engine(abc.ABC):
         UnsupportedLanguage) and return what `_synthesize_segment` needs (it becomes
         `plan.voice`)."""
 
-    def _begin_generation(self, plan: SynthesisPlan) -> None:
+    def _begin_generation(self, plan: SynthesisPlan) -> None:  # noqa: B027 (optional hook)
         """Called once per generation, in its first turn, before the first segment
         (e.g. to seed the model's random generator)."""
 
-    def _suspend_generation(self, plan: SynthesisPlan) -> None:
+    def _suspend_generation(self, plan: SynthesisPlan) -> None:  # noqa: B027 (optional hook)
         """Called at the end of each turn after which the generation has more segments:
         keep in `plan.saved_state` what the model holds globally for this generation
         (another generation's turn comes next)."""
 
-    def _resume_generation(self, plan: SynthesisPlan) -> None:
+    def _resume_generation(self, plan: SynthesisPlan) -> None:  # noqa: B027 (optional hook)
         """Called at the start of each turn but the first: put back what
         `_suspend_generation` kept."""
 

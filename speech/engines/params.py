@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from speech.engines.errors import InvalidParams
 from speech.text import EMOTIONS
@@ -77,7 +78,7 @@ class SynthesisParams:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "SynthesisParams":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> SynthesisParams:
         """Build from untrusted data (a JSON body). Unknown keys and wrong types raise
         `InvalidParams` naming the field; missing keys take the defaults."""
         if data is None:
@@ -113,7 +114,7 @@ class SynthesisParams:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def replace(self, **changes: Any) -> "SynthesisParams":
+    def replace(self, **changes: Any) -> SynthesisParams:
         return dataclasses.replace(self, **changes)
 
 

@@ -27,9 +27,10 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -187,7 +188,7 @@ class PiperEngine(Engine):
         self._loaded.clear()
         self._split.clear()
 
-    def _voice(self, name: str) -> "PiperVoice":
+    def _voice(self, name: str) -> PiperVoice:
         voice = self._loaded.get(name)
         if voice is not None:
             return voice
@@ -247,7 +248,7 @@ class PiperEngine(Engine):
             return default.name
         return next((f.name for f in self._files.values() if f.language == language), self.default_voice)
 
-    def _session(self, model: "str | bytes") -> Any:
+    def _session(self, model: str | bytes) -> Any:
         """An ONNX session for the voice's model (or a piece of it). With turns side by
         side (scheduler.slots > 1), its runs use the cores' share of one turn (ONNX
         otherwise spreads every run over all cores, and runs side by side fight for
@@ -268,7 +269,7 @@ class PiperEngine(Engine):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
-    def _split_at_decoder(self, proto: "onnx.ModelProto") -> "_SplitVoice | None":
+    def _split_at_decoder(self, proto: onnx.ModelProto) -> _SplitVoice | None:
         """The voice's graph as two sessions, front and decoder (see the module's
         docstring), or None where the graph has no decoder fed by one tensor alone (a
         multi-speaker voice feeds it the speaker too)."""
@@ -295,7 +296,7 @@ class PiperEngine(Engine):
             aligned=len(outputs) > 1,
         )
 
-    def _patched_model(self, name: str) -> "onnx.ModelProto | None":
+    def _patched_model(self, name: str) -> onnx.ModelProto | None:
         """The voice's model as PiperVoice.load gives it to onnxruntime, parsed: patched
         in memory to output phoneme alignments. None without the `onnx` package (then
         the model file goes to onnxruntime as it is, without alignments or a split)."""
@@ -370,8 +371,8 @@ class PiperEngine(Engine):
                 self._report_words(plan, timed, EXACT)
 
     def _speak_early(
-        self, voice: "PiperVoice", split: "_SplitVoice", text: str, config: "SynthesisConfig"
-    ) -> Iterator["_Piece"]:
+        self, voice: PiperVoice, split: _SplitVoice, text: str, config: SynthesisConfig
+    ) -> Iterator[_Piece]:
         """`voice.synthesize` for a generation's first segment: its first sentence in two
         pieces (the module's docstring), the others as piper speaks them. The same
         inputs, gain and clipping as piper's own; a sentence's phoneme alignments go
@@ -409,7 +410,7 @@ class PiperEngine(Engine):
                 alignments = _alignments(voice, phonemes, ids, samples) if last else None
                 yield _Piece(_as_piper_does(audio, config), alignments, ends_sentence=last)
 
-    def _phoneme_count(self, name: str, voice: "PiperVoice", word: str) -> int:
+    def _phoneme_count(self, name: str, voice: PiperVoice, word: str) -> int:
         """How many phonemes espeak gives `word` said alone (cached per voice)."""
         key = (name, word.lower())
         count = self._word_phonemes.get(key)
@@ -437,11 +438,11 @@ class _Piece:
     phoneme alignments come with its last piece)."""
 
     audio: np.ndarray
-    alignments: "list[PhonemeAlignment] | None"
+    alignments: list[PhonemeAlignment] | None
     ends_sentence: bool = True
 
 
-def _as_piper_does(audio: np.ndarray, config: "SynthesisConfig") -> np.ndarray:
+def _as_piper_does(audio: np.ndarray, config: SynthesisConfig) -> np.ndarray:
     """What `PiperVoice.synthesize` does to a run's audio with normalize_audio off."""
     if config.volume != 1.0:
         audio = audio * config.volume
@@ -449,8 +450,8 @@ def _as_piper_does(audio: np.ndarray, config: "SynthesisConfig") -> np.ndarray:
 
 
 def _alignments(
-    voice: "PiperVoice", phonemes: list[str], ids: list[int], samples: np.ndarray | None
-) -> "list[PhonemeAlignment] | None":
+    voice: PiperVoice, phonemes: list[str], ids: list[int], samples: np.ndarray | None
+) -> list[PhonemeAlignment] | None:
     """Samples per phoneme from samples per phoneme id, grouped as `PiperVoice.synthesize`
     groups them (each phoneme with the padding after it); None when they do not line up."""
     from piper.const import BOS, EOS, PAD
@@ -468,7 +469,9 @@ def _alignments(
         if ids[at : at + len(expected)] != expected:
             return None
         grouped.append(
-            PhonemeAlignment(phoneme=phoneme, phoneme_ids=expected, num_samples=int(sum(samples[at : at + len(expected)])))
+            PhonemeAlignment(
+                phoneme=phoneme, phoneme_ids=expected, num_samples=int(sum(samples[at : at + len(expected)]))
+            )
         )
         at += len(expected)
     return grouped

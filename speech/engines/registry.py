@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from speech.engines.base import BuiltinVoice, Engine
 from speech.engines.errors import EngineError, EngineUnavailable

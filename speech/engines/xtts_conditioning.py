@@ -52,7 +52,7 @@ class Conditioning:
     speaker_embedding); `model_id` names the checkpoint that computed it."""
 
     model_id: str
-    voices: dict[str, tuple["torch.Tensor", "torch.Tensor"]]
+    voices: dict[str, tuple[torch.Tensor, torch.Tensor]]
 
     def labels(self) -> list[str]:
         return list(self.voices)

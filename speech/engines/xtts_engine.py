@@ -23,8 +23,9 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -282,7 +283,7 @@ class XTTSEngine(Engine):
         assert folder is not None
         return folder
 
-    def _studio_speakers(self) -> dict[str, tuple["torch.Tensor", "torch.Tensor"]]:
+    def _studio_speakers(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """Studio speakers' conditioning, read from `speakers_xtts.pth` (a few MB)."""
         with self._light_lock:
             if self._studio is None:
@@ -390,7 +391,7 @@ class XTTSEngine(Engine):
         return parsed
 
     @staticmethod
-    def _pick(voice: Conditioning, emotion: str) -> tuple[tuple["torch.Tensor", "torch.Tensor"], Prosody]:
+    def _pick(voice: Conditioning, emotion: str) -> tuple[tuple[torch.Tensor, torch.Tensor], Prosody]:
         """The voice's own samples for the emotion when it has them (real style
         transfer), else its neutral (or first) samples plus a prosody preset."""
         if emotion in voice.voices:
@@ -425,7 +426,9 @@ class XTTSEngine(Engine):
 
         rng = None
         if plan.params.seed is not None:
-            cuda = torch.cuda.get_rng_state_all() if self.device.startswith("cuda") and torch.cuda.is_available() else None
+            cuda = (
+                torch.cuda.get_rng_state_all() if self.device.startswith("cuda") and torch.cuda.is_available() else None
+            )
             rng = (torch.get_rng_state(), cuda)
         prompt = getattr(self._model.gpt.gpt_inference, "cached_prefix_emb", None) if self._model is not None else None
         plan.saved_state = (rng, prompt)

@@ -83,10 +83,12 @@ def test_an_unknown_scope_is_a_validation_error(owner_api):
     assert "scopes" in response.json()["error"]["details"]
 
 
-def test_an_expiry_in_the_past_is_rejected(owner_api):
+def test_an_expiry_in_the_past_is_refused_for_its_meaning_with_422(owner_api):
     past = (timezone.now() - timedelta(days=1)).isoformat()
     response = owner_api.post("/api/v1/keys", {"name": "x", "expires_at": past}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unprocessable"
+    assert "expires_at" in response.json()["error"]["details"]
 
 
 def test_it_rejects_revoking_another_users_key_with_404(owner_api, outsider, make_key):

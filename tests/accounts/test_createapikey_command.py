@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 def test_it_prints_the_new_key_alone_on_the_last_line(owner, anon):
     out = StringIO()
-    call_command("createapikey", owner.username, "--name", "ops", "--scopes", "voices:read", stdout=out, stderr=StringIO())
+    call_command(
+        "createapikey", owner.username, "--name", "ops", "--scopes", "voices:read", stdout=out, stderr=StringIO()
+    )
     key = out.getvalue().strip().splitlines()[-1]
     assert key.startswith("spk_")
     body = anon.get("/api/v1/me", HTTP_X_API_KEY=key).json()

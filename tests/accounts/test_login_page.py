@@ -39,7 +39,12 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(owner, cli
 def test_signup_logs_the_new_user_in(client):
     response = client.post(
         "/accounts/signup/",
-        {"username": "newbie", "email": "n@example.com", "password1": "a-long-pass-9876", "password2": "a-long-pass-9876"},
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "password1": "a-long-pass-9876",
+            "password2": "a-long-pass-9876",
+        },
     )
     assert response.status_code == 302
     assert client.get("/api/v1/me").json()["username"] == "newbie"

@@ -44,7 +44,9 @@ def _form(user: User, **changes: object) -> dict[str, object]:
 
 
 def test_changing_a_users_quota_is_audited_with_old_and_new_values(admin_client, owner, operator):
-    response = admin_client.post(f"/admin/accounts/user/{owner.pk}/change/", _form(owner, monthly_character_quota=500, max_active_jobs=2))
+    response = admin_client.post(
+        f"/admin/accounts/user/{owner.pk}/change/", _form(owner, monthly_character_quota=500, max_active_jobs=2)
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     owner.refresh_from_db()
     assert (owner.monthly_character_quota, owner.max_active_jobs) == (500, 2)
@@ -74,7 +76,12 @@ def test_a_password_change_in_the_admin_is_audited_without_the_password(admin_cl
 def test_adding_and_deleting_a_user_are_audited(admin_client):
     added = admin_client.post(
         "/admin/accounts/user/add/",
-        {"username": "newbie", "password1": "Newbie-pass-123!", "password2": "Newbie-pass-123!", "usable_password": "true"},
+        {
+            "username": "newbie",
+            "password1": "Newbie-pass-123!",
+            "password2": "Newbie-pass-123!",
+            "usable_password": "true",
+        },
     )
     assert added.status_code == 302, added.content.decode()[:2000]
     newbie = User.objects.get(username="newbie")

@@ -29,7 +29,10 @@ def lint_imports(config: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     # zope.interface (loaded by daphne's Twisted in this test session) has decorated.
     return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", str(config)],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -177,6 +180,8 @@ def test_the_queue_never_imports_the_job_services() -> None:
     assert graph.find_shortest_chain(importer="synthesis.queue", imported="synthesis.services") is None
     for above in ("synthesis.queue", "synthesis.services"):
         assert graph.find_shortest_chain(importer="synthesis.job_events", imported=above) is None
+
+
 # Jobs and usage rows have one writer, synthesis (docs/ARCHITECTURE.md, "Long-form
 # productions"): productions asks synthesis.segment_jobs and synthesis.usage, so every
 # job transition sends the same events, metrics and audit entries whoever asks for it.

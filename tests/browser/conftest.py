@@ -13,9 +13,10 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,9 @@ def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
 @pytest.fixture(scope="package")
 def browser(speech_wav: Path) -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make browser-deps, or apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "Debian's chromium is not installed (make browser-deps, or apt-get install chromium chromium-driver)"
+        )
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -144,7 +147,6 @@ class Session:
         cookies = {c["name"]: c["value"] for c in self.context.cookies()}
         headers = {"X-CSRFToken": cookies.get("csrftoken", ""), **kwargs.pop("headers", {})}
         return page.request.fetch(f"{self.url}{path}", method=method, headers=headers, **kwargs)
-
 
     def make_job(self, page: Any, text: str, *, wait: bool = True, **body: Any) -> dict[str, Any]:
         """Queue a job with the built-in voice through the API; wait for it to finish."""
@@ -201,7 +203,9 @@ def shoot_on_failure(context: Any, request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="package")
-def signed_in_state(browser: Any, speaker_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def signed_in_state(
+    browser: Any, speaker_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """One user for most tests, signed up once through the real form."""
     return signed_up_state(browser, speaker_server, "tester")
 

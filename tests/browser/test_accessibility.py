@@ -52,14 +52,27 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(
     session.make_job(page, "Hello from the accessibility check.")
     voice = clone_voice(session, page, speech_wav, "Axe voice")
     production = session.api(
-        page, "POST", "/api/v1/productions", data={"text": "# One\nA short chapter.\n\n# Two\nAnother one.", "voice": "joe", "title": "Axe book"}
+        page,
+        "POST",
+        "/api/v1/productions",
+        data={"text": "# One\nA short chapter.\n\n# Two\nAnother one.", "voice": "joe", "title": "Axe book"},
     ).json()
     builtin = session.api(page, "GET", "/api/v1/voices").json()
     builtin_id = next(v["id"] for v in builtin["results"] if v["name"] == "joe") if isinstance(builtin, dict) else ""
     user_pages = [
-        "/", "/generate/", "/voices/", "/voices/new/", f"/voices/{voice['id']}/", f"/voices/{builtin_id}/",
-        "/history/", "/productions/", f"/productions/{production['id']}/", "/keys/", "/usage/",
-        "/cloning-attestation/", "/accounts/password_change/",
+        "/",
+        "/generate/",
+        "/voices/",
+        "/voices/new/",
+        f"/voices/{voice['id']}/",
+        f"/voices/{builtin_id}/",
+        "/history/",
+        "/productions/",
+        f"/productions/{production['id']}/",
+        "/keys/",
+        "/usage/",
+        "/cloning-attestation/",
+        "/accounts/password_change/",
     ]
     found = check_pages(browser, speaker_server, signed_in_state["state"], user_pages, "user")
     found += check_pages(browser, speaker_server, staff_state["state"], ["/engines/"], "staff")
@@ -72,7 +85,8 @@ def contrast(page: Any, foreground: str, background: str) -> float:
     return page.evaluate(
         """([a, b]) => {
           const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-          const lum = (c) => { const v = rgb(c).map((x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+          const linear = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+          const lum = (c) => { const v = rgb(c).map(linear);
                                return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
           const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
           return (hi + 0.05) / (lo + 0.05);

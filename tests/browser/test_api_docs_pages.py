@@ -17,7 +17,10 @@ def open_page(browser: Any, url: str, ready: str) -> tuple[list[str], list[str]]
     page.set_default_timeout(30_000)
     elsewhere: list[str] = []
     errors: list[str] = []
-    page.on("request", lambda request: urlsplit(request.url).hostname not in ("127.0.0.1", None) and elsewhere.append(request.url))
+    page.on(
+        "request",
+        lambda request: urlsplit(request.url).hostname not in ("127.0.0.1", None) and elsewhere.append(request.url),
+    )
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
     page.goto(url)

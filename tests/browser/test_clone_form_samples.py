@@ -35,7 +35,10 @@ def test_a_file_the_browser_cannot_decode_is_flagged_before_anything_is_uploaded
     page.on("request", lambda request: uploads.append(request.url) if request.method == "POST" else None)
 
     page.locator("[data-file-input]").set_input_files(
-        [_file("speech.wav", speech_wav.read_bytes()), _file("broken.wav", b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(range(256)) * 40)]
+        [
+            _file("speech.wav", speech_wav.read_bytes()),
+            _file("broken.wav", b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(range(256)) * 40),
+        ]
     )
     rows = page.locator("[data-sample-entry=file]")
     broken = rows.filter(has_text="broken.wav")

@@ -26,4 +26,3 @@ def test_a_failed_install_shows_what_failed_why_and_what_to_do(staff_session):
     expect(page.get_by_label("I accept")).to_be_checked()
     expect(page.get_by_role("button", name="Try the install again")).to_be_enabled()
     shoot(page, "engines-install-failed")
-

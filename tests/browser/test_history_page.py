@@ -48,7 +48,9 @@ def test_history_finds_plays_downloads_and_deletes_jobs(session):
     first.get_by_role("button", name="Play audio").click()
     player = first.locator("audio")
     expect(player).to_be_visible()
-    page.wait_for_function("() => document.querySelector('tr audio') && document.querySelector('tr audio').currentTime > 0.1")
+    page.wait_for_function(
+        "() => document.querySelector('tr audio') && document.querySelector('tr audio').currentTime > 0.1"
+    )
 
     # Download in another format.
     job_id = first.get_attribute("data-job-row")

@@ -27,7 +27,9 @@ def long_text(paragraphs: int) -> str:
 
 
 def start_production(session, page, title: str, paragraphs: int = 8) -> dict:
-    response = session.api(page, "POST", "/api/v1/productions", data={"text": long_text(paragraphs), "voice": "joe", "title": title})
+    response = session.api(
+        page, "POST", "/api/v1/productions", data={"text": long_text(paragraphs), "voice": "joe", "title": title}
+    )
     assert response.status in (201, 202), response.text()
     return response.json()
 
@@ -72,8 +74,10 @@ def test_live_updates_keep_the_text_being_typed_and_the_segment_being_played(ses
 
     assert box.input_value().endswith("A fix typed while the others are spoken.")
     assert page.evaluate("document.activeElement === document.querySelector('tr[data-segment]:last-child textarea')")
-    same, paused, at, ended = page.evaluate("""() => [document.querySelector('tr[data-segment="1"] audio') === window.played,
+    same, paused, at, ended = (
+        page.evaluate("""() => [document.querySelector('tr[data-segment="1"] audio') === window.played,
                             window.played.paused, window.played.currentTime, window.played.ended]""")
+    )
     assert same and not paused, (same, paused, at, ended)
     assert player.is_visible()
     session.api(page, "POST", f"/api/v1/productions/{production['id']}/cancel")

@@ -17,7 +17,9 @@ TEXT = "An intro before any heading.\n\n# Chapter One\nThe first chapter.\n\n# C
 
 
 def completed_production(session, page, title: str) -> dict:
-    production = session.api(page, "POST", "/api/v1/productions", data={"text": TEXT, "voice": "joe", "title": title}).json()
+    production = session.api(
+        page, "POST", "/api/v1/productions", data={"text": TEXT, "voice": "joe", "title": title}
+    ).json()
     deadline = time.monotonic() + 90
     while production["status"] != "completed":
         assert time.monotonic() < deadline, production
@@ -30,7 +32,9 @@ def test_the_form_looks_like_the_others_and_numbers_read_easily(session):
     page = session.new_page()
     page.goto("/productions/")
     title, text = page.get_by_label("Title"), page.get_by_label("Text")
-    style = "(e) => [getComputedStyle(e).borderTopStyle, getComputedStyle(e).borderRadius, getComputedStyle(e).paddingLeft]"
+    style = (
+        "(e) => [getComputedStyle(e).borderTopStyle, getComputedStyle(e).borderRadius, getComputedStyle(e).paddingLeft]"
+    )
     assert title.evaluate(style) == text.evaluate(style)
     assert page.locator("#p-file").evaluate("(e) => getComputedStyle(e).borderTopStyle") != "none"
     expect(page.locator("main")).to_contain_text("Up to 500,000 characters")
@@ -49,7 +53,9 @@ def test_chapters_downloads_and_phone_cards(session):
 
     link = page.locator("[data-downloads] p [data-download=m4b]")
     with page.expect_download() as download:
-        status = link.evaluate("(a) => { a.click(); return document.querySelector('[data-download-status]').textContent; }")
+        status = link.evaluate(
+            "(a) => { a.click(); return document.querySelector('[data-download-status]').textContent; }"
+        )
     assert status.startswith("Preparing the m4b file")
     assert download.value.suggested_filename == "the-mill-at-dawn.m4b"
     expect(page.locator("[data-download-status]")).to_have_text("Downloaded the-mill-at-dawn.m4b.")

@@ -39,7 +39,9 @@ def test_the_words_light_up_as_the_audio_plays(session):
 
     # Played for real: the lit word follows the audio clock.
     page.evaluate("document.querySelector('[data-player] audio').play()")
-    page.wait_for_function(f"() => document.querySelector('[data-player] audio').currentTime > {timings[5]['start'] + 0.05}")
+    page.wait_for_function(
+        f"() => document.querySelector('[data-player] audio').currentTime > {timings[5]['start'] + 0.05}"
+    )
     state = page.evaluate(
         """() => {
             const audio = document.querySelector('[data-player] audio');
@@ -95,7 +97,9 @@ def test_a_history_row_reads_along_while_it_plays_and_offers_its_captions(sessio
     row.get_by_role("button", name="Play audio").click()
     reading = row.locator("[data-read-along]")
     expect(reading.locator(".word")).to_have_count(len(spoken_words("History reads along too. Word by word.")))
-    page.wait_for_function("() => document.querySelector('tr audio') && document.querySelector('tr audio').currentTime > 0.3")
+    page.wait_for_function(
+        "() => document.querySelector('tr audio') && document.querySelector('tr audio').currentTime > 0.3"
+    )
     expect(reading.locator(".word.current")).to_have_count(1)
     shoot(page, "history-read-along")
     row.locator("[data-play]").click()  # the same button closes the player

@@ -26,7 +26,10 @@ def test_usage_charts_characters_and_seconds_per_day_with_the_quota(session):
     chars_chart = page.locator("svg[data-chart=chars]")
     seconds_chart = page.locator("svg[data-chart=s]")
     assert chars_chart.locator("rect.bar[height]").count() == 30
-    tallest = max(float(h) for h in chars_chart.locator("rect.bar").evaluate_all("bars => bars.map(b => b.getAttribute('height'))"))
+    tallest = max(
+        float(h)
+        for h in chars_chart.locator("rect.bar").evaluate_all("bars => bars.map(b => b.getAttribute('height'))")
+    )
     assert tallest > 0
     expect(seconds_chart.locator("rect.bar title").last).to_contain_text(" s")
     expect(page.get_by_role("heading", name="By voice")).to_be_visible()
@@ -50,7 +53,8 @@ def test_every_page_fits_a_phone_screen_and_passes_basic_accessibility_checks(se
         unlabelled = page.evaluate(
             """() => [...document.querySelectorAll('input, select, textarea')]
                 .filter((el) => el.type !== 'hidden' && !el.hidden && !el.closest('[hidden]'))
-                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+                .filter((el) => !(el.labels && el.labels.length))
+                .filter((el) => !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
                 .map((el) => el.outerHTML.slice(0, 80))"""
         )
         assert not unlabelled, f"{path} has controls without labels: {unlabelled}"

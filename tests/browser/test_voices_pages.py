@@ -88,7 +88,9 @@ def test_a_sample_recorded_with_the_microphone_is_played_back_and_saved(session,
     expect(recorder.locator("[data-rec-status]")).to_contain_text("Recording")
     # The level meter moves and the clock runs while the fake microphone speaks.
     page.wait_for_function("() => document.querySelector('[data-rec-level]').value > 0.2", timeout=5000)
-    page.wait_for_function("() => Number(document.querySelector('[data-rec-time]').dataset.seconds) >= 4.2", timeout=10000)
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-rec-time]').dataset.seconds) >= 4.2", timeout=10000
+    )
     shoot(page, "voice-recording")
     recorder.get_by_role("button", name="■ Stop").click()
 

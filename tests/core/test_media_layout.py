@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
@@ -49,7 +49,7 @@ def test_voice_folders_are_named_by_a_parsed_id_never_by_a_path():
 
 
 def test_a_preview_is_named_by_the_voice_as_it_is_now():
-    conditioned = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    conditioned = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     path = media.preview_path(VOICE, samples_version=3, conditioned_at=conditioned)
     assert path == media.media_root() / "previews" / str(VOICE) / "3-20260102030405000006.wav"
     assert media.preview_path(VOICE, samples_version=3, conditioned_at=None).name == "3-0.wav"

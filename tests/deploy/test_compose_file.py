@@ -326,8 +326,16 @@ def test_the_gpu_host_file_runs_pinned_workers_against_the_main_host(services: d
         assert all(port.startswith(GPU_HOST_VARS["WORKER_METRICS_BIND"] + ":") for port in worker["ports"])
         # Same settings as the main stack's GPU worker, except where the services are.
         differing = {key for key in main_env if main_env[key] != env.get(key)}
-        assert differing <= {"DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
-                             "HOST", "PORT", "METRICS_ALLOWED_IPS", "SECURE_SSL_REDIRECT"}, (name, differing)
+        assert differing <= {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+            "CSRF_TRUSTED_ORIGINS",
+            "HOST",
+            "PORT",
+            "METRICS_ALLOWED_IPS",
+            "SECURE_SSL_REDIRECT",
+        }, (name, differing)
     assert (REPO_ROOT / "deploy" / gpu_host["services"]["worker-gpu0"]["build"]["context"] / "Dockerfile").is_file()
     for name in GPU_HOST_VARS:
         with pytest.raises(MissingVariable, match=name):

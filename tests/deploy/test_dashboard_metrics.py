@@ -60,7 +60,9 @@ PROMQL_FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 # Grafana's built-in interval variables stand where PromQL expects a duration.
-_GRAFANA_DURATION = re.compile(r"\$__(?:rate_interval|interval|range)(?:_ms|_s)?|\$\{__(?:rate_interval|interval|range)\}")
+_GRAFANA_DURATION = re.compile(
+    r"\$__(?:rate_interval|interval|range)(?:_ms|_s)?|\$\{__(?:rate_interval|interval|range)\}"
+)
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _NAME_MATCHER = re.compile(r'__name__\s*=\s*"([A-Za-z_:][A-Za-z0-9_:]*)"')
 _BRACES = re.compile(r"\{[^{}]*\}")
@@ -109,9 +111,7 @@ def metric_names_in_promql(expr: str) -> set[str]:
 def grouping_labels_in_promql(expr: str) -> set[str]:
     """Labels named in `by (...)`, `without (...)`, `on (...)` and friends."""
     text = _STRING.sub('""', _grafana_to_promql(expr))
-    return {
-        label.strip() for group in _GROUPING.findall(text) for label in group.split(",") if label.strip()
-    }
+    return {label.strip() for group in _GROUPING.findall(text) for label in group.split(",") if label.strip()}
 
 
 def matcher_labels_in_promql(expr: str) -> Iterator[tuple[str, str]]:
@@ -267,9 +267,9 @@ def labels_of_tts_series() -> dict[str, frozenset[str]]:
 # --- tests -----------------------------------------------------------------------------
 def test_the_scanner_finds_metric_names_and_nothing_else() -> None:
     expr = (
-        'histogram_quantile(0.95, sum by (le, word_range) (rate(tts_word_count_duration_seconds_bucket'
+        "histogram_quantile(0.95, sum by (le, word_range) (rate(tts_word_count_duration_seconds_bucket"
         '{engine=~"$engine", word_range=~"1-10|200+"}[$__rate_interval]))) / on(instance) group_left '
-        "max(up{job=\"speaker-worker\"} offset 5m) > bool 1e-9 and absent(foo_total) or {__name__=\"bar\"}"
+        'max(up{job="speaker-worker"} offset 5m) > bool 1e-9 and absent(foo_total) or {__name__="bar"}'
     )
     assert metric_names_in_promql(expr) == {"tts_word_count_duration_seconds_bucket", "up", "foo_total", "bar"}
     assert grouping_labels_in_promql(expr) == {"le", "word_range", "instance"}

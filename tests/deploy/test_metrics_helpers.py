@@ -132,9 +132,12 @@ def test_rendering_the_default_registry_exposes_every_name_after_one_generation(
 
 
 def test_a_generation_lands_in_the_right_word_and_char_range() -> None:
-    before = REGISTRY.get_sample_value(
-        "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": PROBE_ENGINE}
-    ) or 0.0
+    before = (
+        REGISTRY.get_sample_value(
+            "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": PROBE_ENGINE}
+        )
+        or 0.0
+    )
     _observe_one(words=150)
     after = REGISTRY.get_sample_value(
         "tts_word_count_duration_seconds_count", {"word_range": "101-200", "engine": PROBE_ENGINE}
@@ -148,8 +151,17 @@ def test_a_generation_lands_in_the_right_word_and_char_range() -> None:
 def test_realtime_factor_is_processing_time_over_audio_time() -> None:
     sum_before = REGISTRY.get_sample_value("tts_realtime_factor_sum", {"engine": "rtf-probe"}) or 0.0
     metrics.observe_generation(
-        endpoint="e", engine="rtf-probe", voice="custom", language="de", words=3, characters=20,
-        seconds=1.0, audio_seconds=4.0, first_audio_seconds=None, mode="job", status="success",
+        endpoint="e",
+        engine="rtf-probe",
+        voice="custom",
+        language="de",
+        words=3,
+        characters=20,
+        seconds=1.0,
+        audio_seconds=4.0,
+        first_audio_seconds=None,
+        mode="job",
+        status="success",
     )
     assert REGISTRY.get_sample_value("tts_realtime_factor_sum", {"engine": "rtf-probe"}) == pytest.approx(
         sum_before + 0.25
@@ -159,20 +171,41 @@ def test_realtime_factor_is_processing_time_over_audio_time() -> None:
 def test_a_failure_counts_as_a_request_but_not_as_latency() -> None:
     labels = {"endpoint": "e", "engine": "fail-probe"}
     metrics.observe_generation(
-        endpoint="e", engine="fail-probe", voice="custom", language="en", words=3, characters=20,
-        seconds=0.01, audio_seconds=None, first_audio_seconds=None, mode="job", status="failure",
+        endpoint="e",
+        engine="fail-probe",
+        voice="custom",
+        language="en",
+        words=3,
+        characters=20,
+        seconds=0.01,
+        audio_seconds=None,
+        first_audio_seconds=None,
+        mode="job",
+        status="failure",
     )
-    assert REGISTRY.get_sample_value(
-        "tts_requests_total", {**labels, "voice": "custom", "language": "en", "status": "failure"}
-    ) == 1.0
+    assert (
+        REGISTRY.get_sample_value(
+            "tts_requests_total", {**labels, "voice": "custom", "language": "en", "status": "failure"}
+        )
+        == 1.0
+    )
     assert REGISTRY.get_sample_value("tts_request_duration_seconds_count", labels) is None
 
 
 @pytest.mark.parametrize("bad", [{"status": "ok"}, {"mode": "batch"}])
 def test_it_rejects_label_values_outside_the_closed_sets(bad: dict[str, str]) -> None:
     kwargs = dict(
-        endpoint="e", engine="piper", voice="custom", language="en", words=1, characters=1,
-        seconds=0.1, audio_seconds=1.0, first_audio_seconds=0.1, mode="job", status="success",
+        endpoint="e",
+        engine="piper",
+        voice="custom",
+        language="en",
+        words=1,
+        characters=1,
+        seconds=0.1,
+        audio_seconds=1.0,
+        first_audio_seconds=0.1,
+        mode="job",
+        status="success",
     )
     kwargs.update(bad)
     with pytest.raises(ValueError):
@@ -226,7 +259,13 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
         for family in text_string_to_metric_families(body)
         for s in family.samples
     }
-    request_labels = (("endpoint", "api"), ("engine", "piper"), ("language", "en"), ("status", "success"), ("voice", "joe"))
+    request_labels = (
+        ("endpoint", "api"),
+        ("engine", "piper"),
+        ("language", "en"),
+        ("status", "success"),
+        ("voice", "joe"),
+    )
     assert samples[("tts_requests_total", request_labels)] == 2.0
     assert samples[("tts_errors_total", (("type", "engine"),))] == 2.0
     assert samples[("tts_word_count_duration_seconds_count", (("engine", "piper"), ("word_range", "1-10")))] == 1.0

@@ -64,7 +64,9 @@ def test_the_test_requirements_always_include_the_xtts_extra() -> None:
         ({"XTTS_MODEL_DIR": ""}, "XTTS_MODEL_DIR=/models/xtts_v2\n", False),  # the environment wins
     ],
 )
-def test_make_run_installs_the_extra_only_when_the_configuration_enables_xtts(tmp_path, environ, dotenv, wanted) -> None:
+def test_make_run_installs_the_extra_only_when_the_configuration_enables_xtts(
+    tmp_path, environ, dotenv, wanted
+) -> None:
     (tmp_path / ".env").write_text(dotenv)
 
     assert xtts_wanted(environ, root=tmp_path) is wanted

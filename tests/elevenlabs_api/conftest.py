@@ -5,7 +5,8 @@ finished jobs made by a real engine worker."""
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -36,21 +36,25 @@ def check_alignment(alignment, text: str, seconds: float) -> None:  # type: igno
     assert "".join(alignment.characters) == text
     starts, ends = alignment.character_start_times_seconds, alignment.character_end_times_seconds
     assert len(starts) == len(ends) == len(text)
-    assert all(s <= e for s, e in zip(starts, ends)) and starts == sorted(starts) and ends == sorted(ends)
+    assert all(s <= e for s, e in zip(starts, ends, strict=False)) and starts == sorted(starts) and ends == sorted(ends)
     assert 0.0 <= starts[0] and ends[-1] <= seconds + 0.05
     # The words cover the audio: the last one ends near its end, not at a made-up time.
     assert ends[-1] > 0.6 * seconds
 
 
 def test_convert_gives_mp3_at_the_asked_rate(client, joe):
-    audio = b"".join(client.text_to_speech.convert(joe, text=TEXT, output_format="mp3_22050_32", model_id="eleven_multilingual_v2"))
+    audio = b"".join(
+        client.text_to_speech.convert(joe, text=TEXT, output_format="mp3_22050_32", model_id="eleven_multilingual_v2")
+    )
     pcm, rate = sf.read(io.BytesIO(audio), dtype="float32")
     assert rate == 22050 and pcm.size / rate > 2.0
 
 
 def test_stream_gives_pcm_with_voice_settings_applied(client, joe):
     settings = VoiceSettings(stability=0.9, similarity_boost=0.75, style=0.0, use_speaker_boost=True, speed=1.2)
-    chunks = list(client.text_to_speech.stream(joe, text=TEXT, output_format="pcm_16000", voice_settings=settings, seed=7))
+    chunks = list(
+        client.text_to_speech.stream(joe, text=TEXT, output_format="pcm_16000", voice_settings=settings, seed=7)
+    )
     audio = b"".join(chunks)
     assert len(audio) % 2 == 0
     fast = len(audio) / 2 / 16000
@@ -64,7 +68,9 @@ def test_telephony_ulaw_is_8_khz_bytes(client, joe):
     assert decoded.size == len(audio) and np.abs(decoded).max() > 0.1
 
 
-def test_convert_with_timestamps_aligns_every_character_from_the_jobs_word_timings(client, joe, key, live_server_embedded):
+def test_convert_with_timestamps_aligns_every_character_from_the_jobs_word_timings(
+    client, joe, key, live_server_embedded
+):
     raw = client.text_to_speech.with_raw_response.convert_with_timestamps(joe, text=TEXT, output_format="pcm_24000")
     result = raw.data
     audio = base64.b64decode(result.audio_base_64)
@@ -94,8 +100,12 @@ def test_stream_with_timestamps_sends_each_sentence_with_its_alignment(client, j
     audio = b"".join(base64.b64decode(chunk.audio_base_64) for chunk in chunks)
     joined = SimpleNamespace(
         characters=[c for chunk in chunks if chunk.alignment for c in chunk.alignment.characters],
-        character_start_times_seconds=[t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_start_times_seconds],
-        character_end_times_seconds=[t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_end_times_seconds],
+        character_start_times_seconds=[
+            t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_start_times_seconds
+        ],
+        character_end_times_seconds=[
+            t for chunk in chunks if chunk.alignment for t in chunk.alignment.character_end_times_seconds
+        ],
     )
     check_alignment(joined, TEXT, len(audio) / 2 / 22050)
     # Each sentence's characters end within the audio sent so far.
@@ -141,11 +151,19 @@ def test_cloning_needs_the_attestation_then_clones_and_deletes(client, joe, key,
     assert refused.value.status_code == 403 and "/api/v1/cloning-attestation" in refused.value.body["detail"]["message"]
 
     accepted = requests.post(
-        f"{live_server_embedded.url}/api/v1/cloning-attestation", json={"accept": True}, headers={"X-API-Key": key}, timeout=30
+        f"{live_server_embedded.url}/api/v1/cloning-attestation",
+        json={"accept": True},
+        headers={"X-API-Key": key},
+        timeout=30,
     )
     assert accepted.status_code == 201, accepted.text
 
-    created = client.voices.ivc.create(name="Mine", files=[("me.mp3", sample, "audio/mpeg")], description="cloned by the SDK", labels={"language": "en"})
+    created = client.voices.ivc.create(
+        name="Mine",
+        files=[("me.mp3", sample, "audio/mpeg")],
+        description="cloned by the SDK",
+        labels={"language": "en"},
+    )
     voice = client.voices.get(created.voice_id)
     assert voice.name == "Mine" and voice.category == "cloned" and voice.is_owner is True
     assert voice.labels["status"] == "pending_engine"  # the live server runs Piper only
@@ -170,4 +188,6 @@ def test_a_nul_in_a_query_comes_back_in_elevenlabs_shape(client):
     with pytest.raises(ApiError) as refused:
         client.voices.search(search="a\x00b")
     assert refused.value.status_code == 400
-    assert refused.value.body["detail"]["status"] == "invalid_request" and "NUL" in refused.value.body["detail"]["message"]
+    assert (
+        refused.value.body["detail"]["status"] == "invalid_request" and "NUL" in refused.value.body["detail"]["message"]
+    )

@@ -17,8 +17,15 @@ from tests.elevenlabs_api.conftest import error_of
 
 def make_job(user, text="Hello there.", minutes_ago=0, **fields):  # type: ignore[no-untyped-def]
     job = SynthesisJob.objects.create(
-        owner=user, voice_name="joe", voice_builtin=True, engine="piper", language="en", text=text,
-        character_count=len(text), status=fields.pop("status", SynthesisJob.Status.FAILED), **fields,
+        owner=user,
+        voice_name="joe",
+        voice_builtin=True,
+        engine="piper",
+        language="en",
+        text=text,
+        character_count=len(text),
+        status=fields.pop("status", SynthesisJob.Status.FAILED),
+        **fields,
     )
     SynthesisJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=minutes_ago))
     job.refresh_from_db()
@@ -40,8 +47,12 @@ def test_pages_follow_start_after_history_item_id(owner_xi, owner):
     jobs = [make_job(owner, f"Job {i}.", 10 - i) for i in range(5)]  # jobs[4] newest
     first = owner_xi.get("/v1/history", {"page_size": 2}).json()
     assert first["has_more"] is True and len(first["history"]) == 2
-    second = owner_xi.get("/v1/history", {"page_size": 2, "start_after_history_item_id": first["last_history_item_id"]}).json()
-    third = owner_xi.get("/v1/history", {"page_size": 2, "start_after_history_item_id": second["last_history_item_id"]}).json()
+    second = owner_xi.get(
+        "/v1/history", {"page_size": 2, "start_after_history_item_id": first["last_history_item_id"]}
+    ).json()
+    third = owner_xi.get(
+        "/v1/history", {"page_size": 2, "start_after_history_item_id": second["last_history_item_id"]}
+    ).json()
     ids = [i["history_item_id"] for p in (first, second, third) for i in p["history"]]
     assert ids == [str(j.pk) for j in reversed(jobs)] and third["has_more"] is False
 
@@ -51,11 +62,18 @@ def test_filters_search_and_dates(owner_xi, owner):
     make_job(owner, "About dogs.", 1)
     assert [i["text"] for i in owner_xi.get("/v1/history", {"search": "cats"}).json()["history"]] == ["About cats."]
     yesterday = int((timezone.now() - timedelta(days=1)).timestamp())
-    assert [i["text"] for i in owner_xi.get("/v1/history", {"date_after_unix": yesterday}).json()["history"]] == ["About dogs."]
-    assert [i["text"] for i in owner_xi.get("/v1/history", {"sort_direction": "asc"}).json()["history"]] == ["About cats.", "About dogs."]
+    assert [i["text"] for i in owner_xi.get("/v1/history", {"date_after_unix": yesterday}).json()["history"]] == [
+        "About dogs."
+    ]
+    assert [i["text"] for i in owner_xi.get("/v1/history", {"sort_direction": "asc"}).json()["history"]] == [
+        "About cats.",
+        "About dogs.",
+    ]
 
 
-@pytest.mark.parametrize("params", [{"page_size": 0}, {"page_size": 1001}, {"sort_direction": "up"}, {"date_before_unix": "soon"}])
+@pytest.mark.parametrize(
+    "params", [{"page_size": 0}, {"page_size": 1001}, {"sort_direction": "up"}, {"date_before_unix": "soon"}]
+)
 def test_bad_parameters_are_400(owner_xi, params):
     assert owner_xi.get("/v1/history", params).status_code == 400
 
@@ -93,7 +111,9 @@ def test_audio_of_an_unfinished_item_is_409(owner_xi, owner):
 
 def test_the_audio_of_a_finished_generation_is_mp3(owner_xi, owner, run_worker):
     response = owner_xi.client.post(
-        "/api/v1/synthesis", {"text": "A finished job.", "voice": "joe"}, content_type="application/json",
+        "/api/v1/synthesis",
+        {"text": "A finished job.", "voice": "joe"},
+        content_type="application/json",
         HTTP_XI_API_KEY=owner_xi.key,
     )
     assert response.status_code == 202, response.json()

@@ -18,7 +18,10 @@ from elevenlabs_api.formats import DEFAULT_FORMAT, FORMATS, UnknownFormat, outpu
 RATE = 22050
 TONE = (0.4 * np.sin(2 * np.pi * 300 * np.arange(RATE * 2) / RATE)).astype(np.float32)
 
-MP3_KBPS = {1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320], 2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]}
+MP3_KBPS = {
+    1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+}
 
 
 def encode_whole(name: str, pcm: np.ndarray = TONE) -> bytes:

@@ -10,8 +10,17 @@ from voices.services.attestation import attestation_accept
 
 def test_it_reports_the_quota_and_what_this_month_used(owner_xi, owner, settings):
     settings.QUOTA_MONTHLY_CHARACTERS = 5000
-    UsageRecord.objects.create(job_id="00000000-0000-0000-0000-000000000001", user=owner, voice_name="joe", engine="piper", language="en", characters=120)
-    SynthesisJob.objects.create(owner=owner, voice_name="joe", engine="piper", language="en", text="x" * 30, character_count=30)
+    UsageRecord.objects.create(
+        job_id="00000000-0000-0000-0000-000000000001",
+        user=owner,
+        voice_name="joe",
+        engine="piper",
+        language="en",
+        characters=120,
+    )
+    SynthesisJob.objects.create(
+        owner=owner, voice_name="joe", engine="piper", language="en", text="x" * 30, character_count=30
+    )
     sub = owner_xi.get("/v1/user/subscription").json()
     assert sub["character_limit"] == 5000
     assert sub["character_count"] == 150  # used, and the queued job's reservation
@@ -19,7 +28,14 @@ def test_it_reports_the_quota_and_what_this_month_used(owner_xi, owner, settings
 
 
 def test_another_users_usage_is_not_mine(owner_xi, outsider):
-    UsageRecord.objects.create(job_id="00000000-0000-0000-0000-000000000002", user=outsider, voice_name="joe", engine="piper", language="en", characters=999)
+    UsageRecord.objects.create(
+        job_id="00000000-0000-0000-0000-000000000002",
+        user=outsider,
+        voice_name="joe",
+        engine="piper",
+        language="en",
+        characters=999,
+    )
     assert owner_xi.get("/v1/user/subscription").json()["character_count"] == 0
 
 

@@ -38,7 +38,11 @@ def test_an_unknown_output_format_is_400_listing_them(owner_xi):
 
 @pytest.mark.parametrize(
     ("body", "word"),
-    [({}, "text"), ({"text": "Hi", "voice_settings": {"stability": 3}}, "stability"), ({"text": "Hi", "seed": "x"}, "seed")],
+    [
+        ({}, "text"),
+        ({"text": "Hi", "voice_settings": {"stability": 3}}, "stability"),
+        ({"text": "Hi", "seed": "x"}, "seed"),
+    ],
 )
 def test_a_bad_body_is_400_naming_the_field(owner_xi, body, word):
     response = owner_xi.post_json("/v1/text-to-speech/joe", body)
@@ -46,7 +50,9 @@ def test_a_bad_body_is_400_naming_the_field(owner_xi, body, word):
 
 
 def test_broken_json_is_400(owner_xi):
-    response = owner_xi.client.post("/v1/text-to-speech/joe", "{nope", content_type="application/json", HTTP_XI_API_KEY=owner_xi.key)
+    response = owner_xi.client.post(
+        "/v1/text-to-speech/joe", "{nope", content_type="application/json", HTTP_XI_API_KEY=owner_xi.key
+    )
     assert response.status_code == 400
 
 

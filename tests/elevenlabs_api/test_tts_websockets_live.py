@@ -224,7 +224,10 @@ class TLSServer(LiveServer):
         self.processes.append(
             subprocess.Popen(
                 [str(BIN / "daphne"), "-e", endpoint, "speaker_site.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         )
         context = ssl.create_default_context(cafile=str(self.cert))

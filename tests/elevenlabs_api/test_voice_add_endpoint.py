@@ -18,7 +18,11 @@ pytestmark = pytest.mark.usefixtures("piper_only")
 
 
 def add(client, speech_wav: bytes, **fields):  # type: ignore[no-untyped-def]
-    data = {"name": "Grandma", "files": [SimpleUploadedFile("grandma.wav", speech_wav, content_type="audio/wav")], **fields}
+    data = {
+        "name": "Grandma",
+        "files": [SimpleUploadedFile("grandma.wav", speech_wav, content_type="audio/wav")],
+        **fields,
+    }
     return client.post_form("/v1/voices/add", data)
 
 
@@ -33,7 +37,9 @@ def test_without_the_attestation_it_is_403_saying_where_to_accept(owner_xi, owne
 
 def test_with_the_attestation_it_clones_and_records_the_hashes_under_it(owner_xi, owner, speech_wav):
     attestation = attestation_accept(user=owner, via=CloningAttestation.Via.API)
-    response = add(owner_xi, speech_wav, description="Bedtime stories", labels='{"language": "en", "accent": "british"}')
+    response = add(
+        owner_xi, speech_wav, description="Bedtime stories", labels='{"language": "en", "accent": "british"}'
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["requires_verification"] is False
@@ -65,7 +71,11 @@ def test_a_key_without_voices_write_is_403(owner, xi_for, speech_wav):
 
 @pytest.mark.parametrize(
     ("fields", "status", "word"),
-    [({"labels": "not json"}, 400, "labels"), ({"labels": '{"language": "tlh"}'}, 400, "language"), ({"name": ""}, 400, "name")],
+    [
+        ({"labels": "not json"}, 400, "labels"),
+        ({"labels": '{"language": "tlh"}'}, 400, "language"),
+        ({"name": ""}, 400, "name"),
+    ],
 )
 def test_bad_fields_are_4xx_saying_what(owner_xi, owner, speech_wav, fields, status, word):
     attestation_accept(user=owner, via=CloningAttestation.Via.API)

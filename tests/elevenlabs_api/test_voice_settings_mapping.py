@@ -58,8 +58,14 @@ def test_seed_and_language_are_taken_and_model_id_is_kept_aside():
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "text"), ({"text": "  "}, "text"), ({"text": "x", "seed": -1}, "seed"), ({"text": "x", "seed": 1.5}, "seed"),
-     ({"text": "x", "language_code": 3}, "language_code"), ([], "body")],
+    [
+        ({}, "text"),
+        ({"text": "  "}, "text"),
+        ({"text": "x", "seed": -1}, "seed"),
+        ({"text": "x", "seed": 1.5}, "seed"),
+        ({"text": "x", "language_code": 3}, "language_code"),
+        ([], "body"),
+    ],
 )
 def test_a_bad_body_is_refused(body, field):
     with pytest.raises(BadRequest) as bad:
@@ -68,5 +74,12 @@ def test_a_bad_body_is_refused(body, field):
 
 
 def test_fields_elevenlabs_defines_but_speaker_has_not_are_ignored():
-    body = speech_body({"text": "Hi", "previous_text": "x", "pronunciation_dictionary_locators": [], "apply_text_normalization": "auto"})
+    body = speech_body(
+        {
+            "text": "Hi",
+            "previous_text": "x",
+            "pronunciation_dictionary_locators": [],
+            "apply_text_normalization": "auto",
+        }
+    )
     assert body.text == "Hi"

@@ -13,7 +13,9 @@ from voices.models import Voice
 
 @pytest.fixture
 def olivias_voice(owner) -> Voice:
-    return Voice.objects.create(owner=owner, name="Grandma", language="en", engine="xtts", status=Voice.Status.PENDING_ENGINE)
+    return Voice.objects.create(
+        owner=owner, name="Grandma", language="en", engine="xtts", status=Voice.Status.PENDING_ENGINE
+    )
 
 
 @pytest.fixture

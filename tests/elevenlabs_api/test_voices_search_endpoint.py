@@ -14,7 +14,14 @@ from voices.models import Voice
 @pytest.fixture
 def five_voices(owner) -> list[Voice]:
     return [
-        Voice.objects.create(owner=owner, name=f"Reader {i}", description="bedtime" if i % 2 else "", language="en", engine="xtts", status=Voice.Status.READY)
+        Voice.objects.create(
+            owner=owner,
+            name=f"Reader {i}",
+            description="bedtime" if i % 2 else "",
+            language="en",
+            engine="xtts",
+            status=Voice.Status.READY,
+        )
         for i in range(5)
     ]
 
@@ -52,13 +59,22 @@ def test_another_users_voices_are_not_found(outsider_xi, five_voices):
     assert outsider_xi.get("/v2/voices", {"search": "reader"}).json()["total_count"] == 0
 
 
-@pytest.mark.parametrize(("params", "field"), [({"page_size": 0}, "page_size"), ({"page_size": "x"}, "page_size"), ({"next_page_token": "garbage!"}, "next_page_token")])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": "x"}, "page_size"),
+        ({"next_page_token": "garbage!"}, "next_page_token"),
+    ],
+)
 def test_bad_paging_is_400(owner_xi, params, field):
     response = owner_xi.get("/v2/voices", params)
     assert response.status_code == 400 and field in error_of(response)["message"]
 
 
-@pytest.mark.parametrize("offset", [str(2**63), str(2**31), "9" * 5000, "²"], ids=["2**63", "2**31", "5000-digits", "superscript-two"])
+@pytest.mark.parametrize(
+    "offset", [str(2**63), str(2**31), "9" * 5000, "²"], ids=["2**63", "2**31", "5000-digits", "superscript-two"]
+)
 def test_a_page_token_past_any_offset_a_database_holds_is_400(owner_xi, five_voices, offset):
     # offset:2**63 overflowed SQLite's integers and PostgreSQL's bigint: a 500 on both.
     token = base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")

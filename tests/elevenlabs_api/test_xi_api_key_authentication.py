@@ -7,7 +7,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import APIKey
-
 from tests.elevenlabs_api.conftest import error_of
 
 

@@ -121,7 +121,10 @@ def _its_heartbeat_is_stale(worker, settings):  # type: ignore[no-untyped-def]  
 
 def _it_has_not_loaded_the_streams_engine(worker, settings):  # type: ignore[no-untyped-def]
     WorkerHeartbeat.objects.filter(worker_id=worker.worker_id).update(
-        engines=[{"name": "piper", "available": True, "loaded": False}, {"name": "xtts", "available": True, "loaded": True}]
+        engines=[
+            {"name": "piper", "available": True, "loaded": False},
+            {"name": "xtts", "available": True, "loaded": True},
+        ]
     )
 
 

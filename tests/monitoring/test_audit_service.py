@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_creating_a_key_writes_a_row_and_a_json_line(owner_api, owner, settings):
-    owner_api.post("/api/v1/keys", {"name": "ci"}, format="json", HTTP_X_REQUEST_ID="req-77", HTTP_USER_AGENT="pytest-agent")
+    owner_api.post(
+        "/api/v1/keys", {"name": "ci"}, format="json", HTTP_X_REQUEST_ID="req-77", HTTP_USER_AGENT="pytest-agent"
+    )
     event = AuditEvent.objects.filter(action="api_key.created").latest("created_at")
     assert event.user == owner and event.request_id == "req-77" and event.user_agent == "pytest-agent"
     assert event.api_key_prefix  # the calling key, not the new one

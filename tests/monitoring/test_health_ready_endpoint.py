@@ -89,7 +89,8 @@ def test_a_busy_worker_renewing_its_lease_counts_as_alive(client, owner):
     # Workers heartbeat between jobs; during a long job the renewed lease is the sign of life.
     job = SynthesisJob.objects.create(
         owner=owner, voice_name="joe", voice_builtin=True, engine="piper", language="en", text="long",
-        status=SynthesisJob.Status.RUNNING, lease_owner="busy:1:a", lease_expires_at=timezone.now() + timedelta(seconds=50),
+        status=SynthesisJob.Status.RUNNING, lease_owner="busy:1:a",
+        lease_expires_at=timezone.now() + timedelta(seconds=50),
     )  # fmt: skip
     heartbeat("busy:1:a", seconds_ago=300, current_job=job.pk)
     assert client.get("/health/ready").status_code == 200

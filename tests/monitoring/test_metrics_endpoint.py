@@ -22,9 +22,10 @@ from tests.live import LiveServer, free_port
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 
 
-def finished_job(owner: Any, *, status: str = "completed", voice: str = "joe", builtin: bool = True, language: str = "en",
-                 error_code: str = "", synthesis: float | None = 1.0, audio: float | None = 4.0,
-                 first_audio: float | None = 0.2, waited: float = 3.0, minutes_ago: float = 10) -> SynthesisJob:  # fmt: skip
+def finished_job(owner: Any, *, status: str = "completed", voice: str = "joe", builtin: bool = True,
+                 language: str = "en", error_code: str = "", synthesis: float | None = 1.0,
+                 audio: float | None = 4.0, first_audio: float | None = 0.2, waited: float = 3.0,
+                 minutes_ago: float = 10) -> SynthesisJob:  # fmt: skip
     """A job row as a worker process leaves it when it is done."""
     queued_at = timezone.now() - timedelta(minutes=minutes_ago)
     job = SynthesisJob.objects.create(
@@ -135,7 +136,9 @@ def test_metrics_count_jobs_queued_by_the_web_process_and_run_by_two_worker_proc
     key = live.create_key("metrics-user")
 
     def post(text: str) -> str:
-        return _http(f"{live.url}/api/v1/synthesis", body={"text": text, "voice": "joe", "language": "en"}, key=key)["id"]
+        return _http(f"{live.url}/api/v1/synthesis", body={"text": text, "voice": "joe", "language": "en"}, key=key)[
+            "id"
+        ]
 
     def metrics() -> dict[str, Any]:
         return _http(f"{live.url}/metrics", token=TOKEN)

@@ -12,9 +12,9 @@ from django.utils import timezone
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from engine_host.worker import EngineWorker
 from monitoring import metrics
 from synthesis.models import SynthesisJob
-from engine_host.worker import EngineWorker
 from tests.deploy.test_dashboard_metrics import PROMETHEUS_SYNTHETIC, metric_names_used_by_deploy
 from tests.monitoring.test_health_detail_endpoint import FakeNVML, use_nvml  # noqa: F401  (fixture)
 from voices.models import Voice
@@ -57,7 +57,9 @@ def synthesis_done(owner_api, use_nvml) -> dict[str, Any]:  # type: ignore[no-un
     use_nvml(FakeNVML())
     before = scrape(owner_api)
     ok = owner_api.post("/api/v1/synthesis", {"text": FIFTEEN_WORDS, "voice": "joe", "language": "en"}, format="json")
-    doomed = owner_api.post("/api/v1/synthesis", {"text": "Never spoken.", "voice": "joe", "language": "en"}, format="json")
+    doomed = owner_api.post(
+        "/api/v1/synthesis", {"text": "Never spoken.", "voice": "joe", "language": "en"}, format="json"
+    )
     assert ok.status_code == 202 and doomed.status_code == 202
     # The voice went away while the job waited (a user deleting their voice): it fails.
     SynthesisJob.objects.filter(pk=doomed.json()["id"]).update(voice=None)
@@ -100,7 +102,9 @@ def test_the_request_and_error_counters_count_the_outcomes(owner_api, synthesis_
     after = scrape(owner_api)
     success = dict(endpoint="job", engine="piper", voice="joe", language="en", status="success")
     assert value(after, "tts_requests_total", **success) - value(synthesis_done, "tts_requests_total", **success) == 1
-    errors = value(after, "tts_errors_total", type="engine_error") - value(synthesis_done, "tts_errors_total", type="engine_error")
+    errors = value(after, "tts_errors_total", type="engine_error") - value(
+        synthesis_done, "tts_errors_total", type="engine_error"
+    )
     assert errors == 1
     assert value(after, "tts_realtime_factor_count", engine="piper") >= 1
     assert value(after, "tts_time_to_first_audio_seconds_count", engine="piper", mode="job") >= 1
@@ -148,14 +152,16 @@ def test_on_a_host_without_a_gpu_there_is_no_gpu_series_rather_than_a_zero(owner
         scraped = scrape(owner_api)
         assert not {"tts_gpu_memory_used_bytes", "tts_gpu_memory_total_bytes"} & names(scraped)
     finally:
-        for gauge, saved in zip(gauges, children):
+        for gauge, saved in zip(gauges, children, strict=False):
             gauge._metrics.update(saved)
 
 
 def test_the_worker_metrics_port_refreshes_the_same_gauges_before_each_scrape(owner):
     # What `serve_worker_metrics` serves: the registry wrapped with the refresher that
     # monitoring.apps installs. Scraped from another thread, as its HTTP server does.
-    SynthesisJob.objects.create(owner=owner, voice_name="joe", voice_builtin=True, engine="piper", language="en", text="a")
+    SynthesisJob.objects.create(
+        owner=owner, voice_name="joe", voice_builtin=True, engine="piper", language="en", text="a"
+    )
     registry = metrics._refreshing_registry(metrics.registry_for_scrape())
     bodies: list[bytes] = []
     thread = threading.Thread(target=lambda: bodies.append(generate_latest(registry)))
@@ -200,14 +206,22 @@ def test_in_multiprocess_mode_a_live_server_exposes_its_synthesis_and_fresh_gaug
             f"{server.url}/api/v1/synthesis", json={"text": FIFTEEN_WORDS, "voice": "joe"}, headers=headers, timeout=30
         ).json()
         deadline = time.monotonic() + 120
-        while requests.get(f"{server.url}/api/v1/synthesis/{job['id']}", headers=headers, timeout=30).json()["status"] != "completed":
+        while (
+            requests.get(f"{server.url}/api/v1/synthesis/{job['id']}", headers=headers, timeout=30).json()["status"]
+            != "completed"
+        ):
             assert time.monotonic() < deadline, "the embedded worker did not finish the job"
             time.sleep(0.3)
         scraped = samples(requests.get(f"{server.url}/prometheus", timeout=30).text)
     finally:
         server.stop()
     assert value(scraped, "tts_word_count_duration_seconds_count", engine="piper", word_range="11-25") == 1
-    assert value(scraped, "tts_requests_total", endpoint="job", engine="piper", voice="joe", language="en", status="success") == 1
+    assert (
+        value(
+            scraped, "tts_requests_total", endpoint="job", engine="piper", voice="joe", language="en", status="success"
+        )
+        == 1
+    )
     assert value(scraped, "tts_model_load_seconds", engine="piper") > 0
     assert ("tts_queue_depth", ()) in scraped and value(scraped, "tts_active_voices") >= 1
     assert any(path.name.startswith("gauge_livemostrecent_") for path in multiproc.iterdir())

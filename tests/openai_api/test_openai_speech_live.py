@@ -63,10 +63,14 @@ def test_a_wrong_key_is_401(live_server_embedded):
 def test_the_generation_is_in_history(client, live_server_embedded):
     import requests
 
-    result = client.audio.speech.with_raw_response.create(model="tts-1", voice="joe", input="Remember me.", response_format="wav")
+    result = client.audio.speech.with_raw_response.create(
+        model="tts-1", voice="joe", input="Remember me.", response_format="wav"
+    )
     job_id = result.headers["X-Job-ID"]
     key = client.api_key
-    job = requests.get(f"{live_server_embedded.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": key}, timeout=30).json()
+    job = requests.get(
+        f"{live_server_embedded.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": key}, timeout=30
+    ).json()
     assert job["text"] == "Remember me." and job["status"] in ("running", "completed")
 
 
@@ -74,11 +78,15 @@ def test_the_generation_is_in_history(client, live_server_embedded):
 def test_openais_voice_names_speak_through_the_alias_table(client, live_server_embedded, voice):
     import requests
 
-    result = client.audio.speech.with_raw_response.create(model="tts-1", voice=voice, input="An OpenAI voice name.", response_format="wav")
+    result = client.audio.speech.with_raw_response.create(
+        model="tts-1", voice=voice, input="An OpenAI voice name.", response_format="wav"
+    )
     pcm, rate = sf.read(io.BytesIO(result.content), dtype="float32")
     assert rate == 22050 and len(pcm) / rate > 0.5
     job = requests.get(
-        f"{live_server_embedded.url}/api/v1/synthesis/{result.headers['X-Job-ID']}", headers={"X-API-Key": client.api_key}, timeout=30
+        f"{live_server_embedded.url}/api/v1/synthesis/{result.headers['X-Job-ID']}",
+        headers={"X-API-Key": client.api_key},
+        timeout=30,
     ).json()
     assert job["voice"] == "joe"
 

@@ -59,14 +59,18 @@ def test_audio_arrives_while_the_job_is_still_running_and_decodes(client, live, 
 
 
 def test_flac_comes_whole_with_a_complete_header(client) -> None:
-    result = client.audio.speech.create(model="tts-1", voice="joe", input="Lossless and complete.", response_format="flac")
+    result = client.audio.speech.create(
+        model="tts-1", voice="joe", input="Lossless and complete.", response_format="flac"
+    )
     info = sf.info(io.BytesIO(result.content))
     pcm, rate = sf.read(io.BytesIO(result.content), dtype="float32")
     assert rate == 22050 and info.frames == len(pcm) and len(pcm) / rate > 1.0
 
 
 def test_raw_pcm_names_its_rate_in_the_content_type_and_headers(client) -> None:
-    result = client.audio.speech.with_raw_response.create(model="tts-1", voice="joe", input="Raw.", response_format="pcm")
+    result = client.audio.speech.with_raw_response.create(
+        model="tts-1", voice="joe", input="Raw.", response_format="pcm"
+    )
     assert result.headers["Content-Type"] == "audio/pcm;rate=24000;channels=1"
     assert result.headers["X-Sample-Rate"] == "24000"
     assert result.headers["X-Channels"] == "1" and result.headers["X-Sample-Format"] == "s16le"

@@ -20,7 +20,9 @@ The second chapter begins here. It is short. It ends quickly.
 @pytest.fixture
 def post_production(owner_api):  # type: ignore[no-untyped-def]
     def _post(text: str = BOOK, **body: Any):  # type: ignore[no-untyped-def]
-        return owner_api.post("/api/v1/productions", {"text": text, "voice": "joe", "title": "A book", **body}, format="json")
+        return owner_api.post(
+            "/api/v1/productions", {"text": text, "voice": "joe", "title": "A book", **body}, format="json"
+        )
 
     return _post
 

@@ -22,12 +22,20 @@ def _segments(tmp_path: Path) -> list[asm.SegmentAudio]:
         pcm = (rng.standard_normal(44100) * level * envelope).clip(-1, 1).astype(np.float32)
         path = tmp_path / f"segment-{n}.wav"
         soundfile.write(path, pcm, 22050, subtype="PCM_16")
-        out.append(asm.SegmentAudio(chapter=1 + n // 2, chapter_title=f"Part {1 + n // 2}", index=n + 1, text=f"Segment {n + 1}.", path=path))
+        out.append(
+            asm.SegmentAudio(
+                chapter=1 + n // 2, chapter_title=f"Part {1 + n // 2}", index=n + 1, text=f"Segment {n + 1}.", path=path
+            )
+        )
     return out
 
 
 def _assemble(tmp_path: Path) -> asm.Assembly:
-    return asm.assemble(segments=_segments(tmp_path), master=tmp_path / "whole.wav", chapter_path=lambda n: tmp_path / f"chapter-{n}.wav")
+    return asm.assemble(
+        segments=_segments(tmp_path),
+        master=tmp_path / "whole.wav",
+        chapter_path=lambda n: tmp_path / f"chapter-{n}.wav",
+    )
 
 
 def test_the_assembled_whole_is_within_one_lu_of_the_target_though_its_segments_were_not(tmp_path):
@@ -52,7 +60,9 @@ def test_segments_are_apart_by_a_short_gap_and_chapters_by_a_longer_one(tmp_path
 
 def test_mp3_carries_id3_chapters_and_a_table_of_contents(tmp_path):
     result = _assemble(tmp_path)
-    asm.encode(source=tmp_path / "whole.wav", fmt="mp3", target=tmp_path / "whole.mp3", chapters=result.chapters, title="Book")
+    asm.encode(
+        source=tmp_path / "whole.wav", fmt="mp3", target=tmp_path / "whole.mp3", chapters=result.chapters, title="Book"
+    )
     tags = mutagen.File(tmp_path / "whole.mp3").tags
     toc = tags.getall("CTOC")[0]
     chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
@@ -63,7 +73,9 @@ def test_mp3_carries_id3_chapters_and_a_table_of_contents(tmp_path):
 
 def test_m4b_is_aac_with_chapters(tmp_path):
     result = _assemble(tmp_path)
-    asm.encode(source=tmp_path / "whole.wav", fmt="m4b", target=tmp_path / "whole.m4b", chapters=result.chapters, title="Book")
+    asm.encode(
+        source=tmp_path / "whole.wav", fmt="m4b", target=tmp_path / "whole.m4b", chapters=result.chapters, title="Book"
+    )
     audio = mutagen.File(tmp_path / "whole.m4b")
     assert [c.title for c in audio.chapters] == ["Part 1", "Part 2"]
     assert abs(audio.chapters[1].start - result.chapters[1].start) < 0.05
@@ -75,7 +87,13 @@ def test_ogg_opus_and_flac_carry_chapter_comments_at_the_right_times(tmp_path):
     result = _assemble(tmp_path)
     start = asm._timestamp(result.chapters[1].start)
     for fmt in ("ogg", "flac"):
-        asm.encode(source=tmp_path / "whole.wav", fmt=fmt, target=tmp_path / f"whole.{fmt}", chapters=result.chapters, title="Book")
+        asm.encode(
+            source=tmp_path / "whole.wav",
+            fmt=fmt,
+            target=tmp_path / f"whole.{fmt}",
+            chapters=result.chapters,
+            title="Book",
+        )
         tags = mutagen.File(tmp_path / f"whole.{fmt}").tags
         assert tags["CHAPTER002"] == [start] and tags["CHAPTER002NAME"] == ["Part 2"], fmt
 
@@ -90,5 +108,9 @@ def test_captions_from_spans_in_srt_and_vtt():
 
 
 def test_word_timings_make_cues_shifted_to_the_segments_place():
-    words = [{"text": "Hello", "start": 0.0, "end": 0.4}, {"text": "there.", "start": 0.45, "end": 0.9}, {"text": "Bye", "start": 1.2, "end": 1.5}]
+    words = [
+        {"text": "Hello", "start": 0.0, "end": 0.4},
+        {"text": "there.", "start": 0.45, "end": 0.9},
+        {"text": "Bye", "start": 1.2, "end": 1.5},
+    ]
     assert asm.word_cues(words, 10.0) == [(10.0, 10.9, "Hello there."), (11.2, 11.5, "Bye")]

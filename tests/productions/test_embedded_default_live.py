@@ -29,4 +29,8 @@ def test_a_production_completes_in_the_embedded_default(live_server_embedded):
     assert body["segments_done"] == body["segments_total"]
     audio = requests.get(f"{url}/audio?format=m4b", headers=headers, timeout=120)
     assert audio.status_code == 200 and audio.headers["Content-Type"] == "audio/mp4"
-    assert [c.title for c in mutagen.File(io.BytesIO(audio.content)).chapters] == ["Live", "The first chapter", "The second chapter"]
+    assert [c.title for c in mutagen.File(io.BytesIO(audio.content)).chapters] == [
+        "Live",
+        "The first chapter",
+        "The second chapter",
+    ]

@@ -13,10 +13,14 @@ pytestmark = [pytest.mark.usefixtures("piper_only")]
 
 
 def _jobs(production_id: str):  # type: ignore[no-untyped-def]
-    return SynthesisJob.objects.filter(pk__in=ProductionSegment.objects.filter(production_id=production_id).values("job_id"))
+    return SynthesisJob.objects.filter(
+        pk__in=ProductionSegment.objects.filter(production_id=production_id).values("job_id")
+    )
 
 
-def test_pause_withdraws_the_queued_segments_and_resume_queues_them_again_to_the_end(owner_api, post_production, run_worker):
+def test_pause_withdraws_the_queued_segments_and_resume_queues_them_again_to_the_end(
+    owner_api, post_production, run_worker
+):
     body = post_production().json()
     EngineWorker(worker_id="one-step", max_active=1).run_once()  # one segment spoken
     paused = owner_api.post(f"/api/v1/productions/{body['id']}/pause")
@@ -56,10 +60,14 @@ def test_control_in_the_wrong_state_is_a_409_saying_why(owner_api, post_producti
         assert response.status_code == 409 and response.json()["error"]["code"] == "conflict", action
 
 
-def test_resume_with_a_deleted_voice_is_a_409_that_leaves_the_production_paused(owner_api, post_production, transactional_db):
+def test_resume_with_a_deleted_voice_is_a_409_that_leaves_the_production_paused(
+    owner_api, post_production, transactional_db
+):
     body = post_production().json()
     owner_api.post(f"/api/v1/productions/{body['id']}/pause")
-    ProductionSegment.objects.filter(production_id=body["id"], index=2).update(voice=None)  # as its voice's deletion does
+    ProductionSegment.objects.filter(production_id=body["id"], index=2).update(
+        voice=None
+    )  # as its voice's deletion does
     resumed = owner_api.post(f"/api/v1/productions/{body['id']}/resume")
     assert resumed.status_code == 409 and resumed.json()["error"]["details"] == {"segment": 2}
     assert production(body["id"]).status == "paused"

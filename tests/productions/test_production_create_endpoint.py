@@ -42,7 +42,9 @@ def test_its_segments_are_not_in_the_job_history(owner_api, post_production):
 
 def test_it_accepts_an_uploaded_markdown_file(owner_api):
     upload = SimpleUploadedFile("book.md", BOOK.encode("utf-8"), content_type="text/markdown")
-    response = owner_api.post("/api/v1/productions", {"file": upload, "voice": "joe", "title": "Upload"}, format="multipart")
+    response = owner_api.post(
+        "/api/v1/productions", {"file": upload, "voice": "joe", "title": "Upload"}, format="multipart"
+    )
     assert response.status_code == 202, response.json()
     assert len(response.json()["chapters"]) == 3
 

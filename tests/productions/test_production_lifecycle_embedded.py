@@ -49,9 +49,17 @@ def test_the_whole_mp3_has_one_chapter_marker_per_chapter(owner_api, finished):
 
 
 def test_each_chapter_downloads_on_its_own(owner_api, finished):
-    whole = soundfile.info(io.BytesIO(b"".join(owner_api.get(f"/api/v1/productions/{finished}/audio?format=wav").streaming_content))).duration
+    whole = soundfile.info(
+        io.BytesIO(b"".join(owner_api.get(f"/api/v1/productions/{finished}/audio?format=wav").streaming_content))
+    ).duration
     parts = [
-        soundfile.info(io.BytesIO(b"".join(owner_api.get(f"/api/v1/productions/{finished}/chapters/{n}/audio?format=flac").streaming_content))).duration
+        soundfile.info(
+            io.BytesIO(
+                b"".join(
+                    owner_api.get(f"/api/v1/productions/{finished}/chapters/{n}/audio?format=flac").streaming_content
+                )
+            )
+        ).duration
         for n in (1, 2, 3)
     ]
     assert abs(sum(parts) + 2 * asm.CHAPTER_GAP_SECONDS - whole) < 0.05
@@ -81,7 +89,9 @@ def test_captions_have_one_cue_per_segment_without_word_timings(owner_api, finis
     assert srt.content.decode().count(" --> ") == total and vtt.content.decode().startswith("WEBVTT")
 
 
-def test_downloads_before_completion_are_a_409_and_an_unknown_format_a_400(owner_api, post_production, transactional_db):
+def test_downloads_before_completion_are_a_409_and_an_unknown_format_a_400(
+    owner_api, post_production, transactional_db
+):
     body = post_production().json()
     response = owner_api.get(f"/api/v1/productions/{body['id']}/audio")
     assert response.status_code == 409 and response.json()["error"]["code"] == "conflict"
@@ -92,4 +102,6 @@ def test_it_is_listed_and_deleted_with_its_files(owner_api, finished, settings):
     assert owner_api.get("/api/v1/productions").json()["count"] == 1
     assert owner_api.delete(f"/api/v1/productions/{finished}").status_code == 204
     assert not Production.objects.exists() and not SynthesisJob.objects.exists()
-    assert not list((settings.MEDIA_ROOT / "productions").rglob("*.wav")) and not list((settings.MEDIA_ROOT / "jobs").rglob("*.wav"))
+    assert not list((settings.MEDIA_ROOT / "productions").rglob("*.wav")) and not list(
+        (settings.MEDIA_ROOT / "jobs").rglob("*.wav")
+    )

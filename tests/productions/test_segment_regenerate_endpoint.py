@@ -27,7 +27,11 @@ def test_edited_text_changes_that_segment_only_and_the_whole_is_assembled_again(
     before = _audio(body["id"])
     whole_before = production(body["id"]).audio_file
     billed_before = UsageRecord.objects.get(job_id=body["id"]).characters
-    response = owner_api.post(f"/api/v1/productions/{body['id']}/segments/2/regenerate", {"text": "A completely different sentence."}, format="json")
+    response = owner_api.post(
+        f"/api/v1/productions/{body['id']}/segments/2/regenerate",
+        {"text": "A completely different sentence."},
+        format="json",
+    )
     assert response.status_code == 202, response.json()
     assert response.json()["revision"] == 2 and response.json()["status"] == "queued"
     assert production(body["id"]).status == "running"
@@ -39,7 +43,9 @@ def test_edited_text_changes_that_segment_only_and_the_whole_is_assembled_again(
     assert done.status == "completed" and done.audio_file != whole_before
     assert not media.absolute(whole_before).exists()
     assert soundfile.info(str(media.absolute(done.audio_file))).duration == pytest.approx(done.audio_duration, abs=0.01)
-    assert UsageRecord.objects.get(job_id=body["id"]).characters == billed_before + len("A completely different sentence.")
+    assert UsageRecord.objects.get(job_id=body["id"]).characters == billed_before + len(
+        "A completely different sentence."
+    )
     assert ProductionSegment.objects.get(production_id=body["id"], index=2).text == "A completely different sentence."
 
 
@@ -68,7 +74,9 @@ def test_bad_regeneration_requests_are_clear_4xx(owner_api, post_production, out
 def test_a_paused_production_keeps_the_new_text_and_resume_queues_it(owner_api, post_production, transactional_db):
     body = post_production().json()
     owner_api.post(f"/api/v1/productions/{body['id']}/pause")
-    response = owner_api.post(f"/api/v1/productions/{body['id']}/segments/1/regenerate", {"text": "Edited while paused."}, format="json")
+    response = owner_api.post(
+        f"/api/v1/productions/{body['id']}/segments/1/regenerate", {"text": "Edited while paused."}, format="json"
+    )
     assert response.status_code == 202 and response.json()["status"] == "pending"
     assert production(body["id"]).status == "paused"
     owner_api.post(f"/api/v1/productions/{body['id']}/resume")

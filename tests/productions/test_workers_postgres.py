@@ -49,7 +49,9 @@ def test_two_workers_share_one_productions_segments(tmp_path, settings):
     assert production.segments_total >= 6
     workers = [start_worker(name, tmp_path, WORKER_MAX_ACTIVE="2") for name in ("alpha", "beta")]
     try:
-        wait_for(lambda: Production.objects.get(pk=production.pk).status in ("completed", "failed"), 300, "the production")
+        wait_for(
+            lambda: Production.objects.get(pk=production.pk).status in ("completed", "failed"), 300, "the production"
+        )
     finally:
         stop(*workers)
     _assert_each_segment_once(production)
@@ -64,17 +66,23 @@ def test_a_worker_killed_mid_production_loses_only_its_segment(tmp_path, setting
     steady = None
     try:
         wait_for(
-            lambda: _segment_jobs(production).filter(status="completed").exists()
-            and _segment_jobs(production).filter(status="running", lease_owner="doomed", progress__gt=0).exists(),
+            lambda: (
+                _segment_jobs(production).filter(status="completed").exists()
+                and _segment_jobs(production).filter(status="running", lease_owner="doomed", progress__gt=0).exists()
+            ),
             240,
             "the first worker to finish one segment and be inside another",
         )
         doomed.kill()  # SIGKILL: no chance to release its segment
         doomed.wait(timeout=10)
-        lost = list(_segment_jobs(production).filter(status="running", lease_owner="doomed").values_list("pk", flat=True))
+        lost = list(
+            _segment_jobs(production).filter(status="running", lease_owner="doomed").values_list("pk", flat=True)
+        )
         assert lost
         steady = start_worker("steady", tmp_path, WORKER_LEASE_SECONDS="3", WORKER_MAX_ACTIVE="2")
-        wait_for(lambda: Production.objects.get(pk=production.pk).status in ("completed", "failed"), 300, "the production")
+        wait_for(
+            lambda: Production.objects.get(pk=production.pk).status in ("completed", "failed"), 300, "the production"
+        )
     finally:
         stop(doomed, *([steady] if steady else []))
     _assert_each_segment_once(production)

@@ -74,12 +74,16 @@ def test_srt_parses_with_the_srt_library() -> None:
     assert [p.index for p in parsed] == list(range(1, len(made) + 1))
     assert parsed[0].start == timedelta(0) and parsed[0].content == made[0].text
     assert all(p.start < p.end for p in parsed)
-    assert all(a.end <= b.start for a, b in zip(parsed, parsed[1:]))
+    assert all(a.end <= b.start for a, b in zip(parsed, parsed[1:], strict=False))
 
 
 def test_vtt_parses_with_webvtt_py() -> None:
     hour = 3600.0
-    words = [WordTiming("Fish", hour, hour + 0.4), WordTiming("&", hour + 0.5, hour + 0.6), WordTiming("<chips>.", hour + 0.7, hour + 1.25)]
+    words = [
+        WordTiming("Fish", hour, hour + 0.4),
+        WordTiming("&", hour + 0.5, hour + 0.6),
+        WordTiming("<chips>.", hour + 0.7, hour + 1.25),
+    ]
     document = webvtt.from_string(render(words, "vtt"))
     [caption] = document.captions
     assert caption.start == "01:00:00.000" and caption.end == "01:00:01.250"

@@ -61,7 +61,7 @@ def test_the_bare_coqui_model_mixes_up_interleaved_generations(xtts_engine: XTTS
 
 def assert_turns_never_overlap(stats: list[GenerationStats]) -> None:
     turns = sorted(turn for s in stats for turn in s.turns)
-    for (_, end), (next_start, _) in zip(turns, turns[1:]):
+    for (_, end), (next_start, _) in zip(turns, turns[1:], strict=False):
         assert next_start >= end
 
 
@@ -95,20 +95,20 @@ def test_concurrent_requests_get_exactly_the_audio_they_get_alone(
     alone = [synthesize(request) for request in requests]
     together = run_together(requests, synthesize)
 
-    for (audio, _), (expected, _) in zip(together, alone):
+    for (audio, _), (expected, _) in zip(together, alone, strict=False):
         assert np.array_equal(audio, expected)
     stats = [s for _, s in together]
     # One segment at a time on the model, one turn per segment (a segment is one chunk
     # here), plus at most the last wait, which may find the generation over...
     assert_turns_never_overlap(stats)
-    for s, (text, _) in zip(stats, requests):
+    for s in stats:
         assert s.segments >= 2
         assert s.segments <= len(s.turns) <= s.segments + 1
     # ...and the generations really were interleaved, not run one after another.
     assert interleaved(stats)
     # Loose sanity bound (shared CI cores are noisy): a request's own generation is not
     # several requests' worth of work.
-    for (_, mine), (_, solo) in zip(together, alone):
+    for (_, mine), (_, solo) in zip(together, alone, strict=False):
         assert mine.compute_seconds < 3 * solo.compute_seconds + 1.0
 
 
@@ -120,8 +120,12 @@ def seeded_requests(texts: list[str], seeds: tuple[int, ...], cloned: bytes, oth
     cloned, one studio."""
     voices = [VoiceRef(conditioning=cloned), VoiceRef(conditioning=other), VoiceRef(builtin="Tiny Alice")]
     return [
-        (text, voice, SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8))
-        for text, voice, seed in zip(texts, voices, seeds)
+        (
+            text,
+            voice,
+            SynthesisParams(do_sample=True, temperature=1.0, top_k=50, top_p=1.0, seed=seed, max_new_tokens=8),
+        )
+        for text, voice, seed in zip(texts, voices, seeds, strict=False)
     ]
 
 
@@ -149,10 +153,12 @@ def test_seeded_sampling_interleaved_with_others_is_the_audio_it_gets_alone(
         return np.concatenate(chunks), stats
 
     alone = [synthesize(request) for request in requests]
-    assert not np.array_equal(alone[0][0], synthesize((requests[0][0], requests[0][1], requests[1][2]))[0])  # seeds matter
+    assert not np.array_equal(
+        alone[0][0], synthesize((requests[0][0], requests[0][1], requests[1][2]))[0]
+    )  # seeds matter
     together = run_together(requests, synthesize)
     assert interleaved([s for _, s in together])
-    for (audio, _), (expected, _) in zip(together, alone):
+    for (audio, _), (expected, _) in zip(together, alone, strict=False):
         assert np.array_equal(audio, expected)
 
 
@@ -215,7 +221,7 @@ def test_while_others_wait_a_turn_is_one_chunk_and_seeded_audio_is_still_its_aud
     assert_turns_never_overlap(stats)
     assert interleaved(stats)
     assert any(len(s.turns) > s.segments + 1 for s in stats)  # turns ended inside segments
-    for (chunks, _), (expected, _) in zip(together, alone):
+    for (chunks, _), (expected, _) in zip(together, alone, strict=False):
         assert np.array_equal(np.concatenate(chunks), np.concatenate(expected))
 
 
@@ -321,7 +327,7 @@ def test_concurrent_piper_requests_get_exactly_the_audio_they_get_alone(piper_en
 
     alone = [speak(t) for t in texts]
     together = run_together(texts, speak)
-    for (audio, _), (expected, _) in zip(together, alone):
+    for (audio, _), (expected, _) in zip(together, alone, strict=False):
         assert np.array_equal(audio, expected)
     stats = [s for _, s in together]
     assert_turns_never_overlap(stats)
@@ -344,7 +350,7 @@ def test_piper_turns_side_by_side_share_the_cores_and_sound_as_alone() -> None:
 
     alone = [speak(t) for t in texts]
     together = run_together(texts, speak)
-    for (audio, _), (expected, _) in zip(together, alone):
+    for (audio, _), (expected, _) in zip(together, alone, strict=False):
         assert np.array_equal(audio, expected)
     turns = sorted(turn for _, s in together for turn in s.turns)
-    assert any(later_start < end for (_, end), (later_start, _) in zip(turns, turns[1:]))  # two at once
+    assert any(later_start < end for (_, end), (later_start, _) in zip(turns, turns[1:], strict=False))  # two at once

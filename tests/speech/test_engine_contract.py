@@ -3,7 +3,7 @@ class walks the segments (silence between them, each one's prosody preset, progr
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -84,9 +84,10 @@ def test_turns_side_by_side_split_the_first_sentence_too() -> None:
     engine.load()
     split = engine._split[engine.default_voice]
     assert split is not None
-    assert split.decoder.get_session_options().intra_op_num_threads == engine._voice(
-        engine.default_voice
-    ).session.get_session_options().intra_op_num_threads
+    assert (
+        split.decoder.get_session_options().intra_op_num_threads
+        == engine._voice(engine.default_voice).session.get_session_options().intra_op_num_threads
+    )
     chunks, _ = _speak(engine, FIRST)
     assert len(chunks) == 2
     assert np.abs(np.concatenate(chunks) - _piper_alone(engine, FIRST)).max() < 1e-5

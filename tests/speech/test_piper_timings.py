@@ -16,7 +16,9 @@ TWO_SENTENCES = "Speaker reads every sentence clearly. Timings follow each word.
 
 
 def speak(engine: PiperEngine, text: str, **params: object) -> tuple[np.ndarray, list[WordTiming], str]:
-    with engine.synthesize(text, language="en", voice=VoiceRef(builtin="joe"), params=SynthesisParams(**params)) as stream:  # type: ignore[arg-type]
+    with engine.synthesize(
+        text, language="en", voice=VoiceRef(builtin="joe"), params=SynthesisParams(**params)
+    ) as stream:  # type: ignore[arg-type]
         audio = np.concatenate(list(stream))
     return audio, stream.timings.words, stream.timings.method
 
@@ -26,7 +28,9 @@ def piper_word_boundaries(engine: PiperEngine, text: str) -> list[tuple[float, f
     last phoneme, words being the runs between its space and pause phonemes. The
     settings are what the engine uses for variability 0 at speed 1."""
     voice = engine._voice("joe")
-    config = SynthesisConfig(length_scale=voice.config.length_scale, noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
+    config = SynthesisConfig(
+        length_scale=voice.config.length_scale, noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False
+    )
     spans: list[PhonemeSpan] = []
     at = 0.0
     for chunk in voice.synthesize(text, syn_config=config, include_alignments=True):
@@ -52,14 +56,16 @@ def test_piper_timings_land_within_50_ms_of_piper_own_word_boundaries(piper_engi
     _, words, _ = speak(piper_engine, ONE_SENTENCE, variability=0.0)
     boundaries = piper_word_boundaries(piper_engine, ONE_SENTENCE)
     assert len(boundaries) == len(words)  # this sentence's words are espeak's words one to one
-    for word, (start, end) in zip(words, boundaries):
+    for word, (start, end) in zip(words, boundaries, strict=False):
         assert abs(word.start - start) <= 0.05, (word, start)
         assert abs(word.end - end) <= 0.05, (word, end)
 
 
 def test_later_sentences_are_timed_after_the_silence_between_them(piper_engine: PiperEngine) -> None:
     audio, words, _ = speak(piper_engine, TWO_SENTENCES, variability=0.0, sentence_silence=0.5)
-    first_audio = len(speak(piper_engine, "Speaker reads every sentence clearly.", variability=0.0)[0]) / piper_engine.sample_rate
+    first_audio = (
+        len(speak(piper_engine, "Speaker reads every sentence clearly.", variability=0.0)[0]) / piper_engine.sample_rate
+    )
     second = piper_word_boundaries(piper_engine, "Timings follow each word.")
     timings_word = words[5]
     assert timings_word.text == "Timings"

@@ -129,4 +129,3 @@ def test_unload_all_frees_models_and_they_load_again_on_demand() -> None:
     registry.unload_all()
     assert not engine.is_loaded and engine.load_seconds is None
     assert registry.get("piper").is_loaded
-

@@ -180,7 +180,7 @@ _TEXT = st.lists(
     max_size=40,
 ).flatmap(
     lambda parts: st.lists(st.sampled_from([" ", "", "  ", "\n", "\t"]), min_size=len(parts), max_size=len(parts)).map(
-        lambda seps: "".join(p + s for p, s in zip(parts, seps))
+        lambda seps: "".join(p + s for p, s in zip(parts, seps, strict=False))
     )
 )
 

@@ -142,8 +142,8 @@ def test_char_alignment_spreads_each_word_over_its_characters() -> None:
     y = text.index("you")
     assert (starts[y], ends[-1]) == (1.0, 1.4)
     assert starts[y - 1] == 0.8 and ends[y - 1] == 1.0  # the space takes the gap
-    assert all(a <= b for a, b in zip(starts, starts[1:]))
-    assert all(s <= e for s, e in zip(starts, ends))
+    assert all(a <= b for a, b in zip(starts, starts[1:], strict=False))
+    assert all(s <= e for s, e in zip(starts, ends, strict=False))
 
 
 def test_char_alignment_finds_words_carrying_punctuation_written_apart() -> None:
@@ -155,7 +155,11 @@ def test_char_alignment_finds_words_carrying_punctuation_written_apart() -> None
 
 # ------------------------------------------------------- any input, sound output
 
-WORDS = st.lists(st.text(alphabet="abcdé1,.!? —你", min_size=1, max_size=8).filter(lambda w: w.strip() == w and w), min_size=1, max_size=25)
+WORDS = st.lists(
+    st.text(alphabet="abcdé1,.!? —你", min_size=1, max_size=8).filter(lambda w: w.strip() == w and w),
+    min_size=1,
+    max_size=25,
+)
 PHONEMES = st.lists(st.sampled_from(list("abɛəˈː ,.^$") + [" "]), min_size=0, max_size=60)
 
 
@@ -171,7 +175,9 @@ def test_align_words_always_times_every_word_in_order(words, phonemes, data) -> 
 @settings(max_examples=60, deadline=None)
 @given(words=WORDS, pieces=st.lists(st.tuples(st.booleans(), st.floats(0.0, 0.6)), max_size=8))
 def test_estimates_always_time_every_word_in_order_inside_the_audio(words, pieces) -> None:
-    audio = np.concatenate([noise(s, seed=i) if loud else quiet(s) for i, (loud, s) in enumerate(pieces)] or [quiet(0.0)])
+    audio = np.concatenate(
+        [noise(s, seed=i) if loud else quiet(s) for i, (loud, s) in enumerate(pieces)] or [quiet(0.0)]
+    )
     timed = estimate_words(words, audio, RATE)
     assert [w.text for w in timed] == words
     assert_monotonic(timed)

@@ -15,7 +15,9 @@ TEXT = "Hello there, my friend. This is the second sentence."
 
 def test_xtts_timings_are_estimated_and_cover_every_word(xtts_engine: XTTSEngine, cloned_voice: bytes) -> None:
     params = SynthesisParams(seed=7, sentence_silence=0.3, max_new_tokens=40)
-    with xtts_engine.synthesize(TEXT, language="en", voice=VoiceRef(conditioning=cloned_voice), params=params) as stream:
+    with xtts_engine.synthesize(
+        TEXT, language="en", voice=VoiceRef(conditioning=cloned_voice), params=params
+    ) as stream:
         chunks = []
         words_seen_at: list[tuple[int, int]] = []  # (samples before this chunk, words known when it came)
         samples = 0

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthesis.models import SynthesisJob
 from engine_host.worker import EngineWorker
+from synthesis.models import SynthesisJob
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ def _post_all_at_once(key: str, text: str) -> list[tuple[int, str]]:
         try:
             barrier.wait(timeout=60)
             response = client.post("/api/v1/synthesis", {"text": text, "voice": "joe"}, format="json")
-            return response.status_code, (response.json().get("error", {}).get("code", "") if response.status_code >= 400 else "")
+            return response.status_code, (
+                response.json().get("error", {}).get("code", "") if response.status_code >= 400 else ""
+            )
         finally:
             connection.close()  # this thread's own connection
 

@@ -15,12 +15,12 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
-from speaker_site.routing import build_application
-from speech import audio
 from core.events import set_server_loop
 from engine_host.worker import EngineWorker
-from tests.synthesis.conftest import run_once_in_thread
+from speaker_site.routing import build_application
+from speech import audio
 from tests.conftest_engines import piper_engine, tiny_xtts_dir  # noqa: F401 - fixtures
+from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,9 @@ async def test_clone_a_voice_and_speak_with_it_end_to_end(both_engines, owner_ke
     upload = io.BytesIO(piper_recording)
     upload.name = "joe.wav"
     created = await sync_to_async(owner_api.post)(
-        "/api/v1/voices", {"name": "Joe clone", "language": "en", "samples": [upload], "consent": "true"}, format="multipart"
+        "/api/v1/voices",
+        {"name": "Joe clone", "language": "en", "samples": [upload], "consent": "true"},
+        format="multipart",
     )
     assert created.status_code == 201, created.content
     voice = created.json()
@@ -82,7 +84,9 @@ async def test_clone_a_voice_and_speak_with_it_end_to_end(both_engines, owner_ke
     job_ids = {}
     for name, ref in (("builtin", "joe"), ("clone", voice["id"])):
         response = await sync_to_async(owner_api.post)(
-            "/api/v1/synthesis", {"text": "Hello there. Second sentence.", "voice": ref, "params": TINY_PARAMS}, format="json"
+            "/api/v1/synthesis",
+            {"text": "Hello there. Second sentence.", "voice": ref, "params": TINY_PARAMS},
+            format="json",
         )
         assert response.status_code == 202, response.content
         job_ids[name] = response.json()["id"]

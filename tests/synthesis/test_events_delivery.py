@@ -8,7 +8,8 @@ process's inbox is over capacity."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,9 +17,9 @@ from channels.layers import InMemoryChannelLayer, channel_layers
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
-from speaker_site.routing import build_application
 from core.events import set_server_loop
 from engine_host.worker import EngineWorker
+from speaker_site.routing import build_application
 from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]
@@ -60,7 +61,9 @@ async def open_socket(app, key: str) -> WebsocketCommunicator:  # type: ignore[n
     return socket
 
 
-async def messages_until(socket: WebsocketCommunicator, done: Callable[[dict], bool], timeout: float = 10) -> list[dict]:
+async def messages_until(
+    socket: WebsocketCommunicator, done: Callable[[dict], bool], timeout: float = 10
+) -> list[dict]:
     seen: list[dict] = []
     while not seen or not done(seen[-1]):
         seen.append(await socket.receive_json_from(timeout=timeout))
@@ -90,7 +93,9 @@ async def test_a_dropped_completed_event_still_reaches_the_socket(app, lossy, ow
     await socket.disconnect()
 
 
-async def test_a_socket_that_lost_every_message_of_a_job_is_resynced_with_its_final_state(app, lossy, owner_key, post_job):
+async def test_a_socket_that_lost_every_message_of_a_job_is_resynced_with_its_final_state(
+    app, lossy, owner_key, post_job
+):
     lossy.drop = staticmethod(lambda message: message.get("event", "").startswith("job."))
     socket = await open_socket(app, owner_key)
     job_id = await run_job(post_job, "Nothing of this job got through.")
@@ -114,8 +119,8 @@ async def test_every_message_after_the_first_snapshot_is_numbered_without_gaps(a
 
 async def test_a_late_hint_does_not_reopen_a_finished_job(app, lossy, owner_key, post_job, owner):
     from core.events import send_user_event
-    from synthesis.models import SynthesisJob
     from synthesis.job_events import job_event_payload
+    from synthesis.models import SynthesisJob
 
     socket = await open_socket(app, owner_key)
     job_id = await run_job(post_job, "Done and dusted.")

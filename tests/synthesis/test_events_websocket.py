@@ -9,9 +9,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
-from speaker_site.routing import build_application
 from core.events import set_server_loop
 from engine_host.worker import EngineWorker
+from speaker_site.routing import build_application
 from tests.synthesis.conftest import run_once_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]

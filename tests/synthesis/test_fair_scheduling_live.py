@@ -26,7 +26,11 @@ def server(request, tmp_path_factory, tiny_xtts_dir):  # type: ignore[no-untyped
     env = {"TTS_ENGINES": "piper,xtts", "XTTS_MODEL_DIR": str(tiny_xtts_dir), "XTTS_DEVICE": "cpu"}
     if request.param == "runengine":
         env.update(
-            {"REDIS_URL": os.environ["REDIS_URL"], "EMBEDDED_WORKER": "false", "CHANNEL_PREFIX": f"speaker-fair-{os.getpid()}"}
+            {
+                "REDIS_URL": os.environ["REDIS_URL"],
+                "EMBEDDED_WORKER": "false",
+                "CHANNEL_PREFIX": f"speaker-fair-{os.getpid()}",
+            }
         )
     live = LiveServer(tmp_path_factory.mktemp(f"fair-{request.param}"), extra_env=env).start()
     if request.param == "runengine":
@@ -71,7 +75,13 @@ def _stream(server: LiveServer, text: str, voice: str, params: dict[str, Any]) -
     first = next(chunks)
     first_at = time.monotonic()
     body = first + b"".join(chunks)
-    return {"audio": body, "sent": sent, "first": first_at, "done": time.monotonic(), "job": response.headers["X-Job-ID"]}
+    return {
+        "audio": body,
+        "sent": sent,
+        "first": first_at,
+        "done": time.monotonic(),
+        "job": response.headers["X-Job-ID"],
+    }
 
 
 def test_a_stream_speaks_while_a_long_job_is_being_generated_and_sounds_as_alone(server):  # type: ignore[no-untyped-def]
@@ -94,16 +104,16 @@ def test_a_stream_speaks_while_a_long_job_is_being_generated_and_sounds_as_alone
 
 
 def test_concurrent_seeded_xtts_streams_interleave_and_sound_as_alone(server):  # type: ignore[no-untyped-def]
-    texts = [
-        " ".join(f"Speaker {n} says part {p}." for p in range(1, 9)) for n in range(1, 5)
-    ]
+    texts = [" ".join(f"Speaker {n} says part {p}." for p in range(1, 9)) for n in range(1, 5)]
     voices = ["xtts:Tiny Alice", "xtts:Tiny Bob", "xtts:Tiny Alice", "xtts:Tiny Bob"]
     params = [{"do_sample": True, "temperature": 1.0, "seed": 100 + n, "max_new_tokens": 8} for n in range(4)]
-    alone = [_stream(server, t, v, p)["audio"] for t, v, p in zip(texts, voices, params)]
+    alone = [_stream(server, t, v, p)["audio"] for t, v, p in zip(texts, voices, params, strict=False)]
 
-    results = run_together(list(zip(texts, voices, params)), lambda request: _stream(server, *request), timeout=300)
+    results = run_together(
+        list(zip(texts, voices, params, strict=False)), lambda request: _stream(server, *request), timeout=300
+    )
     # Interleaved: every stream was already speaking before any of them had finished...
     assert max(r["first"] for r in results) < min(r["done"] for r in results)
     # ...and each is exactly its audio alone (its seed's own draws, its own voice).
-    for got, expected in zip(results, alone):
+    for got, expected in zip(results, alone, strict=False):
         assert got["audio"] == expected

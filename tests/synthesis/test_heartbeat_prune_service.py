@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from engine_host.worker import EngineWorker
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.queue import job_claim_next, worker_heartbeats_prune
-from engine_host.worker import EngineWorker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 

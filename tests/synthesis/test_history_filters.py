@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -39,8 +39,8 @@ def test_a_voice_that_reads_as_an_id_is_also_matched_by_id():
 
 def test_a_bare_to_date_ends_at_the_next_midnight():
     filters = HistoryFilters.parse({"from": "2026-11-25", "to": "2026-11-25"})
-    assert filters.start == datetime(2026, 11, 25, tzinfo=timezone.utc)
-    assert filters.stop == datetime(2026, 11, 26, tzinfo=timezone.utc)
+    assert filters.start == datetime(2026, 11, 25, tzinfo=UTC)
+    assert filters.stop == datetime(2026, 11, 26, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("ordering", ["", "text", "-id"])

@@ -11,7 +11,9 @@ from synthesis.models import SynthesisJob
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 
 
-@pytest.mark.parametrize("key", ["k" * 129, "k" * 10_000, "abc\x00def", "tab\there"], ids=["129", "10000", "nul", "tab"])
+@pytest.mark.parametrize(
+    "key", ["k" * 129, "k" * 10_000, "abc\x00def", "tab\there"], ids=["129", "10000", "nul", "tab"]
+)
 def test_a_key_that_is_too_long_or_has_control_characters_is_400(post_job, key):
     response = post_job(HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400, response.content

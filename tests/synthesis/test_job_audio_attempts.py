@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from synthesis.models import SynthesisJob
 from engine_host.worker import EngineWorker
+from synthesis.models import SynthesisJob
 from tests.synthesis.conftest import job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("piper_only")]

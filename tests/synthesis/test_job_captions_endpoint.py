@@ -3,8 +3,8 @@ the `srt` and `webvtt-py` parsers read; owner only."""
 
 from __future__ import annotations
 
-import srt
 import pytest
+import srt
 import webvtt
 
 from speech.captions import MAX_LINE_CHARS

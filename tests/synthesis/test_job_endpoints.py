@@ -44,7 +44,9 @@ def test_a_range_request_gets_206_with_the_asked_bytes(owner_api, completed_job)
     part = owner_api.get(f"/api/v1/synthesis/{completed_job}/audio", HTTP_RANGE="bytes=10-19")
     assert part.status_code == 206
     assert part.content == full[10:20] and part["Content-Range"] == f"bytes 10-19/{len(full)}"
-    assert owner_api.get(f"/api/v1/synthesis/{completed_job}/audio", HTTP_RANGE=f"bytes={len(full)}-").status_code == 416
+    assert (
+        owner_api.get(f"/api/v1/synthesis/{completed_job}/audio", HTTP_RANGE=f"bytes={len(full)}-").status_code == 416
+    )
 
 
 def test_audio_of_an_unfinished_job_is_409(owner_api, post_job):
@@ -69,9 +71,7 @@ def test_deleting_a_job_removes_its_audio_files(owner_api, completed_job, settin
     assert owner_api.get(f"/api/v1/synthesis/{completed_job}").status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix"), [("get", ""), ("get", "/audio"), ("post", "/cancel"), ("delete", "")]
-)
+@pytest.mark.parametrize(("method", "suffix"), [("get", ""), ("get", "/audio"), ("post", "/cancel"), ("delete", "")])
 def test_an_outsider_gets_404_on_the_owners_job(outsider_api, completed_job, method, suffix):
     response = getattr(outsider_api, method)(f"/api/v1/synthesis/{completed_job}{suffix}")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

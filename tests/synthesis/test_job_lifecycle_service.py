@@ -32,7 +32,9 @@ def test_a_claimed_job_is_not_claimed_again(post_job):
 def test_only_the_lease_holder_can_complete(post_job):
     post_job("Only one.")
     claimed = job_claim_next(worker_id="w1")
-    kwargs = dict(audio_file="x.wav", audio_duration=1.0, sample_rate=22050, time_to_first_audio=0.1, synthesis_seconds=0.2)
+    kwargs = dict(
+        audio_file="x.wav", audio_duration=1.0, sample_rate=22050, time_to_first_audio=0.1, synthesis_seconds=0.2
+    )
     assert job_complete(job=claimed, worker_id="w2", **kwargs) is False
     assert job_complete(job=claimed, worker_id="w1", **kwargs) is True
     assert job_complete(job=claimed, worker_id="w1", **kwargs) is False

@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 
-from speaker_site.routing import build_application
 from core.events import set_server_loop
 from engine_host.worker import EngineWorker
+from speaker_site.routing import build_application
 from tests.conftest_engines import (  # noqa: F401 - fixtures
     cloned_voice,
     engine_registry,
@@ -37,10 +37,17 @@ def tiny_xtts_registry(monkeypatch, engine_registry):  # type: ignore[no-untyped
     return engine_registry
 
 
-async def test_each_progress_step_is_sent_once(tiny_xtts_registry, owner, owner_key, owner_api, xtts_engine, cloned_voice):  # noqa: F811
+async def test_each_progress_step_is_sent_once(
+    tiny_xtts_registry, owner, owner_key, owner_api, xtts_engine, cloned_voice
+):  # noqa: F811
     voice = await sync_to_async(Voice.objects.create)(
-        owner=owner, name="Clone", language="en", engine="xtts", status="ready",
-        conditioning=cloned_voice, conditioning_engine="xtts",
+        owner=owner,
+        name="Clone",
+        language="en",
+        engine="xtts",
+        status="ready",
+        conditioning=cloned_voice,
+        conditioning_engine="xtts",
     )
     set_server_loop(asyncio.get_running_loop())
     app = build_application(get_asgi_application(), embedded_worker=False)
@@ -50,7 +57,11 @@ async def test_each_progress_step_is_sent_once(tiny_xtts_registry, owner, owner_
 
     response = await sync_to_async(owner_api.post)(
         "/api/v1/synthesis",
-        {"text": "First sentence here. Second one there. Third and last.", "voice": str(voice.pk), "params": TINY_PARAMS},
+        {
+            "text": "First sentence here. Second one there. Third and last.",
+            "voice": str(voice.pk),
+            "params": TINY_PARAMS,
+        },
         format="json",
     )
     assert response.status_code == 202, response.content

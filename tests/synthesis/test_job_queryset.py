@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _job(owner, **fields) -> SynthesisJob:  # type: ignore[no-untyped-def]
-    return SynthesisJob.objects.create(owner=owner, voice_name="joe", engine="piper", language="en", text="Hi.", **fields)
+    return SynthesisJob.objects.create(
+        owner=owner, voice_name="joe", engine="piper", language="en", text="Hi.", **fields
+    )
 
 
 def _ids(queryset) -> set:  # type: ignore[no-untyped-def]

@@ -46,10 +46,25 @@ def test_the_schema_lists_the_audio_types_that_are_sent(anon):
     schema = anon.get("/openapi.json").json()
 
     assert _content_types(schema, "/api/v1/synthesis/{job_id}/audio", "get") == {
-        "audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/pcm"
+        "audio/wav",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/flac",
+        "audio/pcm",
     }
-    assert _content_types(schema, "/api/v1/synthesis/stream", "post") == {"audio/pcm", "audio/wav", "audio/mpeg", "audio/ogg"}
-    assert _content_types(schema, "/v1/audio/speech", "post") == {"audio/pcm", "audio/wav", "audio/mpeg", "audio/ogg", "audio/flac"}
+    assert _content_types(schema, "/api/v1/synthesis/stream", "post") == {
+        "audio/pcm",
+        "audio/wav",
+        "audio/mpeg",
+        "audio/ogg",
+    }
+    assert _content_types(schema, "/v1/audio/speech", "post") == {
+        "audio/pcm",
+        "audio/wav",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/flac",
+    }
     pcm = schema["paths"]["/api/v1/synthesis/{job_id}/audio"]["get"]["responses"]["200"]
     assert "X-Sample-Rate" in pcm["description"]
 

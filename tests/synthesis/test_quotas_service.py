@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -70,8 +70,13 @@ def test_last_months_usage_does_not_count(owner, post_job):
     owner.monthly_character_quota = 20
     owner.save()
     record = UsageRecord.objects.create(
-        job_id="00000000-0000-0000-0000-000000000001", user=owner, voice_name="joe", engine="piper", language="en", characters=20
+        job_id="00000000-0000-0000-0000-000000000001",
+        user=owner,
+        voice_name="joe",
+        engine="piper",
+        language="en",
+        characters=20,
     )
     # A clock in the past: the record was made last month.
-    UsageRecord.objects.filter(pk=record.pk).update(created_at=datetime(2000, 1, 31, tzinfo=dt_timezone.utc))
+    UsageRecord.objects.filter(pk=record.pk).update(created_at=datetime(2000, 1, 31, tzinfo=UTC))
     assert post_job("Fine again.").status_code == 202

@@ -56,7 +56,10 @@ async def test_events_from_the_worker_process_reach_the_websocket_in_order(split
     assert types[0] == "job.queued" and types[1] == "job.started" and types[-1] == "job.completed"
     assert all(e["job_id"] == job_id for e in events)
     job = await asyncio.to_thread(
-        requests.get, f"{split_server.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": split_server.key}, timeout=30
+        requests.get,
+        f"{split_server.url}/api/v1/synthesis/{job_id}",
+        headers={"X-API-Key": split_server.key},
+        timeout=30,
     )
     assert job.json()["status"] == "completed"
 
@@ -64,7 +67,12 @@ async def test_events_from_the_worker_process_reach_the_websocket_in_order(split
 def test_a_stream_is_relayed_from_the_worker_over_the_channel_layer(split_server):
     response = requests.post(
         f"{split_server.url}/api/v1/synthesis/stream",
-        json={"text": "Streamed by the worker. Relayed by the web.", "voice": "joe", "format": "pcm", "params": {"variability": 0}},
+        json={
+            "text": "Streamed by the worker. Relayed by the web.",
+            "voice": "joe",
+            "format": "pcm",
+            "params": {"variability": 0},
+        },
         headers={"X-API-Key": split_server.key},
         stream=True,
         timeout=90,
@@ -72,5 +80,9 @@ def test_a_stream_is_relayed_from_the_worker_over_the_channel_layer(split_server
     assert response.status_code == 200
     streamed = audio.from_s16le(response.content)
     assert len(streamed) / 22050 > 1.0
-    job = requests.get(f"{split_server.url}/api/v1/synthesis/{response.headers['X-Job-ID']}", headers={"X-API-Key": split_server.key}, timeout=30).json()
+    job = requests.get(
+        f"{split_server.url}/api/v1/synthesis/{response.headers['X-Job-ID']}",
+        headers={"X-API-Key": split_server.key},
+        timeout=30,
+    ).json()
     assert job["mode"] == "stream" and job["status"] in ("running", "completed")

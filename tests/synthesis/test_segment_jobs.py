@@ -37,7 +37,7 @@ def events(owner, settings):  # type: ignore[no-untyped-def]
         while True:
             try:
                 got.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return got
 
     yield async_to_sync(_drain)

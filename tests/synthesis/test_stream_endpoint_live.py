@@ -14,7 +14,9 @@ import soundfile as sf
 
 from speech import audio
 
-LONG_TEXT = " ".join(f"This is sentence number {n}, spoken while the next ones are still being made." for n in range(1, 13))
+LONG_TEXT = " ".join(
+    f"This is sentence number {n}, spoken while the next ones are still being made." for n in range(1, 13)
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,9 @@ def test_the_stream_is_kept_in_history_and_matches_the_stored_audio(live):
             break
         time.sleep(0.1)
     assert job["status"] == "completed" and job["mode"] == "stream"
-    stored = requests.get(f"{live.url}/api/v1/synthesis/{job_id}/audio?format=pcm", headers={"X-API-Key": live.key}, timeout=30)
+    stored = requests.get(
+        f"{live.url}/api/v1/synthesis/{job_id}/audio?format=pcm", headers={"X-API-Key": live.key}, timeout=30
+    )
     assert np.array_equal(audio.from_s16le(stored.content), streamed)
 
 
@@ -91,15 +95,25 @@ def test_a_stream_matches_a_queued_job_with_the_same_settings(live):
         if _job(live, job_id)["status"] == "completed":
             break
         time.sleep(0.1)
-    queued = requests.get(f"{live.url}/api/v1/synthesis/{job_id}/audio?format=pcm", headers={"X-API-Key": live.key}, timeout=30)
+    queued = requests.get(
+        f"{live.url}/api/v1/synthesis/{job_id}/audio?format=pcm", headers={"X-API-Key": live.key}, timeout=30
+    )
     queued_pcm = audio.from_s16le(queued.content)
-    assert np.array_equal(queued_pcm, streamed), (np.abs(queued_pcm - streamed).max(), np.argmax(np.abs(queued_pcm - streamed)))
+    assert np.array_equal(queued_pcm, streamed), (
+        np.abs(queued_pcm - streamed).max(),
+        np.argmax(np.abs(queued_pcm - streamed)),
+    )
 
 
 def test_a_client_that_disconnects_cancels_the_job_and_frees_its_slot(live):
     connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=60)
     body = json.dumps({"text": LONG_TEXT * 2, "voice": "joe", "format": "pcm"})
-    connection.request("POST", "/api/v1/synthesis/stream", body=body, headers={"Content-Type": "application/json", "X-API-Key": live.key})
+    connection.request(
+        "POST",
+        "/api/v1/synthesis/stream",
+        body=body,
+        headers={"Content-Type": "application/json", "X-API-Key": live.key},
+    )
     response = connection.getresponse()
     job_id = response.getheader("X-Job-ID")
     assert len(response.read(4096)) == 4096
@@ -121,6 +135,6 @@ def test_a_format_that_cannot_stream_is_400(live):
 
 
 def test_in_process_streams_do_not_pose_as_workers(live):
-    _stream(live, "Counting workers. One more sentence.", "pcm").content
+    assert _stream(live, "Counting workers. One more sentence.", "pcm").content
     ready = requests.get(f"{live.url}/health/ready", timeout=30).json()
     assert ready["checks"]["workers"]["alive"] == 1  # the embedded worker alone

@@ -56,11 +56,15 @@ def check_timed_stream(server, response: requests.Response, lines: list[dict]) -
     for word in words:
         assert last <= word["start"] <= word["end"]
         last = word["end"]
-    pcm = audio.from_s16le(b"".join(base64.b64decode(line["audio_base64"]) for line in lines if line["type"] == "audio"))
+    pcm = audio.from_s16le(
+        b"".join(base64.b64decode(line["audio_base64"]) for line in lines if line["type"] == "audio")
+    )
     assert len(pcm) / 22050 - 0.5 < words[-1]["end"] <= len(pcm) / 22050
     # The job keeps the same timings.
     job_id = response.headers["X-Job-ID"]
-    stored = requests.get(f"{server.url}/api/v1/synthesis/{job_id}/timings", headers={"X-API-Key": server.key}, timeout=30)
+    stored = requests.get(
+        f"{server.url}/api/v1/synthesis/{job_id}/timings", headers={"X-API-Key": server.key}, timeout=30
+    )
     if stored.status_code == 200:  # the job may still be finishing its bookkeeping
         assert stored.json()["words"] == words
 

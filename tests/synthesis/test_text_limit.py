@@ -19,7 +19,9 @@ def test_one_spoken_character_over_is_refused_naming_the_count(post_job, setting
 
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["message"].startswith("Text is 21 characters (emotion tags and extra spaces not counted); the limit is 20.")
+    assert error["message"].startswith(
+        "Text is 21 characters (emotion tags and extra spaces not counted); the limit is 20."
+    )
     assert error["details"]["limit"] == 20
 
 

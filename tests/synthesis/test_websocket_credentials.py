@@ -13,8 +13,8 @@ from django.core.asgi import get_asgi_application
 from django.utils import timezone
 
 from accounts.models import User
-from speaker_site.routing import build_application
 from core.events import send_user_event, set_server_loop
+from speaker_site.routing import build_application
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -72,7 +72,9 @@ async def test_a_socket_closes_when_its_session_logs_out(app, owner, client):
 async def test_a_socket_closes_when_its_user_is_deactivated(app, owner, owner_key, client):
     key_socket = await open_socket(app, [(b"x-api-key", owner_key.encode())])
     cookie = await session_cookie(client, owner)
-    session_socket = await open_socket(app, [(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")])
+    session_socket = await open_socket(
+        app, [(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")]
+    )
     owner.is_active = False
     await sync_to_async(owner.save)()
     assert (await closing(key_socket))[:2] == (4403, "account_disabled")
@@ -112,7 +114,9 @@ async def test_a_voices_read_key_hears_voice_events_and_no_job_events(app, owner
 async def test_a_synthesis_key_hears_job_events_and_no_voice_events(app, owner, make_key):
     key = await sync_to_async(make_key)(owner, ["synthesis:write"])
     socket = await open_socket(app, [(b"x-api-key", key.encode())])
-    await sync_to_async(send_user_event)(user_id=owner.pk, event="voice.ready", payload={"voice_id": "v1", "status": "ready"})
+    await sync_to_async(send_user_event)(
+        user_id=owner.pk, event="voice.ready", payload={"voice_id": "v1", "status": "ready"}
+    )
     job = {"job_id": "00000000-0000-0000-0000-000000000002", "status": "queued", "progress": 0.0, "voice": "joe"}
     await sync_to_async(send_user_event)(user_id=owner.pk, event="job.queued", payload=job)
     assert (await socket.receive_json_from(timeout=2))["type"] == "job.queued"
@@ -129,7 +133,9 @@ async def test_a_synthesis_key_hears_job_events_and_no_voice_events(app, owner, 
 )
 async def test_a_cookie_socket_from_another_origin_of_an_allowed_host_is_refused(app, owner, client, origin):
     cookie = await session_cookie(client, owner)
-    socket = WebsocketCommunicator(app, "/ws/events/", headers=[(b"cookie", cookie), (b"origin", origin), (b"host", b"localhost:8010")])
+    socket = WebsocketCommunicator(
+        app, "/ws/events/", headers=[(b"cookie", cookie), (b"origin", origin), (b"host", b"localhost:8010")]
+    )
     assert (await socket.connect(timeout=10))[0]
     message = await socket.receive_json_from(timeout=10)
     assert message["error"]["code"] == "origin_not_allowed"
@@ -139,15 +145,24 @@ async def test_a_cookie_socket_from_another_origin_of_an_allowed_host_is_refused
 async def test_a_cookie_socket_from_its_own_origin_or_a_trusted_one_is_accepted(app, owner, client, settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com"]
     cookie = await session_cookie(client, owner)
-    own = await open_socket(app, [(b"cookie", cookie), (b"origin", b"http://localhost:8010"), (b"host", b"localhost:8010")])
+    own = await open_socket(
+        app, [(b"cookie", cookie), (b"origin", b"http://localhost:8010"), (b"host", b"localhost:8010")]
+    )
     await own.disconnect()
-    trusted = await open_socket(app, [(b"cookie", cookie), (b"origin", b"https://app.example.com"), (b"host", b"localhost:8010")])
+    trusted = await open_socket(
+        app, [(b"cookie", cookie), (b"origin", b"https://app.example.com"), (b"host", b"localhost:8010")]
+    )
     await trusted.disconnect()
 
 
 async def test_behind_a_tls_proxy_the_https_origin_is_the_own_origin(app, owner, client, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     cookie = await session_cookie(client, owner)
-    headers = [(b"cookie", cookie), (b"origin", b"https://localhost"), (b"host", b"localhost"), (b"x-forwarded-proto", b"https")]
+    headers = [
+        (b"cookie", cookie),
+        (b"origin", b"https://localhost"),
+        (b"host", b"localhost"),
+        (b"x-forwarded-proto", b"https"),
+    ]
     socket = await open_socket(app, headers)
     await socket.disconnect()

@@ -69,7 +69,9 @@ def _sample_redis(redis_url: str, stop: threading.Event, peak: list[int]) -> Non
     sampler.close()
 
 
-async def _run_load(server: LiveServer, *, users: int, sockets_per_user: int, jobs: int, submitters: int, redis_url: str = "") -> LoadResult:
+async def _run_load(
+    server: LiveServer, *, users: int, sockets_per_user: int, jobs: int, submitters: int, redis_url: str = ""
+) -> LoadResult:
     lines = server.manage("shell", "-c", CREATE_KEYS.format(users=users)).split("\n")
     keys = dict(line.split()[1:] for line in lines if line.startswith("KEY "))
     web = psutil.Process(server.processes[0].pid)
@@ -92,7 +94,9 @@ async def _run_load(server: LiveServer, *, users: int, sockets_per_user: int, jo
         nonlocal refused, open_count
         uri = f"ws://127.0.0.1:{server.port}/ws/events/"
         try:
-            socket = await websockets.connect(uri, additional_headers={"Authorization": f"Bearer {client.key}"}, open_timeout=60)
+            socket = await websockets.connect(
+                uri, additional_headers={"Authorization": f"Bearer {client.key}"}, open_timeout=60
+            )
         except Exception as exc:  # noqa: BLE001 - counted, reported by the assertion
             refused += 1
             client.dropped = f"refused: {exc!r}"
@@ -108,7 +112,7 @@ async def _run_load(server: LiveServer, *, users: int, sockets_per_user: int, jo
             while not stop.is_set():
                 try:
                     raw = await asyncio.wait_for(socket.recv(), 0.5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 message = json.loads(raw)
                 for job in message.get("jobs", []) if message.get("type") == "snapshot" else []:
@@ -125,12 +129,14 @@ async def _run_load(server: LiveServer, *, users: int, sockets_per_user: int, jo
     listeners = [asyncio.ensure_future(listen(client)) for client in clients]
     try:
         await asyncio.wait_for(opened.wait(), 120)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stop.set()
         await asyncio.gather(*listeners, return_exceptions=True)
         stop_sampling.set()
         problems = [c.dropped for c in clients if c.dropped]
-        raise AssertionError(f"{open_count} of {len(clients)} sockets opened; {refused} refused; {problems[:3]}") from None
+        raise AssertionError(
+            f"{open_count} of {len(clients)} sockets opened; {refused} refused; {problems[:3]}"
+        ) from None
     await asyncio.sleep(1)
     rss_open = web.memory_info().rss
 
@@ -173,7 +179,9 @@ async def _run_load(server: LiveServer, *, users: int, sockets_per_user: int, jo
     with requests.Session() as http:
         for user, ids in posted.items():
             for job_id in ids:
-                job = http.get(f"{server.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": keys[user]}, timeout=30).json()
+                job = http.get(
+                    f"{server.url}/api/v1/synthesis/{job_id}", headers={"X-API-Key": keys[user]}, timeout=30
+                ).json()
                 statuses[job["status"]] += 1
     return LoadResult(
         jobs=dict(posted),
@@ -217,7 +225,9 @@ def test_a_hundred_sockets_hear_every_final_event_of_two_hundred_jobs(tmp_path):
     try:
         server.start_worker("load-worker", WORKER_SWEEP_SECONDS="1")
         try:
-            result = asyncio.run(_run_load(server, users=10, sockets_per_user=10, jobs=200, submitters=50, redis_url=redis_url))
+            result = asyncio.run(
+                _run_load(server, users=10, sockets_per_user=10, jobs=200, submitters=50, redis_url=redis_url)
+            )
         finally:
             log = (tmp_path / "daphne.log").read_text() + (tmp_path / "load-worker.log").read_text()
             print(log[-4000:])
@@ -232,10 +242,15 @@ def test_a_hundred_sockets_hear_every_final_event_of_two_hundred_jobs(tmp_path):
 
 
 def test_the_embedded_server_delivers_every_final_event_too(tmp_path):
-    server = LiveServer(tmp_path, extra_env={"RATE_LIMIT_REQUESTS": "100000", "QUOTA_MAX_ACTIVE_JOBS": "1000", "LOG_LEVEL": "warning"}).start()
+    server = LiveServer(
+        tmp_path, extra_env={"RATE_LIMIT_REQUESTS": "100000", "QUOTA_MAX_ACTIVE_JOBS": "1000", "LOG_LEVEL": "warning"}
+    ).start()
     try:
         result = asyncio.run(_run_load(server, users=4, sockets_per_user=5, jobs=40, submitters=10))
     finally:
         server.stop()
-    print(f"\nload (embedded): {len(result.clients)} sockets, 40 jobs; web process memory per open socket {result.web_rss_per_socket / 1024:.0f} KiB")
+    print(
+        f"\nload (embedded): {len(result.clients)} sockets, 40 jobs; web process memory per open socket "
+        f"{result.web_rss_per_socket / 1024:.0f} KiB"
+    )
     _assert_every_socket_heard_its_own_jobs_end(result, 40)

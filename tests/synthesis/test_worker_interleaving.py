@@ -35,7 +35,10 @@ def test_a_worker_generates_several_jobs_at_once_with_the_audio_each_gets_alone(
         alone_ids.append(post_job(text, params=params).json()["id"])
         EngineWorker(worker_id="one-at-a-time", heartbeats=False, max_active=1).run_once()
 
-    together_ids = [post_job(SEVERAL_SENTENCES, params=params).json()["id"], post_job("Short. But two.", params=params).json()["id"]]
+    together_ids = [
+        post_job(SEVERAL_SENTENCES, params=params).json()["id"],
+        post_job("Short. But two.", params=params).json()["id"],
+    ]
     worker = EngineWorker(worker_id="interleaving", heartbeats=False, max_active=4)  # two for jobs
     assert worker.run_once()
 

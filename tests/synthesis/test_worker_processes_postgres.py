@@ -41,7 +41,10 @@ def start_worker(worker_id: str, tmp_path: Path, **env: str) -> subprocess.Popen
     log = open(tmp_path / f"{worker_id}.log", "ab")
     return subprocess.Popen(
         [sys.executable, "manage.py", "runengine", "--worker-id", worker_id],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -76,7 +79,9 @@ def test_a_job_survives_its_worker_being_killed_and_completes_exactly_once(tmp_p
         doomed.wait(timeout=10)
         assert SynthesisJob.objects.get(pk=job.pk).status == "running"
         rescuer = start_worker("rescuer", tmp_path, WORKER_LEASE_SECONDS="3")
-        wait_for(lambda: SynthesisJob.objects.get(pk=job.pk).status == "completed", 180, "the rescuer to finish the job")
+        wait_for(
+            lambda: SynthesisJob.objects.get(pk=job.pk).status == "completed", 180, "the rescuer to finish the job"
+        )
     finally:
         stop(doomed, *(p for p in [locals().get("rescuer")] if p is not None))
     done = SynthesisJob.objects.get(pk=job.pk)

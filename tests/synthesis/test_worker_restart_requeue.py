@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from synthesis.queue import job_claim_next
 from engine_host.worker import EngineWorker
+from synthesis.queue import job_claim_next
 from tests.synthesis.conftest import job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]

@@ -22,7 +22,10 @@ LONG_LEASE = {"WORKER_LEASE_SECONDS": "600", "WORKER_SWEEP_SECONDS": "0.5"}
 
 def _post_long_job(server: LiveServer, key: str) -> str:
     response = requests.post(
-        f"{server.url}/api/v1/synthesis", json={"text": LONG_TEXT, "voice": "joe"}, headers={"X-API-Key": key}, timeout=30
+        f"{server.url}/api/v1/synthesis",
+        json={"text": LONG_TEXT, "voice": "joe"},
+        headers={"X-API-Key": key},
+        timeout=30,
     )
     assert response.status_code == 202, response.text
     return response.json()["id"]

@@ -73,9 +73,11 @@ def test_four_seeded_xtts_streams_are_shared_by_two_workers_and_sound_as_alone(s
     texts = [" ".join(f"Speaker {n} says part {p}." for p in range(1, 7)) for n in range(1, 5)]
     voices = ["xtts:Tiny Alice", "xtts:Tiny Bob", "xtts:Tiny Alice", "xtts:Tiny Bob"]
     params = [{"do_sample": True, "temperature": 1.0, "seed": 300 + n, "max_new_tokens": 8} for n in range(4)]
-    alone = [_stream(server, t, v, p)["audio"] for t, v, p in zip(texts, voices, params)]
+    alone = [_stream(server, t, v, p)["audio"] for t, v, p in zip(texts, voices, params, strict=False)]
 
-    results = run_together(list(zip(texts, voices, params)), lambda request: _stream(server, *request), timeout=300)
+    results = run_together(
+        list(zip(texts, voices, params, strict=False)), lambda request: _stream(server, *request), timeout=300
+    )
 
     job_ids = [r["job"] for r in results]
     deadline = time.monotonic() + 60  # the stream ends before its worker stores the job
@@ -89,5 +91,5 @@ def test_four_seeded_xtts_streams_are_shared_by_two_workers_and_sound_as_alone(s
     counts = {worker: list(by_worker.values()).count(worker) for worker in WORKERS}
     assert counts == {"scale-a": 2, "scale-b": 2}, by_worker
     # ...and each stream is exactly its audio alone, whichever worker and model made it.
-    for got, expected in zip(results, alone):
+    for got, expected in zip(results, alone, strict=False):
         assert got["audio"] == expected

@@ -4,9 +4,10 @@ the same speech in every accepted format, upload helpers, and engine set-ups."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -116,8 +117,12 @@ def speech_formats(piper_speech: Speech) -> dict[str, bytes]:
 
 @pytest.fixture
 def speech_upload(piper_speech_wav: Path) -> Callable[..., SimpleUploadedFile]:
-    def _make(name: str = "speech.wav", data: bytes | None = None, content_type: str = "audio/wav") -> SimpleUploadedFile:
-        return SimpleUploadedFile(name, piper_speech_wav.read_bytes() if data is None else data, content_type=content_type)
+    def _make(
+        name: str = "speech.wav", data: bytes | None = None, content_type: str = "audio/wav"
+    ) -> SimpleUploadedFile:
+        return SimpleUploadedFile(
+            name, piper_speech_wav.read_bytes() if data is None else data, content_type=content_type
+        )
 
     return _make
 
@@ -155,7 +160,9 @@ def piper_only_engines(piper_only) -> Iterator[None]:  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def tiny_xtts_engines(monkeypatch: pytest.MonkeyPatch, engine_registry, request: pytest.FixtureRequest) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # noqa: F811
+def tiny_xtts_engines(
+    monkeypatch: pytest.MonkeyPatch, engine_registry, request: pytest.FixtureRequest
+) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # noqa: F811
     """Piper and XTTS on the tiny random checkpoint as the process registry (its
     built-in voices synced, as a server started with it would have them). The session's
     registry is shared (loaded once) and put back untouched afterwards."""

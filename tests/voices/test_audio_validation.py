@@ -13,7 +13,7 @@ import soundfile as sf
 import soxr
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from core.errors import PayloadTooLarge, UnsupportedMedia, Unprocessable
+from core.errors import PayloadTooLarge, Unprocessable, UnsupportedMedia
 from voices import audio_validation
 from voices.audio_validation import SampleSizeLimitUploadHandler, copy_upload, decode_sample, validate_sample
 

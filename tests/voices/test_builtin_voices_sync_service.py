@@ -73,4 +73,3 @@ def test_builtins_of_an_engine_that_went_away_wait_for_it(tiny_xtts_engines, db,
     assert alice.status == "pending_engine"
     assert "xtts" in alice.status_message
     assert Voice.objects.get(builtin_key="joe").status == "ready"
-

@@ -25,7 +25,11 @@ def start_web_process(server: LiveServer) -> subprocess.CompletedProcess[str]:
     """What daphne does first: import the ASGI application (its worker left out)."""
     return subprocess.run(
         [sys.executable, "-c", "import speaker_site.asgi"],
-        cwd=ROOT, env={**server.env, "EMBEDDED_WORKER": "false"}, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        env={**server.env, "EMBEDDED_WORKER": "false"},
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 

@@ -11,7 +11,13 @@ def test_it_lists_each_engine_with_its_availability_and_languages(piper_only_eng
     body = owner_api.get("/api/v1/languages").json()
 
     engines = {e["name"]: e for e in body["engines"]}
-    assert engines["piper"] == {"name": "piper", "available": True, "reason": None, "languages": ["en"], "clones": False}
+    assert engines["piper"] == {
+        "name": "piper",
+        "available": True,
+        "reason": None,
+        "languages": ["en"],
+        "clones": False,
+    }
     assert engines["xtts"]["available"] is False
     assert "not enabled" in engines["xtts"]["reason"]
     assert engines["xtts"]["clones"] is True

@@ -25,7 +25,11 @@ def requests_for(ids: dict[str, Any], upload: SimpleUploadedFile) -> list[tuple[
         ("get", f"/api/v1/voices/{voice}", {}),
         ("patch", f"/api/v1/voices/{voice}", {"data": {"name": "Mine now"}, "format": "json"}),
         ("delete", f"/api/v1/voices/{voice}", {}),
-        ("post", f"/api/v1/voices/{voice}/samples", {"data": {"samples": [upload], "consent": "true"}, "format": "multipart"}),
+        (
+            "post",
+            f"/api/v1/voices/{voice}/samples",
+            {"data": {"samples": [upload], "consent": "true"}, "format": "multipart"},
+        ),
         ("delete", f"/api/v1/voices/{voice}/samples/{sample}", {}),
         ("get", f"/api/v1/voices/{voice}/samples/{sample}/audio", {}),
     ]
@@ -55,4 +59,7 @@ def test_the_outsider_does_not_see_the_owners_voice_in_the_list(outsider_api, ow
 
 def test_the_owner_still_sees_everything(owner_api, owners_voice) -> None:
     assert owner_api.get(f"/api/v1/voices/{owners_voice['voice']}").status_code == 200
-    assert owner_api.get(f"/api/v1/voices/{owners_voice['voice']}/samples/{owners_voice['sample']}/audio").status_code == 200
+    assert (
+        owner_api.get(f"/api/v1/voices/{owners_voice['voice']}/samples/{owners_voice['sample']}/audio").status_code
+        == 200
+    )

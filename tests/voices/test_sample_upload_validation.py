@@ -88,7 +88,9 @@ def test_it_rejects_a_truncated_wav(create_voice, piper_speech_wav, keep: int) -
     response = upload(create_voice, "speech.wav", piper_speech_wav.read_bytes()[:keep])
 
     assert response.status_code in (415, 422)
-    assert_error_body(response, response.status_code, "unsupported_media_type" if response.status_code == 415 else "unprocessable")
+    assert_error_body(
+        response, response.status_code, "unsupported_media_type" if response.status_code == 415 else "unprocessable"
+    )
     assert_nothing_kept()
 
 
@@ -192,7 +194,14 @@ def test_it_accepts_real_speech_in_every_supported_format(create_voice, speech_f
 
     assert response.status_code == 201, response.json()
     sample = response.json()["samples"][0]
-    expected = {"wav": "wav/", "flac": "flac/", "ogg": "ogg/vorbis", "opus": "ogg/opus", "mp3": "mp3/", "webm": "webm/opus"}
+    expected = {
+        "wav": "wav/",
+        "flac": "flac/",
+        "ogg": "ogg/vorbis",
+        "opus": "ogg/opus",
+        "mp3": "mp3/",
+        "webm": "webm/opus",
+    }
     assert sample["original_format"].startswith(expected[fmt])
     assert sample["sample_rate"] == 24000
     assert 7 < sample["duration_seconds"] < 8.5

@@ -86,7 +86,9 @@ def test_it_audits_consent_voice_creation_and_each_sample(create_voice) -> None:
     body = create_voice().json()
     sample = VoiceSample.objects.get(voice_id=body["id"])
 
-    actions = list(AuditEvent.objects.exclude(action__startswith="api_key.").order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.exclude(action__startswith="api_key.").order_by("id").values_list("action", flat=True)
+    )
     assert actions == ["consent.attested", "sample.uploaded", "voice.created"]
     uploaded = AuditEvent.objects.get(action="sample.uploaded")
     assert uploaded.details["sha256"] == sample.sha256
@@ -130,7 +132,9 @@ def test_it_accepts_every_xtts_language(create_voice) -> None:
 
 
 def test_it_rejects_a_request_without_samples(owner_api) -> None:
-    response = owner_api.post("/api/v1/voices", {"name": "Grandma", "language": "en", "consent": "true"}, format="multipart")
+    response = owner_api.post(
+        "/api/v1/voices", {"name": "Grandma", "language": "en", "consent": "true"}, format="multipart"
+    )
 
     assert response.status_code == 400
     assert "samples" in response.json()["error"]["details"]
@@ -178,10 +182,11 @@ def test_the_schema_lists_the_emotion_labels_as_an_enum_of_the_items(client) -> 
     assert (label["type"], label["enum"]) == ("string", list(EMOTIONS))
 
 
-def test_it_rejects_a_count_of_emotions_that_does_not_match_the_samples(create_voice) -> None:
+def test_it_refuses_a_count_of_emotions_that_does_not_match_the_samples_with_422(create_voice) -> None:
     response = create_voice(emotions=["happy", "sad"])
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unprocessable"
     assert "emotions" in response.json()["error"]["details"]
 
 

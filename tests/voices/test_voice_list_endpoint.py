@@ -72,7 +72,7 @@ def test_it_never_sends_conditioning_bytes(owner_api, owner) -> None:
 
     body = owner_api.get("/api/v1/voices").content
 
-    assert b"conditioning\"" not in body.replace(b"conditioned_at", b"")
+    assert b'conditioning"' not in body.replace(b"conditioned_at", b"")
     assert b"secret-latents" not in body
 
 

@@ -50,7 +50,9 @@ def test_synthesis_answers_voice_not_found_with_the_list(piper_only_engines, own
 
 
 def test_the_stream_endpoint_answers_voice_not_found_too(piper_only_engines, owner_api) -> None:
-    response = owner_api.post("/api/v1/synthesis/stream", {"text": "Hello.", "voice": "jeo", "format": "pcm"}, format="json")
+    response = owner_api.post(
+        "/api/v1/synthesis/stream", {"text": "Hello.", "voice": "jeo", "format": "pcm"}, format="json"
+    )
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
@@ -66,9 +68,7 @@ def test_an_unknown_voice_id_is_named_too(piper_only_engines, owner_api) -> None
 
 
 def test_the_openai_route_answers_in_openais_shape_with_the_list(piper_only_engines, owner_api) -> None:
-    response = owner_api.post(
-        "/v1/audio/speech", {"model": "tts-1", "input": "Hello.", "voice": "jeo"}, format="json"
-    )
+    response = owner_api.post("/v1/audio/speech", {"model": "tts-1", "input": "Hello.", "voice": "jeo"}, format="json")
 
     assert response.status_code == 404
     error = response.json()["error"]

@@ -58,7 +58,9 @@ def test_the_prepared_voice_speaks_through_the_engine(tiny_xtts_engines, create_
     assert audio.size > 0
 
 
-def test_it_keeps_one_conditioning_per_emotion_label(tiny_xtts_engines, create_voice, speech_upload, other_upload) -> None:
+def test_it_keeps_one_conditioning_per_emotion_label(
+    tiny_xtts_engines, create_voice, speech_upload, other_upload
+) -> None:
     from speech.engines.xtts_conditioning import deserialise
 
     voice_id = create_voice(samples=[speech_upload(), other_upload()], emotions=["neutral", "happy"]).json()["id"]
@@ -68,7 +70,9 @@ def test_it_keeps_one_conditioning_per_emotion_label(tiny_xtts_engines, create_v
     assert sorted(deserialise(bytes(voice.conditioning)).voices) == ["happy", "neutral"]
 
 
-def test_it_drops_a_result_made_from_samples_that_changed_meanwhile(tiny_xtts_engines, create_voice, monkeypatch) -> None:
+def test_it_drops_a_result_made_from_samples_that_changed_meanwhile(
+    tiny_xtts_engines, create_voice, monkeypatch
+) -> None:
     voice_id = create_voice().json()["id"]
     engine = tiny_xtts_engines.get("xtts")
     real = engine.prepare_voice
@@ -85,7 +89,9 @@ def test_it_drops_a_result_made_from_samples_that_changed_meanwhile(tiny_xtts_en
     assert voice.conditioning is None
 
 
-def test_an_engine_error_fails_the_voice_and_tells_the_owner(tiny_xtts_engines, create_voice, events, monkeypatch) -> None:
+def test_an_engine_error_fails_the_voice_and_tells_the_owner(
+    tiny_xtts_engines, create_voice, events, monkeypatch
+) -> None:
     from speech.engines.errors import InvalidSample
 
     voice_id = create_voice().json()["id"]

@@ -50,7 +50,9 @@ def test_a_changed_voice_gets_a_new_preview(owner_api, joe, settings):
     preview(owner_api, joe.pk)
     Voice.objects.filter(pk=joe.pk).update(samples_version=joe.samples_version + 1)
     preview(owner_api, joe.pk)
-    assert [p.name.split("-")[0] for p in (settings.MEDIA_ROOT / "previews").rglob("*.wav")] == [str(joe.samples_version + 1)]
+    assert [p.name.split("-")[0] for p in (settings.MEDIA_ROOT / "previews").rglob("*.wav")] == [
+        str(joe.samples_version + 1)
+    ]
 
 
 def test_another_users_clone_has_no_preview_for_you(outsider_api, create_voice):

@@ -92,7 +92,9 @@ def test_builtin_voices_keep_working_without_a_cloning_engine(piper_only_engines
 def test_the_synthesis_api_answers_409_not_500_for_a_pending_clone(piper_only_engines, owner, owner_api) -> None:
     voice = clone(owner, status="pending_engine")
 
-    response = owner_api.post("/api/v1/synthesis", {"text": "Hello.", "voice": str(voice.pk), "language": "en"}, format="json")
+    response = owner_api.post(
+        "/api/v1/synthesis", {"text": "Hello.", "voice": str(voice.pk), "language": "en"}, format="json"
+    )
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"

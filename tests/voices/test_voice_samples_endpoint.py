@@ -77,7 +77,11 @@ def test_a_rejected_sample_leaves_the_voice_as_it_was(owner_api, voice_id) -> No
     assert response.status_code in (415, 422)
     assert media_files(settings.MEDIA_ROOT) == before
     assert Voice.objects.get(pk=voice_id).samples_version == 1
-    assert not AuditEvent.objects.filter(action="sample.uploaded").exclude(target_id__in=[str(s.pk) for s in VoiceSample.objects.all()]).exists()
+    assert (
+        not AuditEvent.objects.filter(action="sample.uploaded")
+        .exclude(target_id__in=[str(s.pk) for s in VoiceSample.objects.all()])
+        .exists()
+    )
 
 
 def test_it_refuses_samples_for_a_builtin_voice(owner_api, other_upload) -> None:

@@ -33,9 +33,16 @@ def test_the_schema_generates_without_warnings_and_lists_every_endpoint(client):
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO(), stderr=StringIO())
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
-        "/api/v1/synthesis", "/api/v1/synthesis/stream", "/api/v1/synthesis/bulk-delete", "/api/v1/usage",
-        "/api/v1/voices", "/api/v1/voices/{voice_id}/preview", "/api/v1/languages", "/api/v1/health",
-        "/api/v1/keys", "/v1/audio/speech",
+        "/api/v1/synthesis",
+        "/api/v1/synthesis/stream",
+        "/api/v1/synthesis/bulk-delete",
+        "/api/v1/usage",
+        "/api/v1/voices",
+        "/api/v1/voices/{voice_id}/preview",
+        "/api/v1/languages",
+        "/api/v1/health",
+        "/api/v1/keys",
+        "/v1/audio/speech",
     ):
         assert path in paths, path
 

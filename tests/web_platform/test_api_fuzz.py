@@ -173,7 +173,12 @@ def _check(method: str, url: str, body: bytes | None, response: Any) -> None:
 
 def test_every_operation_of_the_schema_is_fuzzed():
     covered = {f"{method} {path}" for method, path, _ in OPERATIONS}
-    assert {"POST /api/v1/synthesis", "GET /api/v1/usage", "POST /v1/audio/speech", "PATCH /api/v1/voices/{voice_id}"} <= covered
+    assert {
+        "POST /api/v1/synthesis",
+        "GET /api/v1/usage",
+        "POST /v1/audio/speech",
+        "PATCH /api/v1/voices/{voice_id}",
+    } <= covered
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])

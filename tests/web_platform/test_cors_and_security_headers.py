@@ -20,7 +20,9 @@ def test_a_cors_preflight_from_an_allowed_origin_is_answered(client, settings):
 
 def test_a_cors_preflight_from_another_origin_gets_no_allow_header(client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
-    response = client.options("/api/v1/me", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    response = client.options(
+        "/api/v1/me", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert "Access-Control-Allow-Origin" not in response
 
 

@@ -23,7 +23,9 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     live.stop()
 
 
-def request(server: LiveServer, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str]) -> http.client.HTTPResponse:
+def request(
+    server: LiveServer, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str]
+) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
@@ -39,7 +41,10 @@ def request(server: LiveServer, method: str, path: str, *, body: bytes | None = 
 def test_a_multipart_body_that_does_not_parse_gets_the_error_body(server, path):
     key = server.create_key(f"uploader-{path.count('/')}")
     response = request(
-        server, "POST", path, body=BROKEN_MULTIPART,
+        server,
+        "POST",
+        path,
+        body=BROKEN_MULTIPART,
         headers={"Authorization": f"Bearer {key}", "Content-Type": MULTIPART_TYPE},
     )
     assert 400 <= response.status < 500

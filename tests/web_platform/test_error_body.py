@@ -25,7 +25,9 @@ def test_malformed_json_is_a_400_not_a_500(owner_api):
 
 
 def test_wrong_types_and_missing_fields_get_per_field_details(owner_api):
-    error = assert_error(owner_api.post("/api/v1/keys", {"scopes": "voices:read"}, format="json"), 400, "validation_error")
+    error = assert_error(
+        owner_api.post("/api/v1/keys", {"scopes": "voices:read"}, format="json"), 400, "validation_error"
+    )
     assert "name" in error["details"] and "scopes" in error["details"]
 
 
@@ -34,7 +36,9 @@ def test_no_credentials_is_401(anon):
 
 
 def test_missing_scope_is_403(owner, api_for):
-    assert_error(api_for(owner, ["voices:read"]).post("/api/v1/keys", {"name": "x"}, format="json"), 403, "permission_denied")
+    assert_error(
+        api_for(owner, ["voices:read"]).post("/api/v1/keys", {"name": "x"}, format="json"), 403, "permission_denied"
+    )
 
 
 def test_an_unknown_api_url_is_a_json_404(owner_api):

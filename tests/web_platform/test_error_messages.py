@@ -29,7 +29,11 @@ def test_several_problems_are_all_named(owner_api):
     response = owner_api.post("/api/v1/synthesis", {"format": "m4a"}, format="json")
 
     message = response.json()["error"]["message"]
-    assert "text: This field is required." in message and "voice: This field is required." in message and "format: " in message
+    assert (
+        "text: This field is required." in message
+        and "voice: This field is required." in message
+        and "format: " in message
+    )
 
 
 def test_a_nested_problem_is_named_by_its_path(owner_api):

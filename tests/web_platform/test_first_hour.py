@@ -37,14 +37,22 @@ def test_the_first_api_call_makes_a_key_from_a_fresh_shell(tmp_path):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "AUDIT_LOG_FILE": str(tmp_path / "audit.log"),
     }
-    result = subprocess.run(["bash", "-c", first_command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-c", first_command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, f"{first_command!r} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     assert re.fullmatch(r"spk_[A-Za-z0-9]+_[A-Za-z0-9_-]+", result.stdout.strip().splitlines()[-1])
 
 
 def test_make_key_without_a_user_says_how_to_call_it():
-    result = subprocess.run(["make", "-s", "key"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "USER": "someone-from-the-environment"})
+    result = subprocess.run(
+        ["make", "-s", "key"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "USER": "someone-from-the-environment"},
+    )
     assert result.returncode != 0
     assert "make key USER=alice" in result.stderr
 

@@ -17,7 +17,6 @@ import sys
 import time
 import urllib.request
 import wave
-from pathlib import Path
 
 import pytest
 
@@ -63,9 +62,20 @@ def generated(server, tmp_path_factory):  # type: ignore[no-untyped-def]
     with urllib.request.urlopen(f"{server.url}/openapi.json", timeout=30) as response:
         schema.write_bytes(response.read())
     result = subprocess.run(
-        [str(BIN / "openapi-python-client"), "generate", "--path", str(schema), "--meta", "none",
-         "--output-path", str(workdir / PACKAGE)],
-        cwd=workdir, capture_output=True, text=True, timeout=180,
+        [
+            str(BIN / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(schema),
+            "--meta",
+            "none",
+            "--output-path",
+            str(workdir / PACKAGE),
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0 and (workdir / PACKAGE / "client.py").is_file(), log[-5000:]

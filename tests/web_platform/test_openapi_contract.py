@@ -95,12 +95,25 @@ def test_date_filters_declare_their_format(schema, path):
 
 def test_page_and_page_size_declare_their_bounds(schema):
     for path in ("/api/v1/synthesis", "/api/v1/voices", "/api/v1/keys"):
-        assert parameter(schema, path, "get", "page")["schema"] == {"type": "integer", "minimum": 1}
-        assert parameter(schema, path, "get", "page_size")["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
+        # Every integer of the API fits 64 bits (core/openapi.py schema_states_every_rule).
+        assert parameter(schema, path, "get", "page")["schema"] == {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2**63 - 1,
+        }
+        assert parameter(schema, path, "get", "page_size")["schema"] == {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+        }
 
 
 def test_non_upload_endpoints_take_json_only(schema):
-    for path, method in (("/api/v1/synthesis", "post"), ("/api/v1/keys", "post"), ("/api/v1/synthesis/bulk-delete", "post")):
+    for path, method in (
+        ("/api/v1/synthesis", "post"),
+        ("/api/v1/keys", "post"),
+        ("/api/v1/synthesis/bulk-delete", "post"),
+    ):
         assert list(schema["paths"][path][method]["requestBody"]["content"]) == ["application/json"]
 
 
@@ -199,7 +212,9 @@ def _nodes(node: object):  # type: ignore[no-untyped-def]
 def test_a_nullable_enum_lists_null_among_its_values(schema):
     # OpenAPI 3.0's `nullable` does not widen an `enum`: without null in the list, a
     # documented null (e.g. params.emotion) reads as invalid to validators and generators.
-    offenders = [node for node in _nodes(schema) if node.get("nullable") and "enum" in node and None not in node["enum"]]
+    offenders = [
+        node for node in _nodes(schema) if node.get("nullable") and "enum" in node and None not in node["enum"]
+    ]
     assert offenders == []
 
 
@@ -212,10 +227,13 @@ def test_a_synthesis_language_is_documented_as_one_this_server_speaks(schema, pa
     assert language["nullable"] is True  # null: the voice's own language
 
 
-@pytest.mark.parametrize(("path", "method", "media"), [
-    ("/api/v1/voices", "post", "multipart/form-data"),
-    ("/api/v1/voices/{voice_id}", "patch", "application/json"),
-])
+@pytest.mark.parametrize(
+    ("path", "method", "media"),
+    [
+        ("/api/v1/voices", "post", "multipart/form-data"),
+        ("/api/v1/voices/{voice_id}", "patch", "application/json"),
+    ],
+)
 def test_a_cloned_voices_language_is_documented_as_one_the_cloning_engine_speaks(schema, path, method, media):
     from voices.selectors import clone_languages
 
@@ -244,11 +262,15 @@ def test_the_idempotency_key_header_documents_the_length_and_characters_it_accep
         assert (response.status_code in (200, 202)) == bool(pattern.match(key)), (hex(code), response.content[:200])
     longest = "k" * header["maxLength"]
     assert owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=longest).status_code == 202
-    assert owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=longest + "k").status_code == 400
+    assert (
+        owner_api.post("/api/v1/synthesis", body, format="json", HTTP_IDEMPOTENCY_KEY=longest + "k").status_code == 400
+    )
 
 
 def test_the_openai_speech_formats_documented_are_the_ones_it_speaks(schema):
     from openai_api.api import FORMATS
 
-    formats = resolve(schema, request_schema(schema, "/v1/audio/speech", "post")["properties"]["response_format"])["enum"]
+    formats = resolve(schema, request_schema(schema, "/v1/audio/speech", "post")["properties"]["response_format"])[
+        "enum"
+    ]
     assert formats == list(FORMATS)  # aac, refused with a 400, is not offered as valid

@@ -33,7 +33,11 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
         tmp_path_factory.mktemp("schemathesis"),
         # The fuzzer is one client making ~1 300 requests: neither the request rate limit
         # nor the monthly quota is what is being tested here (tests/web_platform/test_rate_limit.py is).
-        extra_env={"RATE_LIMIT_REQUESTS": "1000000", "QUOTA_MONTHLY_CHARACTERS": "100000000", "QUOTA_MAX_ACTIVE_JOBS": "1000"},
+        extra_env={
+            "RATE_LIMIT_REQUESTS": "1000000",
+            "QUOTA_MONTHLY_CHARACTERS": "100000000",
+            "QUOTA_MAX_ACTIVE_JOBS": "1000",
+        },
     ).start()
     yield live
     live.stop()

@@ -39,9 +39,13 @@ def test_lists_and_choices_parse(monkeypatch):
 
 
 def _run_manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "ENVIRONMENT", "DEBUG")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "ENVIRONMENT", "DEBUG")
+    }
     environment.update(extra_env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_needs_a_secret_key():
@@ -52,7 +56,10 @@ def test_production_needs_a_secret_key():
 
 def test_check_deploy_passes_with_production_settings():
     result = _run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         ENVIRONMENT="production",
         SECRET_KEY="x7#k2" * 12 + "-production-secret",
         ALLOWED_HOSTS="speaker.example.com",

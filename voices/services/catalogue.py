@@ -62,7 +62,9 @@ def builtin_voices_sync(*, force: bool = False) -> int:
                 voice = Voice.objects.get(is_builtin=True, engine=item.engine, builtin_key=item.name)
             seen.append(voice.pk)
             written += 1
-        for engine in Voice.objects.filter(is_builtin=True).exclude(pk__in=seen).values_list("engine", flat=True).distinct():
+        for engine in (
+            Voice.objects.filter(is_builtin=True).exclude(pk__in=seen).values_list("engine", flat=True).distinct()
+        ):
             reason = registry.reason(engine) or f"the {engine} engine no longer offers this voice"
             Voice.objects.filter(is_builtin=True, engine=engine).exclude(pk__in=seen).update(
                 status=Voice.Status.PENDING_ENGINE,
@@ -81,7 +83,11 @@ def builtin_voices_sync_at_startup() -> int | None:
     try:
         return builtin_voices_sync()
     except DatabaseError as exc:
-        logger.warning("built-in voices not synced at start-up (%s); run `python manage.py syncvoices` once the database is migrated", exc)
+        logger.warning(
+            "built-in voices not synced at start-up (%s); run `python manage.py syncvoices` once the "
+            "database is migrated",
+            exc,
+        )
         return None
     finally:
         # This thread serves no request afterwards: keep no idle connection open.

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -236,7 +237,11 @@ def consent_attest(
         voice_consent=voice_consent,
         voice_consent_sha256=voice_consent.sha256 if voice_consent is not None else "",
     )
-    details: dict[str, Any] = {"voice_id": str(voice.pk), "voice_name": voice.name, "sample_sha256": record.sample_sha256}
+    details: dict[str, Any] = {
+        "voice_id": str(voice.pk),
+        "voice_name": voice.name,
+        "sample_sha256": record.sample_sha256,
+    }
     if attestation is not None:
         details["attestation_id"] = str(attestation.pk)
     if voice_consent is not None:

@@ -9,7 +9,8 @@ conditioning (voices.services.conditioning).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -134,7 +135,9 @@ def voice_create(
             )
     except IntegrityError as exc:
         samples_discard(prepared, voice_id=voice_id, folder_existed=False)
-        raise Conflict(f"You already have a voice named {name!r}.", details={"name": ["voice names must be unique"]}) from exc
+        raise Conflict(
+            f"You already have a voice named {name!r}.", details={"name": ["voice names must be unique"]}
+        ) from exc
     except BaseException:
         samples_discard(prepared, voice_id=voice_id, folder_existed=False)
         raise
@@ -215,7 +218,9 @@ def voice_update(
                 details={key: value for key, value in changes.items()},
             )
     except IntegrityError as exc:
-        raise Conflict("You already have a voice with that name.", details={"name": ["voice names must be unique"]}) from exc
+        raise Conflict(
+            "You already have a voice with that name.", details={"name": ["voice names must be unique"]}
+        ) from exc
     voice.refresh_from_db()
     return voice
 

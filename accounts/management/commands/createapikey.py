@@ -32,5 +32,7 @@ class Command(BaseCommand):
             new = apikey_create(user=user, name=options["name"], scopes=options["scopes"])
         except ApiError as exc:
             raise CommandError(exc.message) from exc
-        self.stderr.write(f"Created key {new.api_key.prefix} for {username} with scopes {', '.join(new.api_key.scopes)}.")
+        self.stderr.write(
+            f"Created key {new.api_key.prefix} for {username} with scopes {', '.join(new.api_key.scopes)}."
+        )
         self.stdout.write(new.plaintext)

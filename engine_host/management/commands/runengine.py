@@ -43,7 +43,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         if settings.WORKER_METRICS_PORT:
-
             serve_worker_metrics(settings.WORKER_METRICS_PORT)
         thread = worker.start_thread()
         self.stdout.write(f"engine worker {worker.worker_id} running", ending="\n")
