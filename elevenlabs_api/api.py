@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -85,6 +86,8 @@ class ElevenLabsView(View):
             return elevenlabs_error(400, exc.message, "invalid_request")
         except UnknownFormat as exc:
             return elevenlabs_error(400, str(exc), "invalid_output_format")
+        except MultiPartParserError as exc:  # a multipart body without its boundary, cut short, …
+            return elevenlabs_error(400, f"The multipart/form-data body could not be read: {exc}", "invalid_multipart")
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = elevenlabs_error(405, f"{request.method} is not allowed here.", "method_not_allowed")

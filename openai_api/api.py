@@ -71,7 +71,9 @@ OpenAISpeechRequest = inline_serializer(
             MODEL_PATTERN,
             help_text="tts-1, tts-1-hd, gpt-4o-mini-tts or a dated gpt-4o-mini-tts-YYYY-MM-DD (a 400 otherwise)",
         ),
-        "input": serializers.CharField(help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."),
+        "input": serializers.CharField(
+            help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."
+        ),
         "voice": serializers.JSONField(
             help_text='A voice name (OpenAI\'s names are aliases), or {"id": ...}: the id or name of any voice '
             "you can use"
@@ -81,11 +83,14 @@ OpenAISpeechRequest = inline_serializer(
         ),
         "speed": serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0),
         "instructions": serializers.CharField(
-            required=False, allow_blank=True, max_length=MAX_INSTRUCTIONS,
+            required=False,
+            allow_blank=True,
+            max_length=MAX_INSTRUCTIONS,
             help_text="Emotion and pace words map to an emotion preset and speed; the whole text is kept on the job",
         ),
         "stream_format": serializers.ChoiceField(
-            choices=list(STREAM_FORMATS), default="audio",
+            choices=list(STREAM_FORMATS),
+            default="audio",
             help_text="sse: text/event-stream of speech.audio.delta events, then speech.audio.done with usage",
         ),
     },

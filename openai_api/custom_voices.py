@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -124,6 +125,8 @@ class OpenAIObjectView(APIView):
             return _error_for(exc)
         except Http404:
             return openai_error(404, _NOT_FOUND, "not_found")
+        except MultiPartParserError as exc:  # a multipart body without its boundary, cut short, …
+            return openai_error(400, f"The multipart/form-data body could not be read: {exc}", "invalid_multipart")
 
 
 def _page(request: HttpRequest, items: list[dict[str, Any]]) -> JsonResponse:

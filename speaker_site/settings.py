@@ -247,7 +247,19 @@ MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says
 # otherwise (`nova=xtts:Ana Florence,onyx=joe`; `name=` removes an alias).
 OPENAI_VOICE_NAMES = (
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
 )
 OPENAI_VOICE_ALIASES = {
     name: target

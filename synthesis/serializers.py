@@ -83,10 +83,31 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = SynthesisJob
         fields = (
-            "id", "status", "progress", "mode", "voice", "voice_id", "engine", "language", "text", "params", "format",
-            "instructions", "word_count", "character_count", "attempts", "audio_duration", "sample_rate",
-            "time_to_first_audio", "synthesis_seconds", "realtime_factor", "queued_at", "started_at", "finished_at",
-            "error", "urls",
+            "id",
+            "status",
+            "progress",
+            "mode",
+            "voice",
+            "voice_id",
+            "engine",
+            "language",
+            "text",
+            "params",
+            "format",
+            "instructions",
+            "word_count",
+            "character_count",
+            "attempts",
+            "audio_duration",
+            "sample_rate",
+            "time_to_first_audio",
+            "synthesis_seconds",
+            "realtime_factor",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "urls",
         )
         read_only_fields = fields
 

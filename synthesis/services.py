@@ -56,7 +56,10 @@ class JobRequest:
 
 def _request_hash(req: JobRequest) -> str:
     fields: dict[str, Any] = {
-        "text": req.text, "voice": req.voice, "language": req.language, "format": req.output_format,
+        "text": req.text,
+        "voice": req.voice,
+        "language": req.language,
+        "format": req.output_format,
         "params": dict(req.params or {}),
     }
     if req.instructions:

@@ -26,7 +26,10 @@ document describes the wire Speaker answers on:
   same objects one per line as `application/x-ndjson` (what the SDKs read line by line),
   documented beside it; its audio routes document `audio/mpeg` only, and Speaker answers
   each `output_format` in its own type (elevenlabs_api/formats.py): those are documented
-  beside it."""
+  beside it. OpenAI's speech documents `application/octet-stream` (and SSE); Speaker
+  answers each `response_format` in its own audio type: those are documented beside it.
+  OpenAI's `text/event-stream` schema is that of each event's JSON data; it becomes the
+  event (`data`: a JSON text with that schema as its contentSchema), as SSE readers check it."""
 
 from __future__ import annotations
 
@@ -40,9 +43,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 # (method, path as published) for every operation Speaker serves (elevenlabs_api/urls.py,
-# the OpenAI-compatible urls). Speaker's GET /v1/audio/voices has no published
-# counterpart (OpenAI's /audio/voices is a POST that creates a voice): /openapi.json
-# describes it.
+# the OpenAI-compatible urls). Speaker's GET /v1/audio/voices and GET/DELETE
+# /v1/audio/voices/{voice_id} have no published counterpart (OpenAI publishes only the POST
+# that creates a voice): /openapi.json describes them.
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "elevenlabs": [
         ("post", "/v1/text-to-speech/{voice_id}"),
@@ -65,6 +68,12 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "openai": [
         ("post", "/audio/speech"),
         ("get", "/models"),
+        ("post", "/audio/voice_consents"),
+        ("get", "/audio/voice_consents"),
+        ("get", "/audio/voice_consents/{consent_id}"),
+        ("post", "/audio/voice_consents/{consent_id}"),
+        ("delete", "/audio/voice_consents/{consent_id}"),
+        ("post", "/audio/voices"),
     ],
 }
 # The refusals Speaker answers on every compatible route (core/errors.py, the families'
@@ -182,6 +191,27 @@ def _audio_types(paths: dict[str, Any]) -> None:
             content[media_type] = copy.deepcopy(content["audio/mpeg"])
 
 
+# The audio types of OpenAI's response formats as Speaker sends them (openai_api/api.py FORMATS).
+OPENAI_AUDIO_TYPES = ("audio/mpeg", "audio/wav", "audio/flac", "audio/ogg", "audio/pcm")
+
+
+def _openai_audio_types(paths: dict[str, Any]) -> None:
+    content = paths["/v1/audio/speech"]["post"]["responses"]["200"]["content"]
+    for media_type in OPENAI_AUDIO_TYPES:
+        content[media_type] = copy.deepcopy(content["application/octet-stream"])
+    # OpenAI gives the schema of each event's JSON data; a reader of text/event-stream
+    # (OpenAPI 3.2's itemSchema, schemathesis) checks each event: its `data` is that JSON.
+    payload = content["text/event-stream"]["schema"]
+    content["text/event-stream"]["schema"] = {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string"},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": payload},
+        },
+        "required": ["data"],
+    }
+
+
 def subset(family: str, upstream: dict[str, Any], commit: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path in OPERATIONS[family]:
@@ -199,6 +229,8 @@ def subset(family: str, upstream: dict[str, Any], commit: str) -> dict[str, Any]
         _shared_models_401(paths)
         _ndjson_stream(paths)
         _audio_types(paths)
+    else:
+        _openai_audio_types(paths)
     components: dict[str, dict[str, Any]] = {}
     pending = _refs(paths)
     seen: set[str] = set()

@@ -11,11 +11,10 @@ import io
 import json
 
 import numpy as np
+import openai
 import pytest
 import requests
 import soundfile as sf
-
-import openai
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -176,3 +175,15 @@ def test_pipecat_openai_tts_service_speaks_through_its_pipeline(live_server_embe
     pcm = np.frombuffer(b"".join(f.audio for f in audio), dtype="<i2")
     assert audio and audio[0].sample_rate == 24000 and pcm.size / 24000 > 1.0
     assert not [f for f in frames + upstream if type(f).__name__ == "ErrorFrame"]
+
+
+@pytest.mark.parametrize("path", ["/v1/audio/voice_consents", "/v1/audio/voices"])
+def test_a_multipart_body_without_its_boundary_is_a_400_not_a_500(live_server_embedded, key, path) -> None:
+    # Daphne's requests reach Django's multipart parser unread (the test client's do not).
+    response = requests.post(
+        f"{live_server_embedded.url}{path}",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "multipart/form-data"},
+        timeout=30,
+    )
+
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_multipart"

@@ -10,11 +10,11 @@ import json
 import time
 from collections.abc import Iterator
 
+import openai
 import pytest
 import requests
 import soundfile as sf
 
-import openai
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.timeout(400)

@@ -12,7 +12,19 @@ from voices.models import Voice
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("piper_only")]
 
 OPENAI_VOICES = {
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
 }
 
 
@@ -84,4 +96,3 @@ def test_instructions_longer_than_openais_limit_are_a_400(owner_api):
     )
 
     assert response.status_code == 400 and response.json()["error"]["param"] == "instructions"
-

@@ -100,9 +100,10 @@ def voice_create(
         samples_check_duplicates(prepared, set())
         info = cloning_engine_info()
         with transaction.atomic():
-            if voice_consent is not None and not VoiceConsent.objects.select_for_update().filter(
-                pk=voice_consent.pk
-            ).exists():
+            if (
+                voice_consent is not None
+                and not VoiceConsent.objects.select_for_update().filter(pk=voice_consent.pk).exists()
+            ):
                 raise ApiError("The consent recording no longer exists.", code="not_found", status_code=404)
             voice = Voice.objects.create(
                 id=voice_id,

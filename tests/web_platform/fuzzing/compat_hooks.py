@@ -60,9 +60,13 @@ def _replace(value: Any, path: tuple, new: Any) -> Any:
     return copy
 
 
+# The operations whose body is multipart/form-data (the rest send JSON).
+FORM_OPERATIONS = {("POST", "/v1/voices/add"), ("POST", "/v1/audio/voice_consents"), ("POST", "/v1/audio/voices")}
+
+
 def _is_form(context: Any) -> bool:
     operation = getattr(context, "operation", None)
-    return operation is not None and operation.path == "/v1/voices/add"
+    return operation is not None and (operation.method.upper(), operation.path) in FORM_OPERATIONS
 
 
 def _hostile(body: Any, form: bool) -> st.SearchStrategy[Any]:
