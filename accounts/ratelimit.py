@@ -69,7 +69,7 @@ class RateLimitMiddleware:
 
 def rate_limit_spend(*, user_id: int) -> int | None:
     """Count one request against the account's budget outside HTTP (a generation asked
-    for over a websocket: elevenlabs_api.ws_services): the same counter the middleware
+    for over a websocket, by a protocol adapter): the same counter the middleware
     keeps for the account's keys. Returns the seconds to wait when it is spent, else None."""
     request = HttpRequest()
     request.method = "POST"
