@@ -36,6 +36,7 @@ import base64
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -276,15 +277,15 @@ def print_table(report: dict[str, Any]) -> None:
     print()
     print(
         f"{'':12} {'sessions':>8} {'replies':>7} {'first clause med/p95 s':>24} "
-        f"{'after last token med/p95 s':>27} {'underrun/reply med/p95 s':>25}"
+        f"{'after last token med/p95 s':>27} {'underrun/session med/p95 s':>27}"
     )
     for run in report["runs"]:
         for mode in ("agents", "rest"):
             r = run[mode]
-            fc, al, ur = r["first_clause_latency"], r["first_audio_after_last_token"], r["underrun_per_reply"]
+            fc, al, ur = r["first_clause_latency"], r["first_audio_after_last_token"], r["underrun_per_session"]
             print(
                 f"{mode:12} {r['sessions']:>8} {r['replies']:>7} {fc['median']:>11} / {fc['p95']:<10} "
-                f"{al['median']:>13} / {al['p95']:<11} {ur['median']:>11} / {ur['p95']:<11}"
+                f"{al['median']:>13} / {al['p95']:<11} {ur['median']:>13} / {ur['p95']:<11}"
             )
 
 
@@ -303,8 +304,13 @@ def main() -> None:
 
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "command": " ".join(["python", "bench/agents.py", *sys.argv[1:]]),
+        "machine": {
+            "nproc": len(os.sched_getaffinity(0)),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "command": shlex.join(["python", "bench/agents.py", *sys.argv[1:]]),
         "voice": VOICE,
         "output_format": OUTPUT_FORMAT,
         "text_words": len(args.text.split()),
