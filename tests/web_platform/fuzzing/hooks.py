@@ -1,12 +1,22 @@
 r"""Schemathesis hooks for tests/web_platform/test_schemathesis_live.py (SCHEMATHESIS_HOOKS).
 
-Rules the schema cannot state, each told to the generator here instead of relaxing a
-check (a rule about a request's meaning -- an expiry in the past, an emotion count that
-does not match the samples, an empty file -- is a documented 422 instead: schemathesis.toml):
-- A key of a JSON body never holds NUL: the server's JSON reader refuses NUL anywhere in
-  a body (core/parsers.py), and the schema says so of every value, but OpenAPI 3.0 has no
-  `propertyNames` to say it of the keys of unknown properties (JsonValue in
-  core/openapi.py). A NUL in a generated key is dropped; values are left as generated.
+A rule JSON Schema cannot state, told to the generator instead of relaxing a check:
+an API key's `expires_at` must be in the future ("expires_at must be in the future" is
+a 400), and a schema has no "after now". A generated date-time in the past is moved to
+the same moment of a future year, so positive data stays schema-valid and must still be
+accepted (no 400 is allowed for key creation); anything that is not a date-time (a
+negative case) is left exactly as generated.
+
+Two more rules of the same kind, each told to the generator here:
+- `emotions` on voice creation and sample upload: each item is an enum value (the
+  schema says so), but the count must be one per sample or none, a cross-field rule JSON
+  Schema cannot state (a 400 otherwise). A generated list of valid labels is cycled or cut
+  to the number of samples; a list holding anything else (a negative case) is left alone.
+- Integers beyond 64 bits anywhere in a JSON body are refused with a 400 (docs/api.md
+  "Errors"; core/parsers.py), like NUL characters (schemathesis.toml, allow-x00), also in
+  the extra properties a schema without `additionalProperties: false` allows. The
+  generator has no integer-range option, so such an integer is clamped to the 64-bit
+  range: it stays an integer, and it stays out of any documented `minimum`/`maximum`.
 - The text to speak must hold at least one letter or digit outside emotion tags (else a
   400 "text has no letters or digits to speak"); a portable schema pattern cannot name
   Unicode letters (ECMA-262 `\w` is ASCII), so the field's description says it instead.
@@ -15,33 +25,86 @@ does not match the samples, an empty file -- is a documented 422 instead: schema
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import schemathesis
 
-from speech.text import has_speech
+from speech.text import EMOTIONS, has_speech
 
+KEY_CREATION = "api_v1_keys_create"
+SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
+INT64 = 2**63 - 1
 TEXT_TO_SPEAK = ("api_v1_synthesis_create", "api_v1_synthesis_stream_create", "api_v1_productions_create")
 OPENAI_SPEECH = "v1_audio_speech_create"
 
 
-def _keys_without_nul(value: Any) -> Any:
+def _in_the_future(body: Any) -> Any:
+    if not isinstance(body, dict) or not isinstance(body.get("expires_at"), str):
+        return body
+    text = body["expires_at"]
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return body
+    now = datetime.now(moment.tzinfo or UTC)
+    if moment > now:
+        return body
+    # Keep the generated spelling (offset, fraction, separator); only the year changes, to
+    # a leap year so that a generated 29 February stays a real day.
+    year = next(y for y in range(now.year + 1, now.year + 9) if y % 4 == 0 and (y % 100 or y % 400 == 0))
+    return {**body, "expires_at": f"{year:04d}{text[4:]}"}
+
+
+@schemathesis.hook("map_body").apply_to(operation_id=KEY_CREATION)
+def expires_at_in_the_future(context: Any, body: Any) -> Any:
+    return _in_the_future(body)
+
+
+@schemathesis.hook("map_case").apply_to(operation_id=KEY_CREATION)
+def expires_at_in_the_future_case(context: Any, case: Any) -> Any:
+    case.body = _in_the_future(case.body)
+    return case
+
+
+def _one_label_per_sample(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    samples, emotions = body.get("samples"), body.get("emotions")
+    if not (isinstance(samples, list) and samples and isinstance(emotions, list) and emotions):
+        return body
+    if len(emotions) == len(samples) or not all(label in EMOTIONS for label in emotions):
+        return body
+    return {**body, "emotions": [emotions[i % len(emotions)] for i in range(len(samples))]}
+
+
+@schemathesis.hook("map_body").apply_to(operation_id=SAMPLE_UPLOADS)
+def one_label_per_sample(context: Any, body: Any) -> Any:
+    return _one_label_per_sample(body)
+
+
+@schemathesis.hook("map_case").apply_to(operation_id=SAMPLE_UPLOADS)
+def one_label_per_sample_case(context: Any, case: Any) -> Any:
+    case.body = _one_label_per_sample(case.body)
+    return case
+
+
+def _within_64_bits(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return max(-INT64, min(INT64, value))
     if isinstance(value, dict):
-        return {key.replace("\x00", ""): _keys_without_nul(item) for key, item in value.items()}
+        return {key: _within_64_bits(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_keys_without_nul(item) for item in value]
+        return [_within_64_bits(item) for item in value]
     return value
 
 
-@schemathesis.hook("map_body")
-def json_keys_without_nul_body(context: Any, body: Any) -> Any:
-    return _keys_without_nul(body)
-
-
 @schemathesis.hook("map_case")
-def json_keys_without_nul(context: Any, case: Any) -> Any:
+def integers_within_64_bits(context: Any, case: Any) -> Any:
     if isinstance(case.body, (dict, list)):
-        case.body = _keys_without_nul(case.body)
+        case.body = _within_64_bits(case.body)
     return case
 
 
