@@ -21,6 +21,7 @@ from django.http import StreamingHttpResponse
 from accounts.models import APIKey, User
 from core.errors import ApiError
 from core.parsers import loads_request_json
+from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import SpeechBody
 from speech.timings import ESTIMATED, WordTiming, char_alignment
@@ -174,65 +175,28 @@ def _line(audio: bytes, alignment: dict[str, Any] | None) -> bytes:
     return json.dumps(body).encode() + b"\n"
 
 
-class _PieceAligner:
-    """Cuts the text's character alignment into the stream's pieces: each piece gets the
-    characters up to the end of its last word (the gap before it included), computed on
-    the words known so far (speech.timings.char_alignment over the whole text, so the
-    joined pieces equal the whole alignment); `rest` gives what remains at the end."""
+class _PieceAligner(AlignmentCursor):
+    """Cuts the text's character alignment into the stream's pieces, in the REST shape
+    (`characters`, `character_start_times_seconds`, …) with the timing method."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.words: list[WordTiming] = []
-        self.cursor = 0  # characters handed out so far
-        self.search = 0  # where the next word is looked for
+        super().__init__(text)
         self.method: str | None = None
 
     def take(self, words: list[WordTiming], *, method: str | None) -> dict[str, Any] | None:
-        self.words.extend(words)
         if method:
             self.method = method if self.method in (None, method) else ESTIMATED
-        for word in words:
-            stop = _word_stop(self.text, word.text, self.search)
-            if stop is not None:
-                self.search = stop
-        return self._slice(self.search)
+        return self._advance(words)
 
-    def rest(self) -> dict[str, Any] | None:
-        return self._slice(len(self.text))
-
-    def _slice(self, stop: int) -> dict[str, Any] | None:
-        if stop <= self.cursor:
-            return None
-        characters, starts, ends = char_alignment(self.text, self.words)
-        part = slice(self.cursor, stop)
-        self.cursor = stop
+    def _render(self, characters: list[str], starts: list[float], ends: list[float]) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "characters": characters[part],
-            "character_start_times_seconds": starts[part],
-            "character_end_times_seconds": ends[part],
+            "characters": characters,
+            "character_start_times_seconds": starts,
+            "character_end_times_seconds": ends,
         }
         if self.method:
             out["timings_method"] = self.method
         return out
-
-
-def _word_stop(text: str, word: str, cursor: int) -> int | None:
-    """Where `word` (its whitespace-separated tokens in order) ends in `text`, looking
-    from `cursor`; None when it is not there (as speech.timings.char_alignment finds
-    words)."""
-    tokens = word.split()
-    if not tokens:
-        return None
-    at = text.find(tokens[0], cursor)
-    if at < 0:
-        return None
-    stop = at + len(tokens[0])
-    for token in tokens[1:]:
-        at = text.find(token, stop)
-        if at < 0 or text[stop:at].strip():
-            return None
-        stop = at + len(token)
-    return stop
 
 
 # ------------------------------------------------------------------ voices

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat, UnknownFormat, output_format
 from elevenlabs_api.requests import BadRequest, voice_settings_params
-from speech.timings import WordTiming, char_alignment
+from speech.timings import WordTiming
 
 MAX_CONTEXTS = 5  # per multi-stream-input socket, as ElevenLabs
 DEFAULT_INACTIVITY_TIMEOUT = 20
@@ -283,58 +284,24 @@ class TextBuffer:
 # ------------------------------------------------------------------ alignment
 
 
-@dataclass
-class ChunkAligner:
+class ChunkAligner(AlignmentCursor):
     """The character alignment of one generation's audio messages, in ElevenLabs'
     websocket shape (`chars`, `charStartTimesMs`, `charDurationsMs`), times relative to
     the message's own chunk: a message's clock starts where the previous message's
     last character ended (so a client that adds up each chunk's span, as pipecat does,
     keeps time). Built from the words the engine timed (speech.timings.char_alignment)."""
 
-    text: str
-    words: list[WordTiming] = field(default_factory=list)
-    cursor: int = 0  # characters handed out so far
-    search: int = 0  # where the next word is looked for
-    clock: float = 0.0  # seconds: where the previous message's characters ended
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.clock = 0.0  # seconds: where the previous message's characters ended
 
     def take(self, words: list[WordTiming]) -> dict[str, Any] | None:
-        self.words.extend(words)
-        for word in words:
-            stop = _word_stop(self.text, word.text, self.search)
-            if stop is not None:
-                self.search = stop
-        return self._slice(self.search)
+        return self._advance(words)
 
-    def rest(self) -> dict[str, Any] | None:
-        return self._slice(len(self.text))
-
-    def _slice(self, stop: int) -> dict[str, Any] | None:
-        if stop <= self.cursor:
-            return None
-        characters, starts, ends = char_alignment(self.text, self.words)
-        part = slice(self.cursor, stop)
-        self.cursor = stop
+    def _render(self, characters: list[str], starts: list[float], ends: list[float]) -> dict[str, Any]:
         origin = self.clock
-        chunk_starts = [max(0, round((s - origin) * 1000)) for s in starts[part]]
-        durations = [max(0, round((e - s) * 1000)) for s, e in zip(starts[part], ends[part], strict=True)]
-        if ends[part]:
-            self.clock = max(origin, ends[part][-1])
-        return {"chars": characters[part], "charStartTimesMs": chunk_starts, "charDurationsMs": durations}
-
-
-def _word_stop(text: str, word: str, cursor: int) -> int | None:
-    """Where `word` (its whitespace-separated tokens in order) ends in `text`, looking
-    from `cursor`; None when it is not there."""
-    tokens = word.split()
-    if not tokens:
-        return None
-    at = text.find(tokens[0], cursor)
-    if at < 0:
-        return None
-    stop = at + len(tokens[0])
-    for token in tokens[1:]:
-        at = text.find(token, stop)
-        if at < 0 or text[stop:at].strip():
-            return None
-        stop = at + len(token)
-    return stop
+        chunk_starts = [max(0, round((s - origin) * 1000)) for s in starts]
+        durations = [max(0, round((e - s) * 1000)) for s, e in zip(starts, ends, strict=True)]
+        if ends:
+            self.clock = max(origin, ends[-1])
+        return {"chars": characters, "charStartTimesMs": chunk_starts, "charDurationsMs": durations}
