@@ -10,7 +10,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from core.parsers import MAX_JSON_DEPTH, MAX_JSON_INT
+from core.parsers import MAX_JSON_INT
 
 ErrorBody = inline_serializer(
     name="ErrorBody",
@@ -95,40 +95,6 @@ class LanguageFieldExtension(OpenApiSerializerFieldExtension):
 # string and integer of the schema by `schema_states_every_rule` rather than field by field.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 INT64_MAX = MAX_JSON_INT
-# Unknown properties of a JSON body are ignored, but read like the rest of the body: any
-# JSON value without NUL and without integers beyond 64 bits (core/parsers.py). One
-# component per level, UNKNOWN_VALUE_LEVELS deep, whose last level holds any JSON: a
-# self-referencing component cannot be parsed by generated clients
-# (openapi-python-client), and deeper chains make code Python refuses to compile ("too
-# many statically nested blocks"). What the levels cannot reach -- values deeper than
-# UNKNOWN_VALUE_LEVELS, the MAX_JSON_DEPTH bound, NUL in keys (OpenAPI 3.0 has no
-# `propertyNames`) -- the description says.
-UNKNOWN_VALUE_LEVELS = 6
-assert UNKNOWN_VALUE_LEVELS < MAX_JSON_DEPTH
-JSON_VALUE_NAME = "JsonValue"
-
-
-def _json_value_levels() -> dict[str, dict[str, Any]]:
-    names = [JSON_VALUE_NAME] + [f"{JSON_VALUE_NAME}{level}" for level in range(2, UNKNOWN_VALUE_LEVELS + 1)]
-    components = {}
-    for index, name in enumerate(names):
-        options: list[dict[str, Any]] = [
-            {"type": "string", "pattern": NO_NUL_PATTERN},
-            {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX},
-            {"type": "number", "not": {"type": "integer"}},
-            {"type": "boolean"},
-        ]
-        # The last level's containers hold anything: the schema does not cut the depth
-        # short of the reader's (a deeper value is still read by the same rules).
-        inner = {"$ref": f"#/components/schemas/{names[index + 1]}"} if index + 1 < len(names) else {}
-        options += [{"type": "array", "items": inner}, {"type": "object", "additionalProperties": inner}]
-        components[name] = {
-            "description": "Any JSON value the server's JSON reader accepts: no NUL character in any string or "
-            f"key, integers within 64 bits, at most {MAX_JSON_DEPTH} levels counting the body.",
-            "nullable": True,
-            "anyOf": options,
-        }
-    return components
 
 
 def _state_rules(schema: Any) -> None:
@@ -153,22 +119,10 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): the API-wide rules on
     every string, integer and request body, so that a schema-valid request is never
     refused for a rule the schema does not state (docs/ARCHITECTURE.md, "The schema")."""
+    # Unknown properties of a body are ignored and left undescribed (JSON Schema's
+    # default: any value). Described value by value, schemathesis' coverage phase made
+    # thousands of accepted requests (each production spoken) and no longer finished.
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    json_bodies: set[str] = set()
-    form_bodies: set[str] = set()
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
-            if not isinstance(operation, dict):
-                continue
-            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
-                name = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-                (json_bodies if media_type == "application/json" else form_bodies).add(name)
-    # A component shared with a form body keeps its unknown properties undescribed:
-    # openapi-python-client writes code that does not compile for a typed form field.
-    for name in sorted(json_bodies - form_bodies):
-        if name in schemas:
-            schemas[name].setdefault("additionalProperties", {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"})
     _state_rules(result.get("paths", {}))  # parameters and inline bodies
     _state_rules(schemas)
-    schemas.update(_json_value_levels())
     return result

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -27,7 +27,7 @@ from openai_api.speech_options import (
     instructions_params,
     is_instructed_model,
 )
-from openai_api.sse import sse_response
+from openai_api.sse import SSE_CONTENT_TYPE, sse_response
 from speech.engines.errors import EngineError, EngineUnavailable, InvalidParams
 from synthesis.openapi_audio import audio_responses
 from synthesis.services import JobRequest
@@ -64,6 +64,23 @@ def _model_engine(model: str) -> str | None:
     return None
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "properties": {"id": {"type": "string", "minLength": 1}},
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+)
+class VoiceField(serializers.JSONField):
+    """A voice name, or OpenAI's voice object `{"id": …}`; never null (read by hand in the view)."""
+
+
 OpenAISpeechRequest = inline_serializer(
     name="OpenAISpeechRequest",
     fields={
@@ -74,7 +91,7 @@ OpenAISpeechRequest = inline_serializer(
         "input": serializers.CharField(
             help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise)."
         ),
-        "voice": serializers.JSONField(
+        "voice": VoiceField(
             help_text='A voice name (OpenAI\'s names are aliases), or {"id": ...}: the id or name of any voice '
             "you can use"
         ),
@@ -128,7 +145,15 @@ class SpeechView(APIView):
                 "The audio, streamed as it is made; X-Job-ID names the job in history",
                 content_types={"opus": "audio/ogg"},
             ),
-            # text/event-stream (stream_format sse) is described in docs/compatibility.md.
+            (200, SSE_CONTENT_TYPE): OpenApiResponse(
+                {
+                    "type": "object",
+                    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+                    "required": ["data"],
+                },
+                description="stream_format sse: speech.audio.delta events, then speech.audio.done with usage "
+                "(docs/compatibility.md)",
+            ),
             400: OpenApiResponse(OpenAIError, description="OpenAI-shaped error"),
             401: OpenApiResponse(OpenAIError, description="Missing or wrong API key"),
             404: OpenApiResponse(

@@ -142,7 +142,8 @@ def _page(request: HttpRequest, items: list[dict[str, Any]]) -> JsonResponse:
     if after:
         ids = [item["id"] for item in items]
         if after not in ids:
-            raise _BadRequest("after must be the id of an object in the list.", "after")
+            # An id that is not (or no longer) in the list: a 404, as for any object one cannot see.
+            return openai_error(404, "after names no object in this list.", "not_found")
         items = items[ids.index(after) + 1 :]
     data = items[:limit]
     return JsonResponse(
@@ -238,8 +239,11 @@ class VoiceConsentsView(OpenAIObjectView):
     scopes = {"GET": VOICES_READ, "POST": VOICES_WRITE}
 
     @extend_schema(
-        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)],
-        responses={200: VoiceConsentList, **_errors(400, 401, 403)},
+        parameters=[
+            OpenApiParameter("after", str),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+        ],
+        responses={200: VoiceConsentList, **_errors(400, 401, 403, 404)},
         tags=["openai"],
         summary="Your voice consent recordings",
         operation_id="openai_voice_consents_list",

@@ -35,7 +35,12 @@ from speech.text import EMOTIONS, has_speech
 KEY_CREATION = "api_v1_keys_create"
 SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
 INT64 = 2**63 - 1
-TEXT_TO_SPEAK = ("api_v1_synthesis_create", "api_v1_synthesis_stream_create", "api_v1_productions_create")
+TEXT_TO_SPEAK = (
+    "api_v1_synthesis_create",
+    "api_v1_synthesis_stream_create",
+    "api_v1_productions_create",
+    "api_v1_productions_segments_regenerate_create",  # its optional new text follows the same rule
+)
 OPENAI_SPEECH = "v1_audio_speech_create"
 
 
