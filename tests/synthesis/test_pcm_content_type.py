@@ -58,12 +58,14 @@ def test_the_schema_lists_the_audio_types_that_are_sent(anon):
         "audio/mpeg",
         "audio/ogg",
     }
+    # `stream_format: "sse"` answers with server-sent events (docs/voice-agents.md).
     assert _content_types(schema, "/v1/audio/speech", "post") == {
         "audio/pcm",
         "audio/wav",
         "audio/mpeg",
         "audio/ogg",
         "audio/flac",
+        "text/event-stream",
     }
     pcm = schema["paths"]["/api/v1/synthesis/{job_id}/audio"]["get"]["responses"]["200"]
     assert "X-Sample-Rate" in pcm["description"]
