@@ -309,6 +309,9 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            # Absolute latencies depend on what else runs: the 1-, 5- and 15-minute load
+            # averages when the run starts and ends say how quiet the machine was.
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "command": shlex.join(["python", "bench/agents.py", *sys.argv[1:]]),
         "voice": VOICE,
@@ -335,6 +338,7 @@ def main() -> None:
             report["runs"].append({"sessions": count, "agents": agents, "rest": rest})
     finally:
         server.stop()
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
     print_table(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -319,7 +319,13 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="speaker-load-"))
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            # What else ran: the 1-, 5- and 15-minute load averages at the start and the end.
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "command": " ".join(["python", "bench/load.py", *sys.argv[1:]]),
         "clients": args.clients,
         "requests_per_client": args.requests,
@@ -343,6 +349,7 @@ def main() -> None:
                 workdir, args.xtts_streams, workers=args.xtts_workers, redis_url=args.redis_url
             )
 
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if not args.only_xtts:
         print_piper(report)
     for name, label in (
