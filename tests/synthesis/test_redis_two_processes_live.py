@@ -26,6 +26,9 @@ def split_server(tmp_path_factory):  # type: ignore[no-untyped-def]
         extra_env={"REDIS_URL": redis_url, "EMBEDDED_WORKER": "false", "CHANNEL_PREFIX": f"speaker-test-{os.getpid()}"},
     ).start()
     server.start_worker("split-worker")
+    # A stream is refused with 503 until a worker is alive with its engine loaded (by
+    # design), so each test starts once the worker says so, whichever runs first.
+    server.wait_until_ready()
     server.key = server.create_key("splitter")
     yield server
     server.stop()
