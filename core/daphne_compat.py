@@ -23,11 +23,20 @@
 4. Websocket close reasons. A consumer closes with a code and a reason (ASGI
    `websocket.close` carries both), but daphne handed Autobahn the code alone, so a
    refused socket's client never read why. The reason now travels in the close frame.
+
+5. Unsent bytes. ASGI has no back-pressure for websockets: `websocket.send` returns at
+   once and Twisted keeps whatever the client has not read in the connection's write
+   buffer, without bound. A consumer that sends a lot (audio) reads how much is waiting
+   there through `unsent_bytes(scope)` (the scope extension `speaker.unsent_bytes`), so a
+   client that stops reading is told apart from one that reads slowly, and its
+   generation is stopped instead of buffered (docs/voice-agents.md "Message reference").
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -161,8 +170,53 @@ def send_websocket_close_reasons() -> None:
     WebSocketProtocol._speaker_close_reasons = True
 
 
+UNSENT_BYTES_EXTENSION = "speaker.unsent_bytes"
+
+
+def _transport_unsent_bytes(protocol: Any) -> int:
+    """Bytes written to the connection that the kernel has not taken yet: Twisted's
+    FileDescriptor buffer (`dataBuffer` from `offset`, plus `_tempDataLen`), and under
+    TLS the wrapper's own buffer of application data above it."""
+    total, transport = 0, getattr(protocol, "transport", None)
+    for _ in range(4):  # autobahn -> (TLS wrapper ->) TCP connection
+        if transport is None:
+            break
+        buffer = getattr(transport, "dataBuffer", b"")
+        total += max(0, len(buffer) - getattr(transport, "offset", 0)) + getattr(transport, "_tempDataLen", 0)
+        total += sum(len(chunk) for chunk in getattr(transport, "_appSendBuffer", ()))
+        transport = getattr(transport, "transport", None)
+    return total
+
+
+def unsent_bytes(scope: dict[str, Any]) -> int | None:
+    """How many bytes this websocket's client has not read yet and the server holds;
+    None when the server gives no such figure (not daphne)."""
+    reader: Callable[[], int] | None = scope.get("extensions", {}).get(UNSENT_BYTES_EXTENSION)
+    return None if reader is None else reader()
+
+
+def report_unsent_websocket_bytes() -> None:
+    try:
+        from daphne.server import Server
+    except ImportError:
+        return
+    if getattr(Server, "_speaker_unsent_bytes", False):
+        return
+    original_create_application = Server.create_application
+
+    def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
+        if scope.get("type") == "websocket":
+            extensions = scope.setdefault("extensions", {})
+            extensions[UNSENT_BYTES_EXTENSION] = partial(_transport_unsent_bytes, protocol)
+        return original_create_application(self, protocol, scope)
+
+    Server.create_application = create_application
+    Server._speaker_unsent_bytes = True
+
+
 def apply() -> None:
     complete_reason_phrases()
     leave_form_parsing_to_django()
     answer_oversized_request_heads()
     send_websocket_close_reasons()
+    report_unsent_websocket_bytes()

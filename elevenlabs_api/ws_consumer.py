@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from core.daphne_compat import unsent_bytes
 from core.events import key_group
 from elevenlabs_api.ws_protocol import (
     CLOSE_INTERNAL,
@@ -266,8 +268,12 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
                     fmt=self.options.fmt,
                     context_id=context_id,
                 )
-                async for message in generation_messages(generation):
-                    await self._send(message)
+                # Closed on the way out whatever ends the loop (a slow consumer included):
+                # closing it cancels the job at once.
+                async with aclosing(generation_messages(generation)) as messages:
+                    async for message in messages:
+                        self._check_reading()
+                        await self._send(message)
                 context.busy = False
                 self.last_activity = time.monotonic()
             await self._send(final_message(context_id))
@@ -286,6 +292,26 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
         self.closed_ids.add(context.context_id)
         if not self.multi:
             await self._finish(CLOSE_NORMAL, "")
+
+    def _check_reading(self) -> None:
+        """ProtocolError when the client has stopped reading: more than
+        WEBSOCKET_MAX_UNSENT_BYTES wait in the server's write buffer (core.daphne_compat,
+        "Unsent bytes"). A client that reads slower than real time but reads is not
+        refused: the kernel's own buffers absorb that."""
+        waiting = unsent_bytes(self.scope)
+        limit = settings.WEBSOCKET_MAX_UNSENT_BYTES
+        if waiting is not None and waiting > limit:
+            logger.warning(
+                "a text-to-speech websocket's client stopped reading (%d bytes unsent, at most %d): its "
+                "generation is cancelled and the socket closed",
+                waiting,
+                limit,
+            )
+            raise ProtocolError(
+                f"The client has stopped reading: {waiting} bytes of audio are waiting to be sent (at most "
+                f"{limit}). The generation is cancelled.",
+                "slow_consumer",
+            )
 
     async def _send(self, message: dict[str, Any]) -> None:
         if not self.ended:

@@ -165,6 +165,11 @@ CHANNEL_GROUP_EXPIRY = 86400
 # Open sockets re-check their credential and their client's active jobs this often; a
 # final job event reaches every open socket within 2 periods even if its message is lost.
 EVENTS_RECHECK_SECONDS = env_float("EVENTS_RECHECK_SECONDS", 3.0, minimum=0.1)
+# A text-to-speech websocket whose client has left this many bytes unread in the server's
+# write buffer (beyond what the kernel holds) has stopped reading: its generation is
+# cancelled and the socket closed (`slow_consumer`) rather than buffered without bound.
+# 1 MiB is about 18 s of pcm_22050 audio in base64 messages.
+WEBSOCKET_MAX_UNSENT_BYTES = env_int("WEBSOCKET_MAX_UNSENT_BYTES", 1_048_576, minimum=1024)
 _CHANNEL_OPTIONS = {
     "capacity": CHANNEL_CAPACITY,
     # A message unread after a minute is stale (an event the re-check has replaced, a chunk
