@@ -57,16 +57,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.engines import WORDS_60  # noqa: E402
-from tests.live import LiveServer, free_port  # noqa: E402
+from tests.live import ONE_BUSY_CLIENT, LiveServer, free_port  # noqa: E402
 from tests.together import run_together  # noqa: E402
 
 SAMPLE_RATE = 22050  # joe-medium; PCM streams are s16le mono at the voice's rate
-UNLIMITED = {
-    "RATE_LIMIT_REQUESTS": "1000000",
-    "QUOTA_MAX_ACTIVE_JOBS": "1000",
-    "QUOTA_MONTHLY_CHARACTERS": "1000000000",
-    "LOG_LEVEL": "WARNING",
-}
+UNLIMITED = {**ONE_BUSY_CLIENT, "LOG_LEVEL": "WARNING"}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import BIN, ROOT, LiveServer
+from tests.live import BIN, ONE_BUSY_CLIENT, ROOT, LiveServer
 
 HERE = Path(__file__).resolve().parent / "fuzzing"
 DOCS = ROOT / "docs" / "openapi"
@@ -66,16 +66,7 @@ def _accept_the_cloning_attestation(server: LiveServer, key: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):  # type: ignore[no-untyped-def]
-    live = LiveServer(
-        tmp_path_factory.mktemp("compat-fuzz"),
-        # One client making a few hundred requests: neither the rate limit nor the quota
-        # is under test here.
-        extra_env={
-            "RATE_LIMIT_REQUESTS": "1000000",
-            "QUOTA_MONTHLY_CHARACTERS": "100000000",
-            "QUOTA_MAX_ACTIVE_JOBS": "1000",
-        },
-    ).start()
+    live = LiveServer(tmp_path_factory.mktemp("compat-fuzz"), extra_env=ONE_BUSY_CLIENT).start()
     yield live
     live.stop()
 

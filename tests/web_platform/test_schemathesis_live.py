@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import BIN, ROOT, LiveServer
+from tests.live import BIN, ONE_BUSY_CLIENT, ROOT, LiveServer
 
 HERE = Path(__file__).resolve().parent / "fuzzing"
 SEED = 20261130
@@ -29,16 +29,7 @@ REQUEST_TIMEOUT = 30
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):  # type: ignore[no-untyped-def]
-    live = LiveServer(
-        tmp_path_factory.mktemp("schemathesis"),
-        # The fuzzer is one client making ~1 300 requests: neither the request rate limit
-        # nor the monthly quota is what is being tested here (tests/web_platform/test_rate_limit.py is).
-        extra_env={
-            "RATE_LIMIT_REQUESTS": "1000000",
-            "QUOTA_MONTHLY_CHARACTERS": "100000000",
-            "QUOTA_MAX_ACTIVE_JOBS": "1000",
-        },
-    ).start()
+    live = LiveServer(tmp_path_factory.mktemp("schemathesis"), extra_env=ONE_BUSY_CLIENT).start()
     yield live
     live.stop()
 
