@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import aclosing
 
 from django.conf import settings
@@ -63,12 +64,14 @@ class WyomingHandler(AsyncEventHandler):
         writer: asyncio.StreamWriter,
         *,
         raw_key: str,
-        on_close: object = None,
     ) -> None:
         super().__init__(reader, writer)
         self.raw_key = raw_key
-        self.on_close = on_close
+        self.on_close: Callable[[], None] | None = None  # the server's count of connections
         self.stream: TextStream | None = None
+        # Set once a write found the client gone: the answering task is then already
+        # closing its generation (cancelling the job), which a cancellation must not cut short.
+        self.gone = False
 
     # ----------------------------------------------------------------- the connection
 
@@ -98,7 +101,7 @@ class WyomingHandler(AsyncEventHandler):
             answering.cancel()
             await self._refuse(refusal)
         finally:
-            if not answering.done():
+            if not answering.done() and not self.gone:
                 answering.cancel()
             try:
                 await answering
@@ -128,9 +131,11 @@ class WyomingHandler(AsyncEventHandler):
                 await async_write_event(event, self.writer)
         except TimeoutError as exc:
             logger.info("a Wyoming client stopped reading for %ss; closing it", settings.WYOMING_CLIENT_TIMEOUT)
+            self.gone = True
             self.writer.transport.abort()
             raise ClientGone from exc
         except ConnectionError as exc:
+            self.gone = True
             raise ClientGone from exc
 
     async def _refuse(self, refusal: WyomingRefusal) -> None:
@@ -146,7 +151,7 @@ class WyomingHandler(AsyncEventHandler):
             await self.writer.wait_closed()
         except (ConnectionError, OSError):
             pass
-        if callable(self.on_close):
+        if self.on_close is not None:
             self.on_close()
 
     # ----------------------------------------------------------------- the events

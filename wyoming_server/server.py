@@ -60,8 +60,12 @@ class WyomingServer:
         self.uri = uri
         self.raw_key = raw_key
         self.max_connections = max_connections or settings.WYOMING_MAX_CONNECTIONS
-        self.connections = 0
+        self.handlers: set[WyomingHandler] = set()
         self.server = AsyncServer.from_uri(uri)
+
+    @property
+    def connections(self) -> int:
+        return len(self.handlers)
 
     def _handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> AsyncEventHandler:
         if self.connections >= self.max_connections:
@@ -74,11 +78,10 @@ class WyomingServer:
                     "too_many_connections",
                 ),
             )
-        self.connections += 1
-        return WyomingHandler(reader, writer, raw_key=self.raw_key, on_close=self._closed)
-
-    def _closed(self) -> None:
-        self.connections -= 1
+        handler = WyomingHandler(reader, writer, raw_key=self.raw_key)
+        handler.on_close = lambda: self.handlers.discard(handler)
+        self.handlers.add(handler)
+        return handler
 
     async def start(self) -> None:
         """Listen without blocking (tests)."""
