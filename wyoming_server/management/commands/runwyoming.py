@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from wyoming.zeroconf import HomeAssistantZeroconf
 
+from voices.services import builtin_voices_sync
 from wyoming_server.protocol import WyomingRefusal
 from wyoming_server.server import WyomingServer, is_loopback
 from wyoming_server.services import wyoming_account
@@ -50,6 +51,9 @@ class Command(BaseCommand):
             server = WyomingServer(uri, raw_key=raw_key)
         except ValueError as exc:
             raise CommandError(f"WYOMING_URI {uri!r}: {exc}") from exc
+        # What every server process does at start-up (docs/ARCHITECTURE.md "Built-in
+        # voices"): this one may be the first to run with these engines.
+        builtin_voices_sync()
         if not is_loopback(uri):
             logger.warning(
                 "The Wyoming server listens on %s, beyond this machine. Wyoming has no authentication: anyone who "
