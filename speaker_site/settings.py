@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     # Compatibility surfaces: each registers its API family (error body, key header) when ready.
     "openai_api",
     "elevenlabs_api",
+    # The Wyoming server for Home Assistant (`manage.py runwyoming`, docs/home-assistant.md).
+    "wyoming_server",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +336,20 @@ CORS_EXPOSE_HEADERS = [
     "history-item-id",
     "content-disposition",
 ]
+
+# --- Wyoming (Home Assistant; docs/home-assistant.md) -----------------------------------
+# `manage.py runwyoming` listens here; keep it on loopback or a trusted network (Wyoming
+# has no authentication: the server speaks for the one account whose key is below).
+WYOMING_URI = env_str("WYOMING_URI", "tcp://127.0.0.1:10200")
+# A key with `synthesis:write`: whose voices the server offers and who is billed.
+WYOMING_API_KEY = env_str("WYOMING_API_KEY", "")
+# Connections held at once; one more is answered with an error event and closed.
+WYOMING_MAX_CONNECTIONS = env_int("WYOMING_MAX_CONNECTIONS", 32, minimum=1)
+# An event's data or payload may be at most this many bytes (its header line 64 KiB).
+WYOMING_MAX_EVENT_BYTES = env_int("WYOMING_MAX_EVENT_BYTES", 1048576, minimum=1024)
+# A client that stops in the middle of an event, or stops reading audio, for this long
+# is told so and closed, so that the server never buffers for it without bound.
+WYOMING_CLIENT_TIMEOUT = env_float("WYOMING_CLIENT_TIMEOUT", 30.0, minimum=0.1)
 
 # --- security headers ----------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

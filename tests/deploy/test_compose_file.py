@@ -277,7 +277,7 @@ def test_every_variable_it_reads_is_documented_in_env_example(raw: str, services
 FIXED_BY_THE_STACK = {
     "ENVIRONMENT", "DEBUG", "HOST", "PORT", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT",
     "AUDIT_LOG_FILE", "XTTS_MODEL_DIR", "PIPER_VOICES_DIR", "EMBEDDED_WORKER",
-    "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT",
+    "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT", "WYOMING_URI",
 }  # fmt: skip
 
 
@@ -351,3 +351,14 @@ def test_the_main_host_override_publishes_postgres_and_redis_privately(services:
     assert override["services"]["redis"]["ports"] == ["10.0.0.10:6379:6379"]
     with pytest.raises(MissingVariable, match="PRIVATE_BIND"):
         interpolate(raw_main, {})
+
+
+def test_the_wyoming_server_is_an_opt_in_service_published_on_this_host_by_default(services: dict[str, Any]) -> None:
+    wyoming = services["wyoming"]
+    assert wyoming["profiles"] == ["wyoming"] and wyoming["command"] == ["python", "manage.py", "runwyoming"]
+    assert (10200, 10200) in _published(wyoming)
+    assert all(str(port).startswith("127.0.0.1:") for port in wyoming["ports"])  # no authentication: opt in to more
+    env = _env(wyoming)
+    assert env["WYOMING_URI"] == "tcp://0.0.0.0:10200" and env["EMBEDDED_WORKER"] == "false"
+    assert "WYOMING_API_KEY" in env and env["WYOMING_API_KEY"] is None  # from .env
+    assert wyoming["healthcheck"]["test"] and not wyoming["healthcheck"].get("disable")

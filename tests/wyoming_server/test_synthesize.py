@@ -1,0 +1,52 @@
+"""Home Assistant's requests, with the `wyoming` library's client: `describe` lists the
+engines and voices, `synthesize` speaks with a built-in voice (by name or by language)
+as 16-bit mono PCM at the engine's rate, and every request is a job in the owner's
+history."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from wyoming.info import Describe, Info
+from wyoming.tts import Synthesize, SynthesizeVoice
+
+from synthesis.models import SynthesisJob
+from tests.wyoming_server.conftest import until
+
+TEXT = "Hello from Speaker. This is the second sentence."
+
+
+async def test_describe_lists_one_program_per_engine_with_its_voices(wyoming):
+    async with wyoming.client() as client:
+        await client.write_event(Describe().event())
+        heard = await until(client, "info")
+    info = Info.from_event(heard.events[-1])
+    assert [program.name for program in info.tts] == ["piper"]
+    piper = info.tts[0]
+    assert piper.installed and piper.supports_synthesize_streaming
+    joe = next(voice for voice in piper.voices if voice.name == "joe")
+    assert joe.installed and "en" in joe.languages and joe.attribution.name
+
+
+async def test_synthesize_with_a_builtin_voice_streams_pcm_and_records_a_job(wyoming, owner):
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text=TEXT, voice=SynthesizeVoice(name="joe")).event())
+        heard = await until(client, "audio-stop")
+    assert heard.types[0] == "audio-start" and heard.types[-1] == "audio-stop"
+    start = heard.events[0].data
+    assert (start["rate"], start["width"], start["channels"]) == (22050, 2, 1)
+    assert len(heard.audio) > 22050  # more than half a second of speech
+    assert heard.types.count("audio-chunk") > 1  # chunked, not one blob
+    job = await sync_to_async(SynthesisJob.objects.get)(owner=owner)
+    assert job.status == "completed" and job.mode == "stream" and job.text == TEXT
+    assert job.priority == SynthesisJob.Priority.INTERACTIVE and job.voice_name == "joe"
+
+
+async def test_a_language_alone_picks_a_voice_that_speaks_it(wyoming, owner):
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text="Just a language.", voice=SynthesizeVoice(language="en_US")).event())
+        heard = await until(client, "audio-stop")
+        assert heard.types[-1] == "audio-stop" and heard.audio
+        await client.write_event(Synthesize(text="No voice at all.").event())
+        assert (await until(client, "audio-stop")).audio
+    jobs = await sync_to_async(list)(SynthesisJob.objects.filter(owner=owner).values_list("voice_name", flat=True))
+    assert jobs == ["joe", "joe"]

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class WyomingServerConfig(AppConfig):
+    name = "wyoming_server"
