@@ -73,3 +73,11 @@ def test_a_productions_segments_keep_their_audio(owner_api, run_worker, settings
     run_worker(EngineWorker(worker_id="sweeper"))
     assert media_files(settings.MEDIA_ROOT) == before
     assert not SynthesisJob.objects.filter(audio_expired=True).exists()
+
+
+def test_the_schema_states_audio_expired_and_the_410(client, db):
+    schema = client.get("/openapi.json").json()
+    job = schema["components"]["schemas"]["Job"]
+    assert job["properties"]["audio_expired"]["type"] == "boolean" and "audio_expired" in job["required"]
+    audio = schema["paths"]["/api/v1/synthesis/{job_id}/audio"]["get"]["responses"]
+    assert "410" in audio and "retention" in audio["410"]["description"]
