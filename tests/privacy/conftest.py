@@ -21,6 +21,7 @@ from tests.conftest_engines import piper_engine  # noqa: F401 - the fixture regi
 from tests.voices.conftest import other_speech, other_upload, piper_speech, piper_speech_wav, speech_upload  # noqa: F401
 from voices.models import Voice, VoiceSample
 from voices.services.attestation import attestation_accept
+from voices.services.consents import voice_consent_create
 
 OWNER_PASSWORD = "owner-pass-123"  # tests/conftest.py's personas
 PASSWORDS = {"olivia": OWNER_PASSWORD, "oscar": "outsider-pass-123"}
@@ -71,6 +72,13 @@ def fill(run_worker, speech_upload, other_upload, api_for) -> Callable[..., Belo
         Voice.objects.filter(pk=voice_id).update(conditioning=f"conditioning of {name}".encode())
         owned.markers += list(VoiceSample.objects.filter(voice_id=voice_id).values_list("sha256", flat=True))
         attestation_accept(user=user, via="api")
+        recording = voice_consent_create(
+            user=user,
+            name=f"{name} consent",
+            language="en-US",
+            recording=other_upload() if other_sample else speech_upload(),
+        )
+        owned.voice_ids.append(str(recording.pk))
         for sentence in (text, f"{text} Again."):
             job = api_post(client, "/api/v1/synthesis", {"text": sentence, "voice": "joe"})
             assert job.status_code == 202, job.content

@@ -61,6 +61,8 @@ def test_the_export_holds_everything_of_the_account_and_only_of_it(owner, outsid
     consent = json.loads(archive.read("consent.json"))
     assert consent["consent_records"][0]["sample_sha256"] == [sample["sha256_as_uploaded"]]
     assert len(consent["cloning_attestations"]) == 1
+    (recording,) = consent["consent_recordings"]
+    assert recording["name"] == "Olivia Voice consent" and archive.read(recording["file"])[:4] == b"RIFF"
     history = json.loads(archive.read("history.json"))
     assert sorted(job["id"] for job in history) == sorted(olivias.job_ids)
     assert all(archive.read(job["audio_file"])[:4] == b"RIFF" for job in history)
