@@ -9,6 +9,7 @@ the one place that knows where (docs/ARCHITECTURE.md, "Media layout").
     previews/<voice_id>/<samples_version>-<stamp>.wav   a voice's cached preview
     productions/<owner_id>/<production_id>/<assembly>/whole.wav      an assembled production
     productions/<owner_id>/<production_id>/<assembly>/chapter-<n>.wav and encodings beside
+    exports/<owner_id>/<export_id>.zip          a person's data export (privacy), kept 24 h
 
 Rows store paths relative to MEDIA_ROOT (`SynthesisJob.audio_file`, `VoiceSample.file`);
 `absolute()` turns one back into a path and refuses any that escapes the root.
@@ -30,6 +31,7 @@ VOICES = "voices"
 JOBS = "jobs"
 PREVIEWS = "previews"
 PRODUCTIONS = "productions"
+EXPORTS = "exports"
 INCOMING = f"{VOICES}/.incoming"
 
 
@@ -150,6 +152,13 @@ def job_audio_files(audio_file: str) -> list[Path]:
     return [master, *sorted(path for path in master.parent.glob(f"{master.stem}.*") if path != master)]
 
 
+def remove_owner_job_dir(*, owner_id: int) -> None:
+    """Remove an owner's job folder and anything left in it (an erased account)."""
+    folder = media_root() / JOBS / str(int(owner_id))
+    if folder.is_dir() and folder.resolve().is_relative_to(media_root() / JOBS):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def job_encoding_path(master: Path, extension: str) -> Path:
     """Where the encoding of a job's master audio in one format is cached."""
     return master.with_suffix(f".{extension}")
@@ -183,6 +192,13 @@ def production_dir(*, owner_id: int, production_id: uuid.UUID | str) -> Path:
     return media_root() / PRODUCTIONS / str(int(owner_id)) / str(uuid.UUID(str(production_id)))
 
 
+def remove_owner_production_dir(*, owner_id: int) -> None:
+    """Remove an owner's productions folder and everything in it (an erased account)."""
+    folder = media_root() / PRODUCTIONS / str(int(owner_id))
+    if folder.is_dir() and folder.resolve().is_relative_to(media_root() / PRODUCTIONS):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def production_assembly_relative(*, owner_id: int, production_id: uuid.UUID | str) -> str:
     """A fresh folder (relative to MEDIA_ROOT) for one assembly: a re-assembly after a
     regenerated segment never overwrites files a download is reading."""
@@ -199,3 +215,25 @@ def remove_production_dir(*, owner_id: int, production_id: uuid.UUID | str, keep
         if child != kept:
             shutil.rmtree(child, ignore_errors=True)
     remove_dir_if_empty(folder)
+
+
+# ------------------------------------------------------------------------- exports
+
+
+def export_relative(*, owner_id: int, export_id: uuid.UUID | str) -> str:
+    """`DataExport.file` for one export: relative to MEDIA_ROOT."""
+    return f"{EXPORTS}/{int(owner_id)}/{uuid.UUID(str(export_id))}.zip"
+
+
+def remove_owner_export_dir(*, owner_id: int) -> None:
+    """Remove an owner's exports folder and everything in it (an erased account)."""
+    folder = media_root() / EXPORTS / str(int(owner_id))
+    if folder.is_dir() and folder.resolve().is_relative_to(media_root() / EXPORTS):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_preview_dir(voice_id: uuid.UUID | str) -> None:
+    """Remove a voice's cached previews."""
+    folder = preview_dir(voice_id)
+    if folder.is_dir() and folder.resolve().is_relative_to(media_root() / PREVIEWS):
+        shutil.rmtree(folder, ignore_errors=True)

@@ -21,7 +21,8 @@ ErrorBody = inline_serializer(
                 "code": serializers.CharField(
                     help_text="validation_error, not_authenticated, permission_denied, not_found, "
                     "method_not_allowed, conflict, payload_too_large, unsupported_media_type, unprocessable, "
-                    "rate_limited, quota_exceeded, service_unavailable, internal_error"
+                    "rate_limited, quota_exceeded, service_unavailable, internal_error, audio_expired (410), "
+                    "reauthentication_failed (403)"
                 ),
                 "message": serializers.CharField(),
                 "details": serializers.DictField(),

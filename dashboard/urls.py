@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import engine_views, production_views, views
+from dashboard import engine_views, privacy_views, production_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,5 +14,6 @@ urlpatterns = [
     path("engines/", engine_views.engines, name="engines"),
     path("productions/", production_views.productions, name="productions"),
     path("productions/<uuid:production_id>/", production_views.production_detail, name="production-detail"),
+    path("account/data/", privacy_views.your_data, name="privacy"),
     path("cloning-attestation/", views.cloning_attestation, name="cloning-attestation"),
 ]

@@ -45,6 +45,8 @@ from django.utils import timezone
 from core import media
 from core.engines import get_registry
 from engine_host.relays import StreamRelay, relay_for
+from privacy.models import DataExport
+from privacy.sweep import data_retention_sweep, export_build_next
 from speech import audio as audiomod
 from speech.engines.errors import EngineError
 from speech.engines.params import SynthesisParams
@@ -136,6 +138,10 @@ class EngineWorker:
         self.jobs_done = 0
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
+        self._last_retention = 0.0
+        # People's data exports are built one at a time per worker, in a thread of their
+        # own, so that a big zip never holds up the claims (privacy.sweep).
+        self._export_thread: threading.Thread | None = None
         # From the queue's latest answer (synthesis.queue.WorkerClaim): when a stream it
         # leaves to a less-loaded worker becomes this one's to claim, and the streams
         # left to others, handed back with the next request.
@@ -236,6 +242,8 @@ class EngineWorker:
         job_requeue_expired()
         voice_requeue_pending()
         self.renew_active_leases()
+        self.retention_sweep()
+        export_thread = self.start_export_build()
         did_work = False
         for voice_id in list(voices_needing_preparation().values_list("pk", flat=True)[:5]):
             if self._stop.is_set():
@@ -255,9 +263,9 @@ class EngineWorker:
                 break
             started.append(self._start_job(claim.job))
         if wait:
-            for thread in started:
+            for thread in (*started, *([export_thread] if export_thread else [])):
                 thread.join()
-        return did_work or bool(started)
+        return did_work or bool(started) or export_thread is not None
 
     def _slots(self) -> WorkerSlots:
         """This worker's slots as the queue needs them: how many, and the class of each
@@ -321,6 +329,36 @@ class EngineWorker:
             threads = [thread for _, thread in self._active.values()]
         for thread in threads:
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def retention_sweep(self) -> None:
+        """Expired exports and audio past AUDIO_RETENTION_DAYS deleted (at most once a
+        minute; docs/privacy.md)."""
+        now = time.monotonic()
+        if not self.heartbeats or (self._last_retention and now - self._last_retention < 60):
+            return
+        self._last_retention = now
+        data_retention_sweep()
+
+    def start_export_build(self) -> threading.Thread | None:
+        """Build the next queued data export in a thread of its own, unless this worker is
+        building one already; returns the thread started."""
+        if not self.heartbeats or (self._export_thread is not None and self._export_thread.is_alive()):
+            return None
+        if not DataExport.objects.filter(status=DataExport.Status.QUEUED).exists():
+            return None
+
+        def build() -> None:
+            try:
+                while not self._stop.is_set() and export_build_next(worker_id=self.worker_id):
+                    pass
+            except Exception:
+                logger.exception("building a data export failed")
+            finally:
+                connections.close_all()
+
+        self._export_thread = threading.Thread(target=build, name=f"engine-export-{self.worker_id}", daemon=True)
+        self._export_thread.start()
+        return self._export_thread
 
     def prune_heartbeats(self) -> None:
         """Dead workers' heartbeat rows are deleted by the living (at most once a minute)."""
@@ -406,7 +444,10 @@ class EngineWorker:
         if not completed:
             # Cancelled, or the lease was lost and another attempt took the job over. The
             # file is this attempt's own (per-attempt name), never the other attempt's.
-            media.absolute(relative).unlink(missing_ok=True)
+            stored = media.absolute(relative)
+            stored.unlink(missing_ok=True)
+            # The owner's folder may be gone with its account (privacy.erasure): leave none behind.
+            media.remove_dir_if_empty(stored.parent)
 
     def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float, Timings]:
         if job.voice is None:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ops",
     "engine_host",
     "productions",
+    "privacy",  # after accounts: its admin extends the user admin
     "engine_setup",
     "dashboard",
     # Compatibility surfaces: each registers its API family (error body, key header) when ready.
@@ -456,6 +457,11 @@ EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
 # --- quotas --------------------------------------------------------------------------
 QUOTA_MONTHLY_CHARACTERS = env_int("QUOTA_MONTHLY_CHARACTERS", 1_000_000, minimum=0)
 QUOTA_MAX_ACTIVE_JOBS = env_int("QUOTA_MAX_ACTIVE_JOBS", 10, minimum=1)
+
+# --- people's data (docs/privacy.md) -------------------------------------------------
+# Generated audio older than this many days is deleted by the workers' sweep; the job
+# stays in history with `audio_expired: true`. 0: kept until its owner deletes it.
+AUDIO_RETENTION_DAYS = env_int("AUDIO_RETENTION_DAYS", 0, minimum=0)
 
 # --- monitoring ----------------------------------------------------------------------
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")

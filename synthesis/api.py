@@ -207,6 +207,12 @@ class JobAudioView(APIView):
             **audio_responses(audiomod.FORMATS, "The audio (Range requests answered with 206)"),
             404: NOT_FOUND,
             409: error("Not completed yet", "conflict"),
+            410: error(
+                "The audio was deleted by the retention policy (AUDIO_RETENTION_DAYS; the job's `audio_expired`)",
+                "audio_expired",
+                "This job's audio was deleted after 30 days under the server's audio retention policy; "
+                "its text and details stay in your history. Generate it again to hear it.",
+            ),
             **COMMON_ERRORS,
         },
         tags=["synthesis"],

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import soundfile
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 
 from core import media
@@ -26,6 +27,8 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
         raise ApiError(
             f"Unknown format {fmt!r}.", details={"format": [f"Choose one of {', '.join(audiomod.FORMATS)}."]}
         )
+    if job.audio_expired:
+        raise audio_expired_error(job)
     if job.status != SynthesisJob.Status.COMPLETED or not job.audio_file:
         raise Conflict(f"The job is {job.status}; audio exists once it is completed.", details={"status": job.status})
     master = media.absolute(job.audio_file)
@@ -50,6 +53,19 @@ def job_audio_file(*, job: SynthesisJob, fmt: str | None) -> tuple[Path, str]:
         # Raw samples need their rate to be read: audio/pcm;rate=…;channels=1.
         return target, audiomod.content_type(fmt, job.sample_rate or soundfile.info(str(master)).samplerate)
     return target, audiomod.CONTENT_TYPES[fmt]
+
+
+def audio_expired_error(job: SynthesisJob) -> ApiError:
+    """410 for a job whose audio the retention sweep deleted (synthesis.retention)."""
+    days = settings.AUDIO_RETENTION_DAYS
+    kept = f" after {days} days" if days else ""
+    return ApiError(
+        f"This job's audio was deleted{kept} under the server's audio retention policy; "
+        "its text and details stay in your history. Generate it again to hear it.",
+        code="audio_expired",
+        status_code=410,
+        details={"audio_expired": True, "retention_days": days},
+    )
 
 
 def ranged_file_response(request: HttpRequest, path: Path, content_type: str, filename: str) -> HttpResponse:

@@ -93,6 +93,9 @@ class SynthesisJob(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     audio_file = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
+    # Its audio was deleted by the retention sweep (AUDIO_RETENTION_DAYS, synthesis.retention):
+    # the row stays in history, its download answers 410.
+    audio_expired = models.BooleanField(default=False)
     audio_duration = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     word_count = models.PositiveIntegerField(default=0)

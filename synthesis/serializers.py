@@ -79,6 +79,10 @@ class JobSerializer(serializers.ModelSerializer):
     instructions = serializers.CharField(
         help_text="What the client asked for beyond params, kept as sent (OpenAI's instructions); usually empty"
     )
+    audio_expired = serializers.BooleanField(
+        help_text="The audio was deleted by the server's retention policy (AUDIO_RETENTION_DAYS): the job stays "
+        "in history and its audio download answers 410 (docs/privacy.md)."
+    )
 
     class Meta:
         model = SynthesisJob
@@ -99,6 +103,7 @@ class JobSerializer(serializers.ModelSerializer):
             "character_count",
             "attempts",
             "audio_duration",
+            "audio_expired",
             "sample_rate",
             "time_to_first_audio",
             "synthesis_seconds",
@@ -118,7 +123,8 @@ class JobSerializer(serializers.ModelSerializer):
         base = f"/api/v1/synthesis/{job.pk}"
         urls = {"self": base, "cancel": f"{base}/cancel", "events": "/ws/events/"}
         if job.status == job.Status.COMPLETED:
-            urls["audio"] = f"{base}/audio"
+            if not job.audio_expired:
+                urls["audio"] = f"{base}/audio"
             urls["timings"] = f"{base}/timings"
             urls["captions"] = f"{base}/captions?format=vtt"
         return urls

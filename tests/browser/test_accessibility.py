@@ -72,6 +72,7 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(
         "/keys/",
         "/usage/",
         "/cloning-attestation/",
+        "/account/data/",
         "/accounts/password_change/",
     ]
     found = check_pages(browser, speaker_server, signed_in_state["state"], user_pages, "user")
