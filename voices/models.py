@@ -19,6 +19,14 @@ CONSENT_STATEMENT = (
     "only be used as that person agreed."
 )
 
+# What the consent record of a blended voice says (voices.services.blends): a blend
+# rests on its sources' own consent, each named in the record with its consent records.
+BLEND_CONSENT_STATEMENT = (
+    "I confirm that this voice is a blend of the voices listed with it, each either my own cloned voice, made "
+    "under the consent recorded for it (listed), or a built-in speaker, and that the blended voice will only be "
+    "used as every person whose voice is in it agreed."
+)
+
 
 class VoiceQuerySet(models.QuerySet["Voice"]):
     def visible_to(self, user: object) -> VoiceQuerySet:

@@ -255,3 +255,30 @@ class CloningAttestationAcceptSerializer(serializers.Serializer):
         if value is not True:
             raise serializers.ValidationError("accept=true is required to accept the cloning attestation.")
         return value
+
+
+class BlendSourceInSerializer(serializers.Serializer):
+    voice = StrictCharField(
+        help_text="The id or name of one of your ready cloned voices, or a built-in XTTS speaker (`xtts:<name>` or "
+        "its id). Another user's voice is a 404, as if it did not exist."
+    )
+    weight = serializers.FloatField(
+        min_value=0, help_text="How much of this voice (at least 0; normalised so the weights add up to 1)."
+    )
+
+
+class VoiceBlendSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    language = LanguageField(
+        languages=clone_languages,
+        component="CloneLanguage",
+        required=False,
+        help_text="Defaults to the first source's language. " + CLONE_LANGUAGE_HELP,
+    )
+    sources = serializers.ListField(
+        child=BlendSourceInSerializer(),
+        min_length=2,
+        max_length=4,
+        help_text="2 to 4 voices and their weights; at least one weight above 0, each voice once.",
+    )

@@ -158,6 +158,11 @@ def voice_samples_add(
     409 when the voice would exceed VOICE_MAX_SAMPLES or a sample is already there."""
     if voice.is_builtin:
         raise _builtin_immutable()
+    if voice.blended_from:
+        raise Conflict(
+            "A blended voice is made from its sources' conditioning, not from samples: blend a new voice instead.",
+            details={"voice": ["a blended voice takes no samples"]},
+        )
     consent_require(consent)
     samples_require(samples)
     labels = samples_emotions(len(samples), emotions)
