@@ -135,3 +135,15 @@ def test_a_request_may_clear_the_voices_seed() -> None:
 
     assert job_params_resolve(voice=voice, given={}).seed == 7
     assert job_params_resolve(voice=voice, given={"seed": None}).seed is None
+
+
+def test_new_settings_give_the_voice_a_new_preview() -> None:
+    from synthesis.preview import preview_path
+
+    voice = Voice(samples_version=2, settings={})
+    plain = preview_path(voice)
+    voice.settings = {"speed": 1.2}
+    tuned = preview_path(voice)
+
+    assert tuned != plain and tuned.parent == plain.parent
+    assert preview_path(Voice(pk=voice.pk, samples_version=2, settings={"speed": 1.2})) == tuned
