@@ -177,11 +177,15 @@ def preview_dir(voice_id: uuid.UUID | str) -> Path:
     return media_root() / PREVIEWS / str(uuid.UUID(str(voice_id)))
 
 
-def preview_path(voice_id: uuid.UUID | str, *, samples_version: int, conditioned_at: datetime | None) -> Path:
-    """A voice's cached preview as the voice is now: a new sample set or new
-    conditioning means a new name, so a stale preview is never served."""
+def preview_path(
+    voice_id: uuid.UUID | str, *, samples_version: int, conditioned_at: datetime | None, settings_key: str = ""
+) -> Path:
+    """A voice's cached preview as the voice is now: a new sample set, new conditioning
+    or new default settings (`settings_key`, a digest of them) means a new name, so a
+    stale preview is never served."""
     stamp = conditioned_at.strftime("%Y%m%d%H%M%S%f") if conditioned_at else "0"
-    return preview_dir(voice_id) / f"{int(samples_version)}-{stamp}.wav"
+    suffix = f"-{settings_key}" if settings_key else ""
+    return preview_dir(voice_id) / f"{int(samples_version)}-{stamp}{suffix}.wav"
 
 
 # --------------------------------------------------------------------- productions

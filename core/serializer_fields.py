@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from speech.engines.params import PARAM_RANGES
+from speech.text import EMOTIONS
 
 
 class StrictCharField(serializers.CharField):
@@ -64,3 +68,33 @@ class LanguageField(StrictCharField):
         self.component = component
         kwargs.setdefault("max_length", 16)
         super().__init__(**kwargs)
+
+
+def params_schema(*, all_nullable: bool = False) -> dict:
+    """Synthesis `params` as SynthesisParams.from_dict takes them: known keys only, each
+    with its type and PARAM_RANGES bounds (OpenAPI 3.0 spells exclusive bounds as
+    booleans). `all_nullable`: every key may be null (a voice's settings, where null
+    removes the voice's own value)."""
+    properties: dict[str, dict] = {}
+    for name, (low, high, low_inclusive, high_inclusive) in PARAM_RANGES.items():
+        schema: dict = {
+            "type": "integer" if name in ("top_k", "seed", "max_new_tokens") else "number",
+            "minimum": low,
+            "maximum": high,
+        }
+        if not low_inclusive:
+            schema["exclusiveMinimum"] = True
+        if not high_inclusive:
+            schema["exclusiveMaximum"] = True
+        if all_nullable or name in ("seed", "max_new_tokens"):
+            schema["nullable"] = True
+        properties[name] = schema
+    properties["do_sample"] = {"type": "boolean", **({"nullable": True} if all_nullable else {})}
+    # OpenAPI 3.0: `nullable` does not widen an `enum`, so null is listed among the values.
+    properties["emotion"] = {"type": "string", "enum": [*EMOTIONS, None], "nullable": True}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+@extend_schema_field(params_schema())
+class ParamsField(serializers.DictField):
+    """Checked by SynthesisParams.from_dict in the service; declared here for the schema."""

@@ -34,14 +34,14 @@ from dashboard.widgets import (
     usage_presets,
 )
 from speech import audio as audiomod
-from speech.engines.params import SynthesisParams
+from speech.engines.params import PARAM_RANGES, SynthesisParams
 from speech.text import DEFAULT_EMOTION, EMOTIONS
 from synthesis.filters import HistoryFilters, parse_when
 from synthesis.models import SynthesisJob
 from synthesis.quotas import month_start, quota_state
 from synthesis.selectors import job_history, usage_summary
 from voices.models import CLONING_ATTESTATION_STATEMENT, CONSENT_STATEMENT, CloningAttestation, Voice
-from voices.selectors import cloning_engine_info, voice_get_visible, voice_list
+from voices.selectors import cloning_engine_info, voice_blend_sources, voice_get_visible, voice_list
 from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
 
 HISTORY_PAGE_SIZE = 20
@@ -167,8 +167,46 @@ def voice_detail(request: HttpRequest, voice_id: Any) -> HttpResponse:
             "default_emotion": DEFAULT_EMOTION,
             "limits": _upload_limits(),
             "job_count": job_history(user=request.user, filters=HistoryFilters(voice=str(voice.pk))).count(),
+            "settings_fields": _voice_settings_fields(voice) if owned else [],
+            "blend_sources": voice_blend_sources(voice=voice),
         },
     )
+
+
+# The voice page's default settings, in the order shown: (key, label, step, help).
+VOICE_SETTINGS_FIELDS = (
+    ("speed", "Speed", "0.05", "1 is natural pace"),
+    ("temperature", "Temperature", "0.01", "higher varies more (XTTS)"),
+    ("top_p", "Top p", "0.01", "XTTS sampling"),
+    ("top_k", "Top k", "1", "XTTS sampling"),
+    ("repetition_penalty", "Repetition penalty", "0.1", "XTTS"),
+    ("length_penalty", "Length penalty", "0.1", "XTTS"),
+    ("seed", "Seed", "1", "the same seed and text give the same audio"),
+)
+
+
+def _voice_settings_fields(voice: Voice) -> list[dict[str, Any]]:
+    """Each default setting with the voice's value (empty: the engine's default, shown
+    as the placeholder) and its range (speech.engines.params.PARAM_RANGES)."""
+    defaults = SynthesisParams()
+    own = voice.settings or {}
+    fields = []
+    for key, label, step, help_text in VOICE_SETTINGS_FIELDS:
+        low, high, _, _ = PARAM_RANGES[key]
+        default = getattr(defaults, key)
+        fields.append(
+            {
+                "key": key,
+                "label": label,
+                "step": step,
+                "help": help_text,
+                "min": low,
+                "max": high,
+                "value": "" if own.get(key) is None else own[key],
+                "placeholder": "none" if default is None else default,
+            }
+        )
+    return fields
 
 
 # --------------------------------------------------------------------- generate

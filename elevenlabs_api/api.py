@@ -231,6 +231,41 @@ class VoiceAddView(ElevenLabsView):
         return JsonResponse({"voice_id": str(voice.pk), "requires_verification": False})
 
 
+class VoiceSettingsDefaultView(ElevenLabsView):
+    """GET /v1/voices/settings/default: the SDK's voices.settings.get_default()."""
+
+    scopes = {"GET": VOICES_READ_ANY}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return JsonResponse(dict(selectors.DEFAULT_VOICE_SETTINGS))
+
+
+class VoiceSettingsView(ElevenLabsView):
+    """GET /v1/voices/{voice_id}/settings: a voice's own defaults (voices.settings.get())."""
+
+    scopes = {"GET": VOICES_READ_ANY}
+
+    def get(self, request: HttpRequest, voice_id: str) -> HttpResponse:
+        if not selectors.is_uuid(voice_id):
+            raise Http404
+        voice = voice_get_visible(user=request.user, voice_id=voice_id)
+        return JsonResponse(selectors.voice_settings_shape(voice))
+
+
+class VoiceSettingsEditView(ElevenLabsView):
+    """POST /v1/voices/{voice_id}/settings/edit (voices.settings.update()): only the
+    caller's own voices; a built-in one is a 404 like another user's."""
+
+    scopes = {"POST": {"voices:write"}}
+
+    def post(self, request: HttpRequest, voice_id: str) -> HttpResponse:
+        if not selectors.is_uuid(voice_id):
+            raise Http404
+        voice = voice_get_owned(user=request.user, voice_id=voice_id)
+        services.voice_settings_edit(voice=voice, body=_json_body(request))
+        return JsonResponse({"status": "ok"})
+
+
 # ------------------------------------------------------------------ models, user
 
 

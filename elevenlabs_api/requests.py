@@ -86,6 +86,13 @@ def voice_settings_params(settings: Any) -> dict[str, Any]:
     return params
 
 
+def stability_for(temperature: float) -> float:
+    """The `stability` that voice_settings_params maps to `temperature`, for reading a
+    voice's settings back in ElevenLabs' terms (clamped to 0-1: Speaker's own API may
+    set a temperature no stability reaches)."""
+    return round(min(1.0, max(0.0, 1.5 - float(temperature) / TEMPERATURE_AT_HALF)), 4)
+
+
 def speech_body(body: Any) -> SpeechBody:
     if not isinstance(body, Mapping):
         raise BadRequest("The request body must be a JSON object.", "body")

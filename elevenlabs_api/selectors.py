@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from core.engines import get_registry
+from elevenlabs_api.requests import stability_for
 from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_state
 from synthesis.selectors import job_history
@@ -80,6 +81,30 @@ def models_list() -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ voices
 
 
+# ElevenLabs' defaults (GET /v1/voices/settings/default): stability 0.5 is Speaker's
+# default temperature and variability (elevenlabs_api.requests).
+DEFAULT_VOICE_SETTINGS: dict[str, Any] = {
+    "stability": 0.5,
+    "similarity_boost": 0.75,
+    "style": 0.0,
+    "use_speaker_boost": True,
+    "speed": 1.0,
+}
+
+
+def voice_settings_shape(voice: Voice) -> dict[str, Any]:
+    """A voice's default settings in ElevenLabs' terms: `stability` and `speed` from the
+    voice's own parameters (Voice.settings, shared with Speaker's API), the knobs no
+    engine has from what an ElevenLabs client saved, ElevenLabs' defaults for the rest."""
+    own = voice.settings or {}
+    shape = {**DEFAULT_VOICE_SETTINGS, **(voice.elevenlabs_settings or {})}
+    if "temperature" in own:
+        shape["stability"] = stability_for(own["temperature"])
+    if "speed" in own:
+        shape["speed"] = float(own["speed"])
+    return shape
+
+
 def voice_shape(voice: Voice, *, user: User) -> dict[str, Any]:
     own = not voice.is_builtin and voice.owner_id == user.pk
     samples = []
@@ -104,7 +129,7 @@ def voice_shape(voice: Voice, *, user: User) -> dict[str, Any]:
         "description": voice.description or None,
         "preview_url": None,  # Speaker's previews need the caller's key: /api/v1/voices/{id}/preview
         "available_for_tiers": [],
-        "settings": None,
+        "settings": voice_settings_shape(voice),
         "high_quality_base_model_ids": [model_id_for(voice.engine)],
         "is_owner": own,
         "is_legacy": False,

@@ -23,7 +23,7 @@ from core.errors import ApiError
 from core.parsers import loads_request_json
 from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat
-from elevenlabs_api.requests import SpeechBody
+from elevenlabs_api.requests import BadRequest, SpeechBody, voice_settings_params
 from speech.timings import ESTIMATED, WordTiming, char_alignment
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest
@@ -33,6 +33,7 @@ from voices.models import Voice
 from voices.selectors import clone_languages
 from voices.services import voice_create
 from voices.services.attestation import ATTESTATION_API_PATH, ATTESTATION_DASHBOARD_PATH, attestation_current
+from voices.services.voice_settings import ELEVENLABS_EXTRAS, voice_settings_update
 
 logger = logging.getLogger("speaker.elevenlabs")
 
@@ -260,3 +261,18 @@ def voice_add(*, user: User, request: VoiceAdd) -> Voice:
         description=request.description,
         attestation=attestation,
     )
+
+
+# ------------------------------------------------------------------ voice settings
+
+
+def voice_settings_edit(*, voice: Voice, body: Any) -> Voice:
+    """POST /v1/voices/{voice_id}/settings/edit: ElevenLabs' voice settings stored as the
+    voice's own defaults (voices.services.voice_settings): `stability` and `speed` as the
+    engine parameters they map to (elevenlabs_api.requests), the knobs no engine has kept
+    as sent. Fields left out are kept; a value out of range is a 400 naming it."""
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object of voice settings.", "body")
+    params = voice_settings_params(body)
+    extras = {name: body[name] for name in ELEVENLABS_EXTRAS if body.get(name) is not None}
+    return voice_settings_update(voice=voice, changes=params, elevenlabs=extras)

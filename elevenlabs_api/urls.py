@@ -21,7 +21,16 @@ urlpatterns = [
     ),
     path("v1/voices", api.VoicesView.as_view(), name="elevenlabs-voices"),
     path("v1/voices/add", api.VoiceAddView.as_view(), name="elevenlabs-voice-add"),
+    path(
+        "v1/voices/settings/default", api.VoiceSettingsDefaultView.as_view(), name="elevenlabs-voice-settings-default"
+    ),
     path("v1/voices/<str:voice_id>", api.VoiceDetailView.as_view(), name="elevenlabs-voice"),
+    path("v1/voices/<str:voice_id>/settings", api.VoiceSettingsView.as_view(), name="elevenlabs-voice-settings"),
+    path(
+        "v1/voices/<str:voice_id>/settings/edit",
+        api.VoiceSettingsEditView.as_view(),
+        name="elevenlabs-voice-settings-edit",
+    ),
     path("v2/voices", api.VoicesSearchView.as_view(), name="elevenlabs-voices-search"),
     path("v1/user", api.UserView.as_view(), name="elevenlabs-user"),
     path("v1/user/subscription", api.SubscriptionView.as_view(), name="elevenlabs-subscription"),

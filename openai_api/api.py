@@ -267,7 +267,8 @@ def _speech(api_key: Any, body: dict[str, Any]) -> HttpResponse:
         raise _BadField("instructions must be a string; leave it out for none.", "instructions")
     if isinstance(instructions, str) and len(instructions) > MAX_INSTRUCTIONS:
         raise _BadField(f"instructions may be at most {MAX_INSTRUCTIONS} characters (as OpenAI's).", "instructions")
-    params = instructions_params(instructions, speed=float(speed))
+    # A speed the request leaves out is the voice's own (Voice.settings), not 1.0.
+    params = instructions_params(instructions, speed=float(speed) if "speed" in body else None)
     # A voice object names a voice by id (or name), never an OpenAI alias.
     target = voice if voice_by_id else _resolve_voice(api_key.user, voice)
     req = JobRequest(

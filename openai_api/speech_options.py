@@ -47,11 +47,13 @@ SPEED_WORDS: dict[str, float] = {
 _WORD = re.compile(r"[a-z]+")
 
 
-def instructions_params(instructions: str | None, *, speed: float) -> dict[str, object]:
+def instructions_params(instructions: str | None, *, speed: float | None) -> dict[str, object]:
     """Speaker's params for OpenAI's `instructions`: `speed` (scaled by the first prosody
     word, if any) and `emotion` (the first emotion word, if any). Anything else in the
-    instructions is not spoken differently; it is kept on the job as given."""
-    params: dict[str, object] = {"speed": speed}
+    instructions is not spoken differently; it is kept on the job as given. `speed`
+    None: the request sent none, so the voice's own default speed applies (unless a
+    prosody word scales the engine's 1.0)."""
+    params: dict[str, object] = {"speed": speed} if speed is not None else {}
     if not instructions:
         return params
     words = _WORD.findall(instructions.lower())
@@ -61,7 +63,7 @@ def instructions_params(instructions: str | None, *, speed: float) -> dict[str, 
     factor = next((SPEED_WORDS[w] for w in words if w in SPEED_WORDS), None)
     if factor is not None:
         low, high, _, _ = PARAM_RANGES["speed"]
-        params["speed"] = round(min(high, max(low, speed * factor)), 4)
+        params["speed"] = round(min(high, max(low, (1.0 if speed is None else speed) * factor)), 4)
     return params
 
 

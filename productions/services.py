@@ -232,7 +232,10 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             "Split it into several productions.",
             details={"text": [f"At most {limit} spoken characters."], "limit": limit, "characters": characters},
         )
-    params = SynthesisParams.from_dict(dict(req.params or {}))
+    # Checked now; kept as given, so that each segment's voice's own defaults fill in
+    # what the production leaves out (synthesis.services.job_params_resolve).
+    SynthesisParams.from_dict(dict(req.params or {}))
+    params = dict(req.params or {})
     speakers: dict[str, SegmentSpeaker] = {}
     default = _speaker(user=user, ref=req.voice, language=req.language, cache=speakers)
     planned: list[tuple[int, Any, SegmentSpeaker]] = []  # (chapter index, parsed segment, speaker)
@@ -251,7 +254,7 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             title=title,
             voice_name=default.voice.name,
             language=req.language or "",
-            params=params.to_dict(),
+            params=params,
             character_count=characters,
             word_count=sum(textmod.count_words(p.text) for _, p, _ in planned),
             segments_total=len(planned),
@@ -307,7 +310,7 @@ def _create_segments(
     *,
     start: int,
     chapter_ids: dict[int, int],
-    params: SynthesisParams,
+    params: Mapping[str, Any],
 ) -> bool:
     """One batch of segments, with their jobs while the production runs (a paused one
     gets them when it resumes). False when the production was cancelled meanwhile."""
@@ -427,7 +430,7 @@ def _unfinished(production: Production) -> list[tuple[ProductionSegment, Segment
 def _requeue(production: Production, waiting: list[tuple[ProductionSegment, SegmentSpeaker]]) -> None:
     """A new job for each waiting segment, in short batches (as production_create
     writes them)."""
-    params = SynthesisParams.from_dict(production.params)
+    params = dict(production.params or {})
     for start in range(0, len(waiting), BATCH):
         batch = waiting[start : start + BATCH]
         with transaction.atomic():
@@ -520,7 +523,7 @@ def production_segment_regenerate(
         )
     if seed is None and text is None:
         seed = secrets.randbelow(2**31)
-    params = SynthesisParams.from_dict({**production.params, **({"seed": seed} if seed is not None else {})})
+    params = {**production.params, **({"seed": seed} if seed is not None else {})}
     speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache={})
     segment_text_validate(text=new_text, speaker=speaker, params=params)
     characters = textmod.count_characters(new_text)
@@ -547,7 +550,7 @@ def production_segment_regenerate(
                 jobs=segment_jobs_build(
                     owner_id=production.owner_id,
                     api_key=production.api_key,
-                    params=SynthesisParams.from_dict(production.params),
+                    params=dict(production.params or {}),
                     specs=[_segment_spec(segment, speaker)],
                 ),
             )

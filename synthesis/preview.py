@@ -1,5 +1,5 @@
 """Voice previews: a short sample sentence in a voice, generated once and cached until the
-voice changes (its samples or its conditioning).
+voice changes (its samples, its conditioning or its default settings).
 
 A preview is a job with `mode=preview`: it goes through the same queue and worker as
 any generation (so XTTS stays in the worker, never the web process), is not billed and
@@ -8,6 +8,8 @@ the job row."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -44,11 +46,15 @@ PREVIEW_TEXTS: dict[str, str] = {
 
 
 def preview_path(voice: object) -> Path:
-    """Cache file for the voice as it is now (core.media.preview_path)."""
+    """Cache file for the voice as it is now (core.media.preview_path): the preview
+    speaks with the voice's default settings, so they are part of its name."""
+    own = getattr(voice, "settings", None) or {}
+    settings_key = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()[:12] if own else ""
     return media.preview_path(
         voice.pk,  # type: ignore[attr-defined]
         samples_version=voice.samples_version,  # type: ignore[attr-defined]
         conditioned_at=voice.conditioned_at,  # type: ignore[attr-defined]
+        settings_key=settings_key,
     )
 
 

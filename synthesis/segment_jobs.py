@@ -11,7 +11,7 @@ transaction (SQLite has one writer at a time).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +21,13 @@ from django.utils import timezone
 from accounts.models import APIKey, User
 from monitoring.services import audit_record
 from speech import text as textmod
-from speech.engines.params import SynthesisParams
 from synthesis.job_events import job_announce_cancelled
 from synthesis.models import SynthesisJob
 from synthesis.services import (
     job_created_announce,
     job_delete_files,
     job_engine_for,
+    job_params_resolve,
     job_priority_for,
     job_text_check,
 )
@@ -67,23 +67,26 @@ def segment_speaker_resolve(*, user: User, ref: str, language: str | None) -> Se
     return SegmentSpeaker(voice=voice, engine=engine, language=engine.resolve_language(language or voice.language))
 
 
-def segment_text_validate(*, text: str, speaker: SegmentSpeaker, params: SynthesisParams) -> None:
+def segment_text_validate(*, text: str, speaker: SegmentSpeaker, params: Mapping[str, Any]) -> None:
     """Check a segment's text fully now (length, language, params, voice), as
     job_validate checks a job: a bad passage is a 400 naming it, never a failed segment
-    an hour later."""
+    an hour later. `params`: the production's own, over the voice's defaults."""
     job_text_check(text=text)
-    speaker.engine.plan(text, language=speaker.language, voice=voice_ref(speaker.voice), params=params)
+    resolved = job_params_resolve(voice=speaker.voice, given=params)
+    speaker.engine.plan(text, language=speaker.language, voice=voice_ref(speaker.voice), params=resolved)
 
 
 def segment_jobs_build(
-    *, owner_id: int, api_key: APIKey | None, params: SynthesisParams, specs: Sequence[SegmentJobSpec]
+    *, owner_id: int, api_key: APIKey | None, params: Mapping[str, Any], specs: Sequence[SegmentJobSpec]
 ) -> list[SynthesisJob]:
     """Unsaved jobs for `specs`, for segment_jobs_enqueue (the caller links them to its
-    segments before they are written)."""
+    segments before they are written). `params`: the production's own parameters; each
+    job's are resolved over its voice's defaults as any job's (job_params_resolve)."""
     priority = job_priority_for(SynthesisJob.Mode.SEGMENT)
     jobs = []
     for spec in specs:
-        job_params = params.replace(seed=spec.seed) if spec.seed is not None else params
+        given = {**params, "seed": spec.seed} if spec.seed is not None else params
+        job_params = job_params_resolve(voice=spec.speaker.voice, given=given)
         jobs.append(
             SynthesisJob(
                 owner_id=owner_id,

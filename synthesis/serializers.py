@@ -1,42 +1,12 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from core.serializer_fields import LanguageField, StrictCharField, StrictChoiceField, StrictUUIDField
+from core.serializer_fields import LanguageField, ParamsField, StrictCharField, StrictChoiceField, StrictUUIDField
 from speech import audio as audiomod
-from speech.engines.params import PARAM_RANGES
-from speech.text import EMOTIONS
 from synthesis.models import SynthesisJob
 from voices.selectors import spoken_languages
-
-
-def _params_schema() -> dict:
-    """`params` as SynthesisParams.from_dict takes it: known keys only, each with its
-    type and PARAM_RANGES bounds (OpenAPI 3.0 spells exclusive bounds as booleans)."""
-    properties: dict[str, dict] = {}
-    for name, (low, high, low_inclusive, high_inclusive) in PARAM_RANGES.items():
-        schema: dict = {
-            "type": "integer" if name in ("top_k", "seed", "max_new_tokens") else "number",
-            "minimum": low,
-            "maximum": high,
-        }
-        if not low_inclusive:
-            schema["exclusiveMinimum"] = True
-        if not high_inclusive:
-            schema["exclusiveMaximum"] = True
-        if name in ("seed", "max_new_tokens"):
-            schema["nullable"] = True
-        properties[name] = schema
-    properties["do_sample"] = {"type": "boolean"}
-    # OpenAPI 3.0: `nullable` does not widen an `enum`, so null is listed among the values.
-    properties["emotion"] = {"type": "string", "enum": [*EMOTIONS, None], "nullable": True}
-    return {"type": "object", "properties": properties, "additionalProperties": False}
-
-
-@extend_schema_field(_params_schema())
-class ParamsField(serializers.DictField):
-    """Checked by SynthesisParams.from_dict in the service; declared here for the schema."""
 
 
 class JobCreateSerializer(serializers.Serializer):

@@ -79,7 +79,7 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         )
     voice = voice_resolve_for_synthesis(user=user, ref=req.voice)
     engine = job_engine_for(voice=voice)
-    params = SynthesisParams.from_dict(dict(req.params or {}))
+    params = job_params_resolve(voice=voice, given=req.params)
     language = req.language or voice.language
     # Full validation now (text, language, params, voice), so a bad request is a 400
     # here and never a failed job later.
@@ -97,6 +97,16 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "word_count": textmod.count_words(req.text),
         "character_count": textmod.count_characters(req.text),
     }
+
+
+def job_params_resolve(*, voice: Any, given: Mapping[str, Any] | None) -> SynthesisParams:
+    """The parameters a job speaks with: the request's own values, then the voice's
+    defaults (`Voice.settings`, docs/voice-cloning.md "Voice settings"), then the
+    engine's. The one place they are combined, so every route that queues a job gets the
+    same answer; the job stores the result, so the worker never looks again."""
+    if given is not None and not isinstance(given, Mapping):
+        return SynthesisParams.from_dict(given)  # its InvalidParams names `params`
+    return SynthesisParams.from_dict({**(getattr(voice, "settings", None) or {}), **dict(given or {})})
 
 
 def job_text_check(*, text: str) -> int:

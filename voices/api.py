@@ -26,11 +26,13 @@ from voices.serializers import (
     CloningAttestationSerializer,
     LanguagesSerializer,
     SampleAddSerializer,
+    VoiceBlendSerializer,
     VoiceCreateSerializer,
     VoiceSerializer,
     VoiceUpdateSerializer,
 )
 from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
+from voices.services.blends import BlendSource, voice_blend_create
 
 VOICES_SCOPES = {
     "GET": {"voices:read"},
@@ -228,6 +230,57 @@ class VoiceListCreateView(SampleUploadMixin, ListAPIView):
             samples=data["samples"],
             emotions=data.get("emotions"),
             consent=data["consent"],
+        )
+        return Response(VoiceSerializer(voice).data, status=status.HTTP_201_CREATED)
+
+
+class VoiceBlendView(APIView):
+    required_scopes = VOICES_SCOPES
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=VoiceBlendSerializer,
+        responses={
+            201: VoiceSerializer,
+            404: error(
+                "A source is not one of your voices nor a built-in one", "voice_not_found", "There is no voice ..."
+            ),
+            409: error(
+                "A source is not ready, the name is taken, or no cloning engine runs here",
+                "conflict",
+                "You already have a voice named 'Duet'.",
+            ),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "two of your voices, mostly the first",
+                value={
+                    "name": "Duet",
+                    "sources": [
+                        {"voice": "Grandma", "weight": 0.7},
+                        {"voice": "5b0f4c9e-8d5e-4a8e-9c64-0f0e7d1c2a11", "weight": 0.3},
+                    ],
+                },
+                request_only=True,
+            )
+        ],
+        tags=TAGS,
+        summary="Blend 2-4 XTTS voices into a new voice",
+        description="The new voice's conditioning is the weighted combination of its sources' (docs/voice-cloning.md, "
+        '"Blended voices"); it is `ready` at once, keeps working when a source is deleted, lists its sources in '
+        "`blended_from`, and its consent record names each source and its consent records.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = VoiceBlendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        voice = voice_blend_create(
+            user=request.user,
+            name=data["name"],
+            description=data.get("description", ""),
+            language=data.get("language"),
+            sources=[BlendSource(voice=s["voice"], weight=s["weight"]) for s in data["sources"]],
         )
         return Response(VoiceSerializer(voice).data, status=status.HTTP_201_CREATED)
 

@@ -4,6 +4,7 @@ from voices import api
 
 urlpatterns = [
     path("voices", api.VoiceListCreateView.as_view(), name="api-voices"),
+    path("voices/blend", api.VoiceBlendView.as_view(), name="api-voice-blend"),
     path("voices/<uuid:voice_id>", api.VoiceDetailView.as_view(), name="api-voice-detail"),
     path("voices/<uuid:voice_id>/samples", api.VoiceSamplesView.as_view(), name="api-voice-samples"),
     path(

@@ -19,6 +19,14 @@ CONSENT_STATEMENT = (
     "only be used as that person agreed."
 )
 
+# What the consent record of a blended voice says (voices.services.blends): a blend
+# rests on its sources' own consent, each named in the record with its consent records.
+BLEND_CONSENT_STATEMENT = (
+    "I confirm that this voice is a blend of the voices listed with it, each either my own cloned voice, made "
+    "under the consent recorded for it (listed), or a built-in speaker, and that the blended voice will only be "
+    "used as every person whose voice is in it agreed."
+)
+
 
 class VoiceQuerySet(models.QuerySet["Voice"]):
     def visible_to(self, user: object) -> VoiceQuerySet:
@@ -59,6 +67,17 @@ class Voice(models.Model):
     conditioned_at = models.DateTimeField(null=True, blank=True)
     # Bumped whenever the samples change: conditioning made from an older version is stale.
     samples_version = models.PositiveIntegerField(default=0)
+    # The voice's default generation parameters (a subset of SynthesisParams' keys): a
+    # request's own values win over them, they win over the engine's defaults
+    # (synthesis.services.job_params_resolve; docs/voice-cloning.md "Voice settings").
+    settings = models.JSONField(default=dict, blank=True)
+    # ElevenLabs' voice settings that no engine knob matches (similarity_boost, style,
+    # use_speaker_boost), kept so that an ElevenLabs client reads back what it saved.
+    elevenlabs_settings = models.JSONField(default=dict, blank=True)
+    # A blended voice's sources as they were when it was made (voices.services.blends):
+    # [{"voice_id", "name", "builtin", "weight", "consent_record_ids"}]; empty otherwise.
+    # By value, so deleting a source leaves the record (and the blend's own conditioning).
+    blended_from = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +112,10 @@ class Voice(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
+
+    @property
+    def is_blend(self) -> bool:
+        return bool(self.blended_from)
 
 
 # What an account accepts once, in the dashboard or with POST /api/v1/cloning-attestation,
@@ -208,6 +231,9 @@ class ConsentRecord(models.Model):
         VoiceConsent, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_records"
     )
     voice_consent_sha256 = models.CharField(max_length=64, blank=True)
+    # Set for a blended voice: the voices it was blended from and the consent records
+    # each rests on (the same list as Voice.blended_from), kept when any of them goes.
+    blend_sources = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-attested_at"]

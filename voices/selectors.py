@@ -295,3 +295,14 @@ def voice_ref(voice: Voice) -> VoiceRef:
     if voice.is_builtin:
         return VoiceRef(builtin=voice.builtin_key)
     return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
+
+
+def voice_blend_sources(*, voice: Voice) -> list[dict[str, Any]]:
+    """A blended voice's sources as recorded (Voice.blended_from), each with `exists`:
+    whether that voice is still there (the blend speaks either way)."""
+    sources = list(voice.blended_from or [])
+    if not sources:
+        return []
+    ids = [source.get("voice_id") for source in sources]
+    present = {str(pk) for pk in Voice.objects.filter(pk__in=ids).values_list("pk", flat=True)}
+    return [{**source, "exists": str(source.get("voice_id")) in present} for source in sources]

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import Unprocessable
-from core.serializer_fields import LanguageField, StrictCharField
+from core.serializer_fields import LanguageField, StrictCharField, params_schema
 from speech.text import EMOTIONS
 from voices.models import CLONING_ATTESTATION_STATEMENT, Voice, VoiceSample
 from voices.selectors import clone_languages
@@ -59,9 +59,45 @@ class VoiceSampleSerializer(serializers.ModelSerializer):
         return reverse("api-voice-sample-audio", kwargs={"voice_id": sample.voice_id, "sample_id": sample.pk})
 
 
+SETTINGS_HELP = (
+    "The voice's default generation parameters (the keys of a synthesis request's `params`, each in its range). "
+    "A request's own `params` win over them; they win over the engine's defaults."
+)
+
+
+@extend_schema_field({**params_schema(), "description": SETTINGS_HELP})
+class _SettingsOutField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        **params_schema(all_nullable=True),
+        "description": SETTINGS_HELP + " A merge patch: a key with a value sets it, a key with null removes it (the "
+        "engine's default applies again), a key left out is kept. A value out of its range is a 400 naming it.",
+    }
+)
+class _SettingsPatchField(serializers.DictField):
+    """Checked as a whole by the service (voices.services.voice_settings)."""
+
+
+class BlendSourceSerializer(serializers.Serializer):
+    voice_id = serializers.UUIDField(help_text="The source voice's id (it may have been deleted since).")
+    name = serializers.CharField()
+    builtin = serializers.BooleanField(help_text="A built-in XTTS speaker rather than one of your cloned voices.")
+    weight = serializers.FloatField(help_text="Its share of the blend, normalised: the weights add up to 1.")
+    consent_record_ids = serializers.ListField(
+        child=serializers.UUIDField(), help_text="The consent records the source rests on (none for a built-in)."
+    )
+
+
 class VoiceSerializer(serializers.ModelSerializer):
     samples = VoiceSampleSerializer(many=True, read_only=True)
     builtin_key = serializers.SerializerMethodField()
+    settings = _SettingsOutField(read_only=True)
+    blended_from = BlendSourceSerializer(
+        many=True, read_only=True, help_text="A blended voice's sources, as they were when it was made; else empty."
+    )
 
     class Meta:
         model = Voice
@@ -77,6 +113,8 @@ class VoiceSerializer(serializers.ModelSerializer):
             "status",
             "status_message",
             "samples",
+            "settings",
+            "blended_from",
             "conditioned_at",
             "created_at",
             "updated_at",
@@ -161,6 +199,7 @@ class VoiceUpdateSerializer(serializers.Serializer):
     language = LanguageField(
         languages=clone_languages, component="CloneLanguage", required=False, help_text=CLONE_LANGUAGE_HELP
     )
+    settings = _SettingsPatchField(required=False)
 
 
 class EngineLanguagesSerializer(serializers.Serializer):
@@ -216,3 +255,30 @@ class CloningAttestationAcceptSerializer(serializers.Serializer):
         if value is not True:
             raise serializers.ValidationError("accept=true is required to accept the cloning attestation.")
         return value
+
+
+class BlendSourceInSerializer(serializers.Serializer):
+    voice = StrictCharField(
+        help_text="The id or name of one of your ready cloned voices, or a built-in XTTS speaker (`xtts:<name>` or "
+        "its id). Another user's voice is a 404, as if it did not exist."
+    )
+    weight = serializers.FloatField(
+        min_value=0, help_text="How much of this voice (at least 0; normalised so the weights add up to 1)."
+    )
+
+
+class VoiceBlendSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    language = LanguageField(
+        languages=clone_languages,
+        component="CloneLanguage",
+        required=False,
+        help_text="Defaults to the first source's language. " + CLONE_LANGUAGE_HELP,
+    )
+    sources = serializers.ListField(
+        child=BlendSourceInSerializer(),
+        min_length=2,
+        max_length=4,
+        help_text="2 to 4 voices and their weights; at least one weight above 0, each voice once.",
+    )

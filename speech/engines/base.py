@@ -301,6 +301,12 @@ class Engine(abc.ABC):
     def _prepare_voice(self, samples: dict[str, list[Path]]) -> bytes:
         raise VoiceNotSupported(f"the {self.name} engine cannot clone voices")
 
+    def blend_voices(self, sources: Sequence[tuple[VoiceRef, float]]) -> bytes:
+        """A new voice's conditioning, the weighted combination of `sources` (cloned
+        voices' conditioning bytes or built-in voices), for the caller to store like
+        `prepare_voice`'s. Only engines whose voices are conditioning can."""
+        raise VoiceNotSupported(f"the {self.name} engine cannot blend voices")
+
     @staticmethod
     def _validate_samples(samples: Mapping[str, Sequence[Path]]) -> dict[str, list[Path]]:
         if not isinstance(samples, Mapping) or not samples:

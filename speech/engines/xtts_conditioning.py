@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +78,57 @@ def serialise(conditioning: Conditioning) -> bytes:
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     return buffer.getvalue()
+
+
+def blend(parts: Sequence[tuple[Conditioning, float]], *, model_id: str) -> Conditioning:
+    """The weighted combination of several voices' conditioning (docs/voice-cloning.md,
+    "Blended voices"). Weights are normalised to add up to 1; a source with weight 0
+    takes no part. Per emotion label that any remaining source has (a source without
+    that label lends its neutral, as `_pick` would speak it):
+
+    * `gpt_cond_latent` (the perceiver's fixed set of 32 latent tokens the GPT attends
+      to): the weighted mean, a convex combination that stays among what the GPT was
+      conditioned on;
+    * `speaker_embedding` (the HiFi-GAN decoder's global speaker vector): the weighted
+      mean, rescaled to the weighted mean of the sources' lengths, because averaging
+      vectors that point apart shortens them, and a shorter vector is a weaker speaker
+      signal to the decoder, not a voice in between.
+
+    A blend whose only source with weight is A is A's tensors unchanged (x * 1.0 is x),
+    so it speaks bit-identically to A."""
+    import torch
+
+    if not parts:
+        raise ValueError("a blend needs at least one source")
+    for _, weight in parts:
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"blend weights must be finite and not negative, got {weight}")
+    total = sum(weight for _, weight in parts)
+    if total <= 0:
+        raise ValueError("at least one blend weight must be above zero")
+    used = [(conditioning, weight / total) for conditioning, weight in parts if weight > 0]
+    labels: list[str] = []
+    for conditioning, _ in used:
+        labels.extend(label for label in conditioning.voices if label not in labels)
+    voices: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    for label in labels:
+        pairs = [(_label_or_neutral(conditioning, label), weight) for conditioning, weight in used]
+        shapes = {(tuple(latent.shape), tuple(embedding.shape)) for (latent, embedding), _ in pairs}
+        if len(shapes) != 1:
+            raise ConditioningMissing("the voices to blend were prepared with different XTTS checkpoints")
+        latent = sum((pair[0] * weight for pair, weight in pairs[1:]), pairs[0][0][0] * pairs[0][1])
+        mixed = sum((pair[1] * weight for pair, weight in pairs[1:]), pairs[0][0][1] * pairs[0][1])
+        target = sum(float(torch.linalg.vector_norm(pair[1])) * weight for pair, weight in pairs)
+        length = float(torch.linalg.vector_norm(mixed))
+        embedding = mixed * (target / length) if length > 0 and target != length else mixed
+        voices[label] = (latent.to(torch.float32), embedding.to(torch.float32))
+    return Conditioning(model_id=model_id, voices=voices)
+
+
+def _label_or_neutral(conditioning: Conditioning, label: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if label in conditioning.voices:
+        return conditioning.voices[label]
+    return conditioning.voices.get("neutral") or next(iter(conditioning.voices.values()))
 
 
 def deserialise(data: bytes) -> Conditioning:

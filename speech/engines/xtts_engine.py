@@ -23,7 +23,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
 from speech.engines.errors import (
     ConditioningMissing,
     EngineUnavailable,
+    InvalidParams,
     InvalidSample,
     InvalidText,
     UnsupportedLanguage,
@@ -44,6 +45,7 @@ from speech.engines.prosody import Prosody, clamp, preset, spoken_speed
 from speech.engines.xtts_conditioning import (
     Conditioning,
     ConditioningCache,
+    blend,
     deserialise,
     load_reference,
     serialise,
@@ -368,6 +370,10 @@ class XTTSEngine(Engine):
                 language=language,
                 supported=self.languages,
             )
+        return self._voice_conditioning(voice)
+
+    def _voice_conditioning(self, voice: VoiceRef) -> Conditioning:
+        """A cloned voice's stored conditioning, or a studio speaker's."""
         if voice.conditioning is not None:
             return self._conditioning(voice.conditioning)
         studio = self._studio_speakers()
@@ -377,6 +383,20 @@ class XTTSEngine(Engine):
         if name not in studio:
             raise VoiceNotSupported(f"unknown XTTS built-in voice {name!r}")
         return Conditioning(model_id=self._checkpoint_id(), voices={"neutral": studio[name]})
+
+    def blend_voices(self, sources: Sequence[tuple[VoiceRef, float]]) -> bytes:
+        """A new voice's conditioning as the weighted combination of `sources` (cloned
+        voices' conditioning or studio speakers; xtts_conditioning.blend says how and
+        why). Needs the checkpoint's files, not the model: no weights are loaded."""
+        reason = self.unavailable_reason()
+        if reason:
+            raise EngineUnavailable(reason, engine=self.name)
+        parts = [(self._voice_conditioning(voice), float(weight)) for voice, weight in sources]
+        try:
+            blended = blend(parts, model_id=self._checkpoint_id())
+        except ValueError as exc:
+            raise InvalidParams(str(exc), field="weights") from exc
+        return serialise(blended)
 
     def _conditioning(self, data: bytes) -> Conditioning:
         key = ConditioningCache.key(data)

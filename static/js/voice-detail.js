@@ -80,7 +80,8 @@ if (previewButton) {
 if (owned) {
   // -------------------------------------------------------------- remove sample
   const samplesError = document.getElementById("samples-error");
-  document.querySelector("[data-existing-samples]").addEventListener("click", async (event) => {
+  // A blended voice has no samples: neither list nor upload form is on its page.
+  document.querySelector("[data-existing-samples]")?.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-delete-sample]");
     if (!button) return;
     const ok = await confirmAction({
@@ -102,49 +103,51 @@ if (owned) {
 
   // ---------------------------------------------------------------- add samples
   const addForm = document.querySelector("[data-add-samples-form]");
-  const addBox = document.getElementById("add-error");
-  const picker = new SamplePicker(addForm.querySelector("[data-sample-picker]"));
-  const progress = addForm.querySelector("[data-upload-progress]");
-  const status = addForm.querySelector("[data-upload-status]");
-  addForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(addForm, addBox);
-    const details = {};
-    const problem = picker.check();
-    if (problem) details.samples = [problem];
-    if (!addForm.elements.consent.checked) details.consent = ["Tick the box to confirm the speaker agreed to these recordings."];
-    if (Object.keys(details).length) {
-      showError({ message: "Some things need your attention.", details }, { box: addBox, form: addForm });
-      return;
-    }
-    const data = new FormData();
-    data.append("consent", "true");
-    picker.appendTo(data);
-    const submit = addForm.querySelector("[data-add-submit]");
-    submit.disabled = true;
-    progress.hidden = false;
-    try {
-      await upload(`/api/v1/voices/${voiceId}/samples`, data, {
-        onProgress: (fraction) => {
-          progress.value = fraction;
-          status.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : "Checking the recordings…";
-        },
-      });
-      sessionStorage.setItem("speaker-toast", "Samples added. The voice is being prepared again.");
-      location.reload();
-    } catch (error) {
-      // A refused sample is marked on its own row; the others stay, ready to resend.
-      if (picker.showServerError(error)) {
-        const name = picker.entries[error.details.sample_index].name;
-        showError({ message: `“${name}” was refused: ${error.message} Remove it or replace it, then add again.` }, { box: addBox, form: addForm });
-      } else {
-        showError(error, { box: addBox, form: addForm });
+  if (addForm) {
+    const addBox = document.getElementById("add-error");
+    const picker = new SamplePicker(addForm.querySelector("[data-sample-picker]"));
+    const progress = addForm.querySelector("[data-upload-progress]");
+    const status = addForm.querySelector("[data-upload-status]");
+    addForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(addForm, addBox);
+      const details = {};
+      const problem = picker.check();
+      if (problem) details.samples = [problem];
+      if (!addForm.elements.consent.checked) details.consent = ["Tick the box to confirm the speaker agreed to these recordings."];
+      if (Object.keys(details).length) {
+        showError({ message: "Some things need your attention.", details }, { box: addBox, form: addForm });
+        return;
       }
-      submit.disabled = false;
-      progress.hidden = true;
-      status.textContent = "";
-    }
-  });
+      const data = new FormData();
+      data.append("consent", "true");
+      picker.appendTo(data);
+      const submit = addForm.querySelector("[data-add-submit]");
+      submit.disabled = true;
+      progress.hidden = false;
+      try {
+        await upload(`/api/v1/voices/${voiceId}/samples`, data, {
+          onProgress: (fraction) => {
+            progress.value = fraction;
+            status.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : "Checking the recordings…";
+          },
+        });
+        sessionStorage.setItem("speaker-toast", "Samples added. The voice is being prepared again.");
+        location.reload();
+      } catch (error) {
+        // A refused sample is marked on its own row; the others stay, ready to resend.
+        if (picker.showServerError(error)) {
+          const name = picker.entries[error.details.sample_index].name;
+          showError({ message: `“${name}” was refused: ${error.message} Remove it or replace it, then add again.` }, { box: addBox, form: addForm });
+        } else {
+          showError(error, { box: addBox, form: addForm });
+        }
+        submit.disabled = false;
+        progress.hidden = true;
+        status.textContent = "";
+      }
+    });
+  }
 
   // ----------------------------------------------------------------------- edit
   const editForm = document.querySelector("[data-edit-voice-form]");
@@ -164,6 +167,27 @@ if (owned) {
       announce("Changes saved.", "ok");
     } catch (error) {
       showError(error, { box: editBox, form: editForm });
+    }
+  });
+
+  // ------------------------------------------------------------------- settings
+  const settingsForm = document.querySelector("[data-voice-settings-form]");
+  const settingsBox = document.getElementById("settings-error");
+  settingsForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(settingsForm, settingsBox);
+    // An empty field removes the voice's own value (null in the merge patch), so the
+    // engine's default applies again; the server checks each range and names a bad one.
+    const settings = {};
+    settingsForm.querySelectorAll("[data-setting]").forEach((input) => {
+      const raw = input.value.trim();
+      settings[input.dataset.setting] = raw === "" ? null : Number(raw);
+    });
+    try {
+      await api(`/api/v1/voices/${voiceId}`, { method: "PATCH", json: { settings } });
+      announce("Settings saved.", "ok");
+    } catch (error) {
+      showError(error, { box: settingsBox, form: settingsForm });
     }
   });
 

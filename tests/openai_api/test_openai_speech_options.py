@@ -40,6 +40,13 @@ def test_a_pace_word_keeps_speed_within_its_bounds():
     assert instructions_params("slowly", speed=0.25)["speed"] == 0.25
 
 
+def test_a_request_without_speed_leaves_it_to_the_voice():
+    # No speed in the request: the voice's own default speed applies (Voice.settings).
+    assert instructions_params(None, speed=None) == {}
+    assert instructions_params("sad", speed=None) == {"emotion": "sad"}
+    assert instructions_params("slowly", speed=None)["speed"] == 0.85
+
+
 @pytest.mark.parametrize("model", ["gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "gpt-4o-mini-tts-2026-03-01"])
 def test_the_instructed_model_and_its_dated_variants_are_accepted(model):
     assert is_instructed_model(model)

@@ -6,11 +6,13 @@
     catalogue.py     the built-in voices, synced at process start-up, never on a read
     attestation.py   the account's standing cloning attestation (accept, show, withdraw)
     consents.py      recorded consents (OpenAI's voice consents) and voices cloned under one
+    voice_settings.py a voice's default generation parameters (checked merge patches)
+    blends.py        blended voices: a new voice from the weighted conditioning of 2-4 others
 
 Resolving the voice a synthesis request names is a read: voices.selectors. The public
 services of the first four are re-exported here so callers write
 `from voices.services import voice_create`; attestation and consents are imported from
-their modules.
+their modules (so are voice_settings and blends).
 Switching cloning on (the XTTS checkpoint installer) is engine_setup.services.
 """
 

@@ -9,7 +9,7 @@ conditioning (voices.services.conditioning).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from voices.services.samples import (
     samples_require,
     samples_store,
 )
+from voices.services.voice_settings import voice_settings_check
 
 
 def _clean_name(name: str) -> str:
@@ -157,6 +158,11 @@ def voice_samples_add(
     409 when the voice would exceed VOICE_MAX_SAMPLES or a sample is already there."""
     if voice.is_builtin:
         raise _builtin_immutable()
+    if voice.blended_from:
+        raise Conflict(
+            "A blended voice is made from its sources' conditioning, not from samples: blend a new voice instead.",
+            details={"voice": ["a blended voice takes no samples"]},
+        )
     consent_require(consent)
     samples_require(samples)
     labels = samples_emotions(len(samples), emotions)
@@ -194,11 +200,18 @@ def voice_update(
     name: str | None = None,
     description: str | None = None,
     language: str | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Voice:
-    """Rename, describe or change the primary language of a cloned voice."""
+    """Rename, describe or change the primary language of a cloned voice, or change its
+    default generation parameters (`settings`, a merge patch: null removes a key;
+    voices.services.voice_settings). Everything is checked before anything is stored."""
     if voice.is_builtin:
         raise _builtin_immutable()
     changes: dict[str, Any] = {}
+    if settings is not None:
+        if not isinstance(settings, Mapping):
+            raise ApiError("settings must be an object.", details={"settings": ["must be an object"]})
+        changes["settings"] = voice_settings_check({**(voice.settings or {}), **dict(settings)})
     if name is not None:
         changes["name"] = _clean_name(name)
         _check_name_free(user=voice.owner, name=changes["name"], exclude=voice.pk)
