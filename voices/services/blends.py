@@ -26,7 +26,7 @@ from monitoring.services import audit_record
 from speech.engines.errors import EngineUnavailable, InvalidParams
 from voices.models import BLEND_CONSENT_STATEMENT, ConsentRecord, Voice
 from voices.selectors import cloning_engine_info, voice_ref, voice_resolve_for_synthesis
-from voices.services.voices import _check_language, _check_name_free, _clean_name
+from voices.services.voices import clone_language_check, voice_name_check_free, voice_name_clean
 
 MIN_SOURCES = 2
 MAX_SOURCES = 4
@@ -105,14 +105,14 @@ def voice_blend_create(
     more than 4 sources, a negative weight or all weights 0, another engine's voice or
     a source named twice; 404 for a voice that is not the caller's (nor built-in); 409
     for a source not ready, a taken name, or no cloning engine here."""
-    name = _clean_name(name)
+    name = voice_name_clean(name)
     _check_sources(sources)
     info = cloning_engine_info()
     if not info.available:
         raise EngineUnavailable(info.missing_message, engine=info.name)  # -> 409
     voices = _resolve(user=user, sources=sources, engine_name=info.name)
-    language = _check_language(language) if language else _check_language(voices[0].language)
-    _check_name_free(user=user, name=name)
+    language = clone_language_check(language) if language else clone_language_check(voices[0].language)
+    voice_name_check_free(user=user, name=name)
     engine = get_registry().engine(info.name)
     try:
         conditioning = engine.blend_voices(

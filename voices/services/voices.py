@@ -35,14 +35,14 @@ from voices.services.samples import (
 from voices.services.voice_settings import voice_settings_check
 
 
-def _clean_name(name: str) -> str:
+def voice_name_clean(name: str) -> str:
     cleaned = " ".join(str(name or "").split())
     if not cleaned:
         raise ApiError("A voice needs a name.", details={"name": ["this field may not be blank"]})
     return cleaned[:100]
 
 
-def _check_language(language: str) -> str:
+def clone_language_check(language: str) -> str:
     info = cloning_engine_info()
     code = str(language or "").strip().lower().replace("_", "-")
     if code not in info.languages:
@@ -53,7 +53,7 @@ def _check_language(language: str) -> str:
     return code
 
 
-def _check_name_free(*, user: Any, name: str, exclude: uuid.UUID | None = None) -> None:
+def voice_name_check_free(*, user: Any, name: str, exclude: uuid.UUID | None = None) -> None:
     clash = Voice.objects.owned_by(user).filter(name__iexact=name)
     if exclude is not None:
         clash = clash.exclude(pk=exclude)
@@ -84,8 +84,8 @@ def voice_create(
     `voice_consent`: the recorded consent it is cloned under (voices.services.consents),
     named in its ConsentRecord; 404 if it is deleted meanwhile."""
     consent_require(consent)
-    name = _clean_name(name)
-    language = _check_language(language)
+    name = voice_name_clean(name)
+    language = clone_language_check(language)
     samples_require(samples)
     if len(samples) > settings.VOICE_MAX_SAMPLES:
         raise ApiError(
@@ -93,7 +93,7 @@ def voice_create(
             details={"samples": [f"at most {settings.VOICE_MAX_SAMPLES} samples"]},
         )
     labels = samples_emotions(len(samples), emotions)
-    _check_name_free(user=user, name=name)
+    voice_name_check_free(user=user, name=name)
 
     voice_id = uuid.uuid4()
     prepared = samples_prepare(voice_id, samples, labels)
@@ -213,12 +213,12 @@ def voice_update(
             raise ApiError("settings must be an object.", details={"settings": ["must be an object"]})
         changes["settings"] = voice_settings_check({**(voice.settings or {}), **dict(settings)})
     if name is not None:
-        changes["name"] = _clean_name(name)
-        _check_name_free(user=voice.owner, name=changes["name"], exclude=voice.pk)
+        changes["name"] = voice_name_clean(name)
+        voice_name_check_free(user=voice.owner, name=changes["name"], exclude=voice.pk)
     if description is not None:
         changes["description"] = str(description)[:1000]
     if language is not None:
-        changes["language"] = _check_language(language)
+        changes["language"] = clone_language_check(language)
     if not changes:
         return voice
     try:
