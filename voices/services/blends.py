@@ -19,13 +19,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.context import current
 from core.engines import get_registry
 from core.errors import ApiError, Conflict
 from monitoring.services import audit_record
 from speech.engines.errors import EngineUnavailable, InvalidParams
 from voices.models import BLEND_CONSENT_STATEMENT, ConsentRecord, Voice
 from voices.selectors import cloning_engine_info, voice_ref, voice_resolve_for_synthesis
+from voices.services.samples import consent_witness
 from voices.services.voices import clone_language_check, voice_name_check_free, voice_name_clean
 
 MIN_SOURCES = 2
@@ -122,7 +122,6 @@ def voice_blend_create(
         raise ApiError(exc.message, details={"sources": [exc.message]}) from exc
     total = sum(float(source.weight) for source in sources)
     records = [_source_record(v, float(s.weight) / total) for v, s in zip(voices, sources, strict=True)]
-    ctx = current()
     try:
         with transaction.atomic():
             voice = Voice.objects.create(
@@ -140,13 +139,7 @@ def voice_blend_create(
                 blended_from=records,
             )
             consent = ConsentRecord.objects.create(
-                user=user,
-                username=getattr(user, "username", "") or "",
-                voice=voice,
-                voice_name=voice.name,
-                ip=ctx.client_ip,
-                user_agent=ctx.user_agent,
-                api_key_prefix=ctx.api_key_prefix,
+                **consent_witness(user=user, voice=voice),
                 statement=BLEND_CONSENT_STATEMENT,
                 sample_sha256=[],
                 blend_sources=records,

@@ -209,6 +209,22 @@ def consent_require(consent: bool) -> None:
         )
 
 
+def consent_witness(*, user: Any, voice: Voice) -> dict[str, Any]:
+    """Who made a voice and from where, as every consent record keeps it: the account,
+    and the client address, user agent and API key of the request (core.context; empty
+    outside a request)."""
+    ctx = current()
+    return {
+        "user": user,
+        "username": getattr(user, "username", "") or "",
+        "voice": voice,
+        "voice_name": voice.name,
+        "ip": ctx.client_ip,
+        "user_agent": ctx.user_agent,
+        "api_key_prefix": ctx.api_key_prefix,
+    }
+
+
 def consent_attest(
     *,
     user: Any,
@@ -222,15 +238,8 @@ def consent_attest(
     empty outside a request). `attestation`: the account's standing one, when the
     upload came through an API without a consent field; `voice_consent`: the recorded
     consent the voice is cloned under (its hash is copied, kept if the recording goes)."""
-    ctx = current()
     record = ConsentRecord.objects.create(
-        user=user,
-        username=getattr(user, "username", "") or "",
-        voice=voice,
-        voice_name=voice.name,
-        ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
-        api_key_prefix=ctx.api_key_prefix,
+        **consent_witness(user=user, voice=voice),
         statement=CONSENT_STATEMENT,
         sample_sha256=[item.sha256 for item in prepared],
         attestation=attestation,
