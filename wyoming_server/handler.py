@@ -98,7 +98,8 @@ class WyomingHandler(AsyncEventHandler):
                     put.cancel()
                     break
         except WyomingRefusal as refusal:
-            answering.cancel()
+            if not self.gone:
+                answering.cancel()
             await self._refuse(refusal)
         finally:
             if not answering.done() and not self.gone:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
@@ -49,8 +50,11 @@ class Running:
 
 
 @pytest.fixture
-async def start_wyoming(piper_only, transactional_db) -> AsyncIterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
-    """Start a server for `raw_key` (more than one may run; each is stopped afterwards)."""
+async def start_wyoming(piper_only, transactional_db, settings) -> AsyncIterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+    """Start a server for `raw_key` (more than one may run; each is stopped afterwards).
+    The embedded default, whatever REDIS_URL says: this process runs the engine
+    (separate workers: test_runwyoming_live.py)."""
+    settings.EMBEDDED_WORKER = True
     started: list[WyomingServer] = []
 
     async def _start(raw_key: str, **kwargs: Any) -> Running:
@@ -63,6 +67,9 @@ async def start_wyoming(piper_only, transactional_db) -> AsyncIterator[Callable[
     yield _start
     for server in started:
         await server.stop()
+    # The connection the server's database calls used (asgiref's thread), closed as a
+    # request's would be: PostgreSQL cannot drop the test database under an open one.
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -122,3 +123,14 @@ def test_a_key_without_the_synthesis_scope_refuses_to_start(owner, make_key, set
     settings.WYOMING_API_KEY = make_key(owner, ["voices:read"])
     with pytest.raises(CommandError, match="synthesis:write"):
         call_command("runwyoming")
+
+
+@pytest.mark.django_db
+def test_an_address_already_taken_is_a_clear_error(owner, make_key, settings):
+    settings.WYOMING_API_KEY = make_key(owner)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Cannot listen on tcp://127.0.0.1:{port}"):
+            call_command("runwyoming", "--uri", f"tcp://127.0.0.1:{port}")

@@ -9,7 +9,9 @@ from asgiref.sync import sync_to_async
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
-from synthesis.models import SynthesisJob
+from accounts.models import APIKey
+from accounts.services import apikey_revoke
+from synthesis.models import SynthesisJob, UsageRecord
 from tests.wyoming_server.conftest import until
 
 TEXT = "Hello from Speaker. This is the second sentence."
@@ -50,3 +52,25 @@ async def test_a_language_alone_picks_a_voice_that_speaks_it(wyoming, owner):
         assert (await until(client, "audio-stop")).audio
     jobs = await sync_to_async(list)(SynthesisJob.objects.filter(owner=owner).values_list("voice_name", flat=True))
     assert jobs == ["joe", "joe"]
+
+
+async def test_each_request_is_billed_and_counted_against_the_accounts_rate_limit(wyoming, owner, settings):
+    settings.RATE_LIMIT_REQUESTS = 1
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text="Billed once.", voice=SynthesizeVoice(name="joe")).event())
+        assert (await until(client, "audio-stop")).types[-1] == "audio-stop"
+    usage = await sync_to_async(UsageRecord.objects.get)(user=owner)
+    assert usage.characters == len("Billed once.") and usage.api_key_prefix
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text="One too many.", voice=SynthesizeVoice(name="joe")).event())
+        error = (await until(client, "audio-stop")).error
+    assert error["code"] == "too_many_requests" and "retry in" in error["text"]
+
+
+async def test_a_revoked_key_stops_the_servers_answers_at_once(wyoming, owner):
+    key = await sync_to_async(APIKey.objects.get)(user=owner)
+    await sync_to_async(apikey_revoke)(api_key=key)
+    async with wyoming.client() as client:
+        await client.write_event(Describe().event())
+        error = (await until(client, "info")).error
+    assert error["code"] == "invalid_api_key" and "WYOMING_API_KEY" in error["text"]

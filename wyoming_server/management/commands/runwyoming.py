@@ -62,10 +62,13 @@ class Command(BaseCommand):
                 uri,
                 api_key.user.get_username(),
             )
-        asyncio.run(self._serve(server, uri, options["zeroconf"]))
+        try:
+            asyncio.run(self._serve(server, uri, options["zeroconf"]))
+        except OSError as exc:  # the address is taken, or not this machine's
+            raise CommandError(f"Cannot listen on {uri}: {exc}") from exc
 
     async def _serve(self, server: WyomingServer, uri: str, zeroconf_name: str | None) -> None:
-        await sync_to_async(self._say)(f"Wyoming server listening on {uri}")
+        await sync_to_async(self._say)(f"Wyoming server starting on {uri}")
         if zeroconf_name:
             parsed = urlparse(uri)
             if parsed.scheme != "tcp" or parsed.port is None:
