@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -44,15 +44,17 @@ def invitation_create(
     created_by: User | None,
     monthly_character_quota: int | None = None,
     days: int | None = None,
+    expires_at: datetime | None = None,
 ) -> NewInvitation:
-    """Store the invitation and mail its link to `email`."""
+    """Store the invitation and mail its link to `email`. It expires at `expires_at`, or
+    after `days` (INVITATION_DAYS when neither is given)."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email.strip().lower(),
         token_hash=_hash(token),
         monthly_character_quota=monthly_character_quota,
         created_by=created_by,
-        expires_at=timezone.now() + timedelta(days=days or settings.INVITATION_DAYS),
+        expires_at=expires_at or timezone.now() + timedelta(days=days or settings.INVITATION_DAYS),
     )
     url = invitation_url(request=request, token=token)
     send_mail(

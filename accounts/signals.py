@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import User
+from accounts.reauthentication import session_signed_in
 from accounts.services import account_event_record, login_failure_record, login_success_record, mfa_failure_record
 from core.events import close_session_sockets, close_user_sockets
 from core.http import client_ip
@@ -32,6 +33,8 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = No
 
 @receiver(user_logged_in)
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None:
+        session_signed_in(request=request)
     login_success_record(user=user)
 
 
