@@ -171,4 +171,5 @@ class InvitationAdmin(admin.ModelAdmin):
         obj.pk, obj.token_hash, obj.created_at = new.invitation.pk, new.invitation.token_hash, new.invitation.created_at
         obj.email, obj.created_by = new.invitation.email, request.user
         obj._state.adding = False
-        self.message_user(request, f"Invitation sent to {obj.email}. Its link, shown only now: {new.url}", messages.SUCCESS)
+        shown_once = f"Invitation sent to {obj.email}. Its link, shown only now: {new.url}"
+        self.message_user(request, shown_once, messages.SUCCESS)

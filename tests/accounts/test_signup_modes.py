@@ -18,14 +18,14 @@ PASSWORD = "a-long-pass-9876"
 
 
 def _signup(client, username: str, email: str, path: str = "/accounts/signup/"):  # type: ignore[no-untyped-def]
-    return client.post(
-        path, {"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD}
-    )
+    return client.post(path, {"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD})
 
 
 @pytest.fixture
 def staff(db) -> User:
-    return User.objects.create_user(username="stella", email="stella@example.com", password="staff-pass-123", is_staff=True)
+    return User.objects.create_user(
+        username="stella", email="stella@example.com", password="staff-pass-123", is_staff=True
+    )
 
 
 @pytest.fixture
@@ -65,9 +65,7 @@ def test_a_forged_invitation_is_refused(client, invite_mode):
     assert _signup(client, "eve", "eve@example.com").status_code == 403
 
 
-def test_an_invitation_creates_the_account_with_its_email_verified_and_quota(
-    client, staff, mailbox, invite_mode
-):
+def test_an_invitation_creates_the_account_with_its_email_verified_and_quota(client, staff, mailbox, invite_mode):
     link = _invite(client, staff, mailbox, monthly_character_quota=1234)
     assert client.get(link).status_code == 200
     response = _signup(client, "ivy", "ivy@example.com")
