@@ -102,12 +102,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Staff without a second factor are sent to enrol before the admin or a staff page.
-    "accounts.middleware.StaffMFAMiddleware",
     "core.context.SessionPrincipalMiddleware",
     "accounts.ratelimit.RateLimitMiddleware",
     "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff without a second factor are sent to enrol before the admin or a staff page.
+    "accounts.middleware.StaffMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "speaker_site.errors.ErrorPagesMiddleware",  # inside the CSP, outside the API error bodies
     "core.middleware.ApiErrorMiddleware",
