@@ -3,6 +3,7 @@ message it receives, so that a test reads the mail Speaker sent and follows its 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -50,6 +51,7 @@ class MailServer:
         return "250 OK"
 
     def start(self) -> MailServer:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
