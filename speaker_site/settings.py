@@ -273,6 +273,8 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignUpForm", "login": "accounts.forms
 # whether an account has the address or not (allauth's enumeration prevention).
 ACCOUNT_RATE_LIMITS = {"reset_password": "20/m/ip,5/m/key"}
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # mail nobody for addresses no account has
+# A reset link works once, for an hour (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Speaker"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -82,6 +83,16 @@ def test_a_reset_link_works_once(client, owner, mailbox):
     assert b"invalid" in again.content
     owner.refresh_from_db()
     assert owner.check_password("a-brand-new-pass-31")
+
+
+def test_an_expired_reset_link_changes_nothing(client, owner, mailbox, settings):
+    link = _reset_link(client, mailbox, "olivia@example.com")
+    settings.PASSWORD_RESET_TIMEOUT = 1
+    time.sleep(2.1)  # the token's clock counts whole seconds
+    expired = client.get(link, follow=True)
+    assert b"invalid" in expired.content
+    owner.refresh_from_db()
+    assert owner.check_password("owner-pass-123")
 
 
 def test_a_forged_reset_link_changes_nothing(client, owner):
