@@ -38,6 +38,8 @@ class LoginForm(AllauthLoginForm):
         self.fields["login"].widget.attrs.update({"placeholder": "", "autocomplete": "username"})
         self.fields["password"].widget.attrs["placeholder"] = ""
         self.fields["password"].help_text = ""  # the reset link sits under the form
+        if "remember" in self.fields:
+            self.fields["remember"].label = "Remember me"
 
 
 class MFAAuthenticateForm(AuthenticateForm):

@@ -72,11 +72,13 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(
         "/keys/",
         "/usage/",
         "/cloning-attestation/",
-        "/accounts/password_change/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/2fa/",
     ]
     found = check_pages(browser, speaker_server, signed_in_state["state"], user_pages, "user")
-    found += check_pages(browser, speaker_server, staff_state["state"], ["/engines/"], "staff")
-    found += check_pages(browser, speaker_server, None, ["/accounts/login/", "/accounts/signup/"], "visitor")
+    found += check_pages(browser, speaker_server, staff_state["state"], ["/engines/", "/accounts/invitations/"], "staff")
+    found += check_pages(browser, speaker_server, None, ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"], "visitor")
     assert not found, "\n".join(found)
 
 

@@ -106,7 +106,8 @@ def test_an_invited_person_signs_up_with_the_address_already_verified(
 ):
     staff, _ = create_user(invite_server, staff=True)
     log_in(visitor, base, staff)
-    visitor.get_by_role("link", name="Invitations").click()
+    visitor.get_by_role("link", name=staff).click()  # the account settings
+    visitor.get_by_role("navigation", name="Account settings").get_by_role("link", name="Invitations").click()
     invitee = f"ivy{uuid.uuid4().hex[:6]}@example.com"
     visitor.get_by_label("Email address").fill(invitee)
     visitor.get_by_label("Monthly character quota").fill("5000")
