@@ -10,17 +10,25 @@ below, through `apikey_revoke`) but never un-revoke it or extend its life.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
-from accounts.models import APIKey, User
+from accounts.invitations import invitation_create
+from accounts.models import APIKey, Invitation, User
 from accounts.services import apikey_revoke
 from monitoring.services import audit_record
+
+# The admin signs in through allauth's page: the same throttle, audit and second factor.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 _DIFF_ATTR = "_speaker_admin_diff"
 # Field values never copied into the audit log (the hash of a password or a key).
@@ -129,3 +137,39 @@ class APIKeyAdmin(AuditedAdmin):
             apikey_revoke(api_key=api_key, actor=request.user)  # audited there
             revoked += 1
         self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations made here are mailed like the dashboard's; their link is shown once,
+    in the message after saving. Nothing of a sent invitation is editable: delete it to
+    withdraw it."""
+
+    list_display = ("email", "monthly_character_quota", "created_by", "created_at", "expires_at", "accepted_at")
+    search_fields = ("email",)
+    fields = ("email", "monthly_character_quota", "expires_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("email", "monthly_character_quota", "expires_at", "accepted_at", "accepted_by") if obj else ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.fields + (("accepted_at", "accepted_by") if obj else ())
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"expires_at": timezone.now() + timedelta(days=settings.INVITATION_DAYS)}
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            return
+        new = invitation_create(
+            request=request,
+            email=obj.email,
+            created_by=request.user,
+            monthly_character_quota=obj.monthly_character_quota,
+            expires_at=obj.expires_at,
+        )
+        obj.pk, obj.token_hash, obj.created_at = new.invitation.pk, new.invitation.token_hash, new.invitation.created_at
+        obj.email, obj.created_by = new.invitation.email, request.user
+        obj._state.adding = False
+        shown_once = f"Invitation sent to {obj.email}. Its link, shown only now: {new.url}"
+        self.message_user(request, shown_once, messages.SUCCESS)

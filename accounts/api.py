@@ -11,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import APIKey
+from accounts.reauthentication import reauthentication_url, session_recently_authenticated
 from accounts.selectors import apikeys_listed
 from accounts.serializers import APIKeyCreatedSerializer, APIKeyCreateSerializer, APIKeySerializer, MeSerializer
 from accounts.services import apikey_create, apikey_delete
+from core.errors import ApiError
 from core.openapi import COMMON_ERRORS, PAGE_404, error
 
 KEYS_SCOPE = {"*": {"keys:manage"}}
@@ -51,11 +53,25 @@ class KeyListCreateView(ListAPIView):
             201: APIKeyCreatedSerializer,
             422: error("expires_at is not in the future", "unprocessable", "expires_at must be in the future."),
             **COMMON_ERRORS,
+            403: error(
+                "A key lacks a scope, or a dashboard session signed in more than REAUTHENTICATION_SECONDS ago "
+                "(details.reauthenticate_url: sign in again there)",
+                "reauthentication_required",
+                "Confirm it is you: sign in again to create a key.",
+            ),
         },
         tags=["keys"],
         examples=[OpenApiExample("read-only key", value={"name": "ci", "scopes": ["voices:read"]}, request_only=True)],
     )
     def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, APIKey) and not session_recently_authenticated(request=request._request):
+            # The dashboard (a session, not a key): a stale sign-in proves too little to mint a key.
+            raise ApiError(
+                "Confirm it is you: sign in again to create a key.",
+                code="reauthentication_required",
+                status_code=403,
+                details={"reauthenticate_url": reauthentication_url(next_url="/keys/")},
+            )
         serializer = APIKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         new = apikey_create(

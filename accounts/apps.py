@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import schema, signals  # noqa: F401  (audit receivers, OpenAPI auth schemes)
+        from accounts import checks, schema, signals  # noqa: F401  (audit receivers, OpenAPI auth schemes, checks)

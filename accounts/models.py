@@ -60,3 +60,33 @@ class APIKey(models.Model):
 
     def has_scopes(self, required: set[str] | frozenset[str]) -> bool:
         return required.issubset(self.scopes)
+
+
+class Invitation(models.Model):
+    """A staff member's invitation to create one account (SIGNUP_MODE=invite). The link
+    carries a random token of which only a SHA-256 is stored; it works once, before
+    `expires_at`. Accepting it creates the account with `email` already verified and the
+    quota given here (blank: the settings default)."""
+
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    monthly_character_quota = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()

@@ -215,3 +215,24 @@ def login_failure_record(*, client_ip: str | None, username: str) -> None:
 
 def login_success_record(*, user: User) -> None:
     audit_record(action="auth.login", user=user, target_type="user", target_id=str(user.pk))
+
+
+def mfa_failure_record(*, user: User, authenticator_type: str) -> None:
+    audit_record(
+        action="auth.mfa",
+        outcome="failure",
+        user=user,
+        target_type="user",
+        target_id=str(user.pk),
+        details={"type": authenticator_type},
+    )
+
+
+def mfa_lockout_record(*, user: User) -> None:
+    """Too many wrong second-factor codes: allauth refuses every code for a while."""
+    audit_record(action="auth.mfa.locked", outcome="failure", user=user, target_type="user", target_id=str(user.pk))
+
+
+def account_event_record(*, action: str, user: User, **details: Any) -> None:
+    """An account change made through allauth (password reset, email, two-factor)."""
+    audit_record(action=action, user=user, target_type="user", target_id=str(user.pk), details=details)

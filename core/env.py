@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -114,3 +115,39 @@ def env_db(name: str, default: str) -> dict[str, Any]:
         return _env.db_url(name, default=default)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from exc
+
+
+_EMAIL_SCHEMES = {
+    "smtp": {},
+    "smtp+tls": {"EMAIL_USE_TLS": True},
+    "smtps": {"EMAIL_USE_SSL": True},
+    "smtp+ssl": {"EMAIL_USE_SSL": True},
+}
+_EMAIL_DEFAULT_PORTS = {"smtp": 25, "smtp+tls": 587, "smtps": 465, "smtp+ssl": 465}
+
+
+def env_email(name: str, default: str) -> dict[str, Any]:
+    """`smtp://user:password@host:port`, `smtp+tls://…` (STARTTLS), `smtps://…` (TLS from
+    the start) or `console://` as Django's EMAIL_* settings. User and password may be
+    percent-encoded (an `@` in a user name is `%40`)."""
+    raw = env_str(name, default).strip()
+    parsed = urlsplit(raw)
+    scheme = parsed.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme not in _EMAIL_SCHEMES:
+        raise ImproperlyConfigured(f"{name} must start with smtp://, smtp+tls://, smtps:// or console://, got {raw!r}")
+    try:
+        port = parsed.port or _EMAIL_DEFAULT_PORTS[scheme]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} has a bad port: {exc}") from exc
+    if not parsed.hostname:
+        raise ImproperlyConfigured(f"{name} names no host: {raw!r}")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        **_EMAIL_SCHEMES[scheme],
+    }

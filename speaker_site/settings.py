@@ -14,6 +14,7 @@ from core.env import (
     env_bool,
     env_choice,
     env_db,
+    env_email,
     env_float,
     env_int,
     env_list,
@@ -65,6 +66,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # django-allauth: every account page (sign-in, sign-up, email, password reset, 2FA)
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "accounts",
     "voices",
     "synthesis",
@@ -99,10 +104,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "core.context.SessionPrincipalMiddleware",
     "accounts.ratelimit.RateLimitMiddleware",
     "core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff without a second factor are sent to enrol before the admin or a staff page.
+    "accounts.middleware.StaffMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "speaker_site.errors.ErrorPagesMiddleware",  # inside the CSP, outside the API error bodies
     "core.middleware.ApiErrorMiddleware",
@@ -113,9 +121,13 @@ ROOT_URLCONF = "speaker_site.urls"
 WSGI_APPLICATION = "speaker_site.wsgi.application"
 ASGI_APPLICATION = "speaker_site.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",  # sign-in by email
+]
 
 TEMPLATES = [
     {
@@ -127,6 +139,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.accounts",
             ],
         },
     },
@@ -239,6 +252,58 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- accounts (docs/accounts.md) ------------------------------------------------------
+# Who may create an account: anyone (open), holders of a staff invitation (invite), nobody (closed).
+SIGNUP_MODE = env_choice("SIGNUP_MODE", ("open", "invite", "closed"), "invite" if PRODUCTION else "open")
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
+# Staff reach the admin and the staff pages only once they have a second factor.
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", PRODUCTION)
+# How old the last sign-in of a session may be before creating an API key in the
+# dashboard asks for the password (or a second factor) again.
+REAUTHENTICATION_SECONDS = env_int("REAUTHENTICATION_SECONDS", 300, minimum=1)
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_EMAIL_VERIFICATION = env_choice(
+    "EMAIL_VERIFICATION", ("mandatory", "optional", "none"), "mandatory" if PRODUCTION else "optional"
+)
+# An address is asked for at sign-up where it must be verified; elsewhere it is optional
+# (without one, a forgotten password is reset by an operator).
+_EMAIL_FIELD = "email*" if ACCOUNT_EMAIL_VERIFICATION == "mandatory" else "email"
+ACCOUNT_SIGNUP_FIELDS = ["username*", _EMAIL_FIELD, "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True  # one address; a change is verified before it replaces the old one
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Speaker] "
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = REAUTHENTICATION_SECONDS
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignUpForm", "login": "accounts.forms.LoginForm"}
+# Reset requests: 5 a minute per address, 20 per client address; the answer is the same
+# whether an account has the address or not (allauth's enumeration prevention).
+ACCOUNT_RATE_LIMITS = {"reset_password": "20/m/ip,5/m/key"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # mail nobody for addresses no account has
+# A reset link works once, for an hour (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Speaker"
+MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
+# WebAuthn needs a secure origin; outside production http://localhost serves the tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+
+# --- email (docs/accounts.md "Email") ----------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:25, smtp+tls://…:587 (STARTTLS), smtps://…:465, or
+# console:// (printed to the log: the embedded default).
+_EMAIL = env_email("EMAIL_URL", "console://")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Speaker <speaker@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API -----------------------------------------------------------------------------
 MAX_TEXT_LENGTH = env_int("MAX_TEXT_LENGTH", 2000, minimum=1)

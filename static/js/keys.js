@@ -70,6 +70,11 @@ form.addEventListener("submit", async (event) => {
     document.querySelector("[data-keys-table]").hidden = false;
     form.reset();
   } catch (error) {
+    if (error.code === "reauthentication_required" && error.details && error.details.reauthenticate_url) {
+      // The session's sign-in is too old to mint a key: confirm the password, then come back.
+      window.location.assign(error.details.reauthenticate_url);
+      return;
+    }
     showError(error, { box: formError, form });
   } finally {
     submit.disabled = false;

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_successful_login_is_audited(owner, client, settings):
-    response = client.post("/accounts/login/", {"username": "olivia", "password": "owner-pass-123"})
+    response = client.post("/accounts/login/", {"login": "olivia", "password": "owner-pass-123"})
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="auth.login", outcome="success")
     assert event.user == owner and event.client_ip == "127.0.0.1"
 
 
 def test_a_failed_login_is_audited_without_the_password(owner, client, settings):
-    client.post("/accounts/login/", {"username": "olivia", "password": "wrong-guess-42"})
+    client.post("/accounts/login/", {"login": "olivia", "password": "wrong-guess-42"})
     event = AuditEvent.objects.get(action="auth.login", outcome="failure")
     assert event.details["username"] == "olivia"
     lines = settings.AUDIT_LOG_FILE.read_text().splitlines()
@@ -30,8 +30,8 @@ def test_a_failed_login_is_audited_without_the_password(owner, client, settings)
 def test_repeated_failures_are_throttled_even_with_the_right_password(owner, client, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": "olivia", "password": "nope"}).status_code == 200
-    blocked = client.post("/accounts/login/", {"username": "olivia", "password": "owner-pass-123"})
+        assert client.post("/accounts/login/", {"login": "olivia", "password": "nope"}).status_code == 200
+    blocked = client.post("/accounts/login/", {"login": "olivia", "password": "owner-pass-123"})
     assert blocked.status_code == 429
     assert b"Too many failed sign-ins" in blocked.content
 
@@ -59,9 +59,15 @@ def test_logout_ends_the_session(owner, client):
 def test_password_change_works(owner, client):
     client.force_login(owner)
     response = client.post(
-        "/accounts/password/",
-        {"old_password": "owner-pass-123", "new_password1": "brand-new-pass-77", "new_password2": "brand-new-pass-77"},
+        "/accounts/password/change/",
+        {"oldpassword": "owner-pass-123", "password1": "brand-new-pass-77", "password2": "brand-new-pass-77"},
     )
     assert response.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password("brand-new-pass-77")
+
+
+def test_the_old_password_address_leads_to_the_change_page(owner, client):
+    client.force_login(owner)
+    response = client.get("/accounts/password/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/change/"

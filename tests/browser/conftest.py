@@ -72,6 +72,9 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("live")
     env = {"RATE_LIMIT_REQUESTS": "1000", "QUOTA_MAX_ACTIVE_JOBS": "50", "PYTHONFAULTHANDLER": "1"}
+    # The package's users sign up once, at its start; their keys are made much later. The
+    # re-authentication before a new key is tested in tests/accounts/test_reauthentication.py.
+    env["REAUTHENTICATION_SECONDS"] = "86400"
     # An XTTS mirror nobody answers (the discard port): what the Engines page shows when an
     # install cannot download; the checkpoint folder is the test's, never the repository's.
     manifest = workdir / "xtts-mirror.manifest.json"

@@ -63,6 +63,7 @@ def test_check_deploy_passes_with_production_settings():
         ENVIRONMENT="production",
         SECRET_KEY="x7#k2" * 12 + "-production-secret",
         ALLOWED_HOSTS="speaker.example.com",
+        EMAIL_URL="smtp+tls://mailer:secret@mail.example.com:587",
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
@@ -71,6 +72,6 @@ def test_env_example_lists_every_variable_the_settings_read():
     settings_src = (ROOT / "speaker_site" / "settings.py").read_text()
     import re
 
-    read = set(re.findall(r'env_(?:str|int|float|bool|list|choice|db)\("([A-Z_]+)"', settings_src))
+    read = set(re.findall(r'env_(?:str|int|float|bool|list|choice|db|email)\("([A-Z_]+)"', settings_src))
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set()
