@@ -165,6 +165,9 @@ WEBHOOK_DELIVERIES = Counter(
     "Webhook delivery attempts by outcome (success: a 2xx answer; gone: 410, which disables the endpoint).",
     ["outcome"],
 )
+# Every outcome's series exists from the start at 0, so a rate over it is never "no data".
+for _outcome in WEBHOOK_OUTCOMES:
+    WEBHOOK_DELIVERIES.labels(outcome=_outcome)
 WEBHOOK_DELIVERY_DURATION = Histogram(
     "tts_webhook_delivery_duration_seconds",
     "Seconds one webhook delivery attempt took, connection to last byte read.",
