@@ -25,6 +25,11 @@ from webhooks.serializers import (
 WEBHOOKS_SCOPE = {"*": {"webhooks:manage"}}
 NOT_YOURS = error("No such endpoint of yours", "not_found", "Not found.")
 TAGS = ["webhooks"]
+UNALLOWED_URL = error(
+    "A URL not allowed here: plain http in production, or a host that is not a public address",
+    "unprocessable",
+    "The URL's host 10.0.0.1 is a private address.",
+)
 
 
 def _with_secret(created: services.EndpointWithSecret) -> dict[str, Any]:
@@ -79,7 +84,7 @@ class EndpointDetailView(APIView):
     @extend_schema(
         summary="Change an endpoint; enabling it again clears why it was disabled",
         request=WebhookEndpointUpdateSerializer,
-        responses={200: WebhookEndpointSerializer, 404: NOT_YOURS, **COMMON_ERRORS},
+        responses={200: WebhookEndpointSerializer, 404: NOT_YOURS, 422: UNALLOWED_URL, **COMMON_ERRORS},
         tags=TAGS,
     )
     def patch(self, request: Request, endpoint_id: int) -> Response:

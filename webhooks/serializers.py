@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from core.serializer_fields import StrictCharField, StrictChoiceField
 from webhooks.events import WEBHOOK_EVENTS
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.ssrf import URL_FORM_MESSAGE, URL_PATTERN
 
 URL_MAX_LENGTH = 2048
 
@@ -50,7 +52,9 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 class _EndpointFields(serializers.Serializer):
     url = StrictCharField(
         max_length=URL_MAX_LENGTH,
-        help_text="Where to POST events: https (http outside production), no credentials, a public address.",
+        validators=[RegexValidator(URL_PATTERN, URL_FORM_MESSAGE)],
+        help_text="Where to POST events: https (http outside production), no credentials, a public address "
+        "(an internal one, or plain http in production, is a 422).",
     )
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     events = serializers.ListField(

@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import ApiError, Conflict
+from core.errors import ApiError, Conflict, Unprocessable
 from monitoring.services import audit_record
 from webhooks.events import TEST_EVENT, WEBHOOK_EVENTS
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.outbox import deliveries_create, event_body, local_wakeup
 from webhooks.signing import secret_generate
-from webhooks.ssrf import url_problem
+from webhooks.ssrf import url_form_problem, url_problem
 
 PREVIOUS_SECRET_LIFETIME = timedelta(hours=24)
 
@@ -34,11 +34,15 @@ class EndpointWithSecret:
 
 
 def _check_url(url: str) -> None:
+    if problem := url_form_problem(url):
+        raise ApiError(problem, details={"url": [problem]})
+    # Well-formed but not allowed here (plain http in production, an internal address):
+    # a 422, as no schema can say it.
     problem = url_problem(
         url, require_https=settings.WEBHOOK_REQUIRE_HTTPS, allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS
     )
     if problem:
-        raise ApiError(problem, details={"url": [problem]})
+        raise Unprocessable(problem, details={"url": [problem]})
 
 
 def _check_events(events: Iterable[str]) -> list[str]:

@@ -4,14 +4,16 @@ an address that is not public (loopback, private, link-local, multicast, reserve
 unspecified, shared; IPv4 and IPv6, an IPv4-mapped IPv6 judged by its IPv4) unless the
 URL's host is one an operator named in WEBHOOK_ALLOWED_HOSTS.
 
-`url_problem` is the check when an endpoint is saved (the URL's form and a literal
-address); `address_problem` is asked at delivery time of every address the host resolves
-to and of the address actually connected to (webhooks.transport), so a name that
-resolves elsewhere later (DNS rebinding) is caught where it matters."""
+`url_form_problem` and `url_problem` are the checks when an endpoint is saved (the
+URL's form, then https and a literal address); `address_problem` is asked at delivery
+time of every address the host resolves to and of the address actually connected to
+(webhooks.transport), so a name that resolves elsewhere later (DNS rebinding) is caught
+where it matters."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Collection
 from urllib.parse import SplitResult, urlsplit
 
@@ -48,23 +50,32 @@ def split_url(url: str) -> SplitResult:
     return parts
 
 
+# The URL's form, as the schema states it (webhooks.serializers): http(s), a host part
+# without credentials (`@`), no spaces or control characters anywhere.
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#@]+([/?#][^\x00-\x20\x7f]*)?$"
+URL_FORM_MESSAGE = "Enter an http(s) URL without credentials or spaces: https://host[:port]/path."
+
+
+def url_form_problem(url: str) -> str | None:
+    """Why `url` is not a webhook URL by its form (a 400, which the schema states)."""
+    if not re.match(URL_PATTERN, url):
+        if url.lower().startswith(("http://", "https://")) and "@" in urlsplit(url).netloc:
+            return "The URL must not contain credentials; authenticate with the signature instead."
+        return URL_FORM_MESSAGE
+    return None
+
+
 def url_problem(url: str, *, require_https: bool, allowed_hosts: Collection[str]) -> str | None:
-    """Why `url` cannot be a webhook endpoint, or None."""
+    """Why a well-formed `url` may not be a webhook endpoint here (its meaning: a 422), or None."""
     try:
         parts = split_url(url)
     except ValueError:
-        return "Enter a valid URL."
-    if parts.scheme not in ("http", "https"):
-        return "The URL must start with https:// (or http:// outside production)."
+        return "The URL's host or port is not valid."
     if require_https and parts.scheme != "https":
         return "The URL must use https."
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return "The URL must not contain credentials; authenticate with the signature instead."
     host = parts.hostname or ""
     if not host:
         return "The URL has no host."
-    if any(ch.isspace() for ch in url):
-        return "The URL must not contain spaces."
     if host_allowed(host, allowed_hosts):
         return None
     if host == "localhost" or host.endswith(".localhost"):

@@ -94,10 +94,21 @@ def test_an_outsider_cannot_see_or_touch_the_owners_endpoint(owner_api, outsider
         "https:///no-host",
     ],
 )
-def test_a_url_that_is_not_a_public_http_url_is_refused_naming_the_field(owner_api, url):
+def test_a_url_that_is_not_an_http_url_is_refused_naming_the_field(owner_api, url):
     answer = create(owner_api, url=url)
     assert answer.status_code == 400
     assert "url" in answer.json()["error"]["details"]
+
+
+def test_credentials_in_the_url_are_named_as_the_reason(owner_api):
+    answer = create(owner_api, url="https://user:pass@hooks.example.com/x")
+    assert "credentials" in answer.json()["error"]["details"]["url"][0]
+
+
+def test_the_schema_states_the_urls_form_and_length(anon):
+    schema = anon.get("/openapi.json").json()["components"]["schemas"]["WebhookEndpointCreateRequest"]
+    url = schema["properties"]["url"]
+    assert url["maxLength"] == 2048 and url["pattern"].startswith("^https?://")
 
 
 def test_unknown_event_types_are_refused_naming_the_field(owner_api):
@@ -110,7 +121,7 @@ def test_unknown_event_types_are_refused_naming_the_field(owner_api):
 def test_plain_http_is_refused_where_https_is_required(owner_api, settings):
     settings.WEBHOOK_REQUIRE_HTTPS = True
     answer = create(owner_api, url="http://hooks.example.com/x")
-    assert answer.status_code == 400 and "https" in answer.json()["error"]["details"]["url"][0]
+    assert answer.status_code == 422 and "https" in answer.json()["error"]["details"]["url"][0]
 
 
 def test_the_twenty_first_endpoint_is_a_conflict(owner_api):

@@ -49,7 +49,7 @@ def test_an_endpoint_on_a_literal_internal_address_is_refused(owner_api, host):
     answer = owner_api.post(
         "/api/v1/webhooks", {"url": f"http://{host}:8080/hook", "events": ["job.completed"]}, format="json"
     )
-    assert answer.status_code == 400, answer.json()
+    assert answer.status_code == 422, answer.json()  # well-formed, but not allowed here
     assert "url" in answer.json()["error"]["details"]
 
 
