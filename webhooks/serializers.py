@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from core.serializer_fields import StrictCharField, StrictChoiceField
+from core.serializer_fields import StrictBooleanField, StrictCharField, StrictChoiceField
 from webhooks.events import WEBHOOK_EVENTS
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.ssrf import URL_FORM_MESSAGE, URL_PATTERN
@@ -60,7 +60,7 @@ class _EndpointFields(serializers.Serializer):
     events = serializers.ListField(
         child=StrictChoiceField(choices=WEBHOOK_EVENTS), min_length=1, max_length=len(WEBHOOK_EVENTS) * 2
     )
-    enabled = serializers.BooleanField(required=False)
+    enabled = StrictBooleanField(required=False)
 
 
 class WebhookEndpointCreateSerializer(_EndpointFields):

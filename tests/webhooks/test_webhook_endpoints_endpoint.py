@@ -143,3 +143,8 @@ def test_the_endpoints_are_in_the_openapi_schema(anon):
         "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
     ]:
         assert path in paths, path
+
+
+def test_enabled_must_be_a_json_boolean(owner_api):
+    answer = create(owner_api, enabled=0)
+    assert answer.status_code == 400 and "enabled" in answer.json()["error"]["details"]
