@@ -7,9 +7,11 @@ one, the test event and redelivery, the log's retention."""
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from accounts.models import User
-from core.events import send_user_event
+from core.events import send_user_event, user_group
 from monitoring.metrics import WEBHOOK_DELIVERIES
 from monitoring.models import AuditEvent
 from synthesis.job_events import job_event_payload
@@ -204,3 +206,19 @@ def test_an_unsubscribed_user_gets_no_delivery_rows(owner: User, outsider: User,
     send_user_event(user_id=outsider.pk, event="voice.failed", payload={})
     send_user_event(user_id=owner.pk, event="voice.ready", payload={})
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_the_websocket_and_the_webhook_carry_the_same_payload_for_every_event(owner, receiver, subscribe):
+    """One announcing point: whatever a service announces reaches the owner's sockets and
+    the webhook alike (the voice's and the production's payloads as their services build them)."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(owner.pk), channel)
+    subscribe(owner, list(WEBHOOK_EVENTS))
+    for event in WEBHOOK_EVENTS:
+        send_user_event(user_id=owner.pk, event=event, payload={"id": event, "status": "x", "progress": 0.5})
+    heard = [async_to_sync(layer.receive)(channel) for _ in WEBHOOK_EVENTS]
+    async_to_sync(layer.group_discard)(user_group(owner.pk), channel)
+    deliver()
+    delivered = {r.json["type"]: r.json["data"] for r in receiver.received}
+    assert {m["event"]: m["payload"] for m in heard} == delivered
