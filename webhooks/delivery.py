@@ -58,6 +58,10 @@ def _due(now: datetime) -> Q:
 def delivery_claim(*, worker_id: str, now: Clock = timezone.now) -> WebhookDelivery | None:
     """Lease the most overdue delivery to `worker_id`."""
     moment = now()
+    # A plain read first: the idle poll takes no lock (on SQLite a transaction here would
+    # take the database's write lock every poll).
+    if not WebhookDelivery.objects.filter(_due(moment)).exists():
+        return None
     with transaction.atomic():
         candidates = WebhookDelivery.objects.filter(_due(moment)).order_by("next_attempt_at")
         if settings.USING_POSTGRES:
