@@ -7,7 +7,7 @@ one, the test event and redelivery, the log's retention."""
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from accounts.models import User
@@ -211,14 +211,22 @@ def test_an_unsubscribed_user_gets_no_delivery_rows(owner: User, outsider: User,
 def test_the_websocket_and_the_webhook_carry_the_same_payload_for_every_event(owner, receiver, subscribe):
     """One announcing point: whatever a service announces reaches the owner's sockets and
     the webhook alike (the voice's and the production's payloads as their services build them)."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(owner.pk), channel)
     subscribe(owner, list(WEBHOOK_EVENTS))
-    for event in WEBHOOK_EVENTS:
-        send_user_event(user_id=owner.pk, event=event, payload={"id": event, "status": "x", "progress": 0.5})
-    heard = [async_to_sync(layer.receive)(channel) for _ in WEBHOOK_EVENTS]
-    async_to_sync(layer.group_discard)(user_group(owner.pk), channel)
+    layer = get_channel_layer()
+
+    async def listen_while_announcing() -> list[dict]:
+        # One event loop for the whole conversation, as a consumer has.
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(owner.pk), channel)
+        heard = []
+        for event in WEBHOOK_EVENTS:
+            payload = {"id": event, "status": "x", "progress": 0.5}
+            await sync_to_async(send_user_event)(user_id=owner.pk, event=event, payload=payload)
+            heard.append(await layer.receive(channel))
+        await layer.group_discard(user_group(owner.pk), channel)
+        return heard
+
+    heard = async_to_sync(listen_while_announcing)()
     deliver()
     delivered = {r.json["type"]: r.json["data"] for r in receiver.received}
     assert {m["event"]: m["payload"] for m in heard} == delivered
