@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
-SCOPES: tuple[str, ...] = ("voices:read", "voices:write", "synthesis:write", "keys:manage")
+SCOPES: tuple[str, ...] = ("voices:read", "voices:write", "synthesis:write", "keys:manage", "webhooks:manage")
 
 
 class User(AbstractUser):

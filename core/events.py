@@ -15,6 +15,7 @@ import hashlib
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -138,6 +139,19 @@ def _send(group: str, message: dict[str, Any]) -> None:
         logger.warning("could not send %s to %s", message.get("type"), group, exc_info=True)
 
 
+# Who else hears every event (docs/ARCHITECTURE.md, "Webhooks"): an upper app hands a
+# function down at start-up (webhooks.apps registers its outbox), so the websocket and
+# whoever listens here get the same payload from the one place that announces it.
+EventListener = Callable[[int, str, dict[str, Any]], None]
+_listeners: list[EventListener] = []
+
+
+def add_event_listener(listener: EventListener) -> None:
+    """Call `listener(user_id, event, payload)` for every user event (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def send_user_event(*, user_id: int, event: str, payload: dict[str, Any]) -> None:
     """`event` like "job.completed"; the consumer relays `{"type": event, **payload}`."""
     message: dict[str, Any] = {"type": "speaker.event", "event": event, "payload": payload}
@@ -145,6 +159,11 @@ def send_user_event(*, user_id: int, event: str, payload: dict[str, Any]) -> Non
     if useq is not None:
         message["useq"] = useq
     _send(user_group(user_id), message)
+    for listener in _listeners:
+        try:
+            listener(user_id, event, payload)
+        except Exception:  # a listener's trouble must not fail the action that announced it
+            logger.exception("event listener %s failed on %s", getattr(listener, "__name__", listener), event)
 
 
 def close_key_sockets(*, api_key_id: int) -> None:

@@ -45,6 +45,15 @@ class StrictChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false`; `0`, `1` and "true" are not booleans."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"

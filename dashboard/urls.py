@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import engine_views, privacy_views, production_views, views
+from dashboard import engine_views, privacy_views, production_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("keys/", views.keys, name="keys"),
     path("usage/", views.usage, name="usage"),
+    path("webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("webhooks/<int:endpoint_id>/", webhook_views.webhook_detail, name="webhook-detail"),
     path("engines/", engine_views.engines, name="engines"),
     path("productions/", production_views.productions, name="productions"),
     path("productions/<uuid:production_id>/", production_views.production_detail, name="production-detail"),

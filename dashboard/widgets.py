@@ -22,6 +22,7 @@ SCOPE_HELP = {
     "voices:write": "Create, change and delete your voices and samples",
     "synthesis:write": "Generate speech, read history and usage, download audio",
     "keys:manage": "Create and revoke API keys",
+    "webhooks:manage": "Add, change and delete webhook endpoints, read their deliveries",
 }
 
 EMOTION_HELP = {

@@ -70,6 +70,7 @@ from synthesis.queue import (
 )
 from voices.selectors import voice_ref, voices_needing_preparation
 from voices.services import builtin_voices_sync, voice_prepare, voice_requeue_pending
+from webhooks.loop import WebhookDeliverer
 
 logger = logging.getLogger("speaker.worker")
 
@@ -177,6 +178,9 @@ class EngineWorker:
 
     def run(self) -> None:
         logger.info("engine worker %s starting", self.worker_id)
+        # Webhook deliveries are sent beside the jobs, in threads of their own: a slow
+        # receiver never holds up a claim (docs/ARCHITECTURE.md, "Webhooks").
+        webhooks = WebhookDeliverer(worker_id=self.worker_id).start()
         try:
             self._startup()
             while not self._stop.is_set():
@@ -189,6 +193,7 @@ class EngineWorker:
                     self._wake.wait(self._idle_wait())
                     self._wake.clear()
         finally:
+            webhooks.stop(timeout=settings.WEBHOOK_TIMEOUT_SECONDS + 1)
             self.join_active()
             self._shutdown()
 

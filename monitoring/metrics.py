@@ -63,6 +63,7 @@ __all__ = [
     "HISTOGRAM_NAMES",
     "MODES",
     "STATUSES",
+    "WEBHOOK_OUTCOMES",
     "WORD_RANGES",
     "char_range",
     "observe_generation",
@@ -73,6 +74,7 @@ __all__ = [
     "set_gpu_memory",
     "set_scrape_refresher",
     "voice_label",
+    "webhook_observe",
     "word_range",
 ]
 
@@ -155,6 +157,23 @@ ERRORS = Counter(
     ["type"],
 )
 
+# Webhook deliveries (webhooks.delivery): one count per attempt by how it ended, and how
+# long the receiver took. Outcomes are a closed set (WEBHOOK_OUTCOMES).
+WEBHOOK_OUTCOMES: Final[tuple[str, ...]] = ("success", "http_error", "gone", "timeout", "connection_error", "refused")
+WEBHOOK_DELIVERIES = Counter(
+    "tts_webhook_deliveries",
+    "Webhook delivery attempts by outcome (success: a 2xx answer; gone: 410, which disables the endpoint).",
+    ["outcome"],
+)
+# Every outcome's series exists from the start at 0, so a rate over it is never "no data".
+for _outcome in WEBHOOK_OUTCOMES:
+    WEBHOOK_DELIVERIES.labels(outcome=_outcome)
+WEBHOOK_DELIVERY_DURATION = Histogram(
+    "tts_webhook_delivery_duration_seconds",
+    "Seconds one webhook delivery attempt took, connection to last byte read.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
 # --- state gauges ---------------------------------------------------------------------
 # Values read from the database or the host: every process reads the same truth, so the
 # freshest reading is the right one ("livemostrecent"; "live" drops dead processes' files
@@ -199,6 +218,11 @@ GPU_MEMORY_USED = Gauge(
     ["gpu"],
     multiprocess_mode="livemostrecent",
 )
+WEBHOOK_ENDPOINTS_FAILING = Gauge(
+    "tts_webhook_endpoints_failing",
+    "Enabled webhook endpoints whose latest deliveries failed (disabled after WEBHOOK_DISABLE_AFTER_SECONDS).",
+    multiprocess_mode="livemostrecent",
+)
 GPU_MEMORY_TOTAL = Gauge(
     "tts_gpu_memory_total_bytes",
     "Total GPU memory of the device (NVML), by GPU index.",
@@ -225,6 +249,9 @@ EXPORTED_METRIC_NAMES: Final[tuple[str, ...]] = (
     "tts_model_load_seconds",
     "tts_gpu_memory_used_bytes",
     "tts_gpu_memory_total_bytes",
+    "tts_webhook_deliveries_total",
+    "tts_webhook_delivery_duration_seconds",
+    "tts_webhook_endpoints_failing",
 )
 
 HISTOGRAM_NAMES: Final[frozenset[str]] = frozenset(
@@ -235,6 +262,7 @@ HISTOGRAM_NAMES: Final[frozenset[str]] = frozenset(
         "tts_voice_request_duration_seconds",
         "tts_time_to_first_audio_seconds",
         "tts_realtime_factor",
+        "tts_webhook_delivery_duration_seconds",
     }
 )
 
@@ -306,6 +334,13 @@ def observe_generation(
         TIME_TO_FIRST_AUDIO.labels(engine=engine, mode=mode).observe(first_audio_seconds)
     if audio_seconds:  # None or 0: no audio, no meaningful ratio
         REALTIME_FACTOR.labels(engine=engine).observe(seconds / audio_seconds)
+
+
+def webhook_observe(*, outcome: str, seconds: float) -> None:
+    if outcome not in WEBHOOK_OUTCOMES:
+        raise ValueError(f"unknown webhook outcome {outcome!r}")
+    WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
+    WEBHOOK_DELIVERY_DURATION.observe(seconds)
 
 
 def record_error(type_: str) -> None:

@@ -22,6 +22,7 @@ from core.engines import get_registry
 from monitoring import metrics
 from ops import system
 from ops.selectors import queue_figures, voice_figures
+from webhooks.selectors import endpoints_failing_count
 
 logger = logging.getLogger("speaker.monitoring")
 
@@ -32,6 +33,7 @@ def refresh_database_gauges() -> None:
     metrics.QUEUE_DEPTH.set(queue["depth"])
     metrics.QUEUE_OLDEST_AGE.set(queue["oldest_age_seconds"])
     metrics.ACTIVE_VOICES.set(voice_figures()["active"])
+    metrics.WEBHOOK_ENDPOINTS_FAILING.set(endpoints_failing_count())
 
 
 def refresh_host_gauges() -> None:

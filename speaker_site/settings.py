@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "productions",
     "privacy",  # after accounts: its admin extends the user admin
     "engine_setup",
+    "webhooks",
     "dashboard",
     # Compatibility surfaces: each registers its API family (error body, key header) when ready.
     "openai_api",
@@ -518,6 +519,21 @@ WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)  # 0: off; ea
 # The embedded default runs the engine consumer inside the web process so that `make run`
 # is one command; with Redis, run `python manage.py runengine` processes instead.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
+
+# --- webhooks (docs/webhooks.md) ----------------------------------------------------
+# https only in production; hosts (as written in an endpoint's URL) that may resolve to
+# internal addresses, which are refused otherwise.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", PRODUCTION)
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024, minimum=0)
+# A delivery's lease outlives its request (the timeout) so that only a dead loop loses it.
+WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 30.0, minimum=1.0)
+WEBHOOK_POLL_SECONDS = env_float("WEBHOOK_POLL_SECONDS", 2.0, minimum=0.05)
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 4, minimum=1)
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 20, minimum=1)
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600, minimum=60)
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
 
 # --- quotas --------------------------------------------------------------------------
 QUOTA_MONTHLY_CHARACTERS = env_int("QUOTA_MONTHLY_CHARACTERS", 1_000_000, minimum=0)

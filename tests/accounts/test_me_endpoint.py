@@ -10,7 +10,13 @@ def test_me_returns_the_caller_with_the_keys_prefix_and_scopes(owner, owner_api,
     assert body["username"] == owner.username
     assert body["auth"] == "api_key"
     assert body["key"]["prefix"] == owner_key.split("_")[1]
-    assert set(body["key"]["scopes"]) == {"voices:read", "voices:write", "synthesis:write", "keys:manage"}
+    assert set(body["key"]["scopes"]) == {
+        "voices:read",
+        "voices:write",
+        "synthesis:write",
+        "keys:manage",
+        "webhooks:manage",
+    }
 
 
 def test_me_works_with_the_dashboard_session(owner, client):
