@@ -33,11 +33,13 @@ def test_a_visitor_signs_up_lands_on_the_dashboard_and_can_log_out_and_in(new_vi
     expect(page.get_by_role("heading", name=f"Welcome, {username}")).to_be_visible()
     expect(page.get_by_text("Quota remaining")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Home", "Generate", "Voices", "History", "Productions", "API keys", "Usage"]
+        ["Home", "Generate", "Voices", "History", "Productions", "API keys", "Webhooks", "Usage"]
     )
     shoot(page, "home-new-user")
 
-    page.get_by_role("link", name="Password").click()
+    # The account's own settings are behind its name: email, password, two-factor, data.
+    page.get_by_role("link", name=username, exact=True).click()
+    page.get_by_role("navigation", name="Account settings").get_by_role("link", name="Password").click()
     expect(page.get_by_role("heading", name="Change password")).to_be_visible()
     shoot(page, "password-change")
     page.get_by_role("button", name="Log out").click()
