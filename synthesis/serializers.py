@@ -79,6 +79,10 @@ class JobSerializer(serializers.ModelSerializer):
     instructions = serializers.CharField(
         help_text="What the client asked for beyond params, kept as sent (OpenAI's instructions); usually empty"
     )
+    status_note = serializers.CharField(
+        help_text="What the job waited for beyond its turn, e.g. its engine's model loading again after idle "
+        "unloading (ENGINE_IDLE_UNLOAD_SECONDS); usually empty"
+    )
 
     class Meta:
         model = SynthesisJob
@@ -86,6 +90,7 @@ class JobSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "progress",
+            "status_note",
             "mode",
             "voice",
             "voice_id",
