@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import soundfile
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from core import media
@@ -493,14 +493,29 @@ class EngineWorker:
         engine = registry.engine(job.engine)
         if engine.is_loaded:
             return registry.get(job.engine)
-        job_note(job=job, worker_id=self.worker_id, note=f"Waiting for the {job.engine} model to load.")
+        self._note(job, f"Waiting for the {job.engine} model to load.")
         started = time.perf_counter()
         engine = registry.get(job.engine)
         waited = time.perf_counter() - started
-        job_note(job=job, worker_id=self.worker_id, note=f"Waited {waited:.1f} s for the {job.engine} model to load.")
+        self._note(job, f"Waited {waited:.1f} s for the {job.engine} model to load.")
         if self.heartbeats:
-            self.heartbeat(force=True)  # loaded again: claims elsewhere may prefer this worker
+            try:
+                self.heartbeat(force=True)  # loaded again: claims elsewhere may prefer this worker
+            except OperationalError:  # SQLite busy: the claim loop's next heartbeat says it
+                logger.info("job %s: heartbeat after the load deferred", job.pk)
         return engine
+
+    def _note(self, job: SynthesisJob, note: str) -> None:
+        """Best effort: the note is for the owner to read, never a reason to fail the
+        job. SQLite answers "locked" at once to a write that meets another thread's (the
+        claim loop claiming its next job): try again a few times, briefly."""
+        for attempt in range(5):
+            try:
+                job_note(job=job, worker_id=self.worker_id, note=note)
+                return
+            except OperationalError:
+                time.sleep(0.05 * (attempt + 1))
+        logger.warning("job %s: could not write its status note %r", job.pk, note)
 
     @staticmethod
     def _send_new_words(relay: StreamRelay, timings: Timings, sent: int) -> int:
