@@ -293,10 +293,14 @@ class PiperEngine(Engine):
         docs/performance.md "Memory")."""
         import onnx
 
-        with tempfile.TemporaryDirectory(prefix="speaker-piper-") as folder:
-            path = Path(folder) / "model.onnx"
-            onnx.save(proto, str(path))
-            return self._session(str(path))
+        try:
+            with tempfile.TemporaryDirectory(prefix="speaker-piper-") as folder:
+                path = Path(folder) / "model.onnx"
+                onnx.save(proto, str(path))
+                return self._session(str(path))
+        except OSError:  # no writable temporary folder: the same session, from bytes
+            logger.warning("piper: no temporary folder to load the voice from; loading it from memory")
+            return self._session(proto.SerializeToString())
 
     def _split_at_decoder(self, proto: onnx.ModelProto) -> _SplitVoice | None:
         """The voice's graph as two sessions, front and decoder (see the module's
