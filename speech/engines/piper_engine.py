@@ -474,6 +474,10 @@ class _SplitVoice:
         audio = self.decoder.run(None, {self.latent: latent})[0]
         return [audio, *rest]
 
+    def get_session_options(self) -> Any:
+        """`InferenceSession.get_session_options`: both pieces' sessions are built alike."""
+        return self.front.get_session_options()
+
 
 @dataclass(frozen=True)
 class _Piece:
