@@ -33,13 +33,13 @@ import threading
 import time
 import uuid
 import weakref
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import soundfile
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from core import media
@@ -58,6 +58,7 @@ from synthesis.queue import (
     job_claim_for_worker,
     job_complete,
     job_fail,
+    job_note,
     job_release,
     job_renew_lease,
     job_requeue_abandoned,
@@ -203,6 +204,9 @@ class EngineWorker:
         wait = settings.WORKER_SWEEP_SECONDS
         if self.claim_retry_at is not None:
             wait = min(wait, max(0.0, (self.claim_retry_at - timezone.now()).total_seconds()) + 0.01)
+        idle_for = settings.ENGINE_IDLE_UNLOAD_SECONDS
+        if idle_for > 0 and (due := get_registry().next_idle_unload_in(idle_for)) is not None:
+            wait = min(wait, due + 0.01)  # unload on time, not at the next sweep
         return wait
 
     def _startup(self) -> None:
@@ -242,6 +246,7 @@ class EngineWorker:
         drive the worker step by step, tests), it returns when the jobs it claimed are
         done; the loop does not wait: a finished job wakes it to claim the next."""
         close_old_connections()
+        self.unload_idle_engines()
         self.heartbeat()
         self.prune_heartbeats()
         job_requeue_expired()
@@ -273,9 +278,28 @@ class EngineWorker:
         return did_work or bool(started) or export_thread is not None
 
     def _slots(self) -> WorkerSlots:
-        """This worker's slots as the queue needs them: how many, and the class of each
-        job whose thread is still running."""
-        return WorkerSlots(size=self.max_active, held=tuple(job.priority for job in self.active_jobs))
+        """This worker's slots as the queue needs them: how many, the class of each job
+        whose thread is still running, and the engines it has loaded now (a stream for
+        an engine it unloaded goes to a worker that has it loaded, when one is live)."""
+        return WorkerSlots(
+            size=self.max_active,
+            held=tuple(job.priority for job in self.active_jobs),
+            loaded=get_registry().loaded_names(),
+        )
+
+    def unload_idle_engines(self) -> list[str]:
+        """Idle unloading (ENGINE_IDLE_UNLOAD_SECONDS, docs/operations.md "Idle
+        unloading"): models that served nothing for that long are freed; the worker
+        stays live (its heartbeat goes on, saying what is loaded now) and the next
+        request loads them again."""
+        idle_for = settings.ENGINE_IDLE_UNLOAD_SECONDS
+        if idle_for <= 0 or not self.heartbeats:  # a throwaway stream worker leaves it to the claim loop
+            return []
+        unloaded = get_registry().unload_idle(idle_for)
+        if unloaded:
+            logger.info("engine worker %s unloaded idle model(s): %s", self.worker_id, ", ".join(unloaded))
+            self.heartbeat(force=True)  # other workers' claims read what is loaded here
+        return unloaded
 
     def _follow(self, claim: WorkerClaim) -> None:
         """The rest of the queue's answer: wake the workers it leaves streams to, on their
@@ -386,6 +410,7 @@ class EngineWorker:
                 "available": s.available,
                 "loaded": s.loaded,
                 "load_seconds": s.load_seconds,
+                "loaded_at": _iso(s.loaded_at),
                 "device": s.device,
             }
             for s in get_registry().status()
@@ -457,7 +482,7 @@ class EngineWorker:
     def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float, Timings]:
         if job.voice is None:
             raise EngineError("the job's voice was deleted")
-        engine = get_registry().get(job.engine)
+        engine = self._loaded_engine(job)
         params = SynthesisParams.from_dict(job.params)
         progress = 0.0
 
@@ -507,6 +532,37 @@ class EngineWorker:
         pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return pcm, engine.sample_rate, first_audio, seconds, stream.timings
 
+    def _loaded_engine(self, job: SynthesisJob) -> Any:
+        """The job's engine, loaded. A model that is not loaded (idle unloading) is
+        loaded now, and the job says so in its `status_note` while it waits, and after."""
+        registry = get_registry()
+        engine = registry.engine(job.engine)
+        if engine.is_loaded:
+            return registry.get(job.engine)
+        self._note(job, f"Waiting for the {job.engine} model to load.")
+        started = time.perf_counter()
+        engine = registry.get(job.engine)
+        waited = time.perf_counter() - started
+        self._note(job, f"Waited {waited:.1f} s for the {job.engine} model to load.")
+        if self.heartbeats:
+            try:
+                self.heartbeat(force=True)  # loaded again: claims elsewhere may prefer this worker
+            except OperationalError:  # SQLite busy: the claim loop's next heartbeat says it
+                logger.info("job %s: heartbeat after the load deferred", job.pk)
+        return engine
+
+    def _note(self, job: SynthesisJob, note: str) -> None:
+        """Best effort: the note is for the owner to read, never a reason to fail the
+        job. SQLite answers "locked" at once to a write that meets another thread's (the
+        claim loop claiming its next job): try again a few times, briefly."""
+        for attempt in range(5):
+            try:
+                job_note(job=job, worker_id=self.worker_id, note=note)
+                return
+            except OperationalError:
+                time.sleep(0.05 * (attempt + 1))
+        logger.warning("job %s: could not write its status note %r", job.pk, note)
+
     @staticmethod
     def _send_new_words(relay: StreamRelay, timings: Timings, sent: int) -> int:
         """Relay the words timed since the last call; returns how many are sent now."""
@@ -531,6 +587,10 @@ class EngineWorker:
 
 class _Released(Exception):
     pass
+
+
+def _iso(unix_time: float | None) -> str | None:
+    return datetime.fromtimestamp(unix_time, tz=UTC).isoformat() if unix_time is not None else None
 
 
 def _renew_every() -> float:

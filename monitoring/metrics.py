@@ -211,6 +211,20 @@ MODEL_LOAD = Gauge(
     ["engine"],
     multiprocess_mode="livemax",
 )
+# Idle unloading (ENGINE_IDLE_UNLOAD_SECONDS): whether each engine's model is loaded in
+# this process now, and when it was last loaded.
+MODEL_LOADED = Gauge(
+    "tts_model_loaded",
+    "1 while the engine's model is loaded in this process, 0 once unloaded (idle unloading).",
+    ["engine"],
+    multiprocess_mode="livemostrecent",
+)
+MODEL_LAST_LOAD = Gauge(
+    "tts_model_last_load_timestamp_seconds",
+    "Unix time the engine's model was last loaded in this process.",
+    ["engine"],
+    multiprocess_mode="livemax",
+)
 # NVML reports per-device figures, the same whichever process asks.
 GPU_MEMORY_USED = Gauge(
     "tts_gpu_memory_used_bytes",
@@ -247,6 +261,8 @@ EXPORTED_METRIC_NAMES: Final[tuple[str, ...]] = (
     "tts_time_to_first_audio_seconds",
     "tts_realtime_factor",
     "tts_model_load_seconds",
+    "tts_model_loaded",
+    "tts_model_last_load_timestamp_seconds",
     "tts_gpu_memory_used_bytes",
     "tts_gpu_memory_total_bytes",
     "tts_webhook_deliveries_total",

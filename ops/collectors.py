@@ -54,11 +54,16 @@ def refresh_gpu_gauges() -> None:
 
 
 def refresh_engine_gauges() -> None:
-    """Load time of each engine this process has loaded (workers; the embedded web)."""
+    """Each engine's model in this process (workers; the embedded web): its load time,
+    whether it is loaded now (idle unloading) and when it was last loaded."""
 
     for status in get_registry().status():
         if status.loaded and status.load_seconds is not None:
             metrics.MODEL_LOAD.labels(engine=status.name).set(status.load_seconds)
+        if status.available:
+            metrics.MODEL_LOADED.labels(engine=status.name).set(1 if status.loaded else 0)
+        if status.loaded_at is not None:
+            metrics.MODEL_LAST_LOAD.labels(engine=status.name).set(status.loaded_at)
 
 
 _REFRESHERS: tuple[Callable[[], None], ...] = (

@@ -8,7 +8,7 @@ except `engine_figures()`' "here" part, which says what *this* process has loade
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -125,6 +125,7 @@ def worker_figures(*, now: datetime | None = None) -> list[dict[str, Any]]:
                         "available": bool(engine.get("available")),
                         "loaded": bool(engine.get("loaded")),
                         "load_seconds": engine.get("load_seconds"),
+                        "loaded_at": engine.get("loaded_at"),
                         "device": engine.get("device"),
                     }
                     for engine in (hb.engines or [])
@@ -164,6 +165,9 @@ def engine_figures(*, workers: list[dict[str, Any]] | None = None) -> list[dict[
                 "reason": status.reason,
                 "loaded": status.loaded,
                 "load_seconds": status.load_seconds,
+                "loaded_at": _iso(status.loaded_at),
+                "unloaded_at": _iso(status.unloaded_at),
+                "idle_unload_seconds": settings.ENGINE_IDLE_UNLOAD_SECONDS or None,
                 "device": status.device,
                 "languages": list(status.languages),
                 "clones": status.clones,
@@ -308,3 +312,7 @@ def health_detail(*, now: datetime | None = None, viewer: Any = None) -> dict[st
             "items": workers,
         },
     }
+
+
+def _iso(unix_time: float | None) -> str | None:
+    return datetime.fromtimestamp(unix_time, tz=UTC).isoformat() if unix_time is not None else None

@@ -55,8 +55,9 @@ class GpuSerializer(serializers.Serializer):
 class WorkerEngineSerializer(serializers.Serializer):
     name = serializers.CharField()
     available = serializers.BooleanField()
-    loaded = serializers.BooleanField()
+    loaded = serializers.BooleanField(help_text="Loaded now (false once unloaded when idle).")
     load_seconds = serializers.FloatField(allow_null=True)
+    loaded_at = serializers.DateTimeField(allow_null=True, help_text="When the model was last loaded.")
     device = serializers.CharField(allow_null=True)
 
 
@@ -71,6 +72,15 @@ class EngineHealthSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_null=True)
     loaded = serializers.BooleanField(help_text="Loaded in this process (web processes usually load none).")
     load_seconds = serializers.FloatField(allow_null=True)
+    loaded_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this process last loaded the model (kept once it is unloaded)."
+    )
+    unloaded_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this process last unloaded it (idle unloading), if it has."
+    )
+    idle_unload_seconds = serializers.FloatField(
+        allow_null=True, help_text="ENGINE_IDLE_UNLOAD_SECONDS: a model idle this long is unloaded; null: off."
+    )
     device = serializers.CharField()
     languages = serializers.ListField(child=serializers.CharField())
     clones = serializers.BooleanField()

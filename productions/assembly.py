@@ -16,16 +16,18 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyloudnorm
 import soundfile
 from mutagen.flac import FLAC
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
 from mutagen.oggopus import OggOpus
 
 from speech import audio as audiomod
+
+if TYPE_CHECKING:
+    import pyloudnorm
 
 # EBU R128's programme loudness. Every segment is brought to it, so the whole is too.
 LOUDNESS_TARGET_LUFS = -23.0
@@ -96,6 +98,15 @@ class SegmentAudio:
     path: Path
 
 
+def _meter(rate: int) -> pyloudnorm.Meter:
+    """pyloudnorm's meter, imported when a production is assembled: it brings
+    scipy.signal, about 85 MB that a server which never assembles one should not hold
+    (docs/performance.md "Memory")."""
+    import pyloudnorm
+
+    return pyloudnorm.Meter(rate)
+
+
 def _gain(meter: pyloudnorm.Meter, pcm: np.ndarray, rate: int, previous: float) -> float:
     """Linear gain that brings `pcm` to the target loudness, limited so no peak clips."""
     gain = previous
@@ -116,7 +127,7 @@ def loudness_of(path: Path) -> float | None:
         pcm = pcm.mean(axis=1)
     if len(pcm) < _MIN_MEASURE_SECONDS * rate:
         return None
-    value = pyloudnorm.Meter(rate).integrated_loudness(pcm)
+    value = _meter(rate).integrated_loudness(pcm)
     return float(value) if math.isfinite(value) else None
 
 
@@ -126,7 +137,7 @@ def assemble(*, segments: list[SegmentAudio], master: Path, chapter_path: Any) -
     if not segments:
         raise ValueError("nothing to assemble")
     rate = int(soundfile.info(str(segments[0].path)).samplerate)
-    meter = pyloudnorm.Meter(rate)
+    meter = _meter(rate)
     result = Assembly(sample_rate=rate, duration=0.0)
     segment_gap = np.zeros(int(round(SEGMENT_GAP_SECONDS * rate)), dtype=np.float32)
     chapter_gap = np.zeros(int(round(CHAPTER_GAP_SECONDS * rate)), dtype=np.float32)

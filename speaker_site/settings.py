@@ -509,6 +509,10 @@ ENGINE_STARVATION_TURNS = env_int("ENGINE_STARVATION_TURNS", 4, minimum=1)
 # ONNX session, single-threaded runs side by side; XTTS always one). Default: one per
 # CPU core, up to 4 (bench/load.py: on two cores, 2 give about 1.3x the audio of 1).
 ENGINE_PARALLEL_TURNS = env_int("ENGINE_PARALLEL_TURNS", min(4, os.cpu_count() or 1), minimum=1)
+# Idle unloading (docs/operations.md "Idle unloading"): a model that has served nothing
+# for this many seconds is unloaded (GPU memory included) and loads again on the next
+# request. 0: off, models stay loaded.
+ENGINE_IDLE_UNLOAD_SECONDS = env_float("ENGINE_IDLE_UNLOAD_SECONDS", 0.0, minimum=0.0)
 # A dead worker's heartbeat row (it could not delete its own) is pruned after this long.
 WORKER_HEARTBEAT_PRUNE_SECONDS = env_int("WORKER_HEARTBEAT_PRUNE_SECONDS", 3600, minimum=1)
 # A stream relayed from a separate worker ends (job failed, `worker_lost`) when no audio

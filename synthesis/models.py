@@ -92,6 +92,9 @@ class SynthesisJob(models.Model):
     completed_by = models.CharField(max_length=128, blank=True)  # the worker that finished it
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # What the job waited for beyond its turn, for its owner (a model loading again after
+    # idle unloading, docs/operations.md "Idle unloading"); written by the worker.
+    status_note = models.TextField(blank=True)  # what the job waited for or left out, for its owner
     audio_file = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
     # Its audio was deleted by the retention sweep (AUDIO_RETENTION_DAYS, synthesis.retention):
     # the row stays in history, its download answers 410.

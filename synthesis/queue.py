@@ -136,6 +136,8 @@ class WorkerSlots:
 
     size: int
     held: tuple[int, ...] = ()
+    # The engines the worker has loaded now; None: not said (taken as every engine).
+    loaded: frozenset[str] | None = None
 
     def max_priority(self) -> int | None:
         """Queued and bulk jobs take at most half the slots (at least one), so that a
@@ -166,9 +168,11 @@ def job_claim_for_worker(*, worker_id: str, slots: WorkerSlots, left_before: fro
       (`WorkerSlots.max_priority`), streams in any free slot;
     - the most urgent class first, the oldest within it (`job_claim_next`);
     - least-loaded claiming: a worker that already holds jobs leaves a freshly queued
-      interactive job to a live worker holding fewer (`job_claim_deferrals`), and wakes
-      that worker, once per stream (`left_before` is the `left` of its previous answer)."""
-    deferrals = job_claim_deferrals(worker_id=worker_id)
+      interactive job to a live worker holding fewer (`job_claim_deferrals`), and a
+      worker without the job's engine loaded (idle unloading) leaves it to a live
+      worker that has it loaded; it wakes that worker, once per stream (`left_before`
+      is the `left` of its previous answer)."""
+    deferrals = job_claim_deferrals(worker_id=worker_id, loaded=slots.loaded)
     job = None
     if len(slots.held) < slots.size:
         job = _claim_next(
@@ -194,7 +198,9 @@ class ClaimDeferrals:
     to: tuple[str, ...] = ()  # the workers they are left to (live, fewer jobs, the engine loaded)
 
 
-def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> ClaimDeferrals:
+def job_claim_deferrals(
+    *, worker_id: str, now: datetime | None = None, loaded: frozenset[str] | None = None
+) -> ClaimDeferrals:
     """Least-loaded claiming. One loaded XTTS model speaks one sentence at a time, so
     streams spread over worker processes start speaking sooner than streams sharing one
     model. A worker holding N running jobs leaves an interactive job (someone listening)
@@ -202,14 +208,17 @@ def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> Claim
     than WORKER_HEARTBEAT_MAX_AGE) that has the job's engine loaded and holds fewer
     than N; after that any worker claims it, so a wedged or slow worker never strands a
     job. A worker's load is the running jobs it leases (written in the claim itself, so
-    never stale); an idle worker leaves nothing to anyone."""
+    never stale); an idle worker leaves nothing to anyone, unless it does not have the
+    job's engine loaded (`loaded`, the engines it has loaded now; None: all of them):
+    a model loading again after idle unloading takes seconds, so such a job is left, for
+    the same time, to a live worker that has the engine loaded, however many it holds."""
     defer = settings.WORKER_CLAIM_DEFER_SECONDS
     if defer <= 0:
         return ClaimDeferrals()
     now = now or timezone.now()
     running = SynthesisJob.objects.running()
     own_load = running.filter(lease_owner=worker_id).count()
-    if own_load == 0:
+    if own_load == 0 and loaded is None:
         return ClaimDeferrals()
     live = list(
         WorkerHeartbeat.objects.filter(
@@ -225,14 +234,16 @@ def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> Claim
         .annotate(held=Count("pk"))
         .values_list("lease_owner", "held")
     )
-    lighter = {
-        hb.worker_id: {
-            engine["name"] for engine in hb.engines or [] if isinstance(engine, dict) and engine.get("loaded")
-        }
-        for hb in live
-        if loads.get(hb.worker_id, 0) < own_load
-    }
-    engines = set().union(*lighter.values()) if lighter else set()
+    # For each other live worker, the engines whose jobs this one leaves to it: those it
+    # has loaded, if it holds fewer jobs; else those it has loaded and this one has not.
+    better: dict[str, set[str]] = {}
+    for hb in live:
+        theirs = {engine["name"] for engine in hb.engines or [] if isinstance(engine, dict) and engine.get("loaded")}
+        if loads.get(hb.worker_id, 0) >= own_load:
+            theirs = theirs - loaded if loaded is not None else set()
+        if theirs:
+            better[hb.worker_id] = theirs
+    engines = set().union(*better.values()) if better else set()
     if not engines:
         return ClaimDeferrals()
     left = Q(
@@ -250,7 +261,7 @@ def job_claim_deferrals(*, worker_id: str, now: datetime | None = None) -> Claim
         left_to_others=left,
         until=waiting[0][1] + timedelta(seconds=defer),
         jobs=frozenset(pk for pk, _, _ in waiting),
-        to=tuple(sorted(worker for worker, loaded in lighter.items() if loaded & needed)),
+        to=tuple(sorted(worker for worker, engines_there in better.items() if engines_there & needed)),
     )
 
 
@@ -298,6 +309,17 @@ def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None
     if progress is not None and progress != job.progress:
         job.progress = progress
         job_announce_progress(job)
+    return True
+
+
+def job_note(*, job: SynthesisJob, worker_id: str, note: str) -> bool:
+    """The lease holder says what the job is waiting for beyond its turn (its engine's
+    model loading again after idle unloading), for its owner to read; False when the job
+    is no longer ours."""
+    note = note[:255]
+    if not SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(status_note=note):
+        return False
+    job.status_note = note
     return True
 
 

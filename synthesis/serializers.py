@@ -53,6 +53,10 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="The audio was deleted by the server's retention policy (AUDIO_RETENTION_DAYS): the job stays "
         "in history and its audio download answers 410 (docs/privacy.md)."
     )
+    status_note = serializers.CharField(
+        help_text="What the job waited for beyond its turn, e.g. its engine's model loading again after idle "
+        "unloading (ENGINE_IDLE_UNLOAD_SECONDS); usually empty"
+    )
 
     class Meta:
         model = SynthesisJob
@@ -60,6 +64,7 @@ class JobSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "progress",
+            "status_note",
             "mode",
             "voice",
             "voice_id",

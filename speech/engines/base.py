@@ -22,6 +22,7 @@ implements `_synthesize_segment`, which speaks one segment.
 from __future__ import annotations
 
 import abc
+import gc
 import logging
 import threading
 import time
@@ -48,6 +49,7 @@ from speech.engines.errors import (
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, preset
 from speech.engines.scheduling import Priority, Ticket, TurnScheduler
+from speech.memory import trim_heap
 from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words, spread_words
 
 logger = logging.getLogger(__name__)
@@ -225,6 +227,16 @@ class Engine(abc.ABC):
         self.load_seconds: float | None = None
         self.last_wait_seconds: float | None = None
         self._load_lock = threading.Lock()
+        # Idle unloading (`unload_if_idle`): when the model was last loaded (wall clock,
+        # kept after an unload: "the last load"), when it last served anything and how
+        # many generations are under way (monotonic `clock`, replaceable in tests).
+        self.clock: Callable[[], float] = time.monotonic
+        self.loaded_at: float | None = None
+        self.unloaded_at: float | None = None
+        self.loads = 0
+        self._last_used = self.clock()
+        self._in_use = 0
+        self._use_lock = threading.Lock()
         # One segment at a time per loaded model, turns shared by class and round-robin
         # (scheduling.py). Not a Lock: a stream may be resumed from another thread.
         self.scheduler = TurnScheduler(starvation_turns=starvation_turns)
@@ -264,18 +276,65 @@ class Engine(abc.ABC):
             except Exception as exc:  # a broken checkpoint or package: say so, keep the cause
                 raise EngineUnavailable(f"{self.name} failed to load: {exc}", engine=self.name) from exc
             self.load_seconds = time.perf_counter() - started
+            self.loaded_at = time.time()
+            self.loads += 1
+            self._touch()
 
     def unload(self) -> None:
-        """Free the model. Waits for a running generation to finish first."""
+        """Free the model (GPU memory included). Waits for a running generation to
+        finish first."""
         # Lock order everywhere: a turn, then the load lock (a stream may load). A stream
         # between two turns loads the model again at its next turn.
         ticket = self._take_turn(Priority.INTERACTIVE)
         try:
             with self._load_lock:
+                was_loaded = self._is_loaded()
                 self._unload()
                 self.load_seconds = None
+                if was_loaded:
+                    self.unloaded_at = time.time()
         finally:
             self._give_back(ticket)
+        # The model's objects may sit in reference cycles: collect them now, then let
+        # the engine hand what its framework caches back (`_release_memory`).
+        gc.collect()
+        self._release_memory()
+        trim_heap()
+
+    def _release_memory(self) -> None:  # noqa: B027 (optional hook)
+        """After an unload and a garbage collection: give back what the engine's
+        framework keeps cached (XTTS: torch's CUDA cache)."""
+
+    # ------------------------------------------------------------- idle unloading
+
+    def _touch(self) -> None:
+        with self._use_lock:
+            self._last_used = self.clock()
+
+    def _use(self, delta: int) -> None:
+        """A generation or voice preparation begins (+1) or ends (-1)."""
+        with self._use_lock:
+            self._in_use += delta
+            self._last_used = self.clock()
+
+    def idle_seconds(self) -> float | None:
+        """How long the loaded model has served nothing; None while it is not loaded or
+        something is using it (a generation under way, even between its turns)."""
+        with self._use_lock:
+            if self._in_use or not self._is_loaded():
+                return None
+            return max(0.0, self.clock() - self._last_used)
+
+    def unload_if_idle(self, idle_for: float) -> bool:
+        """Unload the model if it has served nothing for `idle_for` seconds (the
+        worker's ENGINE_IDLE_UNLOAD_SECONDS); it loads again on the next request. True
+        if it was unloaded now."""
+        idle = self.idle_seconds()
+        if idle is None or idle < idle_for or self.scheduler.holders or self.scheduler.waiting():
+            return False
+        self.unload()
+        logger.info("%s: model unloaded after %.0f s without a request", self.name, idle)
+        return True
 
     # ---------------------------------------------------------------- voices
 
@@ -290,13 +349,17 @@ class Engine(abc.ABC):
         if not self.clones:
             raise VoiceNotSupported(f"the {self.name} engine cannot clone voices")
         groups = self._validate_samples(samples)
-        self.load()
-        ticket = self._take_turn(Priority.JOB)  # model work: a turn, like a segment
+        self._use(+1)
         try:
-            self.load()  # in case it was unloaded meanwhile
-            return self._prepare_voice(groups)
+            self.load()
+            ticket = self._take_turn(Priority.JOB)  # model work: a turn, like a segment
+            try:
+                self.load()  # in case it was unloaded meanwhile
+                return self._prepare_voice(groups)
+            finally:
+                self._give_back(ticket)
         finally:
-            self._give_back(ticket)
+            self._use(-1)
 
     def _prepare_voice(self, samples: dict[str, list[Path]]) -> bytes:
         raise VoiceNotSupported(f"the {self.name} engine cannot clone voices")
@@ -442,6 +505,7 @@ class Engine(abc.ABC):
         silence = np.zeros(int(round(plan.params.sentence_silence * self.sample_rate)), dtype=np.float32)
         holding = False
         spoke = False  # the turn held has produced audio
+        self._use(+1)  # not idle while under way, even between turns (idle unloading)
         try:
             self.scheduler.join(ticket)
             for index, segment in enumerate(plan.segments):
@@ -509,6 +573,7 @@ class Engine(abc.ABC):
                 self.scheduler.leave(ticket)
             stats.ended_at = time.perf_counter()
             stats.total_seconds = stats.ended_at - requested
+            self._use(-1)
 
     def _time_segment(
         self,

@@ -22,10 +22,12 @@ Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTU
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from speech.engines.errors import (
 )
 from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, clamp, spoken_speed
+from speech.memory import trim_heap
 from speech.text import Segment
 from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, spoken_words
 
@@ -204,11 +207,25 @@ class PiperEngine(Engine):
 
                     model = self._patched_model(name)  # parsed once: the split reuses it
                     config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
-                    whole = model.SerializeToString() if model is not None else str(info.model_path)
-                    voice = PiperVoice(session=self._session(whole), config=PiperConfig.from_dict(config))
                     split = self._split_at_decoder(model) if model is not None else None
+                    # The voice's weights are held once: a split voice runs every sentence
+                    # on its two pieces (`_SplitVoice.run`), which give the whole graph's
+                    # samples, and has no session of the whole graph beside them.
+                    if split is not None:
+                        session: Any = split
+                    elif model is not None:
+                        session = self._session_of(model)
+                    else:
+                        session = self._session(str(info.model_path))
+                    del model
+                    voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
+                finally:
+                    # The parsed graph and its copies are gone: their pages go back to
+                    # the system rather than stay in the process's heap.
+                    gc.collect()
+                    trim_heap()
                 self._split[name] = split
                 self._loaded[name] = voice
         return voice
@@ -269,6 +286,22 @@ class PiperEngine(Engine):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
+    def _session_of(self, proto: onnx.ModelProto) -> Any:
+        """A session for a graph held in memory, loaded from a file it is written to
+        (and removed once loaded): onnxruntime given the graph's bytes keeps about twice
+        the weights' size more than given a file (measured: bench/memory.py,
+        docs/performance.md "Memory")."""
+        import onnx
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="speaker-piper-") as folder:
+                path = Path(folder) / "model.onnx"
+                onnx.save(proto, str(path))
+                return self._session(str(path))
+        except OSError:  # no writable temporary folder: the same session, from bytes
+            logger.warning("piper: no temporary folder to load the voice from; loading it from memory")
+            return self._session(proto.SerializeToString())
+
     def _split_at_decoder(self, proto: onnx.ModelProto) -> _SplitVoice | None:
         """The voice's graph as two sessions, front and decoder (see the module's
         docstring), or None where the graph has no decoder fed by one tensor alone (a
@@ -290,8 +323,8 @@ class PiperEngine(Engine):
         front = extractor.extract_model([inp.name for inp in graph.input], [latent, *outputs[1:]])
         decoder = extractor.extract_model([latent], outputs[:1])
         return _SplitVoice(
-            front=self._session(front.SerializeToString()),
-            decoder=self._session(decoder.SerializeToString()),
+            front=self._session_of(front),
+            decoder=self._session_of(decoder),
             latent=latent,
             aligned=len(outputs) > 1,
         )
@@ -424,12 +457,26 @@ class PiperEngine(Engine):
 
 @dataclass(frozen=True)
 class _SplitVoice:
-    """A voice's graph cut where its decoder begins (`PiperEngine._split_at_decoder`)."""
+    """A voice's graph cut where its decoder begins (`PiperEngine._split_at_decoder`).
+    Also the session piper's `PiperVoice` runs for a whole sentence (`run`): the front,
+    then the decoder over every frame, which is the whole graph's computation (the
+    cut adds no operation; tests/speech/test_piper_early_audio.py compares it with
+    piper's own session, bit for bit)."""
 
     front: Any  # onnxruntime session: piper's inputs -> the latent frames (+ alignments)
     decoder: Any  # onnxruntime session: latent frames -> audio
     latent: str  # the tensor between them, [1, channels, frames]
     aligned: bool  # the front outputs phoneme alignments too
+
+    def run(self, output_names: list[str] | None, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """`InferenceSession.run` of the whole graph: [audio, alignments (if any)]."""
+        latent, *rest = self.front.run(None, inputs)
+        audio = self.decoder.run(None, {self.latent: latent})[0]
+        return [audio, *rest]
+
+    def get_session_options(self) -> Any:
+        """`InferenceSession.get_session_options`: both pieces' sessions are built alike."""
+        return self.front.get_session_options()
 
 
 @dataclass(frozen=True)

