@@ -24,6 +24,8 @@ from core.parsers import loads_request_json
 from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import SpeechBody
+from pronunciation.selectors import Locator
+from speech import markup
 from speech.timings import ESTIMATED, WordTiming, char_alignment
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest
@@ -43,7 +45,15 @@ logger = logging.getLogger("speaker.elevenlabs")
 def speech_start(*, user: User, api_key: APIKey, voice_id: str, body: SpeechBody) -> SynthesisJob:
     """Validate and queue the generation as a stream job (a concurrency slot is taken;
     the response releases it). `voice_id`: a voice id, or a voice's name."""
-    req = JobRequest(text=body.text, voice=voice_id, language=body.language, output_format="wav", params=body.params)
+    req = JobRequest(
+        text=body.text,
+        voice=voice_id,
+        language=body.language,
+        output_format="wav",
+        params=body.params,
+        text_format=markup.SSML if body.ssml else markup.TEXT,
+        dictionaries=None if body.dictionaries is None else tuple(Locator(*item) for item in body.dictionaries),
+    )
     return stream_job_create(user=user, req=req, api_key=api_key)
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("voices.api_urls")),
     path("api/v1/", include("synthesis.api_urls")),
     path("api/v1/", include("productions.api_urls")),
+    path("api/v1/", include("pronunciation.api_urls")),
     path("api/v1/", include("ops.api_urls")),
     path("", include("ops.urls")),
     path("", include("elevenlabs_api.urls")),

@@ -18,6 +18,7 @@ from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
 from core.pagination import PageNumberPagination
+from pronunciation.selectors import Locator
 from speech import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.filters import HistoryFilters, parse_when
@@ -59,12 +60,22 @@ def owned_job(request: Request, job_id: str) -> SynthesisJob:
 
 
 def job_request_from(data: dict) -> JobRequest:
+    locators = data.get("pronunciation_dictionary_locators")
     return JobRequest(
         text=data["text"],
         voice=data["voice"],
         language=data.get("language"),
         output_format=data.get("format", "wav"),
         params=data.get("params") or {},
+        text_format=data.get("text_format", "text"),
+        dictionaries=None
+        if locators is None
+        else tuple(
+            Locator(
+                str(item["pronunciation_dictionary_id"]), str(item["version_id"]) if item.get("version_id") else None
+            )
+            for item in locators
+        ),
     )
 
 

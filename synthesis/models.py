@@ -77,6 +77,14 @@ class SynthesisJob(models.Model):
     engine = models.CharField(max_length=32)
     language = models.CharField(max_length=16)
     text = models.TextField()
+    # How `text` is read: "text" (plain, inline tags allowed) or "ssml" (a whole document),
+    # and the pronunciation rules it is spoken with, as resolved when it was queued (only
+    # those whose grapheme occurs in the text): speech.markup, speech.pronunciation.
+    text_format = models.CharField(max_length=8, default="text")
+    lexicon = models.JSONField(default=list, blank=True)
+    # What the caller should know about how the text was read: a capped break, markup
+    # read as text, a phoneme rule this engine could not apply (docs/pronunciation.md).
+    status_note = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)
     # What a client asked for that Speaker has no parameter for (OpenAI's `instructions`),
     # kept as sent; the part it could map is in `params` (docs/compatibility.md).
