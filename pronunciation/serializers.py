@@ -8,6 +8,8 @@ from core.serializer_fields import StrictCharField, StrictChoiceField
 from pronunciation.models import PronunciationDictionary
 from speech.pronunciation import ALPHABETS, MAX_ALIAS_CHARS, MAX_GRAPHEME_CHARS, MAX_PHONEME_CHARS
 
+RULE_TYPES = ("alias", "phoneme")
+
 
 class RuleSerializer(serializers.Serializer):
     """One rule, as ElevenLabs writes it; checked by speech.pronunciation.Rule."""
@@ -17,7 +19,7 @@ class RuleSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="The text as written; matched case-sensitively on word boundaries.",
     )
-    type = StrictChoiceField(choices=("alias", "phoneme"))
+    type = StrictChoiceField(choices=RULE_TYPES)
     alias = StrictCharField(max_length=MAX_ALIAS_CHARS, required=False, help_text="For an alias rule: what to say.")
     phoneme = StrictCharField(max_length=MAX_PHONEME_CHARS, required=False, help_text="For a phoneme rule.")
     alphabet = StrictChoiceField(choices=ALPHABETS, required=False, help_text="For a phoneme rule.")

@@ -40,7 +40,9 @@ def test_a_break_at_the_end_is_trailing_silence():
 
 
 def test_phoneme_and_sub_are_said_in_place_of_the_words_they_wrap():
-    document = read('Say <phoneme alphabet="ipa" ph="təˈmɑːtoʊ">tomato</phoneme> on the <sub alias="World Wide Web">WWW</sub>.')
+    document = read(
+        'Say <phoneme alphabet="ipa" ph="təˈmɑːtoʊ">tomato</phoneme> on the <sub alias="World Wide Web">WWW</sub>.'
+    )
     assert said(document) == "Say [[ təˈmɑːtoʊ ]] on the World Wide Web."
     assert document.display_text() == "Say tomato on the WWW."
 
@@ -54,8 +56,10 @@ def test_an_engine_without_phonemes_says_the_word_and_the_note_names_it():
 def test_a_whole_ssml_document_reads_its_elements_and_names_the_others():
     ssml = """<speak xmlns="http://www.w3.org/2001/10/synthesis">
       <p><s>Call <say-as interpret-as="telephone">555-0134</say-as>.</s>
-      <s>Spell <say-as interpret-as="characters">TTS</say-as>, the <say-as interpret-as="ordinal">2</say-as> time.</s></p>
-      <prosody rate="slow">Slowly now.</prosody> <emphasis>Loud</emphasis> <say-as interpret-as="date" format="ymd">2024-03-05</say-as>
+      <s>Spell <say-as interpret-as="characters">TTS</say-as>,
+         the <say-as interpret-as="ordinal">2</say-as> time.</s></p>
+      <prosody rate="slow">Slowly now.</prosody> <emphasis>Loud</emphasis>
+      <say-as interpret-as="date" format="ymd">2024-03-05</say-as>
     </speak>"""
     document = read(ssml, text_format="ssml")
     text = said(document)
@@ -120,7 +124,11 @@ def test_a_break_whose_time_is_not_a_time_is_refused():
 
 def test_rules_match_case_sensitively_on_word_boundaries_longest_first():
     lexicon = Lexicon(
-        [Rule("New York", alias="the Big Apple"), Rule("New York City", alias="NYC"), Rule("TTS", alias="text to speech")]
+        [
+            Rule("New York", alias="the Big Apple"),
+            Rule("New York City", alias="NYC"),
+            Rule("TTS", alias="text to speech"),
+        ]
     )
     document = read("New York City, New York, new york, TTSs and TTS.", lexicon=lexicon)
     assert said(document) == "NYC, the Big Apple, new york, TTSs and text to speech."
