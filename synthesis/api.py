@@ -59,8 +59,18 @@ def owned_job(request: Request, job_id: str) -> SynthesisJob:
     return get_object_or_404(SynthesisJob, pk=job_id, owner=request.user)
 
 
+def dictionary_locators(items: list[dict] | None) -> tuple[Locator, ...] | None:
+    """Validated `pronunciation_dictionary_locators` (DictionaryLocatorSerializer) as the
+    services take them; None when the request named none."""
+    if items is None:
+        return None
+    return tuple(
+        Locator(str(item["pronunciation_dictionary_id"]), str(item["version_id"]) if item.get("version_id") else None)
+        for item in items
+    )
+
+
 def job_request_from(data: dict) -> JobRequest:
-    locators = data.get("pronunciation_dictionary_locators")
     return JobRequest(
         text=data["text"],
         voice=data["voice"],
@@ -68,14 +78,7 @@ def job_request_from(data: dict) -> JobRequest:
         output_format=data.get("format", "wav"),
         params=data.get("params") or {},
         text_format=data.get("text_format", "text"),
-        dictionaries=None
-        if locators is None
-        else tuple(
-            Locator(
-                str(item["pronunciation_dictionary_id"]), str(item["version_id"]) if item.get("version_id") else None
-            )
-            for item in locators
-        ),
+        dictionaries=dictionary_locators(data.get("pronunciation_dictionary_locators")),
     )
 
 

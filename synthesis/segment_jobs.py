@@ -22,6 +22,7 @@ from accounts.models import APIKey, User
 from monitoring.services import audit_record
 from speech import text as textmod
 from speech.engines.params import SynthesisParams
+from speech.pronunciation import Lexicon
 from synthesis.job_events import job_announce_cancelled
 from synthesis.models import SynthesisJob
 from synthesis.services import (
@@ -67,19 +68,28 @@ def segment_speaker_resolve(*, user: User, ref: str, language: str | None) -> Se
     return SegmentSpeaker(voice=voice, engine=engine, language=engine.resolve_language(language or voice.language))
 
 
-def segment_text_validate(*, text: str, speaker: SegmentSpeaker, params: SynthesisParams) -> None:
-    """Check a segment's text fully now (length, language, params, voice), as
+def segment_text_validate(
+    *, text: str, speaker: SegmentSpeaker, params: SynthesisParams, lexicon: Lexicon | None = None
+) -> None:
+    """Check a segment's text fully now (length, markup, language, params, voice), as
     job_validate checks a job: a bad passage is a 400 naming it, never a failed segment
-    an hour later."""
+    an hour later. `lexicon`: the production's pronunciation rules."""
     job_text_check(text=text)
-    speaker.engine.plan(text, language=speaker.language, voice=voice_ref(speaker.voice), params=params)
+    speaker.engine.plan(text, language=speaker.language, voice=voice_ref(speaker.voice), params=params, lexicon=lexicon)
 
 
 def segment_jobs_build(
-    *, owner_id: int, api_key: APIKey | None, params: SynthesisParams, specs: Sequence[SegmentJobSpec]
+    *,
+    owner_id: int,
+    api_key: APIKey | None,
+    params: SynthesisParams,
+    specs: Sequence[SegmentJobSpec],
+    lexicon: Lexicon | None = None,
 ) -> list[SynthesisJob]:
     """Unsaved jobs for `specs`, for segment_jobs_enqueue (the caller links them to its
-    segments before they are written)."""
+    segments before they are written). Each job keeps the rules of `lexicon` (the
+    production's, one set for all its segments) that its text uses."""
+    lexicon = lexicon or Lexicon()
     priority = job_priority_for(SynthesisJob.Mode.SEGMENT)
     jobs = []
     for spec in specs:
@@ -96,6 +106,7 @@ def segment_jobs_build(
                 engine=spec.speaker.engine.name,
                 language=spec.speaker.language,
                 text=spec.text,
+                lexicon=lexicon.used_in(spec.text).to_list(),
                 params=job_params.to_dict(),
                 output_format="wav",
                 word_count=textmod.count_words(spec.text),
