@@ -19,6 +19,9 @@ from speech.pronunciation import Lexicon, Rule, RuleError
 
 def rules_from_dicts(items: Any) -> list[Rule]:
     """Rules as the API sends them (ElevenLabs' shape), or a 400 naming the bad one."""
+    if isinstance(items, list) and all(isinstance(item, Rule) for item in items):
+        _check_count(len(items))
+        return list(items)  # read already (pronunciation.serializers.RuleField)
     if not isinstance(items, list):
         raise ApiError("rules must be a list of rules.", details={"rules": ["A list."]})
     rules: list[Rule] = []

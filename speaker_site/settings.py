@@ -316,8 +316,6 @@ SPECTACULAR_SETTINGS = {
         "EmotionEnum": "speech.text.EMOTIONS",
         # `true` only: a voice's consent and the account's cloning attestation.
         "TrueOnlyEnum": [(True, True)],
-        # A pronunciation rule's type (ElevenLabs' field name).
-        "PronunciationRuleTypeEnum": "pronunciation.serializers.RULE_TYPES",
     },
 }
 

@@ -9,7 +9,8 @@ What a request may write (docs/pronunciation.md):
   ``&``); a text without them is plain, ``<`` and ``&`` included;
 * a whole SSML document (``text_format: "ssml"``, ElevenLabs' ``enable_ssml_parsing``):
   ``<speak>``, ``<p>``, ``<s>``, the tags above; any other element is read as its text
-  and named in the job's status note.
+  and named in the job's status note. A text that does not start with ``<speak`` (or
+  an XML declaration) is read as the content of one.
 
 Parsed with defusedxml (no DTD, no entities, nothing fetched), never with regular
 expressions. Emotion tags (``(happy)``) are text and keep working beside the markup.
@@ -115,8 +116,11 @@ def read(text: str, *, text_format: str = TEXT, lexicon: Lexicon | None = None, 
     if text_format == TEXT and not has_markup(text):
         builder.text(text)
         return builder.finish()
-    root = _parse(text, wrapped=text_format == TEXT)
-    if text_format == SSML and _local(root.tag) != "speak":
+    # An SSML document is a <speak> element; anything else is read as the content of one
+    # (a fragment, or a plain text sent with the SSML flag on).
+    document = text_format == SSML and text.lstrip().startswith(("<speak", "<?xml"))
+    root = _parse(text, wrapped=not document)
+    if _local(root.tag) != "speak":
         raise MarkupError(f"An SSML document's root element is <speak>, not <{_local(root.tag)}>.", line=1, column=1)
     builder.children(root, depth=0)
     return builder.finish()

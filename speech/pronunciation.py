@@ -63,6 +63,22 @@ def alphabet_name(value: str) -> str:
     return name
 
 
+def arpabet_pattern() -> str:
+    """An ECMA-262 pattern of what `arpabet_to_ipa` reads (for the API's schema): symbols
+    separated by spaces, a vowel with an optional stress digit, any case."""
+
+    def any_case(symbol: str) -> str:
+        return "".join(f"[{c}{c.lower()}]" for c in symbol)
+
+    vowels = "|".join(any_case(v) for v in sorted(_ARPABET_VOWELS, key=len, reverse=True))
+    consonants = "|".join(any_case(c) for c in sorted(_ARPABET_CONSONANTS, key=len, reverse=True))
+    symbol = f"(?:(?:{vowels})[012]?|(?:{consonants}))"
+    return rf"^\s*{symbol}(?:\s+{symbol})*\s*$"
+
+
+IPA_PATTERN = r"^[^\[\]<>&]*[^\s\[\]<>&][^\[\]<>&]*$"  # what `to_ipa` reads as IPA
+
+
 def arpabet_to_ipa(phonemes: str) -> str:
     """CMU ARPAbet ("T EH1 K S T") to IPA ("tˈɛkst"); the stress digit of a vowel
     becomes espeak's stress mark before it. RuleError on an unknown symbol."""
@@ -145,19 +161,16 @@ class Rule:
         "alias"} or {"string_to_replace", "type": "phoneme", "phoneme", "alphabet"}."""
         if not isinstance(data, Mapping):
             raise RuleError("Each rule must be an object.")
-        kind = data.get("type", "alias" if "alias" in data else "phoneme")
+        kind = data.get("type")
         grapheme = data.get("string_to_replace")
         if not isinstance(grapheme, str):
             raise RuleError("A rule needs string_to_replace, the text as written.", field="string_to_replace")
-        if data.get("case_sensitive") is False or data.get("word_boundaries") is False:
+        if any(data.get(name) not in (None, True) for name in ("case_sensitive", "word_boundaries")):
             raise RuleError(
                 "Rules match case-sensitively on word boundaries (W3C PLS); "
                 "case_sensitive and word_boundaries may only be true.",
                 field="case_sensitive",
             )
-        for name in ("alias", "phoneme", "alphabet"):
-            if data.get(name) is not None and not isinstance(data[name], str):
-                raise RuleError(f"{name} must be a string.", field=name)
         if kind == "alias":
             if not isinstance(data.get("alias"), str):
                 raise RuleError("An alias rule needs alias, the text to say.", field="alias")

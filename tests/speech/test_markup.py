@@ -109,9 +109,10 @@ def test_a_thousand_deep_document_is_refused():
         read(deep, text_format="ssml")
 
 
-def test_an_ssml_document_must_be_a_speak_element():
-    with pytest.raises(MarkupError, match="<speak>"):
-        read("<p>Hi</p>", text_format="ssml")
+def test_ssml_without_a_speak_element_is_read_as_its_content():
+    assert said(read("<p>Hi</p> there", text_format="ssml")) == "Hi there"
+    with pytest.raises(MarkupError, match="root element is <speak>"):
+        read('<?xml version="1.0"?><p>Hi</p>', text_format="ssml")
 
 
 def test_a_break_whose_time_is_not_a_time_is_refused():
