@@ -29,7 +29,7 @@ from speech import markup
 from speech.timings import ESTIMATED, WordTiming, char_alignment
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest
-from synthesis.stream_service import add_quota_headers, stream_job_create, timed_stream
+from synthesis.stream_service import add_quota_headers, add_status_note_header, stream_job_create, timed_stream
 from synthesis.timings import job_timings
 from voices.models import Voice
 from voices.selectors import clone_languages
@@ -143,6 +143,7 @@ def _stream_headers(response: StreamingHttpResponse, job: SynthesisJob, fmt: Out
     response["X-Sample-Rate"] = str(fmt.rate)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
+    add_status_note_header(response, job)
     add_quota_headers(response, job.owner)
 
 

@@ -110,3 +110,14 @@ def test_the_openai_route_speaks_with_the_default_dictionary(owner, make_key):
     assert response.status_code == 200
     response.close()  # the job exists once the stream is accepted; its audio is not needed here
     assert SynthesisJob.objects.get().lexicon[0]["string_to_replace"] == "TTS"
+
+
+def test_a_stream_says_its_capped_break_in_a_header(owner_api):
+    response = owner_api.post(
+        "/api/v1/synthesis/stream",
+        {"text": 'Wait <break time="999999s"/> for it.', "voice": "joe", "format": "wav"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert "capped to 10 s" in response["X-Status-Note"]
+    response.close()
