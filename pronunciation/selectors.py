@@ -64,8 +64,9 @@ def version_rules(version: PronunciationDictionaryVersion) -> list[Rule]:
 def lexicon_for_request(*, owner: User, locators: Sequence[Locator] | None) -> Lexicon:
     """The rules a request is spoken with: its dictionaries in order (the first rule
     for a grapheme wins), or, when it names none, the account's default dictionary.
-    A dictionary or version the owner does not have is a 404, as if missing."""
-    if locators is None or len(locators) == 0:
+    An empty list names none: no rules. A dictionary or version the owner does not have
+    is a 404, as if missing."""
+    if locators is None:
         default = dictionaries_for(owner=owner).filter(is_default=True).first()
         if default is None or default.latest_version is None:
             return Lexicon()

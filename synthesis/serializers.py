@@ -81,7 +81,8 @@ class JobCreateSerializer(serializers.Serializer):
         required=False,
         max_length=3,
         help_text="Up to 3 of your pronunciation dictionaries, applied in order (the first rule for a word wins). "
-        "Left out: your default dictionary, if you have one. Another account's dictionary is a 404.",
+        "Left out: your default dictionary, if you have one; an empty list: none. "
+        "Another account's dictionary is a 404.",
     )
 
 

@@ -52,6 +52,12 @@ def test_a_finished_job_is_timed_with_the_words_as_written(post_job, names, run_
     assert words == ["TTS", "makes", "speech.", "Speaker", "reads", "TTS", "aloud."]
 
 
+def test_an_empty_list_of_locators_means_no_rules_not_the_default(post_job, owner):
+    dictionary_create(owner=owner, name="Default", rules=[Rule("TTS", alias="text to speech")], is_default=True)
+    job = SynthesisJob.objects.get(pk=post_job(TEXT, pronunciation_dictionary_locators=[]).json()["id"])
+    assert job.lexicon == []
+
+
 def test_more_than_three_locators_is_a_400(post_job, names):
     response = post_job(TEXT, pronunciation_dictionary_locators=[locator(names)] * 4)
     assert response.status_code == 400
