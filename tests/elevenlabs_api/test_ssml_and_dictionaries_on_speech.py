@@ -5,6 +5,7 @@ before any job, in ElevenLabs' error shape."""
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from pronunciation.services import dictionary_create
 from speech.pronunciation import Rule
@@ -13,6 +14,18 @@ from tests.elevenlabs_api.conftest import error_of
 from voices.models import Voice
 
 pytestmark = pytest.mark.django_db
+
+
+def drain(response) -> bytes:  # type: ignore[no-untyped-def]
+    """Read a streamed response to its end, so that the stream's concurrency slot is
+    given back (closing it unread leaves the slot to the next test)."""
+    if not response.is_async:
+        return b"".join(response.streaming_content)
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(read)()
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +49,7 @@ def test_enable_ssml_parsing_must_be_a_boolean(owner_xi):
     assert response.status_code == 400 and "enable_ssml_parsing" in error_of(response)["message"]
 
 
+@pytest.mark.django_db(transaction=True)  # the stream runs in a thread of its own: it must see the job
 def test_a_ssml_document_and_a_dictionary_reach_the_job(owner_xi, owner):
     names = dictionary_create(owner=owner, name="Names", rules=[Rule("TTS", alias="text to speech")])
     body = {
@@ -45,7 +59,7 @@ def test_a_ssml_document_and_a_dictionary_reach_the_job(owner_xi, owner):
     }
     response = owner_xi.post_json(f"/v1/text-to-speech/{joe()}", body)
     assert response.status_code == 200
-    response.close()
+    drain(response)
     job = SynthesisJob.objects.get()
     assert job.text_format == "ssml" and job.lexicon[0]["alias"] == "text to speech"
 
