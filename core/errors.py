@@ -220,6 +220,8 @@ def exception_error(exc: Exception, context: Mapping[str, Any]) -> ErrorParts:
         status_code, code, message = 400, "validation_error", exc.message
         field = getattr(exc, "field", None) or _engine_error_field(exc)
         details = {field: [exc.message]} if field else {"reason": exc.code}
+        # Markup that cannot be read says where (speech.markup.MarkupError's line, column).
+        details.update({k: v for k, v in exc.details.items() if k in ("line", "column")})
     elif isinstance(exc, drf.APIException):
         status_code = exc.status_code
         code = CODES_BY_STATUS.get(status_code, "error")

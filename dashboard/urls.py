@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import engine_views, privacy_views, production_views, views, webhook_views
+from dashboard import engine_views, privacy_views, production_views, pronunciation_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("voices/<uuid:voice_id>/", views.voice_detail, name="voice-detail"),
     path("history/", views.history, name="history"),
     path("keys/", views.keys, name="keys"),
+    path("pronunciation/", pronunciation_views.pronunciation, name="pronunciation"),
     path("usage/", views.usage, name="usage"),
     path("webhooks/", webhook_views.webhooks, name="webhooks"),
     path("webhooks/<int:endpoint_id>/", webhook_views.webhook_detail, name="webhook-detail"),

@@ -8,7 +8,7 @@ from elevenlabs_api.errors import ELEVENLABS_KEY_HEADER, render
 # GET /v1/models).
 ELEVENLABS = ApiFamily(
     name="elevenlabs",
-    prefixes=("/v1/text-to-speech/", "/v1/voices", "/v1/user", "/v1/history", "/v2/"),
+    prefixes=("/v1/text-to-speech/", "/v1/voices", "/v1/pronunciation-dictionaries", "/v1/user", "/v1/history", "/v2/"),
     render=render,
     key_header=ELEVENLABS_KEY_HEADER,
     key_header_prefixes=("/v1/",),

@@ -12,8 +12,10 @@ table):
   are checked and ignored. Emotion tags in the text (`[happy] …`) are Speaker's style.
 - `model_id` is accepted and ignored: the voice decides the engine (built-in voices
   speak with their own engine, clones with the cloning engine).
-Every other body field ElevenLabs defines (previous_text, pronunciation dictionaries,
-…) is accepted and ignored."""
+- `pronunciation_dictionary_locators` (up to 3, applied in order) → the job's
+  pronunciation dictionaries; `enable_ssml_parsing: true` → the text is read as an SSML
+  document (docs/pronunciation.md).
+Every other body field ElevenLabs defines (previous_text, …) is accepted and ignored."""
 
 from __future__ import annotations
 
@@ -41,6 +43,31 @@ class SpeechBody:
     language: str | None
     params: dict[str, Any]
     model_id: str | None
+    # (dictionary id, version id or None) in order; None: the account's default.
+    dictionaries: tuple[tuple[str, str | None], ...] | None = None
+    ssml: bool = False
+
+
+MAX_LOCATORS = 3
+
+
+def dictionary_locators(value: Any) -> tuple[tuple[str, str | None], ...] | None:
+    if value is None:
+        return None
+    field = "pronunciation_dictionary_locators"
+    if not isinstance(value, list):
+        raise BadRequest(f"{field} must be a list.", field)
+    if len(value) > MAX_LOCATORS:
+        raise BadRequest(f"{field} may name at most {MAX_LOCATORS} dictionaries; {len(value)} were given.", field)
+    out: list[tuple[str, str | None]] = []
+    for item in value:
+        if not isinstance(item, Mapping) or not isinstance(item.get("pronunciation_dictionary_id"), str):
+            raise BadRequest(f"Each of {field} needs pronunciation_dictionary_id.", field)
+        version = item.get("version_id")
+        if version is not None and not isinstance(version, str):
+            raise BadRequest(f"{field}: version_id must be a string.", field)
+        out.append((item["pronunciation_dictionary_id"], version or None))
+    return tuple(out)
 
 
 def _unit(settings: Mapping[str, Any], name: str) -> float | None:
@@ -111,6 +138,14 @@ def speech_body(body: Any) -> SpeechBody:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
             raise BadRequest(f"seed must be a whole number from 0 to {SEED_MAX}.", "seed")
         params["seed"] = seed
+    ssml = body.get("enable_ssml_parsing", False)
+    if not isinstance(ssml, bool):
+        raise BadRequest("enable_ssml_parsing must be true or false.", "enable_ssml_parsing")
     return SpeechBody(
-        text=text, language=language.strip().lower() if language else None, params=params, model_id=model_id
+        text=text,
+        language=language.strip().lower() if language else None,
+        params=params,
+        model_id=model_id,
+        dictionaries=dictionary_locators(body.get("pronunciation_dictionary_locators")),
+        ssml=ssml,
     )

@@ -24,10 +24,12 @@ from core.parsers import loads_request_json
 from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat
 from elevenlabs_api.requests import BadRequest, SpeechBody, voice_settings_params
+from pronunciation.selectors import Locator
+from speech import markup
 from speech.timings import ESTIMATED, WordTiming, char_alignment
 from synthesis.models import SynthesisJob
 from synthesis.services import JobRequest
-from synthesis.stream_service import add_quota_headers, stream_job_create, timed_stream
+from synthesis.stream_service import add_quota_headers, add_status_note_header, stream_job_create, timed_stream
 from synthesis.timings import job_timings
 from voices.models import Voice
 from voices.selectors import clone_languages
@@ -44,7 +46,15 @@ logger = logging.getLogger("speaker.elevenlabs")
 def speech_start(*, user: User, api_key: APIKey, voice_id: str, body: SpeechBody) -> SynthesisJob:
     """Validate and queue the generation as a stream job (a concurrency slot is taken;
     the response releases it). `voice_id`: a voice id, or a voice's name."""
-    req = JobRequest(text=body.text, voice=voice_id, language=body.language, output_format="wav", params=body.params)
+    req = JobRequest(
+        text=body.text,
+        voice=voice_id,
+        language=body.language,
+        output_format="wav",
+        params=body.params,
+        text_format=markup.SSML if body.ssml else markup.TEXT,
+        dictionaries=None if body.dictionaries is None else tuple(Locator(*item) for item in body.dictionaries),
+    )
     return stream_job_create(user=user, req=req, api_key=api_key)
 
 
@@ -134,6 +144,7 @@ def _stream_headers(response: StreamingHttpResponse, job: SynthesisJob, fmt: Out
     response["X-Sample-Rate"] = str(fmt.rate)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
+    add_status_note_header(response, job)
     add_quota_headers(response, job.owner)
 
 

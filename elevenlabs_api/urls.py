@@ -4,7 +4,7 @@ callers that send `xi-api-key` to elevenlabs_api.api.ModelsView (core.api_famili
 
 from django.urls import path
 
-from elevenlabs_api import api
+from elevenlabs_api import api, pronunciation_api
 
 urlpatterns = [
     path("v1/text-to-speech/<str:voice_id>", api.SpeechView.as_view(), name="elevenlabs-tts"),
@@ -18,6 +18,37 @@ urlpatterns = [
         "v1/text-to-speech/<str:voice_id>/stream/with-timestamps",
         api.SpeechStreamWithTimestampsView.as_view(),
         name="elevenlabs-tts-stream-timestamps",
+    ),
+    path(
+        "v1/pronunciation-dictionaries/add-from-file",
+        pronunciation_api.AddFromFileView.as_view(),
+        name="elevenlabs-dictionary-add-from-file",
+    ),
+    path(
+        "v1/pronunciation-dictionaries/add-from-rules",
+        pronunciation_api.AddFromRulesView.as_view(),
+        name="elevenlabs-dictionary-add-from-rules",
+    ),
+    path("v1/pronunciation-dictionaries", pronunciation_api.ListView.as_view(), name="elevenlabs-dictionaries"),
+    path(
+        "v1/pronunciation-dictionaries/<str:dictionary_id>",
+        pronunciation_api.DetailView.as_view(),
+        name="elevenlabs-dictionary",
+    ),
+    path(
+        "v1/pronunciation-dictionaries/<str:dictionary_id>/add-rules",
+        pronunciation_api.AddRulesView.as_view(),
+        name="elevenlabs-dictionary-add-rules",
+    ),
+    path(
+        "v1/pronunciation-dictionaries/<str:dictionary_id>/remove-rules",
+        pronunciation_api.RemoveRulesView.as_view(),
+        name="elevenlabs-dictionary-remove-rules",
+    ),
+    path(
+        "v1/pronunciation-dictionaries/<str:dictionary_id>/<str:version_id>/download",
+        pronunciation_api.DownloadView.as_view(),
+        name="elevenlabs-dictionary-download",
     ),
     path("v1/voices", api.VoicesView.as_view(), name="elevenlabs-voices"),
     path("v1/voices/add", api.VoiceAddView.as_view(), name="elevenlabs-voice-add"),

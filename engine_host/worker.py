@@ -50,6 +50,7 @@ from privacy.sweep import data_retention_sweep, export_build_next
 from speech import audio as audiomod
 from speech.engines.errors import EngineError
 from speech.engines.params import SynthesisParams
+from speech.pronunciation import Lexicon
 from speech.timings import Timings
 from synthesis.models import SynthesisJob
 from synthesis.queue import (
@@ -498,6 +499,8 @@ class EngineWorker:
             params=params,
             on_progress=on_progress,
             priority=job.priority,
+            lexicon=Lexicon.from_list(job.lexicon),
+            text_format=job.text_format,
         )
         chunks: list[np.ndarray] = []
         started = time.perf_counter()

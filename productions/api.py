@@ -46,6 +46,7 @@ from productions.services import (
     production_resume,
     production_segment_regenerate,
 )
+from synthesis.api import dictionary_locators
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.openapi_audio import audio_responses
 
@@ -131,6 +132,7 @@ class ProductionListCreateView(APIView):
                 title=data.get("title") or "",
                 language=data.get("language") or None,
                 params=data.get("params") or {},
+                dictionaries=dictionary_locators(data.get("pronunciation_dictionary_locators")),
             ),
             api_key=request.auth if isinstance(request.auth, APIKey) else None,
         )

@@ -30,6 +30,9 @@ class Production(models.Model):
     voice_name = models.CharField(max_length=200)  # the default voice, as resolved
     language = models.CharField(max_length=16, blank=True)  # empty: each voice's own
     params = models.JSONField(default=dict, blank=True)
+    # The pronunciation rules of the dictionaries it named (or the account's default),
+    # resolved once when accepted, for all its segments and their regenerations.
+    lexicon = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     character_count = models.PositiveIntegerField(default=0)  # billed once, when accepted
     word_count = models.PositiveIntegerField(default=0)

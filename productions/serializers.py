@@ -10,7 +10,7 @@ from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
 from productions.selectors import chapter_list, production_chapters_embedded
 from productions.services import production_progress, production_text_from_upload, segment_payload
-from synthesis.serializers import ParamsField
+from synthesis.serializers import DictionaryLocatorSerializer, ParamsField
 from voices.selectors import spoken_languages
 
 TEXT_HELP = (
@@ -32,6 +32,13 @@ class _ProductionFields(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Default: each voice's own language. One this server's engines speak.",
+    )
+    pronunciation_dictionary_locators = serializers.ListField(
+        child=DictionaryLocatorSerializer(),
+        required=False,
+        max_length=3,
+        help_text="Up to 3 of your pronunciation dictionaries for every segment, applied in order (named once, "
+        "kept for regenerations). Left out: your default dictionary, if you have one.",
     )
 
 

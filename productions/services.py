@@ -32,8 +32,10 @@ from monitoring.services import audit_record
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
 from productions.parsing import TooMany, parse
+from pronunciation.selectors import Locator, lexicon_for_request
 from speech import text as textmod
 from speech.engines.params import SynthesisParams
+from speech.pronunciation import Lexicon
 from synthesis.models import SynthesisJob
 from synthesis.quotas import quota_check_job, quota_lock_user
 from synthesis.segment_jobs import (
@@ -136,6 +138,8 @@ class ProductionRequest:
     title: str = ""
     language: str | None = None
     params: Mapping[str, Any] | None = None
+    # Pronunciation dictionaries for every segment; None: the account's default.
+    dictionaries: tuple[Locator, ...] | None = None
 
 
 def _speaker(*, user: User, ref: str, language: str | None, cache: dict[str, SegmentSpeaker]) -> SegmentSpeaker:
@@ -236,6 +240,8 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
     # what the production leaves out (synthesis.services.job_params_resolve).
     SynthesisParams.from_dict(dict(req.params or {}))
     params = dict(req.params or {})
+    # All the rules, not only those the text uses: a regenerated segment may use others.
+    lexicon = lexicon_for_request(owner=user, locators=req.dictionaries)
     speakers: dict[str, SegmentSpeaker] = {}
     default = _speaker(user=user, ref=req.voice, language=req.language, cache=speakers)
     planned: list[tuple[int, Any, SegmentSpeaker]] = []  # (chapter index, parsed segment, speaker)
@@ -243,7 +249,7 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
         for parsed in chapter.segments:
             ref = parsed.voice or chapter.voice
             speaker = _speaker(user=user, ref=ref, language=req.language, cache=speakers) if ref else default
-            segment_text_validate(text=parsed.text, speaker=speaker, params=params)
+            segment_text_validate(text=parsed.text, speaker=speaker, params=params, lexicon=lexicon)
             planned.append((number, parsed, speaker))
     with transaction.atomic():
         quota_lock_user(user=user)
@@ -255,6 +261,7 @@ def production_create(*, user: User, req: ProductionRequest, api_key: APIKey | N
             voice_name=default.voice.name,
             language=req.language or "",
             params=params,
+            lexicon=lexicon.to_list(),
             character_count=characters,
             word_count=sum(textmod.count_words(p.text) for _, p, _ in planned),
             segments_total=len(planned),
@@ -338,6 +345,7 @@ def _create_segments(
                 api_key=production.api_key,
                 params=params,
                 specs=[_segment_spec(s, sp) for s, (_, _, sp) in zip(segments, batch, strict=True)],
+                lexicon=Lexicon.from_list(production.lexicon),
             )
             segment_jobs_enqueue(owner=production.owner, jobs=jobs)
             for segment, job in zip(segments, jobs, strict=True):
@@ -439,6 +447,7 @@ def _requeue(production: Production, waiting: list[tuple[ProductionSegment, Segm
                 api_key=production.api_key,
                 params=params,
                 specs=[_segment_spec(segment, speaker) for segment, speaker in batch],
+                lexicon=Lexicon.from_list(production.lexicon),
             )
             segment_jobs_enqueue(owner=production.owner, jobs=jobs)
             for (segment, _), job in zip(batch, jobs, strict=True):
@@ -525,7 +534,7 @@ def production_segment_regenerate(
         seed = secrets.randbelow(2**31)
     params = {**production.params, **({"seed": seed} if seed is not None else {})}
     speaker = _speaker(user=production.owner, ref=str(segment.voice.pk), language=production.language or None, cache={})
-    segment_text_validate(text=new_text, speaker=speaker, params=params)
+    segment_text_validate(text=new_text, speaker=speaker, params=params, lexicon=Lexicon.from_list(production.lexicon))
     characters = textmod.count_characters(new_text)
     with transaction.atomic():
         quota_lock_user(user=production.owner)
@@ -552,6 +561,7 @@ def production_segment_regenerate(
                     api_key=production.api_key,
                     params=dict(production.params or {}),
                     specs=[_segment_spec(segment, speaker)],
+                    lexicon=Lexicon.from_list(production.lexicon),
                 ),
             )
             segment.job = job

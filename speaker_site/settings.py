@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "accounts",
     "voices",
+    "pronunciation",
     "synthesis",
     "monitoring",
     "ops",
@@ -316,6 +317,10 @@ LONGFORM_MAX_CHARACTERS = env_int("LONGFORM_MAX_CHARACTERS", 500000, minimum=1)
 # each); more come only from many [voice: …] switches or very short chapters.
 LONGFORM_MAX_SEGMENTS = env_int("LONGFORM_MAX_SEGMENTS", 2000, minimum=1)
 LONGFORM_MAX_CHAPTERS = env_int("LONGFORM_MAX_CHAPTERS", 500, minimum=1)
+# Pronunciation dictionaries (docs/pronunciation.md): an uploaded PLS file's size, and
+# the rules one dictionary holds.
+PRONUNCIATION_MAX_FILE_BYTES = env_int("PRONUNCIATION_MAX_FILE_BYTES", 1_048_576, minimum=1)
+PRONUNCIATION_MAX_RULES = env_int("PRONUNCIATION_MAX_RULES", 10_000, minimum=1)
 MAX_CONCURRENT_REQUESTS = env_int("MAX_CONCURRENT_REQUESTS", 50, minimum=1)
 # OpenAI's voice names -> Speaker voices on /v1/audio/speech (docs/compatibility.md "OpenAI-compatible
 # endpoint"): every one speaks as the built-in `joe` unless OPENAI_VOICE_ALIASES says

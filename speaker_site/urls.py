@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("productions.api_urls")),
     path("api/v1/", include("privacy.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
+    path("api/v1/", include("pronunciation.api_urls")),
     path("api/v1/", include("ops.api_urls")),
     path("", include("ops.urls")),
     path("", include("elevenlabs_api.urls")),

@@ -40,6 +40,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speech.markup import Override
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "whisper", "calm")
 DEFAULT_EMOTION = "neutral"
@@ -69,10 +73,18 @@ _WORD_RE = re.compile(rf"[{_CJK_CHAR}]|[^\s{_CJK_CHAR}]+")
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of text to speak in one go, with the emotion to speak it in."""
+    """One piece of text to speak in one go, with the emotion to speak it in.
+
+    `text` is the words as written (what timings and captions show); `overrides` are
+    its stretches said otherwise (speech.markup: aliases, phonemes). `pause_before` is
+    the silence before it when markup set one (None: the usual gap between sentences),
+    `rate` its speaking rate from `<prosody rate>`."""
 
     text: str
     emotion: str
+    overrides: tuple[Override, ...] = ()
+    pause_before: float | None = None
+    rate: float = 1.0
 
 
 # --------------------------------------------------------------------------- tags

@@ -121,6 +121,39 @@ def spoken_words(text: str) -> list[str]:
     return words
 
 
+def said_words(segment: textmod.Segment, *, phonemes: bool = True) -> list[tuple[str, str, int] | None]:
+    """For each word of `spoken_words(segment.text)`: what is said for it when an
+    override covers it (speech.markup: `("ipa", phonemes, n)` or `("text", alias, n)`,
+    shared by the `n` written words it covers), else None. Lets an engine weigh the
+    words as written by what it said for them, so timings keep the written words."""
+    words = spoken_words(segment.text)
+    if not segment.overrides:
+        return [None] * len(words)
+    text = segment.text
+    bounds: list[tuple[int, int]] = []
+    at = 0
+    for word in words:
+        token = word.split(" ")[0] or word
+        start = text.find(token, at)
+        if start < 0:
+            start = at
+        end = start + len(token)
+        bounds.append((start, end))
+        at = end
+    said: list[tuple[str, str, int] | None] = [None] * len(words)
+    for override in segment.overrides:
+        covered = [i for i, (start, end) in enumerate(bounds) if start < override.end and end > override.start]
+        if override.ipa is not None and phonemes:
+            value: tuple[str, str] = ("ipa", override.ipa)
+        elif override.alias is not None:
+            value = ("text", override.alias)
+        else:
+            continue
+        for i in covered:
+            said[i] = (*value, len(covered))
+    return said
+
+
 def join_words(words: Sequence[str]) -> str:
     """Words back into text: spaces between them, none between CJK characters."""
     out = ""

@@ -18,6 +18,7 @@ from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.openapi import COMMON_ERRORS, PAGE_404, date_parameter, error
 from core.pagination import PageNumberPagination
+from pronunciation.selectors import Locator
 from speech import audio as audiomod
 from synthesis.downloads import job_audio_file, ranged_file_response
 from synthesis.filters import HistoryFilters, parse_when
@@ -58,6 +59,17 @@ def owned_job(request: Request, job_id: str) -> SynthesisJob:
     return get_object_or_404(SynthesisJob, pk=job_id, owner=request.user)
 
 
+def dictionary_locators(items: list[dict] | None) -> tuple[Locator, ...] | None:
+    """Validated `pronunciation_dictionary_locators` (DictionaryLocatorSerializer) as the
+    services take them; None when the request named none."""
+    if items is None:
+        return None
+    return tuple(
+        Locator(str(item["pronunciation_dictionary_id"]), str(item["version_id"]) if item.get("version_id") else None)
+        for item in items
+    )
+
+
 def job_request_from(data: dict) -> JobRequest:
     return JobRequest(
         text=data["text"],
@@ -65,6 +77,8 @@ def job_request_from(data: dict) -> JobRequest:
         language=data.get("language"),
         output_format=data.get("format", "wav"),
         params=data.get("params") or {},
+        text_format=data.get("text_format", "text"),
+        dictionaries=dictionary_locators(data.get("pronunciation_dictionary_locators")),
     )
 
 

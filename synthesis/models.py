@@ -77,6 +77,11 @@ class SynthesisJob(models.Model):
     engine = models.CharField(max_length=32)
     language = models.CharField(max_length=16)
     text = models.TextField()
+    # How `text` is read: "text" (plain, inline tags allowed) or "ssml" (a whole document),
+    # and the pronunciation rules it is spoken with, as resolved when it was queued (only
+    # those whose grapheme occurs in the text): speech.markup, speech.pronunciation.
+    text_format = models.CharField(max_length=8, default="text")
+    lexicon = models.JSONField(default=list, blank=True)
     params = models.JSONField(default=dict, blank=True)
     # What a client asked for that Speaker has no parameter for (OpenAI's `instructions`),
     # kept as sent; the part it could map is in `params` (docs/compatibility.md).
@@ -94,7 +99,10 @@ class SynthesisJob(models.Model):
     error_message = models.TextField(blank=True)
     # What the job waited for beyond its turn, for its owner (a model loading again after
     # idle unloading, docs/operations.md "Idle unloading"); written by the worker.
-    status_note = models.TextField(blank=True)  # what the job waited for or left out, for its owner
+    # What the owner should know about how the job was spoken: a wait for its model to load
+    # (docs/operations.md "Idle unloading"), a capped break, markup read as text, a phoneme
+    # rule this engine could not apply (docs/pronunciation.md).
+    status_note = models.TextField(blank=True)
     audio_file = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
     # Its audio was deleted by the retention sweep (AUDIO_RETENTION_DAYS, synthesis.retention):
     # the row stays in history, its download answers 410.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -312,14 +313,21 @@ def job_renew_lease(*, job: SynthesisJob, worker_id: str, progress: float | None
     return True
 
 
+# A note job_note wrote before ("Waiting for the piper model to load.", then "Waited 1.2 s
+# for …"): replaced by the next one, never repeated.
+_WAIT_NOTE = re.compile(r"^(?:Waiting for|Waited [0-9.]+ s for) the \S+ model to load\.\s*")
+
+
 def job_note(*, job: SynthesisJob, worker_id: str, note: str) -> bool:
     """The lease holder says what the job is waiting for beyond its turn (its engine's
-    model loading again after idle unloading), for its owner to read; False when the job
-    is no longer ours."""
-    note = note[:255]
-    if not SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(status_note=note):
+    model loading again after idle unloading), for its owner to read, ahead of what the
+    job's note already says of how its text is read (a capped break, a rule not applied:
+    set when it was queued); False when the job is no longer ours."""
+    kept = _WAIT_NOTE.sub("", job.status_note or "", count=1)
+    combined = f"{note} {kept}".strip()
+    if not SynthesisJob.objects.leased_by(worker_id).filter(pk=job.pk).update(status_note=combined):
         return False
-    job.status_note = note
+    job.status_note = combined
     return True
 
 

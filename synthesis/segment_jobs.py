@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import APIKey, User
 from monitoring.services import audit_record
 from speech import text as textmod
+from speech.pronunciation import Lexicon
 from synthesis.job_events import job_announce_cancelled
 from synthesis.models import SynthesisJob
 from synthesis.services import (
@@ -67,21 +68,34 @@ def segment_speaker_resolve(*, user: User, ref: str, language: str | None) -> Se
     return SegmentSpeaker(voice=voice, engine=engine, language=engine.resolve_language(language or voice.language))
 
 
-def segment_text_validate(*, text: str, speaker: SegmentSpeaker, params: Mapping[str, Any]) -> None:
-    """Check a segment's text fully now (length, language, params, voice), as
+def segment_text_validate(
+    *, text: str, speaker: SegmentSpeaker, params: Mapping[str, Any], lexicon: Lexicon | None = None
+) -> None:
+    """Check a segment's text fully now (length, markup, language, params, voice), as
     job_validate checks a job: a bad passage is a 400 naming it, never a failed segment
-    an hour later. `params`: the production's own, over the voice's defaults."""
+    an hour later. `params`: the production's own, over the voice's defaults;
+    `lexicon`: the production's pronunciation rules."""
     job_text_check(text=text)
     resolved = job_params_resolve(voice=speaker.voice, given=params)
-    speaker.engine.plan(text, language=speaker.language, voice=voice_ref(speaker.voice), params=resolved)
+    speaker.engine.plan(
+        text, language=speaker.language, voice=voice_ref(speaker.voice), params=resolved, lexicon=lexicon
+    )
 
 
 def segment_jobs_build(
-    *, owner_id: int, api_key: APIKey | None, params: Mapping[str, Any], specs: Sequence[SegmentJobSpec]
+    *,
+    owner_id: int,
+    api_key: APIKey | None,
+    params: Mapping[str, Any],
+    specs: Sequence[SegmentJobSpec],
+    lexicon: Lexicon | None = None,
 ) -> list[SynthesisJob]:
     """Unsaved jobs for `specs`, for segment_jobs_enqueue (the caller links them to its
     segments before they are written). `params`: the production's own parameters; each
-    job's are resolved over its voice's defaults as any job's (job_params_resolve)."""
+    job's are resolved over its voice's defaults as any job's (job_params_resolve). Each
+    job keeps the rules of `lexicon` (the production's, one set for all its segments)
+    that its text uses."""
+    lexicon = lexicon or Lexicon()
     priority = job_priority_for(SynthesisJob.Mode.SEGMENT)
     jobs = []
     for spec in specs:
@@ -99,6 +113,7 @@ def segment_jobs_build(
                 engine=spec.speaker.engine.name,
                 language=spec.speaker.language,
                 text=spec.text,
+                lexicon=lexicon.used_in(spec.text).to_list(),
                 params=job_params.to_dict(),
                 output_format="wav",
                 word_count=textmod.count_words(spec.text),

@@ -5,8 +5,16 @@ from rest_framework import serializers
 
 from core.serializer_fields import LanguageField, ParamsField, StrictCharField, StrictChoiceField, StrictUUIDField
 from speech import audio as audiomod
+from speech import markup
 from synthesis.models import SynthesisJob
 from voices.selectors import spoken_languages
+
+
+class DictionaryLocatorSerializer(serializers.Serializer):
+    pronunciation_dictionary_id = StrictUUIDField(help_text="A pronunciation dictionary of yours.")
+    version_id = StrictUUIDField(
+        required=False, allow_null=True, help_text="One of its versions; left out: its latest."
+    )
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -30,6 +38,21 @@ class JobCreateSerializer(serializers.Serializer):
         required=False,
         help_text="speed, temperature, top_p, top_k, repetition_penalty, length_penalty, seed, do_sample, "
         "variability, sentence_silence, emotion",
+    )
+    text_format = StrictChoiceField(
+        choices=markup.FORMATS,
+        default=markup.TEXT,
+        help_text="`text`: plain text, where the tags `<break>`, `<phoneme>`, `<sub>`, `<say-as>` and `<prosody>` "
+        "may stand inline; `ssml`: the text is a whole SSML document (`<speak>`). Markup that is not well-formed is "
+        "a 400 naming its line and column (docs/pronunciation.md).",
+    )
+    pronunciation_dictionary_locators = serializers.ListField(
+        child=DictionaryLocatorSerializer(),
+        required=False,
+        max_length=3,
+        help_text="Up to 3 of your pronunciation dictionaries, applied in order (the first rule for a word wins). "
+        "Left out: your default dictionary, if you have one; an empty list: none. "
+        "Another account's dictionary is a 404.",
     )
 
 
@@ -71,6 +94,8 @@ class JobSerializer(serializers.ModelSerializer):
             "engine",
             "language",
             "text",
+            "text_format",
+            "status_note",
             "params",
             "format",
             "instructions",

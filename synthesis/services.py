@@ -27,10 +27,13 @@ from core.engines import get_registry
 from core.errors import ApiError, Conflict, ServiceUnavailable
 from core.wakeup import wake_worker
 from monitoring.services import audit_record
+from pronunciation.selectors import Locator, lexicon_for_request
 from speech import audio as audiomod
+from speech import markup
 from speech import text as textmod
 from speech.engines.errors import EngineUnavailable
 from speech.engines.params import SynthesisParams
+from speech.pronunciation import Lexicon
 from synthesis.job_events import job_announce_cancelled, job_announce_queued
 from synthesis.models import SynthesisJob, WorkerHeartbeat
 from synthesis.quotas import quota_check_job, quota_lock_user
@@ -52,6 +55,9 @@ class JobRequest:
     output_format: str = "wav"
     params: Mapping[str, Any] | None = None
     instructions: str = ""  # kept on the job as given, not spoken (SynthesisJob.instructions)
+    text_format: str = markup.TEXT  # "ssml": the text is a whole SSML document
+    # Pronunciation dictionaries, in order; None: the account's default one (if any).
+    dictionaries: tuple[Locator, ...] | None = None
 
 
 def _request_hash(req: JobRequest) -> str:
@@ -64,6 +70,10 @@ def _request_hash(req: JobRequest) -> str:
     }
     if req.instructions:
         fields["instructions"] = req.instructions
+    if req.text_format != markup.TEXT:
+        fields["text_format"] = req.text_format
+    if req.dictionaries is not None:
+        fields["dictionaries"] = [[d.dictionary_id, d.version_id] for d in req.dictionaries]
     canonical = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -81,9 +91,20 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
     engine = job_engine_for(voice=voice)
     params = job_params_resolve(voice=voice, given=req.params)
     language = req.language or voice.language
-    # Full validation now (text, language, params, voice), so a bad request is a 400
-    # here and never a failed job later.
-    engine.plan(req.text, language=language, voice=voice_ref(voice), params=params)
+    lexicon = job_lexicon(user=user, text=req.text, dictionaries=req.dictionaries)
+    # Full validation now (text, markup, language, params, voice), so a bad request is a
+    # 400 here and never a failed job later.
+    plan = engine.plan(
+        req.text,
+        language=language,
+        voice=voice_ref(voice),
+        params=params,
+        lexicon=lexicon,
+        text_format=req.text_format,
+    )
+    # Markup is not spoken, counted nor billed: the words as written are.
+    marked = req.text_format != markup.TEXT or markup.has_markup(req.text)
+    written = " ".join(segment.text for segment in plan.segments) if marked else req.text
     return {
         "voice": voice,
         "voice_name": voice.name,
@@ -91,11 +112,14 @@ def job_validate(*, user: User, req: JobRequest) -> dict[str, Any]:
         "engine": engine.name,
         "language": engine.resolve_language(language),
         "text": req.text,
+        "text_format": req.text_format,
+        "lexicon": lexicon.to_list(),
+        "status_note": " ".join(plan.notes),
         "params": params.to_dict(),
         "instructions": req.instructions,
         "output_format": req.output_format,
-        "word_count": textmod.count_words(req.text),
-        "character_count": textmod.count_characters(req.text),
+        "word_count": textmod.count_words(written),
+        "character_count": textmod.count_characters(written),
     }
 
 
@@ -107,6 +131,12 @@ def job_params_resolve(*, voice: Any, given: Mapping[str, Any] | None) -> Synthe
     if given is not None and not isinstance(given, Mapping):
         return SynthesisParams.from_dict(given)  # its InvalidParams names `params`
     return SynthesisParams.from_dict({**(getattr(voice, "settings", None) or {}), **dict(given or {})})
+
+
+def job_lexicon(*, user: User, text: str, dictionaries: tuple[Locator, ...] | None) -> Lexicon:
+    """The pronunciation rules a job keeps: those of its dictionaries (or the account's
+    default) whose grapheme occurs in its text."""
+    return lexicon_for_request(owner=user, locators=dictionaries).used_in(text)
 
 
 def job_text_check(*, text: str) -> int:

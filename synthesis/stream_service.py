@@ -75,6 +75,7 @@ def streaming_audio_response(
     )
     response["X-Job-ID"] = str(job.pk)
     response["X-Sample-Rate"] = str(rate)
+    add_status_note_header(response, job)
     if fmt == "pcm":
         for name, value in audiomod.pcm_headers(rate).items():
             response[name] = value
@@ -209,6 +210,7 @@ def stream_start_with_timings(*, user: User, req: JobRequest, api_key: APIKey | 
     response["X-Sample-Rate"] = str(sample_rate)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
+    add_status_note_header(response, job)
     add_quota_headers(response, user)
     return response
 
@@ -230,6 +232,14 @@ async def _ndjson_lines(pieces: AsyncIterator[TimedPiece]) -> AsyncIterator[byte
 
 def _line(obj: dict) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def add_status_note_header(response: StreamingHttpResponse | object, job: SynthesisJob) -> None:
+    """What a job's `status_note` says (a capped break, markup read as text, a phoneme
+    rule the engine could not say), for a stream whose body is audio: `X-Status-Note`,
+    non-ASCII characters escaped (a header is latin-1)."""
+    if job.status_note:
+        response["X-Status-Note"] = job.status_note.encode("ascii", "backslashreplace").decode()  # type: ignore[index]
 
 
 def add_quota_headers(response: StreamingHttpResponse | object, user: User) -> None:

@@ -64,6 +64,13 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("get", "/v1/history/{history_item_id}"),
         ("delete", "/v1/history/{history_item_id}"),
         ("get", "/v1/history/{history_item_id}/audio"),
+        ("post", "/v1/pronunciation-dictionaries/add-from-file"),
+        ("post", "/v1/pronunciation-dictionaries/add-from-rules"),
+        ("get", "/v1/pronunciation-dictionaries"),
+        ("get", "/v1/pronunciation-dictionaries/{pronunciation_dictionary_id}"),
+        ("post", "/v1/pronunciation-dictionaries/{pronunciation_dictionary_id}/add-rules"),
+        ("post", "/v1/pronunciation-dictionaries/{pronunciation_dictionary_id}/remove-rules"),
+        ("get", "/v1/pronunciation-dictionaries/{dictionary_id}/{version_id}/download"),
     ],
     "openai": [
         ("post", "/audio/speech"),

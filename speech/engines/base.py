@@ -22,6 +22,7 @@ implements `_synthesize_segment`, which speaks one segment.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import gc
 import logging
 import threading
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from speech import markup
 from speech import text as textmod
 from speech.audio import as_mono_float32
 from speech.engines.errors import (
@@ -50,6 +52,7 @@ from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, preset
 from speech.engines.scheduling import Priority, Ticket, TurnScheduler
 from speech.memory import trim_heap
+from speech.pronunciation import Lexicon
 from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words, spread_words
 
 logger = logging.getLogger(__name__)
@@ -156,6 +159,11 @@ class SynthesisPlan:
     # The word timings an engine reported for the segment it is speaking
     # (`Engine._report_words`): (words relative to the segment's start, method).
     segment_words: tuple[list[WordTiming], str] | None = None
+    # What the markup and the pronunciation rules told the caller (a capped break, an
+    # unsupported element, a phoneme rule this engine cannot say): the job's status note.
+    notes: list[str] = field(default_factory=list)
+    # Silence after the last segment (a <break> at the end of the text).
+    trailing_pause: float = 0.0
 
 
 # on_progress(spoken, total): `spoken` of the plan's `total` segments have produced
@@ -222,6 +230,10 @@ class Engine(abc.ABC):
     # newcomer waits for chunks, not sentences. False: one turn per segment (Piper: a
     # segment's chunks come from one run).
     turn_per_chunk: bool = False
+    # True for an engine that speaks phonemes given in the text (Piper's "[[ ... ]]"):
+    # phoneme rules and <phoneme> are said exactly; otherwise only aliases apply and a
+    # phoneme rule without one is named in the plan's notes (docs/pronunciation.md).
+    speaks_phonemes: bool = False
 
     def __init__(self, *, starvation_turns: int = 4) -> None:
         self.load_seconds: float | None = None
@@ -426,6 +438,8 @@ class Engine(abc.ABC):
         params: SynthesisParams | None = None,
         on_progress: ProgressCallback | None = None,
         priority: Priority | int = Priority.INTERACTIVE,
+        lexicon: Lexicon | None = None,
+        text_format: str = markup.TEXT,
     ) -> SynthesisStream:
         """Speak `text`: validates now (raising typed errors before any audio), then
         returns a stream of float32 chunks in [-1, 1] at `sample_rate`, one sentence
@@ -433,7 +447,7 @@ class Engine(abc.ABC):
         sentences are computed. `on_progress(spoken, total)` is told, once per
         segment, when that segment starts producing audio (see `ProgressCallback`).
         `priority` is the scheduling class of the stream's turns on the model."""
-        plan = self.plan(text, language=language, voice=voice, params=params)
+        plan = self.plan(text, language=language, voice=voice, params=params, lexicon=lexicon, text_format=text_format)
         plan.priority = Priority(priority)
         if self._thread_holds_turn():
             raise EngineBusy(f"this thread already has an unfinished {self.name} stream; consume or close it first")
@@ -465,8 +479,12 @@ class Engine(abc.ABC):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
+        lexicon: Lexicon | None = None,
+        text_format: str = markup.TEXT,
     ) -> SynthesisPlan:
-        """Validate a request without generating anything."""
+        """Validate a request without generating anything. `text_format` "ssml" reads
+        the text as an SSML document; `lexicon` holds the pronunciation rules to apply
+        (speech.markup, speech.pronunciation)."""
         if params is None:
             params = SynthesisParams()
         if not isinstance(params, SynthesisParams):
@@ -475,20 +493,59 @@ class Engine(abc.ABC):
             raise InvalidText("text must be a string")
         if not text.strip():
             raise InvalidText("text is empty")
-        if not textmod.strip_tags(text):
+        try:
+            document = markup.read(text, text_format=text_format, lexicon=lexicon, phonemes=self.speaks_phonemes)
+        except markup.MarkupError as exc:
+            raise InvalidText(exc.message, line=exc.line, column=exc.column) from exc
+        written = document.display_text()
+        if not textmod.strip_tags(written):
             raise InvalidText("text has only emotion tags and nothing to speak")
-        if not textmod.has_speech(text):
+        if not textmod.has_speech(written):
             raise InvalidText("text has no letters or digits to speak")
         lang = self.resolve_language(language)
-        segments = textmod.segments(
-            text, self.segment_limit(lang), default_emotion=params.emotion or textmod.DEFAULT_EMOTION
-        )
+        segments = self._segments(document, self.segment_limit(lang), params)
         if voice is None:
             voice = VoiceRef()
         if not isinstance(voice, VoiceRef):
             raise InvalidParams("voice must be a VoiceRef", field="voice")
         resolved = self._resolve_voice(voice, lang, params)
-        return SynthesisPlan(segments=segments, language=lang, params=params, voice=resolved)
+        return SynthesisPlan(
+            segments=segments,
+            language=lang,
+            params=params,
+            voice=resolved,
+            notes=list(document.notes),
+            trailing_pause=document.trailing_pause,
+        )
+
+    @staticmethod
+    def _segments(document: markup.Document, limit: int, params: SynthesisParams) -> list[textmod.Segment]:
+        """The document's chunks split into segments, with the words as written, their
+        overrides, and the silence a <break> sets: a break where a sentence ends adds
+        its time to the usual gap; one inside a sentence is the only gap there."""
+        segments: list[textmod.Segment] = []
+        emotion = params.emotion or textmod.DEFAULT_EMOTION
+        pause: float | None = None  # the gap before the next segment (None: the usual one)
+        natural = True
+        for index, chunk in enumerate(document.chunks):
+            if index > 0 or chunk.pause_before:
+                pause = (pause or 0.0) + chunk.pause_before
+                natural = natural and chunk.natural_break
+            pieces = textmod.segments(chunk.text, limit, default_emotion=emotion)
+            for piece in pieces:
+                written, overrides = markup.decode(piece.text, document.overrides)
+                before = pause
+                if before is not None and segments and natural:
+                    before += params.sentence_silence
+                segments.append(textmod.Segment(written, piece.emotion, overrides, before, chunk.rate))
+                pause, natural = None, True
+            if pieces:
+                emotion = pieces[-1].emotion
+        return segments
+
+    def _spoken(self, segment: textmod.Segment) -> str:
+        """The text this engine is given for `segment` (speech.markup.spoken)."""
+        return markup.spoken(segment.text, segment.overrides, phonemes=self.speaks_phonemes)
 
     def _run(
         self, plan: SynthesisPlan, stats: GenerationStats, on_progress: ProgressCallback | None
@@ -517,10 +574,16 @@ class Engine(abc.ABC):
                         holding = False
                     # else the turn was taken for the rest of the last segment (a chunk
                     # turn, below) and found none: it speaks this segment instead.
-                    if silence.size:
+                    gap = silence if segment.pause_before is None else self._silence(segment.pause_before)
+                    if gap.size:
                         stats.chunks += 1
-                        stats.samples += int(silence.size)
-                        yield silence
+                        stats.samples += int(gap.size)
+                        yield gap
+                elif segment.pause_before:  # a <break> before the first words
+                    lead = self._silence(segment.pause_before)
+                    stats.chunks += 1
+                    stats.samples += int(lead.size)
+                    yield lead
                 if not holding:
                     self._begin_turn(plan, ticket, stats, first=index == 0)
                     holding = True
@@ -530,7 +593,10 @@ class Engine(abc.ABC):
                 segment_start = stats.samples / self.sample_rate if self.sample_rate else 0.0
                 segment_audio: list[np.ndarray] = []
                 plan.segment_words = None
-                for chunk in self._synthesize_segment(segment, self._prosody(plan, segment), plan):
+                prosody = self._prosody(plan, segment)
+                if segment.rate != 1.0:  # <prosody rate>
+                    prosody = dataclasses.replace(prosody, speed=prosody.speed * segment.rate)
+                for chunk in self._synthesize_segment(segment, prosody, plan):
                     audio = as_mono_float32(chunk)
                     now = time.perf_counter()
                     stats.compute_seconds += now - resumed
@@ -563,6 +629,11 @@ class Engine(abc.ABC):
                     resumed = time.perf_counter()
                 self._time_segment(plan, segment, segment_audio, segment_start, stats.timings)
                 stats.compute_seconds += time.perf_counter() - resumed
+            if plan.trailing_pause:  # a <break> after the last words
+                tail = self._silence(plan.trailing_pause)
+                stats.chunks += 1
+                stats.samples += int(tail.size)
+                yield tail
             stats.finished = True
         finally:
             if holding:
@@ -574,6 +645,9 @@ class Engine(abc.ABC):
             stats.ended_at = time.perf_counter()
             stats.total_seconds = stats.ended_at - requested
             self._use(-1)
+
+    def _silence(self, seconds: float) -> np.ndarray:
+        return np.zeros(int(round(seconds * self.sample_rate)), dtype=np.float32)
 
     def _time_segment(
         self,

@@ -47,7 +47,7 @@ from speech.engines.params import SynthesisParams
 from speech.engines.prosody import Prosody, clamp, spoken_speed
 from speech.memory import trim_heap
 from speech.text import Segment
-from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, spoken_words
+from speech.timings import EXACT, PhonemeSpan, align_words, phoneme_sound_count, said_words, spoken_words
 
 if TYPE_CHECKING:
     import onnx
@@ -143,6 +143,8 @@ class PiperEngine(Engine):
     # and piper guards espeak-ng with its own lock, so turns may run side by side
     # (ENGINE_PARALLEL_TURNS; see `_shared_session`).
     max_parallel_turns = 64
+    # Piper reads raw phonemes in "[[ ... ]]": phoneme rules are said exactly.
+    speaks_phonemes = True
     device = "cpu"
     # Piper handles long sentences well; this only bounds memory and first-chunk time.
     max_segment_chars = 300
@@ -367,12 +369,13 @@ class PiperEngine(Engine):
         aligned = self.exact_timings
         at = 0.0  # seconds into this segment's audio
         split = self._split.get(plan.voice) if segment is plan.segments[0] else None
+        said = self._spoken(segment)  # aliases and raw phonemes in place of the words they replace
         if split is not None:
-            chunks: Iterator[_Piece] = self._speak_early(voice, split, segment.text, config)
+            chunks: Iterator[_Piece] = self._speak_early(voice, split, said, config)
         else:
             chunks = (
                 _Piece(chunk.audio_float_array, chunk.phoneme_alignments)
-                for chunk in voice.synthesize(segment.text, syn_config=config, include_alignments=self.exact_timings)
+                for chunk in voice.synthesize(said, syn_config=config, include_alignments=self.exact_timings)
             )
         sentence_at = 0.0  # where the sentence being spoken began
         for chunk in chunks:
@@ -394,9 +397,13 @@ class PiperEngine(Engine):
                 audio = resample(audio, voice_rate, self.sample_rate)
             yield audio
         if aligned and spans:
+            # The words as written are timed; each weighs what is said for it.
             words = spoken_words(segment.text)
             try:
-                weights = [self._phoneme_count(plan.voice, voice, word) for word in words]
+                weights = [
+                    self._said_count(plan.voice, voice, word, said_for)
+                    for word, said_for in zip(words, said_words(segment), strict=True)
+                ]
                 timed = align_words(words, spans, weights)
             except Exception:  # never fail the audio over its timings: estimated instead
                 logger.exception("piper: grouping phonemes into words failed for %r", segment.text[:80])
@@ -442,6 +449,15 @@ class PiperEngine(Engine):
                 last = index == len(pieces) - 1
                 alignments = _alignments(voice, phonemes, ids, samples) if last else None
                 yield _Piece(_as_piper_does(audio, config), alignments, ends_sentence=last)
+
+    def _said_count(self, name: str, voice: PiperVoice, word: str, said: tuple[str, str, int] | None) -> float:
+        """The weight of a written word: the phonemes of what is said for it (its
+        share of an override, `said_words`), else of the word itself."""
+        if said is None:
+            return self._phoneme_count(name, voice, word)
+        kind, value, shared = said
+        count = phoneme_sound_count(value) if kind == "ipa" else self._phoneme_count(name, voice, value)
+        return max(1, count) / shared
 
     def _phoneme_count(self, name: str, voice: PiperVoice, word: str) -> int:
         """How many phonemes espeak gives `word` said alone (cached per voice)."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from speech import markup
 from speech import text as textmod
 from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
 from speech.engines.errors import (
@@ -50,6 +51,7 @@ from speech.engines.xtts_conditioning import (
     load_reference,
     serialise,
 )
+from speech.pronunciation import Lexicon
 
 if TYPE_CHECKING:
     import torch
@@ -493,7 +495,9 @@ class XTTSEngine(Engine):
         if params.max_new_tokens is not None:
             options["max_new_tokens"] = params.max_new_tokens
         with self._autocast():
-            for chunk in self._model.inference_stream(segment.text, plan.language, latent, embedding, **options):
+            for chunk in self._model.inference_stream(
+                self._spoken(segment), plan.language, latent, embedding, **options
+            ):
                 audio = chunk.detach().float().cpu().numpy()
                 if prosody.volume != 1.0:
                     audio = audio * prosody.volume
@@ -506,8 +510,12 @@ class XTTSEngine(Engine):
         language: str,
         voice: VoiceRef | None = None,
         params: SynthesisParams | None = None,
+        lexicon: Lexicon | None = None,
+        text_format: str = markup.TEXT,
     ) -> SynthesisPlan:
-        plan = super().plan(text, language=language, voice=voice, params=params)
+        plan = super().plan(
+            text, language=language, voice=voice, params=params, lexicon=lexicon, text_format=text_format
+        )
         plan.segments = self._fit_tokens(plan.segments, plan.language)
         return plan
 
@@ -532,13 +540,21 @@ class XTTSEngine(Engine):
         pending = list(segments)
         while pending:
             segment = pending.pop(0)
-            tokens = self._tokens(segment.text, language)
-            if tokens <= limit or len(segment.text) <= 1:
+            said = self._spoken(segment)
+            tokens = self._tokens(said, language)
+            if tokens <= limit or len(said) <= 1:
                 fitted.append(segment)
                 continue
-            half = max(1, len(segment.text) // 2)
-            pieces = textmod.segments(segment.text, half, default_emotion=segment.emotion)
-            pending[:0] = [textmod.Segment(p.text, segment.emotion) for p in pieces]
+            # Split what is said: a piece of a segment said otherwise than written shows
+            # what is said (its words can no longer be told apart from the alias's).
+            half = max(1, len(said) // 2)
+            pieces = textmod.segments(said, half, default_emotion=segment.emotion)
+            first = [textmod.Segment(p.text, segment.emotion, rate=segment.rate) for p in pieces]
+            if first:
+                first[0] = textmod.Segment(
+                    first[0].text, segment.emotion, pause_before=segment.pause_before, rate=segment.rate
+                )
+            pending[:0] = first
         return fitted
 
 

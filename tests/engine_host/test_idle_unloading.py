@@ -109,6 +109,23 @@ def test_a_job_that_waits_for_the_model_to_load_says_so_and_is_spoken(clock, wor
     assert engine.is_loaded and _piper_in_heartbeat(worker)["loaded"] is True
 
 
+def test_the_wait_for_the_model_comes_ahead_of_the_note_on_how_the_text_was_read(clock, worker, owner_api):
+    clock.advance(IDLE_FOR)
+    worker.run_once()
+    created = owner_api.post(
+        "/api/v1/synthesis",
+        {"text": 'One.<break time="99s"/>Two.', "voice": "joe", "language": "en"},
+        format="json",
+    )
+    queued_note = owner_api.get(f"/api/v1/synthesis/{created.json()['id']}").json()["status_note"]
+    assert queued_note  # the capped break, said when the job was queued
+    worker.run_once()
+    job = owner_api.get(f"/api/v1/synthesis/{created.json()['id']}").json()
+    assert job["status"] == "completed"
+    waited, _, rest = job["status_note"].partition(" model to load. ")
+    assert waited.startswith("Waited ") and rest == queued_note  # one wait note, the reading note kept
+
+
 def test_a_job_on_a_loaded_model_has_no_note(clock, worker, owner_api):
     created = owner_api.post("/api/v1/synthesis", {"text": "Hello.", "voice": "joe", "language": "en"}, format="json")
     worker.run_once()

@@ -61,7 +61,12 @@ def _replace(value: Any, path: tuple, new: Any) -> Any:
 
 
 # The operations whose body is multipart/form-data (the rest send JSON).
-FORM_OPERATIONS = {("POST", "/v1/voices/add"), ("POST", "/v1/audio/voice_consents"), ("POST", "/v1/audio/voices")}
+FORM_OPERATIONS = {
+    ("POST", "/v1/voices/add"),
+    ("POST", "/v1/audio/voice_consents"),
+    ("POST", "/v1/audio/voices"),
+    ("POST", "/v1/pronunciation-dictionaries/add-from-file"),
+}
 
 
 def _is_form(context: Any) -> bool:

@@ -21,7 +21,12 @@ Two more rules of the same kind, each told to the generator here:
   400 "text has no letters or digits to speak"); a portable schema pattern cannot name
   Unicode letters (ECMA-262 `\w` is ASCII), so the field's description says it instead.
   A generated text with nothing to speak gets its last character replaced by "a"; any
-  non-string (a negative case) is left alone."""
+  non-string (a negative case) is left alone.
+- Markup must be well-formed XML (docs/pronunciation.md; a 400 with its line and column
+  otherwise), which no schema pattern can state: a text sent with `text_format: "ssml"`
+  becomes a `<speak>` document holding it (escaped, without the characters XML 1.0 does
+  not allow), and a plain text that happens to hold an inline tag's opening (`<break`,
+  `<sub`, …) gets its `<` replaced by `‹`, so it stays plain text."""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from typing import Any
 
 import schemathesis
 
+from speech.markup import has_markup
 from speech.text import EMOTIONS, has_speech
 
 KEY_CREATION = "api_v1_keys_create"
@@ -116,9 +122,26 @@ def integers_within_64_bits(context: Any, case: Any) -> Any:
 def _something_to_speak(body: Any, field: str) -> Any:
     if not isinstance(body, dict) or not isinstance(body.get(field), str) or not body[field]:
         return body
-    if has_speech(body[field]):
-        return body
-    return {**body, field: body[field][:-1] + "a"}
+    if not has_speech(body[field]):
+        body = {**body, field: body[field][:-1] + "a"}
+    return _well_formed_markup(body, field)
+
+
+def _xml_char(c: str) -> bool:
+    code = ord(c)
+    return c in "\t\n\r" or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000
+
+
+def _well_formed_markup(body: dict, field: str) -> dict:
+    text = body[field]
+    if body.get("text_format") == "ssml":
+        kept = "".join(c for c in text if _xml_char(c))
+        kept = kept if has_speech(kept) else kept + " a"
+        escaped = kept.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return {**body, field: f"<speak>{escaped}</speak>"}
+    if has_markup(text):
+        return {**body, field: text.replace("<", "\u2039")}
+    return body
 
 
 # map_body for the generated bodies of every phase, map_case for the stateful phase's

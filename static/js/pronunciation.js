@@ -1,0 +1,86 @@
+// Pronunciation page: dictionaries and rules through the JSON API
+// (/api/v1/pronunciation-dictionaries: each change a new version), and a text heard
+// without rules and with one dictionary (POST /api/v1/synthesis/stream, docs/pronunciation.md).
+
+import { api, clearErrors, pageReady, showError } from "./api.js";
+
+const BASE = "/api/v1/pronunciation-dictionaries";
+
+const hearForm = document.querySelector("[data-hear-form]");
+const hearError = document.getElementById("hear-error");
+const audio = document.querySelector("[data-hear-audio]");
+
+hearForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(hearForm, hearError);
+  const withRules = event.submitter && event.submitter.value === "dictionary";
+  const data = new FormData(hearForm);
+  const body = {
+    text: (data.get("text") || "").trim(),
+    voice: "joe",
+    format: "wav",
+    // An empty list: no dictionary at all (not the default one).
+    pronunciation_dictionary_locators: withRules ? [{ pronunciation_dictionary_id: data.get("dictionary") }] : [],
+  };
+  try {
+    const response = await api("/api/v1/synthesis/stream", { method: "POST", json: body, raw: true });
+    const blob = await response.blob();
+    if (audio.src) URL.revokeObjectURL(audio.src);
+    audio.src = URL.createObjectURL(blob);
+    audio.hidden = false;
+    await audio.play().catch(() => {});
+  } catch (error) {
+    showError(error, { box: hearError, form: hearForm });
+  }
+});
+
+const newForm = document.querySelector("[data-new-dictionary]");
+const newError = document.getElementById("new-error");
+
+newForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(newForm, newError);
+  const data = new FormData(newForm);
+  const body = { name: (data.get("name") || "").trim(), rules: [], is_default: data.get("is_default") === "on" };
+  try {
+    await api(BASE, { method: "POST", json: body });
+    window.location.reload();
+  } catch (error) {
+    showError(error, { box: newError, form: newForm });
+  }
+});
+
+document.querySelectorAll("[data-dictionary]").forEach((card) => {
+  const id = card.dataset.dictionary;
+  const box = card.querySelector("[data-dictionary-error]");
+  const form = card.querySelector("[data-add-rule]");
+  const change = async (url, options) => {
+    try {
+      await api(url, { method: "POST", ...options });
+      window.location.reload();
+    } catch (error) {
+      showError(error, { box, form });
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearErrors(form, box);
+    const data = new FormData(form);
+    const kind = data.get("kind");
+    const said = (data.get("said") || "").trim();
+    const rule = { string_to_replace: (data.get("string_to_replace") || "").trim() };
+    Object.assign(rule, kind === "alias" ? { type: "alias", alias: said } : { type: "phoneme", phoneme: said, alphabet: kind });
+    change(`${BASE}/${id}/add-rules`, { json: { rules: [rule] } });
+  });
+  card.querySelectorAll("[data-remove-rule]").forEach((button) => {
+    button.addEventListener("click", () =>
+      change(`${BASE}/${id}/remove-rules`, { json: { rule_strings: [button.dataset.removeRule] } }),
+    );
+  });
+  const makeDefault = card.querySelector("[data-make-default]");
+  if (makeDefault) {
+    makeDefault.addEventListener("click", () => change(`${BASE}/${id}`, { method: "PATCH", json: { is_default: true } }));
+  }
+});
+
+pageReady();
