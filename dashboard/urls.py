@@ -7,6 +7,7 @@ urlpatterns = [
     path("generate/", views.generate, name="generate"),
     path("voices/", views.voices, name="voices"),
     path("voices/new/", views.voice_new, name="voice-new"),
+    path("voices/blend/", views.voice_blend, name="voice-blend"),
     path("voices/<uuid:voice_id>/", views.voice_detail, name="voice-detail"),
     path("history/", views.history, name="history"),
     path("keys/", views.keys, name="keys"),

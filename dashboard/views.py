@@ -41,8 +41,15 @@ from synthesis.models import SynthesisJob
 from synthesis.quotas import month_start, quota_state
 from synthesis.selectors import job_history, usage_summary
 from voices.models import CLONING_ATTESTATION_STATEMENT, CONSENT_STATEMENT, CloningAttestation, Voice
-from voices.selectors import cloning_engine_info, voice_blend_sources, voice_get_visible, voice_list
+from voices.selectors import (
+    cloning_engine_info,
+    voice_blend_candidates,
+    voice_blend_sources,
+    voice_get_visible,
+    voice_list,
+)
 from voices.services.attestation import attestation_accept, attestation_current, attestation_revoke
+from voices.services.blends import MAX_SOURCES, MIN_SOURCES
 
 HISTORY_PAGE_SIZE = 20
 USAGE_DEFAULT_DAYS = 30
@@ -135,6 +142,31 @@ def voice_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def voice_blend(request: HttpRequest) -> HttpResponse:
+    """The form that blends voices; it posts to /api/v1/voices/blend from voice-blend.js.
+    `?voice=<id>` preselects the first source (the link on a voice's page)."""
+    cloning = cloning_engine_info()
+    candidates = voice_blend_candidates(user=request.user)
+    return _page(
+        request,
+        "voices",
+        "dashboard/voice_blend.html",
+        {
+            "cloning": cloning,
+            "candidates": candidates,
+            "own_candidates": [v for v in candidates if not v.is_builtin],
+            "builtin_candidates": [v for v in candidates if v.is_builtin],
+            "rows": range(MAX_SOURCES),
+            "min_sources": MIN_SOURCES,
+            "max_sources": MAX_SOURCES,
+            "preselected": request.GET.get("voice", ""),
+            "languages": language_choices(cloning.languages),
+        },
+    )
+
+
 def _preview_url(voice: Voice) -> str | None:
     """The preview endpoint, when this server has one."""
     url = f"/api/v1/voices/{voice.pk}/preview"
@@ -169,6 +201,7 @@ def voice_detail(request: HttpRequest, voice_id: Any) -> HttpResponse:
             "job_count": job_history(user=request.user, filters=HistoryFilters(voice=str(voice.pk))).count(),
             "settings_fields": _voice_settings_fields(voice) if owned else [],
             "blend_sources": voice_blend_sources(voice=voice),
+            "blendable": any(v.pk == voice.pk for v in voice_blend_candidates(user=request.user)),
         },
     )
 

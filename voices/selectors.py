@@ -297,6 +297,19 @@ def voice_ref(voice: Voice) -> VoiceRef:
     return VoiceRef(conditioning=bytes(voice.conditioning) if voice.conditioning is not None else None)
 
 
+def voice_blend_candidates(*, user: Any) -> list[Voice]:
+    """What a blend may be made of (voices.services.blends): the user's own ready cloned
+    voices of the cloning engine, then its ready built-in speakers; empty when no engine
+    clones here. Without the conditioning blobs."""
+    info = cloning_engine_info()
+    if not info.available:
+        return []
+    ready = Voice.objects.defer("conditioning").filter(engine=info.name, status=Voice.Status.READY)
+    own = ready.owned_by(user).filter(conditioning__isnull=False).order_by("name", "created_at")
+    builtin = ready.filter(is_builtin=True).order_by("name")
+    return [*own, *builtin]
+
+
 def voice_blend_sources(*, voice: Voice) -> list[dict[str, Any]]:
     """A blended voice's sources as recorded (Voice.blended_from), each with `exists`:
     whether that voice is still there (the blend speaks either way)."""

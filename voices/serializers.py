@@ -280,5 +280,9 @@ class VoiceBlendSerializer(serializers.Serializer):
         child=BlendSourceInSerializer(),
         min_length=2,
         max_length=4,
+        error_messages={
+            "min_length": "A blend takes 2 to 4 source voices: pick at least {min_length}.",
+            "max_length": "A blend takes 2 to 4 source voices: pick at most {max_length}.",
+        },
         help_text="2 to 4 voices and their weights; at least one weight above 0, each voice once.",
     )

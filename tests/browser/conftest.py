@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -91,6 +92,46 @@ def speaker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     server.start()
     yield server
     server.stop()
+
+
+# Package scope: the cloning and blending tests share it (one tiny checkpoint, one worker).
+@pytest.fixture(scope="package")
+def xtts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    pytest.importorskip("TTS", reason="coqui-tts is not installed")
+    from tests.tiny_xtts import build_tiny_xtts
+
+    checkpoint = build_tiny_xtts(tmp_path_factory.mktemp("tiny-xtts"))
+    server = LiveServer(
+        workdir=tmp_path_factory.mktemp("live-xtts"),
+        extra_env={
+            "TTS_ENGINES": "piper,xtts",
+            "XTTS_MODEL_DIR": str(checkpoint),
+            "XTTS_DEVICE": "cpu",
+            "RATE_LIMIT_REQUESTS": "1000",
+            "PYTHONFAULTHANDLER": "1",
+        },
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def xtts_page(browser: Any, xtts_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(base_url=xtts_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    yield page
+    if request.node.stash.get(FAILED, False):
+        shoot(page, f"FAILED-{request.node.name}")
+        # A hang is easier to read with every thread's stack (faulthandler, in daphne.log).
+        xtts_server.processes[0].send_signal(signal.SIGABRT)
+        time.sleep(2)
+    context.close()
+    assert not problems, problems
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in the

@@ -1,62 +1,19 @@
 """With a cloning engine present (the tiny random XTTS v2 checkpoint the engine tests
 build), a clone goes `processing → ready` while its page is open, then speaks on the
-Generate page. A second live server, so the main one keeps the Piper-only setup."""
+Generate page. A second live server (conftest's `xtts_server`), so the main one keeps
+the Piper-only setup."""
 
 from __future__ import annotations
 
-import signal
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import FAILED, shoot, sign_up
-from tests.live import LiveServer
+from tests.browser.conftest import shoot, sign_up
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def xtts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    pytest.importorskip("TTS", reason="coqui-tts is not installed")
-    from tests.tiny_xtts import build_tiny_xtts
-
-    checkpoint = build_tiny_xtts(tmp_path_factory.mktemp("tiny-xtts"))
-    server = LiveServer(
-        workdir=tmp_path_factory.mktemp("live-xtts"),
-        extra_env={
-            "TTS_ENGINES": "piper,xtts",
-            "XTTS_MODEL_DIR": str(checkpoint),
-            "XTTS_DEVICE": "cpu",
-            "RATE_LIMIT_REQUESTS": "1000",
-            "PYTHONFAULTHANDLER": "1",
-        },
-    )
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def xtts_page(browser: Any, xtts_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(base_url=xtts_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-    yield page
-    if request.node.stash.get(FAILED, False):
-        shoot(page, f"FAILED-{request.node.name}")
-        # A hang is easier to read with every thread's stack (faulthandler, in daphne.log).
-        xtts_server.processes[0].send_signal(signal.SIGABRT)
-        time.sleep(2)
-    context.close()
-    assert not problems, problems
 
 
 def test_a_clone_becomes_ready_while_its_page_is_open_and_then_speaks(xtts_page, xtts_server, speech_wav: Path):

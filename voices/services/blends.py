@@ -68,8 +68,15 @@ def _resolve(*, user: Any, sources: Sequence[BlendSource], engine_name: str) -> 
     source named twice."""
     voices: list[Voice] = []
     for index, source in enumerate(sources):
-        voice = voice_resolve_for_synthesis(user=user, ref=source.voice)
         field = f"sources.{index}.voice"
+        try:
+            voice = voice_resolve_for_synthesis(user=user, ref=source.voice)
+        except ApiError as exc:
+            # Same status and code (404 as if missing, 409 not ready), but said about the
+            # source it concerns, so a form shows it next to that source.
+            raise type(exc)(
+                exc.message, code=exc.code, status_code=exc.status_code, details={field: [exc.message]}
+            ) from exc
         if voice.engine != engine_name or (not voice.is_builtin and voice.conditioning is None):
             raise ApiError(
                 f"{voice.name!r} is a {voice.engine} voice; a blend is made of {engine_name} voices: your ready "
