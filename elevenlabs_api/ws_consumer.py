@@ -66,6 +66,7 @@ class Context:
     context_id: str
     params: dict[str, Any]
     buffer: TextBuffer
+    dictionaries: tuple[tuple[str, str | None], ...] | None = None
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     task: asyncio.Task | None = None
     characters: int = 0  # text received, for the per-context cap
@@ -208,6 +209,7 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
         context = Context(
             context_id=message.context_id,
             params=message.params or {},
+            dictionaries=message.dictionaries,
             buffer=TextBuffer(schedule=message.schedule or DEFAULT_SCHEDULE, auto_mode=self.options.auto_mode),
         )
         self.contexts[message.context_id] = context
@@ -267,6 +269,7 @@ class TextToSpeechSocket(AsyncWebsocketConsumer):
                     language=self.options.language,
                     fmt=self.options.fmt,
                     context_id=context_id,
+                    dictionaries=context.dictionaries,
                 )
                 # Closed on the way out whatever ends the loop (a slow consumer included):
                 # closing it cancels the job at once.

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 from elevenlabs_api.alignment import AlignmentCursor
 from elevenlabs_api.formats import OutputFormat, UnknownFormat, output_format
-from elevenlabs_api.requests import BadRequest, voice_settings_params
+from elevenlabs_api.requests import BadRequest, dictionary_locators, voice_settings_params
 from speech.timings import WordTiming
 
 MAX_CONTEXTS = 5  # per multi-stream-input socket, as ElevenLabs
@@ -140,6 +140,9 @@ class ClientMessage:
     key: str | None = None  # xi_api_key, or the token of `authorization: Bearer …`
     params: dict[str, Any] | None = None  # from voice_settings, when the message has them
     schedule: tuple[int, ...] | None = None  # from generation_config.chunk_length_schedule
+    # pronunciation_dictionary_locators, as the REST routes read them (up to 3, in order);
+    # None: the message names none (the context speaks with the account's default).
+    dictionaries: tuple[tuple[str, str | None], ...] | None = None
 
 
 def _schedule(config: Any) -> tuple[int, ...] | None:
@@ -198,6 +201,7 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
     try:
         settings = message.get("voice_settings")
         params = voice_settings_params(settings) if settings is not None else None
+        dictionaries = dictionary_locators(message.get("pronunciation_dictionary_locators"))
     except BadRequest as exc:
         raise ProtocolError(exc.message, "invalid_request", context_id=context_id or None) from exc
     return ClientMessage(
@@ -209,6 +213,7 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
         key=key or None,
         params=params,
         schedule=_schedule(message.get("generation_config")),
+        dictionaries=dictionaries,
     )
 
 

@@ -35,6 +35,7 @@ from elevenlabs_api.ws_protocol import (
     ChunkAligner,
     ProtocolError,
 )
+from pronunciation.selectors import DictionaryNotFound
 from speech.engines.errors import EngineError, EngineUnavailable
 from synthesis.models import SynthesisJob
 from synthesis.stream_service import timed_stream
@@ -121,6 +122,9 @@ class Generation:
     language: str | None
     fmt: OutputFormat
     context_id: str | None  # None on a single-context socket: no contextId in its messages
+    # The context's pronunciation dictionaries (its first message's locators); None: the
+    # account's default, as on the REST routes (docs/pronunciation.md).
+    dictionaries: tuple[tuple[str, str | None], ...] | None = None
 
 
 def _refusal_for(exc: Exception, context_id: str | None) -> ProtocolError:
@@ -128,6 +132,8 @@ def _refusal_for(exc: Exception, context_id: str | None) -> ProtocolError:
         code = exc.code if isinstance(exc.code, str) else "invalid_request"
         close = CLOSE_TRY_AGAIN if exc.status_code == 503 else CLOSE_POLICY
         return ProtocolError(exc.message, code, close, context_id=context_id)
+    if isinstance(exc, DictionaryNotFound):
+        return ProtocolError(str(exc), "pronunciation_dictionary_not_found", context_id=context_id)
     if isinstance(exc, Http404):
         return ProtocolError("The voice was not found.", "voice_not_found", context_id=context_id)
     if isinstance(exc, EngineUnavailable):
@@ -149,7 +155,13 @@ def generation_admit(*, user_id: int, context_id: str | None) -> None:
 
 @database_sync_to_async
 def _start(generation: Generation) -> SynthesisJob:
-    body = SpeechBody(text=generation.text, language=generation.language, params=generation.params, model_id=None)
+    body = SpeechBody(
+        text=generation.text,
+        language=generation.language,
+        params=generation.params,
+        model_id=None,
+        dictionaries=generation.dictionaries,
+    )
     try:
         return services.speech_start(
             user=generation.user, api_key=generation.api_key, voice_id=generation.voice_id, body=body

@@ -17,6 +17,12 @@ from speech.pronunciation import Lexicon, Rule
 MAX_LOCATORS = 3  # as ElevenLabs: up to three dictionaries per request, applied in order
 
 
+class DictionaryNotFound(Http404):
+    """A dictionary (or version) the caller cannot use: a 404 on the REST routes, the
+    protocol's own "not found" on the others (a websocket names the dictionary, not a
+    voice)."""
+
+
 @dataclass(frozen=True)
 class Locator:
     """A dictionary named by a request, at a version (None: its latest)."""
@@ -41,19 +47,19 @@ def dictionary_get(*, owner: User, dictionary_id: str) -> PronunciationDictionar
     pk = _uuid(dictionary_id)
     dictionary = dictionaries_for(owner=owner).filter(pk=pk).first() if pk else None
     if dictionary is None:
-        raise Http404(f"No pronunciation dictionary {dictionary_id!r}.")
+        raise DictionaryNotFound(f"No pronunciation dictionary {dictionary_id!r}.")
     return dictionary
 
 
 def version_get(*, dictionary: PronunciationDictionary, version_id: str | None) -> PronunciationDictionaryVersion:
     if version_id is None:
         if dictionary.latest_version is None:
-            raise Http404("The dictionary has no version.")
+            raise DictionaryNotFound("The dictionary has no version.")
         return dictionary.latest_version
     pk = _uuid(version_id)
     version = dictionary.versions.filter(pk=pk).first() if pk else None
     if version is None:
-        raise Http404(f"Pronunciation dictionary {dictionary.pk} has no version {version_id!r}.")
+        raise DictionaryNotFound(f"Pronunciation dictionary {dictionary.pk} has no version {version_id!r}.")
     return version
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import APIKey
 from accounts.services import apikey_revoke
 from speaker_site.routing import build_application
+from synthesis.models import SynthesisJob
 from voices.models import Voice
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -229,3 +230,49 @@ async def test_the_accounts_quota_applies_to_each_piece(app, owner, make_key, se
     await socket.send_json_to({"text": "Far more than ten characters here.", "context_id": "a", "flush": True})
     error, code = await refusal(socket, timeout=10)
     assert error["error"] == "quota_exceeded" and error["contextId"] == "a" and code == 4008
+
+
+def _dictionary(owner: Any, alias: str) -> str:
+    from pronunciation.services import dictionary_create
+    from speech.pronunciation import Rule
+
+    return str(dictionary_create(owner=owner, name=f"Names {alias}", rules=[Rule("TTS", alias=alias)]).pk)
+
+
+async def test_a_contexts_dictionary_locators_reach_its_jobs(app, owner, make_key, settings):
+    settings.EMBEDDED_WORKER = True  # the web process speaks
+    names = await sync_to_async(_dictionary)(owner, "text to speech")
+    key = await sync_to_async(make_key)(owner)
+    socket = await opened(app, multi(), key=key)
+    locators = [{"pronunciation_dictionary_id": names, "version_id": None}]
+    await socket.send_json_to(
+        {"text": "TTS speaks. ", "context_id": "a", "pronunciation_dictionary_locators": locators, "flush": True}
+    )
+    first = await socket.receive_json_from(timeout=30)
+    assert first.get("contextId") == "a" and "audio" in first, first
+    job = await sync_to_async(lambda: SynthesisJob.objects.get())()
+    assert [rule["alias"] for rule in job.lexicon] == ["text to speech"]
+    await socket.disconnect()
+
+
+async def test_another_accounts_dictionary_on_a_socket_is_refused_as_missing(app, owner, outsider, make_key, settings):
+    settings.EMBEDDED_WORKER = True
+    theirs = await sync_to_async(_dictionary)(outsider, "theirs")
+    key = await sync_to_async(make_key)(owner)
+    socket = await opened(app, multi(), key=key)
+    locators = [{"pronunciation_dictionary_id": theirs}]
+    await socket.send_json_to({"text": "TTS. ", "context_id": "a", "pronunciation_dictionary_locators": locators})
+    await socket.send_json_to({"context_id": "a", "flush": True})
+    error, code = await refusal(socket, timeout=10)
+    assert error["contextId"] == "a" and error["error"] == "pronunciation_dictionary_not_found" and code == 4008
+    assert theirs in error["message"]  # the same answer as a dictionary that never was
+    assert not await sync_to_async(SynthesisJob.objects.exists)()
+
+
+async def test_more_than_three_dictionary_locators_are_refused(app, owner, make_key):
+    key = await sync_to_async(make_key)(owner)
+    socket = await opened(app, single(), key=key)
+    locators = [{"pronunciation_dictionary_id": f"00000000-0000-0000-0000-00000000000{n}"} for n in range(4)]
+    await socket.send_json_to({"text": " ", "pronunciation_dictionary_locators": locators})
+    error, code = await refusal(socket)
+    assert error["error"] == "invalid_request" and "at most 3" in error["message"] and code == 4008
