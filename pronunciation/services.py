@@ -97,7 +97,13 @@ def dictionary_create(
 
 
 def _locked(dictionary: PronunciationDictionary) -> PronunciationDictionary:
-    return PronunciationDictionary.objects.select_for_update().select_related("latest_version").get(pk=dictionary.pk)
+    """The dictionary's row, locked (its latest version read with it, not locked: on
+    PostgreSQL a lock cannot reach the nullable side of the outer join)."""
+    return (
+        PronunciationDictionary.objects.select_for_update(of=("self",))
+        .select_related("latest_version")
+        .get(pk=dictionary.pk)
+    )
 
 
 def _current_rules(dictionary: PronunciationDictionary) -> list[Rule]:
