@@ -21,10 +21,12 @@ from speech.pronunciation import (
 
 _ALWAYS = {"type": "boolean", "enum": [True, None], "nullable": True, "description": "Matching is always "
            "case-sensitive on word boundaries (W3C PLS): true or left out."}  # fmt: skip
+# Something to match or say, and no NUL (no text Speaker keeps may hold one: core/parsers.py).
+_SOMETHING = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 _GRAPHEME = {
     "type": "string",
     "maxLength": MAX_GRAPHEME_CHARS,
-    "pattern": r"\S",
+    "pattern": _SOMETHING,
     "description": "The text as written; matched case-sensitively on word boundaries, longest first.",
 }
 
@@ -45,7 +47,7 @@ def _rule_schema(kind: str, required: list[str], **properties: dict) -> dict:
 
 RULE_SCHEMA = {
     "oneOf": [
-        _rule_schema("alias", ["alias"], alias={"type": "string", "maxLength": MAX_ALIAS_CHARS, "pattern": r"\S"}),
+        _rule_schema("alias", ["alias"], alias={"type": "string", "maxLength": MAX_ALIAS_CHARS, "pattern": _SOMETHING}),
         _rule_schema(
             "phoneme",
             ["phoneme", "alphabet"],

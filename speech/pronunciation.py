@@ -76,7 +76,8 @@ def arpabet_pattern() -> str:
     return rf"^\s*{symbol}(?:\s+{symbol})*\s*$"
 
 
-IPA_PATTERN = r"^[^\[\]<>&]*[^\s\[\]<>&][^\[\]<>&]*$"  # what `to_ipa` reads as IPA
+# What `to_ipa` reads as IPA; no NUL, which no text Speaker keeps may hold (core/parsers.py).
+IPA_PATTERN = r"^[^\[\]<>&\u0000]*[^\s\[\]<>&\u0000][^\[\]<>&\u0000]*$"
 
 
 def arpabet_to_ipa(phonemes: str) -> str:
