@@ -225,6 +225,10 @@ def client_message(message: Any, *, multi: bool) -> ClientMessage:
 _CLOSERS = "[\"'”’)\\]]*"
 _SENTENCE_END = re.compile(rf"[.!?…]+{_CLOSERS}(?=\s)|(?:[!?…]|(?<!\d)\.)[.!?…]*{_CLOSERS}$")
 _CLAUSE_END = re.compile(r"[,;:—–)](?=\s)")
+# A tag of the inline markup (speech/markup.py): opening, closing (group 1 "/") or
+# self-closing (group 2 "/"); and a tag still arriving at the end of the buffer.
+_TAG = re.compile(r"<(/?)[A-Za-z][\w:-]*(?:\s[^<>]*?)?(/?)>")
+_PARTIAL_TAG = re.compile(r"<(?:[A-Za-z/][^<>]*)?$")
 
 
 @dataclass
@@ -232,7 +236,10 @@ class TextBuffer:
     """A context's text not yet generated. `add` returns the pieces to generate now: up
     to each sentence end; or, with no sentence end, once the schedule's length is
     reached, up to the last clause boundary (a comma, a semicolon, …) within it, else
-    the last space; `flush` returns the rest. `auto_mode`: sentences only, no schedule."""
+    the last space; `flush` returns the rest. `auto_mode`: sentences only, no schedule.
+    A piece never cuts markup (`<break time="1.5s"/>`, `<sub alias="Dr. Smith">Doc</sub>`):
+    a stop inside a tag or an element moves after it, or before it while it is still
+    arriving, so that every piece's markup can be read (docs/pronunciation.md)."""
 
     schedule: tuple[int, ...] = DEFAULT_SCHEDULE
     auto_mode: bool = False
@@ -262,10 +269,51 @@ class TextBuffer:
                 return pieces
             pieces.append(piece)
 
+    def _markup_spans(self) -> list[tuple[int, int | None]]:
+        """The buffer's top-level markup: (start, end) of each tag or element, end None
+        while it is still arriving."""
+        spans: list[tuple[int, int | None]] = []
+        depth, opened = 0, 0
+        for tag in _TAG.finditer(self.text):
+            closing, self_closing = tag.group(1) == "/", tag.group(2) == "/"
+            if self_closing:
+                if depth == 0:
+                    spans.append((tag.start(), tag.end()))
+            elif closing:
+                if depth > 0:
+                    depth -= 1
+                    if depth == 0:
+                        spans.append((opened, tag.end()))
+            else:
+                if depth == 0:
+                    opened = tag.start()
+                depth += 1
+        if depth > 0:
+            spans.append((opened, None))
+        else:
+            partial = _PARTIAL_TAG.search(self.text)
+            if partial is not None and (not spans or spans[-1][1] is None or partial.start() >= spans[-1][1]):
+                spans.append((partial.start(), None))
+        return spans
+
+    @staticmethod
+    def _markup_cut(stop: int, spans: list[tuple[int, int | None]]) -> tuple[int, int | None] | None:
+        """The top-level markup that a piece ending at `stop` would cut, else None."""
+        for start, end in spans:
+            if start < stop and (end is None or stop < end):
+                return start, end
+        return None
+
     def _next_stop(self) -> int | None:
-        end = _SENTENCE_END.search(self.text)
-        if end is not None:
-            return end.end()
+        spans = self._markup_spans()
+        position = 0
+        while (end := _SENTENCE_END.search(self.text, position)) is not None:
+            cut = self._markup_cut(end.end(), spans)
+            if cut is None:
+                return end.end()
+            if cut[1] is None:  # a sentence end inside markup still arriving: wait for it
+                return None
+            position = cut[1]  # inside complete markup ("Dr." in an alias): look after it
         if self.auto_mode:
             return None
         limit = self._limit()
@@ -274,9 +322,17 @@ class TextBuffer:
         window = self.text[:limit]
         clauses = list(_CLAUSE_END.finditer(window))
         if clauses:
-            return clauses[-1].end()
-        space = window.rfind(" ")
-        return space + 1 if space > 0 else limit
+            stop = clauses[-1].end()
+        else:
+            space = window.rfind(" ")
+            stop = space + 1 if space > 0 else limit
+        cut = self._markup_cut(stop, spans)
+        if cut is None:
+            return stop
+        start, end_ = cut
+        if end_ is not None:
+            return end_  # the whole of it, a little beyond the schedule's length
+        return start if self.text[:start].strip() else None  # what comes before it, or wait
 
     def flush(self) -> str | None:
         piece, self.text = self.text, ""

@@ -36,6 +36,39 @@ def test_the_schedule_cuts_at_the_last_clause_boundary_within_its_length():
     ]
 
 
+def _pieces(tokens: list[str], **options: object) -> list[str]:
+    buffer = TextBuffer(**options)  # type: ignore[arg-type]
+    pieces = [piece for token in tokens for piece in buffer.add(token)]
+    rest = buffer.flush()
+    return pieces + ([rest] if rest else [])
+
+
+MARKED = 'Hello there. Ask <sub alias="Dr. Smith">Doc</sub> now. Then <break time="1.5s"/> wait. End'
+
+
+def test_a_piece_never_cuts_markup_however_the_text_arrives():
+    expected = [
+        "Hello there.",
+        ' Ask <sub alias="Dr. Smith">Doc</sub> now.',
+        ' Then <break time="1.5s"/> wait.',
+        " End",
+    ]
+    assert _pieces([MARKED]) == expected  # the "Dr. " inside the alias is no sentence end
+    for size in (1, 3, 4, 7):  # tokens cut tags anywhere: a piece waits for the whole tag
+        assert _pieces([MARKED[i : i + size] for i in range(0, len(MARKED), size)]) == expected, size
+
+
+def test_the_schedule_takes_a_whole_tag_rather_than_cut_it():
+    text = "word " * 10 + '<break time="2s"/>' + " tail" * 10
+    pieces = _pieces([text[i : i + 4] for i in range(0, len(text), 4)], schedule=(60, 60))
+    assert "".join(pieces) == text
+    assert [piece for piece in pieces if "<" in piece and '<break time="2s"/>' not in piece] == []
+
+
+def test_a_less_than_sign_that_starts_no_tag_is_text():
+    assert _pieces(["x < y. Fine. <brea", 'k time="1s"/> more.']) == ["x < y.", " Fine.", ' <break time="1s"/> more.']
+
+
 def test_flush_hands_out_the_rest_and_nothing_when_only_spaces_remain():
     buffer = TextBuffer()
     buffer.add(" ")
