@@ -33,11 +33,14 @@ def audit_record(
     outcome: str = AuditEvent.Outcome.SUCCESS,
     details: Mapping[str, Any] | None = None,
     username: str | None = None,
+    keep_user_agent: bool = True,
 ) -> AuditEvent:
     """Store an audit row and append it as one JSON line to AUDIT_LOG_FILE. Who, from
     where and which request come from the request context (core.context); `user` and
     `api_key_prefix` name the actor when it is not the caller; `username` names one
-    who is not a user (a failed sign-in's typed name)."""
+    who is not a user (a failed sign-in's typed name); `keep_user_agent=False` leaves
+    the client's user agent out (an erased account's entry keeps id, time and address
+    only: docs/privacy.md)."""
     ctx = current()
     if user is None:
         user = ctx.authenticated_user
@@ -52,7 +55,7 @@ def audit_record(
         target_id=str(target_id),
         outcome=outcome,
         client_ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
+        user_agent=ctx.user_agent if keep_user_agent else "",
         request_id="" if ctx.request_id == "-" else ctx.request_id,
         details=_scrub(details or {}),
     )

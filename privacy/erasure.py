@@ -109,6 +109,7 @@ def account_erase(*, user: User, by: User | None) -> Erased:
         target_type="user",
         target_id=str(user_id),
         details={"by": "staff" if by is not None else "self"},
+        keep_user_agent=False,
     )
     return Erased(user_id=user_id, voices=len(voices), jobs=jobs, productions=len(productions))
 

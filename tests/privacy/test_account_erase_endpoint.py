@@ -38,9 +38,16 @@ def test_an_erased_account_leaves_nothing_in_the_database_or_on_disk(owner, outs
 
 def test_the_audit_log_keeps_only_that_the_account_was_erased(owner, fill, api_for):
     fill(owner, name="Olivia Voice", text="Olivia whispers her plum-coloured secret.")
-    erase(api_for(owner), confirm=owner.username)
+    client = api_for(owner)
+    client.post(
+        ERASE,
+        {"password": OWNER_PASSWORD, "confirm_username": owner.username},
+        format="json",
+        HTTP_USER_AGENT="Olivia's own browser",
+    )
     entry = AuditEvent.objects.get(action="account.erased")
     assert (entry.target_type, entry.target_id, entry.client_ip) == ("user", str(owner.pk), "127.0.0.1")
+    assert entry.user_agent == ""  # id, time and address; nothing of the client
     assert entry.user is None and entry.username == "" and entry.details == {"by": "self"}
     assert not AuditEvent.objects.exclude(pk=entry.pk).exclude(target_id="").exists()
 
