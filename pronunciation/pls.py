@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from speech.pronunciation import IPA, Rule, RuleError
+from speech.untrusted_xml import UntrustedXMLError, parse_untrusted
 
 PLS_NAMESPACE = "http://www.w3.org/2005/01/pronunciation-lexicon"
 
@@ -28,19 +26,21 @@ def _local(tag: object) -> str:
     return name.rsplit("}", 1)[-1] if name.startswith("{") else name
 
 
+_REFUSED = {
+    "doctype": "The lexicon may not have a DOCTYPE.",
+    "entities": "The lexicon may not declare entities.",
+    "external": "The lexicon may not refer to external resources.",
+}
+
+
 def parse_pls(data: bytes, *, max_rules: int) -> list[Rule]:
     """The rules of a PLS document, or PlsError saying what is wrong with it."""
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden as exc:
-        raise PlsError("The lexicon may not have a DOCTYPE.") from exc
-    except defusedxml.EntitiesForbidden as exc:
-        raise PlsError("The lexicon may not declare entities.") from exc
-    except defusedxml.ExternalReferenceForbidden as exc:
-        raise PlsError("The lexicon may not refer to external resources.") from exc
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise PlsError(f"The file is not a well-formed XML lexicon (line {line}, column {column + 1}).") from exc
+        root = parse_untrusted(data)
+    except UntrustedXMLError as exc:
+        if exc.kind in _REFUSED:
+            raise PlsError(_REFUSED[exc.kind]) from exc
+        raise PlsError(f"The file is not a well-formed XML lexicon (line {exc.line}, column {exc.column}).") from exc
     if _local(root.tag) != "lexicon":
         raise PlsError(f"A PLS file's root element is <lexicon>, not <{_local(root.tag)}>.")
     alphabet = root.get("alphabet", IPA)

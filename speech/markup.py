@@ -26,16 +26,13 @@ Django-free.
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from speech.pronunciation import Lexicon, RuleError, to_ipa
 from speech.text import _CLOSERS, _TERMINALS, EMOTIONS
+from speech.untrusted_xml import UntrustedXMLError, parse_untrusted
 
 TEXT = "text"
 SSML = "ssml"
@@ -126,23 +123,24 @@ def read(text: str, *, text_format: str = TEXT, lexicon: Lexicon | None = None, 
     return builder.finish()
 
 
+_REFUSED = {
+    "doctype": "Markup may not have a DOCTYPE.",
+    "entities": "Markup may not declare entities.",
+    "external": "Markup may not refer to external resources.",
+}
+
+
 def _parse(text: str, *, wrapped: bool) -> Element:
     source = f"<speak>{text}</speak>" if wrapped else text
     try:
-        return SafeET.fromstring(source, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden as exc:
-        raise MarkupError("Markup may not have a DOCTYPE.") from exc
-    except defusedxml.EntitiesForbidden as exc:
-        raise MarkupError("Markup may not declare entities.") from exc
-    except defusedxml.ExternalReferenceForbidden as exc:
-        raise MarkupError("Markup may not refer to external resources.") from exc
-    except ET.ParseError as exc:
-        line, column = exc.position
-        column += 1  # expat counts columns from 0
-        if wrapped and line == 1:
+        return parse_untrusted(source)
+    except UntrustedXMLError as exc:
+        if exc.kind in _REFUSED:
+            raise MarkupError(_REFUSED[exc.kind]) from exc
+        column = exc.column
+        if wrapped and exc.line == 1:
             column = max(1, column - len("<speak>"))
-        reason = str(exc).split(":")[0]
-        raise MarkupError(f"The markup is not well-formed: {reason}", line=line, column=column) from exc
+        raise MarkupError(f"The markup is not well-formed: {exc.reason}", line=exc.line, column=column) from exc
 
 
 def _local(tag: object) -> str:
