@@ -8,6 +8,16 @@ const BASE = "/api/v1/pronunciation-dictionaries";
 
 const hearForm = document.querySelector("[data-hear-form]");
 const hearError = document.getElementById("hear-error");
+const players = hearForm.querySelectorAll("[data-hear-audio]");
+
+// One version at a time: the two would talk over each other.
+players.forEach((player) =>
+  player.addEventListener("play", () =>
+    players.forEach((other) => {
+      if (other !== player) other.pause();
+    }),
+  ),
+);
 
 hearForm.addEventListener("submit", async (event) => {
   event.preventDefault();
