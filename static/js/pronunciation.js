@@ -8,12 +8,24 @@ const BASE = "/api/v1/pronunciation-dictionaries";
 
 const hearForm = document.querySelector("[data-hear-form]");
 const hearError = document.getElementById("hear-error");
-const audio = document.querySelector("[data-hear-audio]");
+const players = hearForm.querySelectorAll("[data-hear-audio]");
+
+// One version at a time: the two would talk over each other.
+players.forEach((player) =>
+  player.addEventListener("play", () =>
+    players.forEach((other) => {
+      if (other !== player) other.pause();
+    }),
+  ),
+);
 
 hearForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(hearForm, hearError);
   const withRules = event.submitter && event.submitter.value === "dictionary";
+  const which = withRules ? "dictionary" : "none";
+  // One player for each version, so both stay to be compared.
+  const audio = hearForm.querySelector(`[data-hear-audio="${which}"]`);
   const data = new FormData(hearForm);
   const body = {
     text: (data.get("text") || "").trim(),
@@ -27,7 +39,7 @@ hearForm.addEventListener("submit", async (event) => {
     const blob = await response.blob();
     if (audio.src) URL.revokeObjectURL(audio.src);
     audio.src = URL.createObjectURL(blob);
-    audio.hidden = false;
+    hearForm.querySelector(`[data-hear-result="${which}"]`).hidden = false;
     await audio.play().catch(() => {});
   } catch (error) {
     showError(error, { box: hearError, form: hearForm });
@@ -50,6 +62,30 @@ newForm.addEventListener("submit", async (event) => {
   }
 });
 
+// The API names a rule's fields (details.rules["0"].alphabet); the form has one field
+// for the kind of rule (its alphabet) and one for what is said (alias or phonemes).
+const RULE_FIELDS = {
+  string_to_replace: "string_to_replace",
+  type: "kind",
+  alphabet: "kind",
+  alias: "said",
+  phoneme: "said",
+};
+
+function ruleFieldErrors(error) {
+  const rules = error && error.details && error.details.rules;
+  if (!rules || typeof rules !== "object" || Array.isArray(rules)) return error;
+  const details = {};
+  for (const fields of Object.values(rules)) {
+    if (!fields || typeof fields !== "object" || Array.isArray(fields)) continue;
+    for (const [name, lines] of Object.entries(fields)) details[RULE_FIELDS[name] || name] = lines;
+  }
+  error.details = details;
+  // The field's own message says what is wrong; the alert says what did not happen.
+  error.message = "The rule was not added: see the field marked below.";
+  return error;
+}
+
 document.querySelectorAll("[data-dictionary]").forEach((card) => {
   const id = card.dataset.dictionary;
   const box = card.querySelector("[data-dictionary-error]");
@@ -59,7 +95,7 @@ document.querySelectorAll("[data-dictionary]").forEach((card) => {
       await api(url, { method: "POST", ...options });
       window.location.reload();
     } catch (error) {
-      showError(error, { box, form });
+      showError(ruleFieldErrors(error), { box, form });
     }
   };
   form.addEventListener("submit", (event) => {

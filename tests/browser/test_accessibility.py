@@ -57,6 +57,13 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(
         "/api/v1/productions",
         data={"text": "# One\nA short chapter.\n\n# Two\nAnother one.", "voice": "joe", "title": "Axe book"},
     ).json()
+    # A dictionary with both kinds of rule, so the page shows its table and its forms.
+    rules = [
+        {"string_to_replace": "TTS", "type": "alias", "alias": "text to speech"},
+        {"string_to_replace": "Speaker", "type": "phoneme", "phoneme": "S P IY1 K ER0", "alphabet": "cmu-arpabet"},
+    ]
+    made = session.api(page, "POST", "/api/v1/pronunciation-dictionaries", data={"name": "Axe names", "rules": rules})
+    assert made.status == 201, made.text()
     builtin = session.api(page, "GET", "/api/v1/voices").json()
     builtin_id = next(v["id"] for v in builtin["results"] if v["name"] == "joe") if isinstance(builtin, dict) else ""
     user_pages = [
@@ -70,6 +77,7 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(
         "/history/",
         "/productions/",
         f"/productions/{production['id']}/",
+        "/pronunciation/",
         "/keys/",
         "/usage/",
         "/cloning-attestation/",

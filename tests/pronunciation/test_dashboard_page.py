@@ -27,6 +27,10 @@ def test_the_page_lists_the_owners_dictionaries_and_their_rules(owner, outsider)
     assert "Product names" in html and "text to speech" in html and f'data-dictionary="{mine.pk}"' in html
     assert "Their secrets" not in html
     assert "data-hear-form" in html and "data-add-rule" in html and "js/pronunciation.js" in html
+    # A rule's errors have a place next to each of its fields (filled by the page's script).
+    for field in ("string_to_replace", "kind", "said"):
+        assert f'data-error-for="{field}"' in html
+    assert 'data-hear-audio="none"' in html and 'data-hear-audio="dictionary"' in html
     assert 'aria-current="page">Pronunciation</a>' in html
 
 
