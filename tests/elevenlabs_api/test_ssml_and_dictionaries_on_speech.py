@@ -50,7 +50,8 @@ def test_enable_ssml_parsing_must_be_a_boolean(owner_xi):
 
 
 @pytest.mark.django_db(transaction=True)  # the stream runs in a thread of its own: it must see the job
-def test_a_ssml_document_and_a_dictionary_reach_the_job(owner_xi, owner):
+def test_a_ssml_document_and_a_dictionary_reach_the_job(owner_xi, owner, settings):
+    settings.EMBEDDED_WORKER = True  # streams served in-process (with Redis, workers are separate by default)
     names = dictionary_create(owner=owner, name="Names", rules=[Rule("TTS", alias="text to speech")])
     body = {
         "text": '<speak>TTS <break time="1s"/> works.</speak>',

@@ -119,7 +119,8 @@ def test_a_huge_break_is_capped_and_the_job_says_so(post_job):
 
 
 @pytest.mark.django_db(transaction=True)  # the stream runs in a thread of its own: it must see the job
-def test_the_openai_route_speaks_with_the_default_dictionary(owner, make_key):
+def test_the_openai_route_speaks_with_the_default_dictionary(owner, make_key, settings):
+    settings.EMBEDDED_WORKER = True  # streams served in-process (with Redis, workers are separate by default)
     dictionary_create(owner=owner, name="Default", rules=[Rule("TTS", alias="text to speech")], is_default=True)
     client = Client()
     response = client.post(
@@ -134,7 +135,8 @@ def test_the_openai_route_speaks_with_the_default_dictionary(owner, make_key):
 
 
 @pytest.mark.django_db(transaction=True)  # the stream runs in a thread of its own: it must see the job
-def test_a_stream_says_its_capped_break_in_a_header(owner_api):
+def test_a_stream_says_its_capped_break_in_a_header(owner_api, settings):
+    settings.EMBEDDED_WORKER = True  # streams served in-process (with Redis, workers are separate by default)
     response = owner_api.post(
         "/api/v1/synthesis/stream",
         {"text": 'Wait <break time="999999s"/> for it.', "voice": "joe", "format": "wav"},
