@@ -33,7 +33,7 @@ def test_a_visitor_signs_up_lands_on_the_dashboard_and_can_log_out_and_in(new_vi
     expect(page.get_by_role("heading", name=f"Welcome, {username}")).to_be_visible()
     expect(page.get_by_text("Quota remaining")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Home", "Generate", "Voices", "History", "Productions", "API keys", "Webhooks", "Usage"]
+        ["Home", "Generate", "Voices", "History", "Productions", "Pronunciation", "API keys", "Webhooks", "Usage"]
     )
     shoot(page, "home-new-user")
 
