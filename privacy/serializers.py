@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializer_fields import StrictCharField
+from core.serializer_fields import StrictBooleanField, StrictCharField
 from privacy.models import DataExport
 
 
 class ExportCreateSerializer(serializers.Serializer):
-    include_audio = serializers.BooleanField(
+    include_audio = StrictBooleanField(
         default=False, help_text="Add the audio of every generation in your history (a bigger file)."
     )
 

@@ -137,3 +137,9 @@ def test_a_build_whose_worker_died_is_taken_up_again(owner, api_for, transaction
     assert export_claim_next(worker_id="alive") is None
     later = timezone.now() + timedelta(hours=2)
     assert str(export_claim_next(worker_id="alive", now=later).pk) == export_id
+
+
+def test_include_audio_takes_a_json_boolean_only(owner, api_for):
+    response = api_for(owner).post(EXPORTS, {"include_audio": 0}, format="json")
+    assert response.status_code == 400
+    assert "include_audio" in response.json()["error"]["details"]
