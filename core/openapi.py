@@ -95,6 +95,10 @@ class LanguageFieldExtension(OpenApiSerializerFieldExtension):
 # fits 64 bits (core/parsers.MAX_JSON_INT): rules of the whole API, so stated on every
 # string and integer of the schema by `schema_states_every_rule` rather than field by field.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
+# A string that may not be blank (`minLength: 1`: DRF's allow_blank=False, which trims)
+# holds something besides whitespace. The class names Python's whitespace that ECMA-262's
+# \s lacks (\x1c-\x1f, \x85), so that both sides agree on what is blank.
+SOMETHING_PATTERN = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
 INT64_MAX = MAX_JSON_INT
 
 
@@ -109,7 +113,7 @@ def _state_rules(schema: Any) -> None:
             continue
         kind = node.get("type")
         if kind == "string" and not ({"pattern", "enum", "format"} & node.keys()):
-            node["pattern"] = NO_NUL_PATTERN
+            node["pattern"] = SOMETHING_PATTERN if node.get("minLength", 0) >= 1 else NO_NUL_PATTERN
         elif kind == "integer":
             node.setdefault("minimum", -INT64_MAX)
             node.setdefault("maximum", INT64_MAX)

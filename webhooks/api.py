@@ -55,6 +55,7 @@ class EndpointListCreateView(ListAPIView):
             409: error(
                 "The account has its most endpoints", "conflict", "An account has at most 20 webhook endpoints."
             ),
+            422: UNALLOWED_URL,
             **COMMON_ERRORS,
         },
         tags=TAGS,
