@@ -71,6 +71,9 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("post", "/v1/pronunciation-dictionaries/{pronunciation_dictionary_id}/add-rules"),
         ("post", "/v1/pronunciation-dictionaries/{pronunciation_dictionary_id}/remove-rules"),
         ("get", "/v1/pronunciation-dictionaries/{dictionary_id}/{version_id}/download"),
+        ("get", "/v1/voices/settings/default"),
+        ("get", "/v1/voices/{voice_id}/settings"),
+        ("post", "/v1/voices/{voice_id}/settings/edit"),
     ],
     "openai": [
         ("post", "/audio/speech"),
