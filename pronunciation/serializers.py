@@ -19,8 +19,10 @@ from speech.pronunciation import (
     arpabet_pattern,
 )
 
-_ALWAYS = {"type": "boolean", "enum": [True, None], "nullable": True, "description": "Matching is always "
-           "case-sensitive on word boundaries (W3C PLS): true or left out."}  # fmt: skip
+# Only true (or left out) is taken; stated in words, not as a boolean enum, which
+# generated clients cannot read (openapi-python-client drops the whole request model).
+_ALWAYS = {"type": "boolean", "nullable": True, "description": "Matching is always "
+           "case-sensitive on word boundaries (W3C PLS): true or left out; false is a 400."}  # fmt: skip
 # Something to match or say, and no NUL (no text Speaker keeps may hold one: core/parsers.py).
 _SOMETHING = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 _GRAPHEME = {

@@ -39,6 +39,12 @@ AUDIO_OPERATIONS = {
     "GET /api/v1/productions/{production_id}/chapters/{chapter}/audio",
     "GET /api/v1/productions/{production_id}/segments/{index}/audio",
 }
+# Downloads of other files, documented with their own types: an account's data export
+# (application/zip) and a pronunciation dictionary as a W3C PLS lexicon.
+FILE_OPERATIONS = {
+    "GET /api/v1/account/exports/{export_id}/download",
+    "GET /api/v1/pronunciation-dictionaries/{dictionary_id}/versions/{version_id}/pls",
+}
 # Operations answering newline-delimited JSON streams (audio with word timings): the
 # generator omits their responses as it does audio; a client reads them line by line.
 NDJSON_OPERATIONS = {
@@ -80,10 +86,16 @@ def generated(server, tmp_path_factory):  # type: ignore[no-untyped-def]
     log = result.stdout + result.stderr
     assert result.returncode == 0 and (workdir / PACKAGE / "client.py").is_file(), log[-5000:]
     warned = set(re.findall(r"WARNING parsing (\w+ \S+) within", log))
-    assert warned <= AUDIO_OPERATIONS | NDJSON_OPERATIONS, log[-5000:]
+    assert warned <= AUDIO_OPERATIONS | FILE_OPERATIONS | NDJSON_OPERATIONS, log[-5000:]
     for operation in warned:
         section = log.split(f"WARNING parsing {operation} within", 1)[1].split("WARNING parsing", 1)[0]
-        expected = "application/x-ndjson" if operation in NDJSON_OPERATIONS else "audio/"
+        expected = (
+            "application/x-ndjson"
+            if operation in NDJSON_OPERATIONS
+            else "application/"
+            if operation in FILE_OPERATIONS
+            else "audio/"
+        )
         assert f"Unsupported content_type {expected}" in section, section
     sys.path.insert(0, str(workdir))
     try:
