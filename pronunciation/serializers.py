@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.openapi import SOMETHING_PATTERN
 from core.serializer_fields import StrictCharField
 from pronunciation.models import PronunciationDictionary
 from speech.pronunciation import (
@@ -23,8 +24,8 @@ from speech.pronunciation import (
 # generated clients cannot read (openapi-python-client drops the whole request model).
 _ALWAYS = {"type": "boolean", "nullable": True, "description": "Matching is always "
            "case-sensitive on word boundaries (W3C PLS): true or left out; false is a 400."}  # fmt: skip
-# Something to match or say, and no NUL (no text Speaker keeps may hold one: core/parsers.py).
-_SOMETHING = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# Something to match or say besides whitespace, and no NUL (core/openapi.py).
+_SOMETHING = SOMETHING_PATTERN
 _GRAPHEME = {
     "type": "string",
     "maxLength": MAX_GRAPHEME_CHARS,
