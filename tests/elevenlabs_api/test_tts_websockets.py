@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 from django.utils import timezone
@@ -28,7 +29,12 @@ JOE = "joe"  # a built-in voice, by name
 
 @pytest.fixture
 def app(piper_only):  # type: ignore[no-untyped-def]
-    return build_application(get_asgi_application(), embedded_worker=False)
+    # Each test runs on an event loop of its own, while the channel layer is one object per
+    # process: with Redis, its connection pools and receive lock stay bound to the loop
+    # that first used them. A fresh layer per test, as daphne's one loop per process has.
+    channel_layers.backends.clear()
+    yield build_application(get_asgi_application(), embedded_worker=False)
+    channel_layers.backends.clear()
 
 
 async def opened(app: Any, path: str, key: str | None = None) -> WebsocketCommunicator:
