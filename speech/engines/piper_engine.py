@@ -22,7 +22,6 @@ Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTU
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import json
 import logging
@@ -224,9 +223,10 @@ class PiperEngine(Engine):
                 except Exception as exc:
                     raise EngineUnavailable(f"Piper voice {name!r} failed to load: {exc}", engine=self.name) from exc
                 finally:
-                    # The parsed graph and its copies are gone: their pages go back to
-                    # the system rather than stay in the process's heap.
-                    gc.collect()
+                    # The parsed graph and its copies are gone (freed as their last
+                    # reference went: no cycle collection needed, which costs seconds in
+                    # a process holding many objects): their pages go back to the system
+                    # rather than stay in the process's heap.
                     trim_heap()
                 self._split[name] = split
                 self._loaded[name] = voice
