@@ -66,4 +66,4 @@ def reset_registry() -> None:
     with _registry_lock:
         old, _registry = _registry, None
     if old is not None:
-        old.unload_all(collect=False)  # forgotten whole: no cycle collection per reset
+        old.unload_all()

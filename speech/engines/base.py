@@ -292,11 +292,14 @@ class Engine(abc.ABC):
             self.loads += 1
             self._touch()
 
-    def unload(self, *, collect: bool = True) -> None:
+    # Whether an unloaded model may sit in reference cycles that only a collection frees
+    # (torch modules do; Piper's onnxruntime sessions do not, and a full collection costs
+    # seconds in a process that holds many objects).
+    collect_on_unload = True
+
+    def unload(self) -> None:
         """Free the model (GPU memory included). Waits for a running generation to
-        finish first. `collect=False` skips the cycle collection (a registry being
-        forgotten, as tests do: a full collection costs seconds in a process that holds
-        many objects)."""
+        finish first."""
         # Lock order everywhere: a turn, then the load lock (a stream may load). A stream
         # between two turns loads the model again at its next turn.
         ticket = self._take_turn(Priority.INTERACTIVE)
@@ -311,7 +314,7 @@ class Engine(abc.ABC):
             self._give_back(ticket)
         # The model's objects may sit in reference cycles: collect them now, then let
         # the engine hand what its framework caches back (`_release_memory`).
-        if collect:
+        if self.collect_on_unload:
             gc.collect()
         self._release_memory()
         trim_heap()

@@ -136,6 +136,7 @@ def discover_voices(voices_dir: Path | None) -> tuple[list[PiperVoiceFile], list
 
 
 class PiperEngine(Engine):
+    collect_on_unload = False  # onnxruntime sessions: freed by reference counting
     name = "piper"
     clones = False
     # Piper keeps nothing of a generation on the voice: its ONNX session is thread-safe

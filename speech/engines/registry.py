@@ -237,10 +237,10 @@ class EngineRegistry:
         ]
         return min(waits) if waits else None
 
-    def unload_all(self, *, collect: bool = True) -> None:
+    def unload_all(self) -> None:
         for engine in self._engines.values():
             if engine.is_loaded:
-                engine.unload(collect=collect)
+                engine.unload()
         self._failures.clear()
 
     def _reasons(self) -> str:
