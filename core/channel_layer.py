@@ -10,6 +10,7 @@ docs/operations.md "Sizing the channel layer" and the CHANNEL_LAYERS block of th
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
@@ -27,3 +28,27 @@ class SizedRedisChannelLayer(RedisChannelLayer):
         # A read must be allowed to outlast the blocking command it waits on.
         host.setdefault("socket_timeout", self.brpop_timeout + 10)
         return aioredis.BlockingConnectionPool.from_url(address, **host)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """channels_redis' receive, ended for good by one cancel.
+
+        With a socket timeout, redis-py sends every command under `asyncio.wait_for`, and
+        Python 3.11's `wait_for` returns the result instead of raising when the cancel
+        arrives just as the write has finished (CPython gh-86296, fixed in 3.12). The
+        receive then goes on to its next BZPOPMIN as if it had never been cancelled: a
+        consumer that is closing waits for it forever, a new Redis read every 5 s, and an
+        event loop shutting down never ends. So the receive runs as a task of its own,
+        and a cancel is repeated until that task has ended."""
+        inner = asyncio.ensure_future(super().receive(channel))
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            while not inner.done():
+                inner.cancel()
+                try:
+                    await asyncio.wait({inner}, timeout=0.1)
+                except asyncio.CancelledError:
+                    continue  # cancelled again: the inner receive must still end first
+            if not inner.cancelled():
+                inner.exception()  # retrieved: a late error is not "never retrieved" noise
+            raise

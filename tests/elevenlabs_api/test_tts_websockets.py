@@ -27,19 +27,30 @@ pytestmark = pytest.mark.django_db(transaction=True)
 JOE = "joe"  # a built-in voice, by name
 
 
+_SOCKETS: list[WebsocketCommunicator] = []  # opened by the running test
+
+
 @pytest.fixture
-def app(piper_only):  # type: ignore[no-untyped-def]
+async def app(piper_only):  # type: ignore[no-untyped-def]
     # Each test runs on an event loop of its own, while the channel layer is one object per
     # process: with Redis, its connection pools and receive lock stay bound to the loop
     # that first used them. A fresh layer per test, as daphne's one loop per process has.
     channel_layers.backends.clear()
     yield build_application(get_asgi_application(), embedded_worker=False)
+    # Leave as a client leaves, while the test's loop still runs: each consumer is told of
+    # the disconnect and ends its channel-layer receive itself, as under daphne, rather
+    # than being cancelled by the loop's shutdown.
+    sockets, _SOCKETS[:] = list(_SOCKETS), []
+    for socket in sockets:
+        if not socket.future.done():
+            await socket.disconnect(timeout=5)
     channel_layers.backends.clear()
 
 
 async def opened(app: Any, path: str, key: str | None = None) -> WebsocketCommunicator:
     headers = [(b"xi-api-key", key.encode())] if key else []
     socket = WebsocketCommunicator(app, path, headers=headers)
+    _SOCKETS.append(socket)
     connected, _ = await socket.connect()
     assert connected
     return socket
