@@ -4,12 +4,14 @@ from rest_framework import serializers
 
 from accounts.models import SCOPES, APIKey
 from core.serializer_fields import StrictCharField, StrictChoiceField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 
 # What a key may be created with: its scopes, or "all" (named ScopeOrAllEnum in the schema).
 SCOPES_OR_ALL: tuple[str, ...] = (*SCOPES, "all")
 
 
-class APIKeySerializer(serializers.ModelSerializer):
+class APIKeySerializer(StrictModelSerializer):
     # Declared (the model field is JSON): the schema then says a list of scope names, so a
     # generated client reads a typed list, not "any".
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPES), read_only=True)
@@ -20,7 +22,7 @@ class APIKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class APIKeyCreateSerializer(serializers.Serializer):
+class APIKeyCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
         child=StrictChoiceField(choices=SCOPES_OR_ALL),
@@ -39,7 +41,7 @@ class APIKeyCreatedSerializer(APIKeySerializer):
         read_only_fields = fields
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(StrictSerializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_blank=True)

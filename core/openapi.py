@@ -124,10 +124,38 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): the API-wide rules on
     every string, integer and request body, so that a schema-valid request is never
     refused for a rule the schema does not state (docs/ARCHITECTURE.md, "The schema")."""
-    # Unknown properties of a body are ignored and left undescribed (JSON Schema's
-    # default: any value). Described value by value, schemathesis' coverage phase made
-    # thousands of accepted requests (each production spoken) and no longer finished.
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _state_rules(result.get("paths", {}))  # parameters and inline bodies
     _state_rules(schemas)
+    _close_request_objects(result.get("paths", {}), schemas)
     return result
+
+
+def _close_request_objects(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """`additionalProperties: false` on every object a request body is made of, its own
+    and those it holds, as the server refuses fields it does not take (core/serializers.py,
+    and the OpenAI-compatible routes that read by hand). Free-form maps (a job's
+    `params`, a voice's `labels`) state their own `additionalProperties` and keep it."""
+    stack: list[Any] = [
+        media.get("schema")
+        for operation in (op for item in paths.values() for op in item.values() if isinstance(op, dict))
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+    ]
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen and name in schemas:
+                seen.add(name)
+                stack.append(schemas[name])
+            continue
+        if "properties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        stack.extend(value for key, value in node.items() if key not in ("example", "examples", "additionalProperties"))

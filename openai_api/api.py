@@ -19,6 +19,7 @@ from core.engines import get_registry
 from core.errors import ApiError
 from core.negotiation import AudioContentNegotiation
 from core.parsers import InvalidJSON, loads_request_json
+from core.serializers import unknown_fields
 from openai_api.errors import openai_error
 from openai_api.speech_options import (
     INSTRUCTED_MODEL,
@@ -190,6 +191,9 @@ def speech(request: HttpRequest) -> HttpResponse:
         return openai_error(400, str(exc), "invalid_json")
     if not isinstance(body, dict):
         return openai_error(400, "The request body must be a JSON object.", "invalid_json")
+    unknown = unknown_fields(body, set(OpenAISpeechRequest.fields))
+    if unknown:  # as OpenAI answers, and as the schema says (additionalProperties: false)
+        return openai_error(400, unrecognized_argument(unknown), "unknown_parameter", unknown[0])
     try:
         return _speech(api_key, body)
     except _BadField as exc:
@@ -223,6 +227,11 @@ def _resolve_voice(user: Any, voice: str) -> str:
     if Voice.objects.owned_by(user).filter(name__iexact=voice.strip()).exists():
         return voice
     return settings.OPENAI_VOICE_ALIASES.get(voice.strip().lower(), voice)
+
+
+def unrecognized_argument(names: list[str]) -> str:
+    """OpenAI's words for a field an operation does not take."""
+    return f"Unrecognized request argument supplied: {', '.join(names)}"
 
 
 class _BadField(Exception):

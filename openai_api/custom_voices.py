@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.errors import ApiError
 from core.parsers import InvalidJSON, InvalidText, check_text, loads_request_json
+from core.serializers import unknown_fields
 from openai_api import api
 from openai_api.errors import openai_error
 from voices.audio_validation import SampleSizeLimitUploadHandler
@@ -23,6 +24,7 @@ from voices.models import Voice, VoiceConsent
 from voices.selectors import voice_consent_get_owned, voice_consent_list, voice_get_owned
 from voices.services import voice_delete
 from voices.services.consents import (
+    BCP47_PATTERN,
     voice_clone_with_consent,
     voice_consent_create,
     voice_consent_delete,
@@ -63,6 +65,14 @@ def voice_detail_shape(voice: Voice) -> dict[str, Any]:
 class _BadRequest(Exception):
     def __init__(self, message: str, param: str | None) -> None:
         self.message, self.param = message, param
+
+
+def _refuse_unknown(keys: Any, known: Any) -> None:
+    """A field the operation does not take is a 400, as OpenAI answers and as the schema
+    says (additionalProperties: false)."""
+    unknown = unknown_fields({key: None for key in keys}, set(known.fields))
+    if unknown:
+        raise _BadRequest(api.unrecognized_argument(unknown), unknown[0])
 
 
 def _form_text(request: HttpRequest, name: str, *, required: bool = True) -> str:
@@ -183,12 +193,15 @@ VoiceConsentCreate = inline_serializer(
     name="OpenAIVoiceConsentCreate",
     fields={
         "name": serializers.CharField(),
-        "language": serializers.CharField(help_text="BCP 47 tag, e.g. en-US"),
+        "language": serializers.RegexField(
+            BCP47_PATTERN, max_length=35, help_text="BCP 47 tag, e.g. en-US (a 400 otherwise)"
+        ),
         "recording": serializers.FileField(
             help_text="The speaker saying they consent: validated like a voice sample (a 4xx naming the problem)"
         ),
     },
 )
+VoiceConsentUpdate = inline_serializer(name="OpenAIVoiceConsentUpdate", fields={"name": serializers.CharField()})
 VoiceConsentDeleted = inline_serializer(
     name="OpenAIVoiceConsentDeleted",
     fields={"object": serializers.CharField(), "id": serializers.CharField(), "deleted": serializers.BooleanField()},
@@ -220,6 +233,9 @@ CustomVoiceCreate = inline_serializer(
         "audio_sample": serializers.FileField(),
         "consent": serializers.CharField(help_text="The id of one of your voice consents"),
         "type": serializers.ChoiceField(choices=["audio_sample"], required=False, help_text="prompt is a 400"),
+        "prompt": serializers.CharField(
+            required=False, help_text="OpenAI's description of a prompt voice; type prompt is a 400 here"
+        ),
     },
 )
 CustomVoiceDeleted = inline_serializer(
@@ -262,6 +278,7 @@ class VoiceConsentsView(OpenAIObjectView):
     )
     def post(self, request: HttpRequest) -> HttpResponse:
         request.upload_handlers = [SampleSizeLimitUploadHandler(request), *request.upload_handlers]
+        _refuse_unknown([*request.POST, *request.FILES], VoiceConsentCreate)
         consent = voice_consent_create(
             user=request.user,
             name=_form_text(request, "name"),
@@ -285,11 +302,7 @@ class VoiceConsentView(OpenAIObjectView):
         return JsonResponse(consent_shape(voice_consent_get_owned(user=request.user, consent_id=consent_id)))
 
     @extend_schema(
-        request={
-            "application/json": inline_serializer(
-                name="OpenAIVoiceConsentUpdate", fields={"name": serializers.CharField()}
-            )
-        },
+        request={"application/json": VoiceConsentUpdate},
         responses={200: VoiceConsentObject, **_errors(400, 401, 403, 404)},
         tags=["openai"],
         summary="Rename a voice consent recording",
@@ -302,6 +315,8 @@ class VoiceConsentView(OpenAIObjectView):
             body = loads_request_json(request.body or b"{}")
         except InvalidJSON as exc:
             raise _BadRequest(str(exc), None) from exc
+        if isinstance(body, dict):
+            _refuse_unknown(body, VoiceConsentUpdate)
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name.strip():
             raise _BadRequest("name is required.", "name")
@@ -353,6 +368,7 @@ class VoicesView(OpenAIObjectView):
     )
     def post(self, request: HttpRequest) -> HttpResponse:
         request.upload_handlers = [SampleSizeLimitUploadHandler(request), *request.upload_handlers]
+        _refuse_unknown([*request.POST, *request.FILES], CustomVoiceCreate)
         voice_type = request.POST.get("type") or "audio_sample"
         if voice_type == "prompt":
             raise _BadRequest(

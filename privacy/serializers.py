@@ -3,16 +3,18 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.serializer_fields import StrictBooleanField, StrictCharField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from privacy.models import DataExport
 
 
-class ExportCreateSerializer(serializers.Serializer):
+class ExportCreateSerializer(StrictSerializer):
     include_audio = StrictBooleanField(
         default=False, help_text="Add the audio of every generation in your history (a bigger file)."
     )
 
 
-class ExportSerializer(serializers.ModelSerializer):
+class ExportSerializer(StrictModelSerializer):
     download_url = serializers.SerializerMethodField(
         help_text="Where to download the zip while `status` is ready (your session or key); null otherwise."
     )
@@ -38,7 +40,7 @@ class ExportSerializer(serializers.ModelSerializer):
         return f"/api/v1/account/exports/{export.pk}/download"
 
 
-class EraseSerializer(serializers.Serializer):
+class EraseSerializer(StrictSerializer):
     password = StrictCharField(
         max_length=4096, trim_whitespace=False, help_text="Your current password: erasing asks who you are again."
     )

@@ -6,6 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializer_fields import LanguageField, StrictCharField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from productions import assembly as assemblymod
 from productions.models import Chapter, Production, ProductionSegment
 from productions.selectors import chapter_list, production_chapters_embedded
@@ -21,7 +23,7 @@ TEXT_HELP = (
 FILE_HELP = "A UTF-8 .txt or .md file (another kind, or text that is not UTF-8, is a 415; an empty one a 422)."
 
 
-class _ProductionFields(serializers.Serializer):
+class _ProductionFields(StrictSerializer):
     voice = StrictCharField(
         help_text="The default voice: a built-in voice name (e.g. `joe`) or the id or name of one of yours."
     )
@@ -77,12 +79,14 @@ class ProductionTextSerializer(_ProductionFields):
 
 
 class ProductionUploadSerializer(_ProductionFields):
-    """The multipart body, for the schema: the text as a file."""
+    """The multipart body, for the schema: the text as a file. Dictionary locators are
+    objects, which a form cannot carry: an upload gets the account's default dictionary."""
 
     file = serializers.FileField(allow_empty_file=True, help_text=FILE_HELP)
+    pronunciation_dictionary_locators = None  # type: ignore[assignment]
 
 
-class SegmentRegenerateSerializer(serializers.Serializer):
+class SegmentRegenerateSerializer(StrictSerializer):
     text = StrictCharField(
         required=False,
         trim_whitespace=False,
@@ -93,7 +97,7 @@ class SegmentRegenerateSerializer(serializers.Serializer):
     )
 
 
-class ChapterSerializer(serializers.ModelSerializer):
+class ChapterSerializer(StrictModelSerializer):
     duration = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
 
@@ -114,7 +118,7 @@ class ChapterSerializer(serializers.ModelSerializer):
         return {"audio": f"/api/v1/productions/{chapter.production_id}/chapters/{chapter.index}/audio"}
 
 
-class ProductionSerializer(serializers.ModelSerializer):
+class ProductionSerializer(StrictModelSerializer):
     voice = serializers.CharField(source="voice_name")
     segments_done = serializers.SerializerMethodField()
     segments_failed = serializers.SerializerMethodField()
@@ -207,7 +211,7 @@ class ProductionSerializer(serializers.ModelSerializer):
         return urls
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(StrictModelSerializer):
     chapter = serializers.IntegerField(source="chapter.index")
     voice = serializers.CharField(source="voice_name")
     status = serializers.SerializerMethodField()

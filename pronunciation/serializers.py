@@ -7,6 +7,9 @@ from rest_framework import serializers
 
 from core.openapi import SOMETHING_PATTERN
 from core.serializer_fields import StrictCharField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
+from core.serializers import unknown_field_message, unknown_fields
 from pronunciation.models import PronunciationDictionary
 from speech.pronunciation import (
     ARPABET,
@@ -67,12 +70,22 @@ RULE_SCHEMA = {
 }
 
 
+_RULE_KEYS = {"string_to_replace", "type", "case_sensitive", "word_boundaries"}
+_ALIAS_KEYS = {"alias"}
+_PHONEME_KEYS = {"phoneme", "alphabet"}
+
+
 @extend_schema_field(RULE_SCHEMA)
 class RuleField(serializers.Field):
     """One rule as ElevenLabs writes it (an alias rule, or a phoneme rule in IPA or CMU
     ARPAbet), checked by speech.pronunciation.Rule."""
 
     def to_internal_value(self, data: Any) -> Rule:
+        if isinstance(data, dict):  # the schema closes each kind of rule (core/serializers.py)
+            known = _RULE_KEYS | (_ALIAS_KEYS if data.get("type") == "alias" else _PHONEME_KEYS)
+            unknown = unknown_fields(data, known)
+            if unknown:
+                raise serializers.ValidationError({name: [unknown_field_message(known)] for name in unknown})
         try:
             return Rule.from_dict(data)
         except RuleError as exc:
@@ -91,7 +104,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class DictionaryCreateSerializer(serializers.Serializer):
+class DictionaryCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=200)
     description = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     rules = serializers.ListField(child=RuleField(), help_text="Applied in order: the first rule for a word wins.")
@@ -100,27 +113,27 @@ class DictionaryCreateSerializer(serializers.Serializer):
     )
 
 
-class DictionaryFileSerializer(serializers.Serializer):
+class DictionaryFileSerializer(StrictSerializer):
     name = StrictCharField(max_length=200)
     description = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
     file = serializers.FileField(allow_empty_file=True, help_text="A W3C PLS lexicon (XML).")
 
 
-class DictionaryUpdateSerializer(serializers.Serializer):
+class DictionaryUpdateSerializer(StrictSerializer):
     name = StrictCharField(max_length=200, required=False)
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     is_default = StrictBooleanField(required=False)
 
 
-class RulesAddSerializer(serializers.Serializer):
+class RulesAddSerializer(StrictSerializer):
     rules = serializers.ListField(child=RuleField())
 
 
-class RulesRemoveSerializer(serializers.Serializer):
+class RulesRemoveSerializer(StrictSerializer):
     rule_strings = serializers.ListField(child=StrictCharField(max_length=MAX_GRAPHEME_CHARS, trim_whitespace=False))
 
 
-class DictionarySerializer(serializers.ModelSerializer):
+class DictionarySerializer(StrictModelSerializer):
     version_id = serializers.SerializerMethodField()
     version_number = serializers.SerializerMethodField()
     rules = serializers.SerializerMethodField()

@@ -4,20 +4,22 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.serializer_fields import LanguageField, ParamsField, StrictCharField, StrictChoiceField, StrictUUIDField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from speech import audio as audiomod
 from speech import markup
 from synthesis.models import SynthesisJob
 from voices.selectors import spoken_languages
 
 
-class DictionaryLocatorSerializer(serializers.Serializer):
+class DictionaryLocatorSerializer(StrictSerializer):
     pronunciation_dictionary_id = StrictUUIDField(help_text="A pronunciation dictionary of yours.")
     version_id = StrictUUIDField(
         required=False, allow_null=True, help_text="One of its versions; left out: its latest."
     )
 
 
-class JobCreateSerializer(serializers.Serializer):
+class JobCreateSerializer(StrictSerializer):
     text = StrictCharField(
         trim_whitespace=False,
         help_text="Text to speak: at least one letter or digit outside emotion tags (a 400 otherwise). "
@@ -62,7 +64,7 @@ class StreamCreateSerializer(JobCreateSerializer):
     format = StrictChoiceField(choices=audiomod.STREAM_FORMATS, default="wav")
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(StrictModelSerializer):
     format = serializers.CharField(source="output_format")
     voice_id = serializers.UUIDField(allow_null=True)
     voice = serializers.CharField(source="voice_name")
@@ -130,13 +132,13 @@ class JobSerializer(serializers.ModelSerializer):
         return urls
 
 
-class WordTimingSerializer(serializers.Serializer):
+class WordTimingSerializer(StrictSerializer):
     text = serializers.CharField(help_text="The word as written, with punctuation written against it.")
     start = serializers.FloatField(help_text="Seconds from the start of the audio.")
     end = serializers.FloatField(help_text="Seconds from the start of the audio.")
 
 
-class TimingsSerializer(serializers.Serializer):
+class TimingsSerializer(StrictSerializer):
     method = serializers.ChoiceField(
         choices=["exact", "estimated"],
         help_text="exact: every word from the engine's own phoneme alignment (Piper); estimated: sentence "
@@ -146,15 +148,15 @@ class TimingsSerializer(serializers.Serializer):
     words = WordTimingSerializer(many=True)
 
 
-class BulkDeleteSerializer(serializers.Serializer):
+class BulkDeleteSerializer(StrictSerializer):
     ids = serializers.ListField(child=StrictUUIDField(), min_length=1, max_length=500)
 
 
-class BulkDeletedSerializer(serializers.Serializer):
+class BulkDeletedSerializer(StrictSerializer):
     deleted = serializers.IntegerField(help_text="How many of the given jobs were yours and are now deleted.")
 
 
-class UsageFiguresSerializer(serializers.Serializer):
+class UsageFiguresSerializer(StrictSerializer):
     characters = serializers.IntegerField()
     words = serializers.IntegerField()
     audio_seconds = serializers.FloatField()
@@ -168,7 +170,7 @@ class UsageGroupSerializer(UsageFiguresSerializer):
     )
 
 
-class QuotaSerializer(serializers.Serializer):
+class QuotaSerializer(StrictSerializer):
     limit = serializers.IntegerField(help_text="Characters per calendar month (UTC).")
     used = serializers.IntegerField(help_text="Characters billed or reserved by running jobs this month.")
     remaining = serializers.IntegerField()

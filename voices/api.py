@@ -287,7 +287,8 @@ class VoiceBlendView(APIView):
 
 class VoiceDetailView(APIView):
     required_scopes = VOICES_SCOPES
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # JSON only: `settings` is an object, which a form cannot carry.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         responses={200: VoiceSerializer, 404: NOT_FOUND, **COMMON_ERRORS},

@@ -10,6 +10,8 @@ from rest_framework import serializers
 
 from core.errors import Unprocessable
 from core.serializer_fields import LanguageField, StrictCharField, params_schema
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from speech.text import EMOTIONS
 from voices.models import CLONING_ATTESTATION_STATEMENT, Voice, VoiceSample
 from voices.selectors import clone_languages
@@ -35,7 +37,7 @@ EMOTIONS_HELP = (
 )
 
 
-class VoiceSampleSerializer(serializers.ModelSerializer):
+class VoiceSampleSerializer(StrictModelSerializer):
     audio_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -81,7 +83,7 @@ class _SettingsPatchField(serializers.DictField):
     """Checked as a whole by the service (voices.services.voice_settings)."""
 
 
-class BlendSourceSerializer(serializers.Serializer):
+class BlendSourceSerializer(StrictSerializer):
     voice_id = serializers.UUIDField(help_text="The source voice's id (it may have been deleted since).")
     name = serializers.CharField()
     builtin = serializers.BooleanField(help_text="A built-in XTTS speaker rather than one of your cloned voices.")
@@ -91,7 +93,7 @@ class BlendSourceSerializer(serializers.Serializer):
     )
 
 
-class VoiceSerializer(serializers.ModelSerializer):
+class VoiceSerializer(StrictModelSerializer):
     samples = VoiceSampleSerializer(many=True, read_only=True)
     builtin_key = serializers.SerializerMethodField()
     settings = _SettingsOutField(read_only=True)
@@ -142,7 +144,7 @@ class _ConsentField(serializers.BooleanField):
     """Only `true` is accepted (the field's validator says why), and the schema says so."""
 
 
-class _SampleUploadSerializer(serializers.Serializer):
+class _SampleUploadSerializer(StrictSerializer):
     samples = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), allow_empty=False, min_length=1, help_text=SAMPLES_HELP
     )
@@ -193,7 +195,7 @@ class SampleAddSerializer(_SampleUploadSerializer):
     pass
 
 
-class VoiceUpdateSerializer(serializers.Serializer):
+class VoiceUpdateSerializer(StrictSerializer):
     name = StrictCharField(max_length=100, required=False)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
     language = LanguageField(
@@ -202,7 +204,7 @@ class VoiceUpdateSerializer(serializers.Serializer):
     settings = _SettingsPatchField(required=False)
 
 
-class EngineLanguagesSerializer(serializers.Serializer):
+class EngineLanguagesSerializer(StrictSerializer):
     name = serializers.CharField()
     available = serializers.BooleanField()
     reason = serializers.CharField(allow_null=True, help_text="Why the engine cannot run here; null when it can.")
@@ -210,14 +212,14 @@ class EngineLanguagesSerializer(serializers.Serializer):
     clones = serializers.BooleanField(help_text="Whether the engine clones voices from samples.")
 
 
-class LanguagesSerializer(serializers.Serializer):
+class LanguagesSerializer(StrictSerializer):
     engines = EngineLanguagesSerializer(many=True)
     clone_languages = serializers.ListField(
         child=serializers.CharField(), help_text="Languages a cloned voice may be created with."
     )
 
 
-class CloningAttestationSerializer(serializers.Serializer):
+class CloningAttestationSerializer(StrictSerializer):
     """The account's standing cloning attestation (voices.services.attestation)."""
 
     accepted = serializers.BooleanField(help_text="Whether an attestation is in force")
@@ -245,7 +247,7 @@ class CloningAttestationSerializer(serializers.Serializer):
         }
 
 
-class CloningAttestationAcceptSerializer(serializers.Serializer):
+class CloningAttestationAcceptSerializer(StrictSerializer):
     accept = _ConsentField(
         help_text="Must be true: you accept the statement of GET /api/v1/cloning-attestation for every voice you "
         "clone through an API without a consent field (the ElevenLabs-compatible /v1/voices/add)."
@@ -257,7 +259,7 @@ class CloningAttestationAcceptSerializer(serializers.Serializer):
         return value
 
 
-class BlendSourceInSerializer(serializers.Serializer):
+class BlendSourceInSerializer(StrictSerializer):
     voice = StrictCharField(
         help_text="The id or name of one of your ready cloned voices, or a built-in XTTS speaker (`xtts:<name>` or "
         "its id). Another user's voice is a 404, as if it did not exist."
@@ -267,7 +269,7 @@ class BlendSourceInSerializer(serializers.Serializer):
     )
 
 
-class VoiceBlendSerializer(serializers.Serializer):
+class VoiceBlendSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     language = LanguageField(

@@ -4,6 +4,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from core.serializer_fields import StrictBooleanField, StrictCharField, StrictChoiceField
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from webhooks.events import WEBHOOK_EVENTS
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.ssrf import URL_FORM_MESSAGE, URL_PATTERN
@@ -11,7 +13,7 @@ from webhooks.ssrf import URL_FORM_MESSAGE, URL_PATTERN
 URL_MAX_LENGTH = 2048
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(StrictModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), read_only=True)
     failing_since = serializers.DateTimeField(
         read_only=True,
@@ -49,7 +51,7 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
-class _EndpointFields(serializers.Serializer):
+class _EndpointFields(StrictSerializer):
     url = StrictCharField(
         max_length=URL_MAX_LENGTH,
         validators=[RegexValidator(URL_PATTERN, URL_FORM_MESSAGE)],
@@ -74,7 +76,7 @@ class WebhookEndpointUpdateSerializer(_EndpointFields):
             field.required = False
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(StrictModelSerializer):
     webhook_id = serializers.CharField(read_only=True, help_text="The `webhook-id` header of every attempt.")
 
     class Meta:

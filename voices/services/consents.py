@@ -29,7 +29,8 @@ from voices.services.voices import voice_create
 
 # A BCP 47 tag in its common shape: a 2-3 letter language, then subtags (script, region,
 # variants) of 1-8 letters or digits.
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+BCP47_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"  # stated in the OpenAI consent schema
+_BCP47 = re.compile(BCP47_PATTERN)
 
 
 def _clean_name(name: str) -> str:

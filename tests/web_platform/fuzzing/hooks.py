@@ -7,16 +7,11 @@ the same moment of a future year, so positive data stays schema-valid and must s
 accepted (no 400 is allowed for key creation); anything that is not a date-time (a
 negative case) is left exactly as generated.
 
-Two more rules of the same kind, each told to the generator here:
+Three more rules of the same kind, each told to the generator here:
 - `emotions` on voice creation and sample upload: each item is an enum value (the
   schema says so), but the count must be one per sample or none, a cross-field rule JSON
   Schema cannot state (a 400 otherwise). A generated list of valid labels is cycled or cut
   to the number of samples; a list holding anything else (a negative case) is left alone.
-- Integers beyond 64 bits anywhere in a JSON body are refused with a 400 (docs/api.md
-  "Errors"; core/parsers.py), like NUL characters (schemathesis.toml, allow-x00), also in
-  the extra properties a schema without `additionalProperties: false` allows. The
-  generator has no integer-range option, so such an integer is clamped to the 64-bit
-  range: it stays an integer, and it stays out of any documented `minimum`/`maximum`.
 - The text to speak must hold at least one letter or digit outside emotion tags (else a
   400 "text has no letters or digits to speak"); a portable schema pattern cannot name
   Unicode letters (ECMA-262 `\w` is ASCII), so the field's description says it instead.
@@ -40,7 +35,6 @@ from speech.text import EMOTIONS, has_speech
 
 KEY_CREATION = "api_v1_keys_create"
 SAMPLE_UPLOADS = ("api_v1_voices_create", "api_v1_voices_samples_create")
-INT64 = 2**63 - 1
 TEXT_TO_SPEAK = (
     "api_v1_synthesis_create",
     "api_v1_synthesis_stream_create",
@@ -97,25 +91,6 @@ def one_label_per_sample(context: Any, body: Any) -> Any:
 @schemathesis.hook("map_case").apply_to(operation_id=SAMPLE_UPLOADS)
 def one_label_per_sample_case(context: Any, case: Any) -> Any:
     case.body = _one_label_per_sample(case.body)
-    return case
-
-
-def _within_64_bits(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return max(-INT64, min(INT64, value))
-    if isinstance(value, dict):
-        return {key: _within_64_bits(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_within_64_bits(item) for item in value]
-    return value
-
-
-@schemathesis.hook("map_case")
-def integers_within_64_bits(context: Any, case: Any) -> Any:
-    if isinstance(case.body, (dict, list)):
-        case.body = _within_64_bits(case.body)
     return case
 
 
