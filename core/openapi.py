@@ -3,6 +3,7 @@ the errors every endpoint can answer, and the date filters' schema."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -102,8 +103,14 @@ SOMETHING_PATTERN = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
 INT64_MAX = MAX_JSON_INT
 
 
-def _state_rules(schema: Any) -> None:
-    stack = [schema]
+_COMPONENT = "#/components/schemas/"
+
+
+def _nodes(roots: list[Any], *, skip: tuple[str, ...], schemas: dict[str, Any] | None = None) -> Iterator[dict]:
+    """Every object node under `roots`, without recursion; with `schemas`, a `$ref` is
+    followed (each component once) instead of being yielded. A node's children are read
+    after it has been yielded, so the caller may change the node as it goes."""
+    stack, seen = list(roots), set()
     while stack:
         node = stack.pop()
         if isinstance(node, list):
@@ -111,13 +118,25 @@ def _state_rules(schema: Any) -> None:
             continue
         if not isinstance(node, dict):
             continue
+        ref = node.get("$ref")
+        if schemas is not None and isinstance(ref, str) and ref.startswith(_COMPONENT):
+            name = ref.removeprefix(_COMPONENT)
+            if name not in seen and name in schemas:
+                seen.add(name)
+                stack.append(schemas[name])
+            continue
+        yield node
+        stack.extend(value for key, value in node.items() if key not in skip)
+
+
+def _state_rules(schema: Any) -> None:
+    for node in _nodes([schema], skip=("example",)):
         kind = node.get("type")
         if kind == "string" and not ({"pattern", "enum", "format"} & node.keys()):
             node["pattern"] = SOMETHING_PATTERN if node.get("minLength", 0) >= 1 else NO_NUL_PATTERN
         elif kind == "integer":
             node.setdefault("minimum", -INT64_MAX)
             node.setdefault("maximum", INT64_MAX)
-        stack.extend(value for key, value in node.items() if key != "example")
 
 
 def schema_states_every_rule(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
@@ -136,26 +155,11 @@ def _close_request_objects(paths: dict[str, Any], schemas: dict[str, Any]) -> No
     and those it holds, as the server refuses fields it does not take (core/serializers.py,
     and the OpenAI-compatible routes that read by hand). Free-form maps (a job's
     `params`, a voice's `labels`) state their own `additionalProperties` and keep it."""
-    stack: list[Any] = [
+    bodies = [
         media.get("schema")
         for operation in (op for item in paths.values() for op in item.values() if isinstance(op, dict))
         for media in operation.get("requestBody", {}).get("content", {}).values()
     ]
-    seen: set[str] = set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            name = ref.rsplit("/", 1)[1]
-            if name not in seen and name in schemas:
-                seen.add(name)
-                stack.append(schemas[name])
-            continue
+    for node in _nodes(bodies, skip=("example", "examples", "additionalProperties"), schemas=schemas):
         if "properties" in node and "additionalProperties" not in node:
             node["additionalProperties"] = False
-        stack.extend(value for key, value in node.items() if key not in ("example", "examples", "additionalProperties"))
