@@ -98,7 +98,7 @@ def test_kinds_present() -> None:
 def test_the_secret_holds_only_marked_placeholders() -> None:
     secret = _one("Secret", "speaker-secrets")
     assert "data" not in secret  # stringData only: nothing base64-encoded to hide a real value
-    assert set(secret["stringData"]) == {"SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN"}
+    assert set(secret["stringData"]) == {"SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN", "EMAIL_URL"}
     for key, value in secret["stringData"].items():
         assert "REPLACE_ME" in value, key
     # Too short to pass the production settings check: a forgotten placeholder fails loudly.
@@ -109,6 +109,7 @@ def test_the_configmap_sets_production_and_separate_workers() -> None:
     data = _one("ConfigMap", "speaker-config")["data"]
     assert all(isinstance(value, str) for value in data.values()), "ConfigMap values must be strings"
     assert data["ENVIRONMENT"] == "production"
+    assert "@" in data["DEFAULT_FROM_EMAIL"]  # account email (EMAIL_URL is a secret)
     assert data["EMBEDDED_WORKER"] == "false"
     assert data["PORT"] == "8010" and data["WORKER_METRICS_PORT"] == "9101"
     assert data["REDIS_URL"].startswith("redis://")
