@@ -153,7 +153,7 @@ def schema_states_every_rule(result: dict[str, Any], generator: Any, request: An
 def _close_request_objects(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """`additionalProperties: false` on every object a request body is made of, its own
     and those it holds, as the server refuses fields it does not take (core/serializers.py,
-    and the OpenAI-compatible routes that read by hand). Free-form maps (a job's
+    and the compatibility routes that read by hand). Free-form maps (a job's
     `params`, a voice's `labels`) state their own `additionalProperties` and keep it."""
     bodies = [
         media.get("schema")
