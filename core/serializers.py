@@ -21,8 +21,12 @@ def unknown_fields(data: Any, known: set[str]) -> list[str]:
     return sorted(str(key) for key in data.keys() if key not in known)
 
 
-def unknown_field_message(known: set[str]) -> str:
-    return "Unknown field: this operation takes " + ", ".join(sorted(known)) + "."
+def refuse_unknown_fields(data: Any, known: set[str]) -> None:
+    """A ValidationError naming each key of `data` outside `known`, if there is one."""
+    unknown = unknown_fields(data, known)
+    if unknown:
+        message = "Unknown field: this operation takes " + ", ".join(sorted(known)) + "."
+        raise serializers.ValidationError({name: [message] for name in unknown})
 
 
 # Comments, not docstrings, in the classes below: drf-spectacular describes a serializer
@@ -32,10 +36,7 @@ class RefusesUnknownFields:
     # (read-only fields are not taken either).
 
     def to_internal_value(self, data: Any) -> Any:
-        known = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
-        unknown = unknown_fields(data, known)
-        if unknown:
-            raise serializers.ValidationError({name: [unknown_field_message(known)] for name in unknown})
+        refuse_unknown_fields(data, {name for name, field in self.fields.items() if not field.read_only})  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.openapi import SOMETHING_PATTERN
-from core.serializer_fields import StrictCharField
+from core.serializer_fields import StrictBooleanField, StrictCharField
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
-from core.serializers import unknown_field_message, unknown_fields
+from core.serializers import refuse_unknown_fields
 from pronunciation.models import PronunciationDictionary
 from speech.pronunciation import (
     ARPABET,
@@ -70,9 +70,15 @@ RULE_SCHEMA = {
 }
 
 
-_RULE_KEYS = {"string_to_replace", "type", "case_sensitive", "word_boundaries"}
-_ALIAS_KEYS = {"alias"}
-_PHONEME_KEYS = {"phoneme", "alphabet"}
+def _keys_of_each_kind() -> dict[str, set[str]]:
+    """The keys each kind of rule takes, read from the schema that states them."""
+    keys: dict[str, set[str]] = {}
+    for kind in RULE_SCHEMA["oneOf"]:
+        keys.setdefault(kind["properties"]["type"]["enum"][0], set()).update(kind["properties"])
+    return keys
+
+
+_KEYS_OF = _keys_of_each_kind()
 
 
 @extend_schema_field(RULE_SCHEMA)
@@ -81,11 +87,10 @@ class RuleField(serializers.Field):
     ARPAbet), checked by speech.pronunciation.Rule."""
 
     def to_internal_value(self, data: Any) -> Rule:
-        if isinstance(data, dict):  # the schema closes each kind of rule (core/serializers.py)
-            known = _RULE_KEYS | (_ALIAS_KEYS if data.get("type") == "alias" else _PHONEME_KEYS)
-            unknown = unknown_fields(data, known)
-            if unknown:
-                raise serializers.ValidationError({name: [unknown_field_message(known)] for name in unknown})
+        # The schema closes each kind of rule (core/serializers.py).
+        refuse_unknown_fields(
+            data, _KEYS_OF.get(data.get("type"), _KEYS_OF["phoneme"]) if isinstance(data, dict) else set()
+        )
         try:
             return Rule.from_dict(data)
         except RuleError as exc:
@@ -93,15 +98,6 @@ class RuleField(serializers.Field):
 
     def to_representation(self, value: Rule) -> dict[str, Any]:
         return value.to_dict()
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """true or false: not 0, 1 or "yes" (the schema says boolean)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 class DictionaryCreateSerializer(StrictSerializer):

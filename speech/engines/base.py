@@ -230,6 +230,10 @@ class Engine(abc.ABC):
     # newcomer waits for chunks, not sentences. False: one turn per segment (Piper: a
     # segment's chunks come from one run).
     turn_per_chunk: bool = False
+    # Whether an unloaded model may sit in reference cycles that only a collection frees
+    # (torch modules do; Piper's onnxruntime sessions do not, and a full collection costs
+    # seconds in a process that holds many objects).
+    collect_on_unload: bool = True
     # True for an engine that speaks phonemes given in the text (Piper's "[[ ... ]]"):
     # phoneme rules and <phoneme> are said exactly; otherwise only aliases apply and a
     # phoneme rule without one is named in the plan's notes (docs/pronunciation.md).
@@ -291,11 +295,6 @@ class Engine(abc.ABC):
             self.loaded_at = time.time()
             self.loads += 1
             self._touch()
-
-    # Whether an unloaded model may sit in reference cycles that only a collection frees
-    # (torch modules do; Piper's onnxruntime sessions do not, and a full collection costs
-    # seconds in a process that holds many objects).
-    collect_on_unload = True
 
     def unload(self) -> None:
         """Free the model (GPU memory included). Waits for a running generation to
