@@ -87,10 +87,9 @@ class RuleField(serializers.Field):
     ARPAbet), checked by speech.pronunciation.Rule."""
 
     def to_internal_value(self, data: Any) -> Rule:
-        # The schema closes each kind of rule (core/serializers.py).
-        refuse_unknown_fields(
-            data, _KEYS_OF.get(data.get("type"), _KEYS_OF["phoneme"]) if isinstance(data, dict) else set()
-        )
+        if isinstance(data, dict):  # the schema closes each kind of rule (core/serializers.py)
+            kind = data.get("type")
+            refuse_unknown_fields(data, _KEYS_OF.get(kind, _KEYS_OF["phoneme"]) if isinstance(kind, str) else set(data))
         try:
             return Rule.from_dict(data)
         except RuleError as exc:

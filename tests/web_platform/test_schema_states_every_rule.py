@@ -174,3 +174,9 @@ def test_a_form_patch_of_a_voice_is_a_415(owner_api, owner):
     assert response.status_code == 415
     voice.refresh_from_db()
     assert voice.name == "Ann"
+
+
+def test_a_rule_whose_type_is_not_a_string_is_a_400_not_a_500(owner_api):
+    rule = {"string_to_replace": "TTS", "type": ["alias"], "alias": "text to speech"}
+    response = owner_api.post("/api/v1/pronunciation-dictionaries", {"name": "N", "rules": [rule]}, format="json")
+    assert response.status_code == 400, response.content
