@@ -10,12 +10,17 @@ in memory, which needs the `onnx` package), so every chunk says how many samples
 phoneme took, and `speech.timings.align_words` groups those phonemes into the text's
 words. Without `onnx` the base class estimates them instead.
 
-Early first audio: a generation's first sentence is spoken in two pieces. The voice's
-graph is split (in memory, with `onnx`) where its decoder begins: the front (text
-encoder, durations, flow) runs for the whole sentence, then the decoder turns the first
-`EARLY_FRAMES` frames into audio, which goes out at once, and then the rest. Each piece
-is decoded with `DECODER_CONTEXT` frames of its neighbour, beyond the decoder's reach,
-so the two pieces join as one run (they differ from it by float rounding, ~1e-6).
+Early first audio: a generation's first sentence is spoken in pieces. The voice's graph
+is cut (in memory, with `onnx`) in three: the prior (text encoder, durations, the noise),
+the flow and the decoder. The prior runs for the whole sentence; the flow and the decoder
+then turn its first `EARLY_FRAMES` frames into audio, which goes out at once, then twice
+as many, and so on, doubling, to the sentence's end. Each piece is decoded with
+`DECODER_CONTEXT` frames of its neighbours, and its frames come out of the flow with
+`FLOW_CONTEXT` more (the first piece's own frames; the others', one flow run over the
+rest), beyond the reach of each, so the pieces join as one run (they differ from it by
+float rounding, ~1e-6). The engine ends its turn between pieces while someone waits
+(`turn_per_chunk`), so that a newcomer's first piece goes before the rest of a sentence
+already heard.
 Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTURE.md,
 "Engines".
 """
@@ -60,12 +65,16 @@ DEFAULT_VOICE = "joe"
 # voice's trained noise_w keeps its proportion.
 _PIPER_DEFAULT_NOISE = 0.667
 # A generation's first sentence: the frames decoded first (hop 256 at 22.05 kHz: 32
-# frames are 0.37 s of speech, longer than the rest of a sentence of up to ~20 s takes to
-# decode on one core, so playback does not wait for it), and the neighbouring frames each
-# piece is decoded with (the decoder's reach is under 12: beyond it the join is exact to
-# float rounding; tests/speech/test_piper_early_audio.py).
+# frames are 0.37 s of speech, about six times what they take to make on one core); each
+# next piece is twice the last, so that while one plays, the next pieces of everyone in
+# line are made (the listener does not run dry; bench/agents.py's underrun). The
+# neighbouring frames each piece is decoded with (the decoder's reach is under 12), and
+# the flow's frames beyond those (its reach is 32: four coupling layers of four
+# kernel-5 convolutions): beyond both the join is exact to float rounding
+# (tests/speech/test_piper_early_audio.py).
 EARLY_FRAMES = 32
 DECODER_CONTEXT = 16
+FLOW_CONTEXT = 40
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,10 @@ class PiperEngine(Engine):
     # and piper guards espeak-ng with its own lock, so turns may run side by side
     # (ENGINE_PARALLEL_TURNS; see `_shared_session`).
     max_parallel_turns = 64
+    # A turn ends after each chunk while someone waits: a first sentence's pieces
+    # (`_speak_early`), a segment's sentences as espeak finds them. Nothing of a
+    # generation stays on the voice between them, so there is nothing to suspend.
+    turn_per_chunk = True
     # Piper reads raw phonemes in "[[ ... ]]": phoneme rules are said exactly.
     speaks_phonemes = True
     device = "cpu"
@@ -211,7 +224,7 @@ class PiperEngine(Engine):
                     config = json.loads(Path(info.config_path).read_text(encoding="utf-8"))
                     split = self._split_at_decoder(model) if model is not None else None
                     # The voice's weights are held once: a split voice runs every sentence
-                    # on its two pieces (`_SplitVoice.run`), which give the whole graph's
+                    # on its three parts (`_SplitVoice.run`), which give the whole graph's
                     # samples, and has no session of the whole graph beside them.
                     if split is not None:
                         session: Any = split
@@ -283,7 +296,7 @@ class PiperEngine(Engine):
         if self.scheduler.slots > 1:
             options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // self.scheduler.slots)
             options.inter_op_num_threads = 1
-        # A voice has three sessions (whole, front, decoder: `_split_at_decoder`): idle
+        # A voice has three sessions (prior, flow, decoder: `_split_at_decoder`): idle
         # pool threads sleep rather than spin, or one session's would take the cores
         # from the next one's run.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -306,28 +319,32 @@ class PiperEngine(Engine):
             return self._session(proto.SerializeToString())
 
     def _split_at_decoder(self, proto: onnx.ModelProto) -> _SplitVoice | None:
-        """The voice's graph as two sessions, front and decoder (see the module's
-        docstring), or None where the graph has no decoder fed by one tensor alone (a
-        multi-speaker voice feeds it the speaker too)."""
+        """The voice's graph as three sessions, prior, flow and decoder (see the module's
+        docstring), or None where it cannot be cut so: no decoder fed by one tensor
+        alone (a multi-speaker voice feeds it the speaker too), or no flow between them
+        fed by the prior's frames and their mask alone."""
         import onnx.utils
 
         graph = proto.graph
-        decoder_nodes = [node for node in graph.node if node.name.startswith("/dec/")]
-        if not decoder_nodes:
-            return None
-        made_inside = {out for node in decoder_nodes for out in node.output}
         weights = {init.name for init in graph.initializer}
-        fed_by = {name for node in decoder_nodes for name in node.input if name and name not in made_inside | weights}
-        if len(fed_by) != 1:
+        latent = _fed_by_one(graph.node, "/dec/", weights)
+        if latent is None:
             return None
-        latent = next(iter(fed_by))
+        flow_inputs = _flow_inputs(graph.node, latent, weights)
+        if flow_inputs is None:
+            return None
+        frames, mask = flow_inputs
         outputs = [out.name for out in graph.output]
         extractor = onnx.utils.Extractor(proto)
-        front = extractor.extract_model([inp.name for inp in graph.input], [latent, *outputs[1:]])
+        prior = extractor.extract_model([inp.name for inp in graph.input], [frames, mask, *outputs[1:]])
+        flow = extractor.extract_model([frames, mask], [latent])
         decoder = extractor.extract_model([latent], outputs[:1])
         return _SplitVoice(
-            front=self._session_of(front),
+            prior=self._session_of(prior),
+            flow=self._session_of(flow),
             decoder=self._session_of(decoder),
+            frames=frames,
+            mask=mask,
             latent=latent,
             aligned=len(outputs) > 1,
         )
@@ -414,7 +431,7 @@ class PiperEngine(Engine):
     def _speak_early(
         self, voice: PiperVoice, split: _SplitVoice, text: str, config: SynthesisConfig
     ) -> Iterator[_Piece]:
-        """`voice.synthesize` for a generation's first segment: its first sentence in two
+        """`voice.synthesize` for a generation's first segment: its first sentence in
         pieces (the module's docstring), the others as piper speaks them. The same
         inputs, gain and clipping as piper's own; a sentence's phoneme alignments go
         with its last piece."""
@@ -434,19 +451,22 @@ class PiperEngine(Engine):
                 "input_lengths": np.array([len(ids)], dtype=np.int64),
                 "scales": np.array([config.noise_scale, config.length_scale, config.noise_w_scale], dtype=np.float32),
             }
-            latent, *rest = split.front.run(None, inputs)
+            frames, mask, *rest = split.prior.run(None, inputs)
             samples = (rest[0].squeeze() * voice.config.hop_length).astype(np.int64) if rest else None
-            frames = latent.shape[-1]
-            if frames <= EARLY_FRAMES + DECODER_CONTEXT:  # short: one piece
-                pieces = [(0, frames)]
-            else:
-                pieces = [(0, EARLY_FRAMES), (EARLY_FRAMES, frames)]
+            pieces = _pieces(frames.shape[-1])
             hop = int(voice.config.hop_length)
+            latent: np.ndarray | None = None  # the latent frames from `at` on, once the second piece needs them
+            at = 0
             for index, (start, end) in enumerate(pieces):
-                lead = min(start, DECODER_CONTEXT)
-                window = np.ascontiguousarray(latent[:, :, start - lead : min(frames, end + DECODER_CONTEXT)])
-                audio = split.decoder.run(None, {split.latent: window})[0].squeeze()
-                audio = audio[lead * hop : (lead + end - start) * hop]
+                lo, hi = max(0, start - DECODER_CONTEXT), min(frames.shape[-1], end + DECODER_CONTEXT)
+                if index == 0:  # only what the first piece needs: the first audio waits for it
+                    window = split.latent_of(frames, mask, lo, hi)
+                else:
+                    if latent is None:  # the rest of the sentence in one run of the flow
+                        at, latent = lo, split.latent_of(frames, mask, lo, frames.shape[-1])
+                    window = latent[:, :, lo - at : hi - at]
+                audio = split.decoder.run(None, {split.latent: np.ascontiguousarray(window)})[0].squeeze()
+                audio = audio[(start - lo) * hop : (end - lo) * hop]
                 last = index == len(pieces) - 1
                 alignments = _alignments(voice, phonemes, ids, samples) if last else None
                 yield _Piece(_as_piper_does(audio, config), alignments, ends_sentence=last)
@@ -474,26 +494,76 @@ class PiperEngine(Engine):
 
 @dataclass(frozen=True)
 class _SplitVoice:
-    """A voice's graph cut where its decoder begins (`PiperEngine._split_at_decoder`).
-    Also the session piper's `PiperVoice` runs for a whole sentence (`run`): the front,
-    then the decoder over every frame, which is the whole graph's computation (the
-    cut adds no operation; tests/speech/test_piper_early_audio.py compares it with
-    piper's own session, bit for bit)."""
+    """A voice's graph cut in three (`PiperEngine._split_at_decoder`). Also the session
+    piper's `PiperVoice` runs for a whole sentence (`run`): the prior, then the flow and
+    the decoder over every frame, which is the whole graph's computation (the cuts add no
+    operation; tests/speech/test_piper_early_audio.py compares it with piper's own
+    session, bit for bit)."""
 
-    front: Any  # onnxruntime session: piper's inputs -> the latent frames (+ alignments)
+    prior: Any  # onnxruntime session: piper's inputs -> the frames and their mask (+ alignments)
+    flow: Any  # onnxruntime session: frames and mask -> the latent frames
     decoder: Any  # onnxruntime session: latent frames -> audio
-    latent: str  # the tensor between them, [1, channels, frames]
-    aligned: bool  # the front outputs phoneme alignments too
+    frames: str  # the tensors between them: [1, channels, frames]
+    mask: str  # [1, 1, frames]
+    latent: str  # [1, channels, frames]
+    aligned: bool  # the prior outputs phoneme alignments too
 
     def run(self, output_names: list[str] | None, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         """`InferenceSession.run` of the whole graph: [audio, alignments (if any)]."""
-        latent, *rest = self.front.run(None, inputs)
+        frames, mask, *rest = self.prior.run(None, inputs)
+        latent = self.flow.run(None, {self.frames: frames, self.mask: mask})[0]
         audio = self.decoder.run(None, {self.latent: latent})[0]
         return [audio, *rest]
 
+    def latent_of(self, frames: np.ndarray, mask: np.ndarray, start: int, end: int) -> np.ndarray:
+        """The latent frames [start, end) of a sentence whose prior gave `frames` and
+        `mask`: the flow run over them and `FLOW_CONTEXT` neighbours each side (beyond
+        its reach: the same values as over every frame)."""
+        lo, hi = max(0, start - FLOW_CONTEXT), min(frames.shape[-1], end + FLOW_CONTEXT)
+        window = {
+            self.frames: np.ascontiguousarray(frames[:, :, lo:hi]),
+            self.mask: np.ascontiguousarray(mask[:, :, lo:hi]),
+        }
+        return self.flow.run(None, window)[0][:, :, start - lo : end - lo]
+
     def get_session_options(self) -> Any:
-        """`InferenceSession.get_session_options`: both pieces' sessions are built alike."""
-        return self.front.get_session_options()
+        """`InferenceSession.get_session_options`: the pieces' sessions are built alike."""
+        return self.prior.get_session_options()
+
+
+def _fed_by_one(nodes: Any, prefix: str, weights: set[str]) -> str | None:
+    """The one tensor from outside that feeds the nodes named `prefix`..., else None."""
+    inside = [node for node in nodes if node.name.startswith(prefix)]
+    made = {out for node in inside for out in node.output}
+    fed_by = {name for node in inside for name in node.input if name and name not in made | weights}
+    return next(iter(fed_by)) if len(fed_by) == 1 else None
+
+
+def _flow_inputs(nodes: Any, latent: str, weights: set[str]) -> tuple[str, str] | None:
+    """(frames, mask): the two tensors from outside that the flow (the "/flow/" nodes and
+    what is made of their outputs on the way to `latent`) is fed by, the mask being the
+    one `latent` is multiplied by; None for a graph not built so."""
+    producer = {out: node for node in nodes for out in node.output}
+    before_latent: set[int] = set()  # the nodes `latent` is made from
+    pending = [latent]
+    while pending:
+        node = producer.get(pending.pop())
+        if node is not None and id(node) not in before_latent:
+            before_latent.add(id(node))
+            pending.extend(name for name in node.input if name)
+    after_flow: set[str] = set()  # what the flow's nodes make, and what is made of it
+    for node in nodes:  # in topological order, as ONNX keeps them
+        if node.name.startswith("/flow/") or any(name in after_flow for name in node.input):
+            after_flow.update(node.output)
+    region = [node for node in nodes if id(node) in before_latent and any(out in after_flow for out in node.output)]
+    made = {out for node in region for out in node.output}
+    fed_by = {name for node in region for name in node.input if name and name not in made | weights}
+    last = producer.get(latent)
+    masks = [name for name in fed_by if last is not None and name in last.input]
+    if len(fed_by) != 2 or len(masks) != 1:
+        return None
+    (frames,) = fed_by - set(masks)
+    return frames, masks[0]
 
 
 @dataclass(frozen=True)
@@ -504,6 +574,18 @@ class _Piece:
     audio: np.ndarray
     alignments: list[PhonemeAlignment] | None
     ends_sentence: bool = True
+
+
+def _pieces(frames: int) -> list[tuple[int, int]]:
+    """The first sentence's pieces, as frame ranges: `EARLY_FRAMES`, then each twice the
+    last; a last piece that would be no longer than its context joins the one before."""
+    pieces: list[tuple[int, int]] = []
+    start, size = 0, EARLY_FRAMES
+    while frames - start > size + DECODER_CONTEXT:
+        pieces.append((start, start + size))
+        start, size = start + size, size * 2
+    pieces.append((start, frames))
+    return pieces
 
 
 def _as_piper_does(audio: np.ndarray, config: SynthesisConfig) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""Piper speaks a generation's first sentence in two pieces, so the first audio comes
-after a fraction of the sentence's work (speech/engines/piper_engine.py, "Early first
-audio"): the first `EARLY_FRAMES` frames, then the rest, each decoded with
-`DECODER_CONTEXT` frames of its neighbour. Joined, they are piper's own audio for the
-sentence to float rounding, with the same word timings."""
+"""Piper speaks a generation's first sentence in pieces, so the first audio comes after
+a fraction of the sentence's work (speech/engines/piper_engine.py, "Early first audio"):
+the first `EARLY_FRAMES` frames, then each piece twice the last, each decoded with
+`DECODER_CONTEXT` frames of its neighbours out of a flow run with `FLOW_CONTEXT` more.
+Joined, they are piper's own audio for the sentence to float rounding, with the same word
+timings."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from piper import PiperVoice, SynthesisConfig
 
 from speech.engines.params import SynthesisParams
-from speech.engines.piper_engine import DECODER_CONTEXT, EARLY_FRAMES, PiperEngine
+from speech.engines.piper_engine import DECODER_CONTEXT, EARLY_FRAMES, FLOW_CONTEXT, PiperEngine, _pieces
 
 FIRST = "Every morning the small bakery on the corner opens its doors early."
 TEXT = FIRST + " The smell of fresh bread drifts down the street and wakes the neighbours."
@@ -42,19 +43,55 @@ def _piper_alone(engine: PiperEngine, text: str) -> np.ndarray:
     return np.concatenate([c.audio_float_array for c in _piper_itself().synthesize(text, syn_config=PIPER_STILL)])
 
 
-def test_the_first_sentence_comes_in_two_pieces_the_first_of_early_frames(piper_engine: PiperEngine) -> None:
+def test_the_first_sentence_comes_in_pieces_each_twice_the_last(piper_engine: PiperEngine) -> None:
     hop = int(piper_engine._voice(piper_engine.default_voice).config.hop_length)
     chunks, _ = _speak(piper_engine, TEXT)
-    # early piece, rest of the first sentence, the silence between segments, the second sentence
-    assert [len(c) for c in chunks[:1]] == [EARLY_FRAMES * hop]
-    assert len(chunks) == 4
+    # the first sentence's pieces (about 4.5 s: 32, 64, 128 frames, the rest), the silence
+    # between segments, the second sentence
+    assert [len(c) for c in chunks[:3]] == [EARLY_FRAMES * hop, 2 * EARLY_FRAMES * hop, 4 * EARLY_FRAMES * hop]
+    assert len(chunks) == 6
+
+
+def test_a_piece_too_short_for_its_context_joins_the_one_before() -> None:
+    early, then = EARLY_FRAMES, 3 * EARLY_FRAMES  # the first piece ends at 32, the second at 96
+    assert _pieces(early + DECODER_CONTEXT) == [(0, early + DECODER_CONTEXT)]
+    assert _pieces(early + DECODER_CONTEXT + 1) == [(0, early), (early, early + DECODER_CONTEXT + 1)]
+    assert _pieces(then + DECODER_CONTEXT) == [(0, early), (early, then + DECODER_CONTEXT)]
+    assert _pieces(then + DECODER_CONTEXT + 1) == [(0, early), (early, then), (then, then + DECODER_CONTEXT + 1)]
+    assert [end - start for start, end in _pieces(2000)] == [32, 64, 128, 256, 512, 1008]
+
+
+def test_the_flow_over_a_window_gives_the_frames_of_the_flow_over_all(piper_engine: PiperEngine) -> None:
+    """The flow's reach is within `FLOW_CONTEXT`: a window's frames are those of one run
+    over every frame to float rounding (the noise is fixed by the prior's one run), where
+    the window run bare differs by whole units."""
+    voice = piper_engine._voice(piper_engine.default_voice)
+    split = piper_engine._split[piper_engine.default_voice]
+    assert split is not None
+    ids = voice.phonemes_to_ids(voice.phonemize(FIRST)[0])
+    inputs = {
+        "input": np.array([ids], dtype=np.int64),
+        "input_lengths": np.array([len(ids)], dtype=np.int64),
+        "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),  # with noise
+    }
+    frames, mask, *_ = split.prior.run(None, inputs)
+    whole = split.flow.run(None, {split.frames: frames, split.mask: mask})[0]
+    count = frames.shape[-1]
+    assert count > 2 * FLOW_CONTEXT + 64
+    for start, end in [(0, EARLY_FRAMES + DECODER_CONTEXT), (100, 164), (count - 50, count)]:
+        window = split.latent_of(frames, mask, start, end)
+        # Frames of magnitude up to ~5, summed over many threads' partial results: float
+        # rounding is ~1e-5 at most; a window short of the flow's reach is off by units.
+        assert np.abs(window - whole[:, :, start:end]).max() < 1e-4, (start, end)
+    bare = {split.frames: frames[:, :, 100:164], split.mask: mask[:, :, 100:164]}
+    assert np.abs(split.flow.run(None, bare)[0] - whole[:, :, 100:164]).max() > 0.1
 
 
 def test_the_pieces_join_into_piper_s_own_audio_for_the_sentence(piper_engine: PiperEngine) -> None:
     chunks, _ = _speak(piper_engine, FIRST)
     joined = np.concatenate(chunks)
     alone = _piper_alone(piper_engine, FIRST)
-    assert len(chunks) == 2
+    assert len(chunks) == 4  # 32, 64, 128 frames, the rest
     assert joined.shape == alone.shape
     # Float rounding only (~1e-6): a join short of the decoder's reach differs by ~1e-2.
     assert np.abs(joined - alone).max() < 1e-5
@@ -95,17 +132,17 @@ def test_turns_side_by_side_split_the_first_sentence_too() -> None:
     engine.load()
     split = engine._split[engine.default_voice]
     assert split is not None
-    assert engine._voice(engine.default_voice).session is split  # every sentence runs on the two pieces
+    assert engine._voice(engine.default_voice).session is split  # every sentence runs on the three parts
     share = max(1, (os.cpu_count() or 1) // 2)  # the cores' share of one of two turns
-    assert split.front.get_session_options().intra_op_num_threads == share
-    assert split.decoder.get_session_options().intra_op_num_threads == share
+    for session in (split.prior, split.flow, split.decoder):
+        assert session.get_session_options().intra_op_num_threads == share
     chunks, _ = _speak(engine, FIRST)
-    assert len(chunks) == 2
+    assert len(chunks) == 4
     assert np.abs(np.concatenate(chunks) - _piper_alone(engine, FIRST)).max() < 1e-5
 
 
 def test_every_later_sentence_is_piper_s_own_audio_bit_for_bit(piper_engine: PiperEngine) -> None:
-    """The voice's weights are held once, in the two pieces' sessions, which speak every
+    """The voice's weights are held once, in the three parts' sessions, which speak every
     sentence (speech/engines/piper_engine.py): short, long, numbers, a question."""
     sentences = [
         "Okay.",
