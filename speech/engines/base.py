@@ -7,7 +7,7 @@ mono PCM chunks at `engine.sample_rate`, produced sentence by sentence.
 A loaded model runs one segment (sentence) at a time: coqui-tts keeps the running
 prompt on the model object (docs/ARCHITECTURE.md, "Engines"). A stream takes a *turn*
 on the model for each of its segments and gives it back at the segment's end (an engine
-with `turn_per_chunk`, XTTS, after each chunk while someone waits), so that concurrent
+with `turn_per_chunk`, XTTS and Piper, after each chunk while someone waits), so that concurrent
 generations interleave fairly, by priority class (speech/engines/scheduling.py,
 docs/ARCHITECTURE.md "Fair scheduling"). Per-generation state that a model keeps
 globally (XTTS: the running prompt, the random generator a seed sets) is saved and
@@ -56,6 +56,12 @@ from speech.pronunciation import Lexicon
 from speech.timings import ESTIMATED, Timings, WordTiming, estimate_words, spoken_words, spread_words
 
 logger = logging.getLogger(__name__)
+
+# Seconds of audio in hand beyond which a generation is no more urgent than another with
+# as much (`_end_turn`): long enough to cover the others' first pieces and the next
+# piece of a sentence (bench/agents.py), short enough that a client reading faster than
+# real time is not starved (bench/load.py).
+DUE_HORIZON = 2.0
 
 __all__ = [
     "BuiltinVoice",
@@ -224,11 +230,11 @@ class Engine(abc.ABC):
     # engine must keep running generations safe from them.
     max_parallel_turns: int = 1
     # True for an engine that produces a segment in several chunks with model work
-    # between them (XTTS: `stream_chunk_size` audio tokens each) and can keep its
-    # per-generation state between chunks (`_suspend_generation`): while another
-    # generation waits, its turn then ends after each chunk, not each segment, so a
-    # newcomer waits for chunks, not sentences. False: one turn per segment (Piper: a
-    # segment's chunks come from one run).
+    # between them (XTTS: `stream_chunk_size` audio tokens each; Piper: a first
+    # sentence's pieces) and can keep its per-generation state between chunks
+    # (`_suspend_generation`): while another generation waits, its turn then ends after
+    # each chunk, not each segment, so a newcomer waits for chunks, not sentences. False:
+    # one turn per segment.
     turn_per_chunk: bool = False
     # Whether an unloaded model may sit in reference cycles that only a collection frees
     # (torch modules do; Piper's onnxruntime sessions do not, and a full collection costs
@@ -720,6 +726,15 @@ class Engine(abc.ABC):
             taken, _ = stats.turns[-1]
             stats.turns[-1] = (taken, time.perf_counter())
             if requeue:
+                if stats.first_chunk_seconds is not None and stats.requested_at is not None and self.sample_rate:
+                    # Its listener plays from the first chunk on: the audio made so far
+                    # lasts until then (scheduling.py: the one due first goes first). More
+                    # than DUE_HORIZON in hand counts as that much: among those, turns go
+                    # round-robin, so a client that takes the audio faster than it plays
+                    # (a download, /v1/audio/speech) is not held back behind every other.
+                    heard_from = stats.requested_at + stats.first_chunk_seconds
+                    in_hand = heard_from + stats.samples / self.sample_rate
+                    ticket.due = min(in_hand, time.perf_counter() + DUE_HORIZON)
                 self.scheduler.requeue(ticket)
             else:
                 self.scheduler.release(ticket)

@@ -6,8 +6,10 @@ on the model object), but it only has to be exclusive for one segment (a sentenc
 a generation takes a *turn*, speaks one segment, and gives the turn back. The next
 turn goes to the waiting generation of the highest class (`Priority`); within a class
 first to one that has not spoken yet (its listener hears nothing until then), then to
-the one that has waited longest, so generations of a class take turns round-robin (a
-generation that just spoke queues behind the others). A lower class is never
+the one whose listener runs out of audio first (`Ticket.due`: the audio it has made,
+played from its first chunk on), so generations of a class take turns round-robin while
+they play at the pace they are made, and one that is about to run dry goes before one
+with seconds in hand. A lower class is never
 starved: a waiting generation passed over `starvation_turns` times in a row gets the
 next turn whatever its class.
 
@@ -51,6 +53,9 @@ class Ticket:
     waited_seconds: float = 0.0  # in line, over all turns
     last_wait: float = 0.0  # in line for the latest turn
     joined_at: float = 0.0
+    # When its listener runs out of audio (perf_counter), set by the engine as it queues
+    # again after speaking; None: it wants the model when it joined the line.
+    due: float | None = None
     owner_thread: int | None = field(default=None, repr=False)
 
 
@@ -175,6 +180,14 @@ class TurnScheduler:
         if handed:
             self._cond.notify_all()
 
+    @staticmethod
+    def _urgency(ticket: Ticket) -> tuple[int, bool, float, int]:
+        """The key `_choose` takes the least of, within the starved or not."""
+        if ticket.turns == 0:  # not spoken yet: in order of arrival, before the others
+            return (ticket.priority, False, 0.0, ticket.order)
+        due = ticket.due if ticket.due is not None else ticket.joined_at
+        return (ticket.priority, True, due, ticket.order)
+
     def _choose(self) -> Ticket:
         starved = [t for t in self._waiting if t.passed_over >= self.starvation_turns]
         if starved:
@@ -183,8 +196,10 @@ class TurnScheduler:
             # Within a class, a generation that has not spoken yet goes first: its
             # listener hears nothing until it does, while the others have audio to play
             # (a segment is seconds of speech, a turn a fraction of that). Each one jumps
-            # the line once, so the rest stays round-robin.
-            chosen = min(self._waiting, key=lambda t: (t.priority, t.turns > 0, t.order))
+            # the line once. Then the one due first: round-robin while all play at the
+            # pace they are made, and the one about to run dry before one with seconds
+            # of audio in hand.
+            chosen = min(self._waiting, key=self._urgency)
         self._waiting.remove(chosen)
         for other in self._waiting:
             # Only a less urgent class counts as passed over: a ticket of the chosen one's

@@ -354,3 +354,48 @@ def test_piper_turns_side_by_side_share_the_cores_and_sound_as_alone() -> None:
         assert np.array_equal(audio, expected)
     turns = sorted(turn for _, s in together for turn in s.turns)
     assert any(later_start < end for (_, end), (later_start, _) in zip(turns, turns[1:], strict=False))  # two at once
+
+
+def test_a_newcomer_s_first_piper_piece_comes_before_the_rest_of_a_sentence_heard() -> None:
+    """Piper's first sentence comes in pieces, a turn each while someone waits: a request
+    that arrives while another's first sentence is being spoken hears its own first piece
+    before that sentence's rest (bench/wyoming.py's clients at once)."""
+    engine = PiperEngine()  # one turn at a time: the order below is exact
+    engine.load()
+    rate = engine.sample_rate
+    hop = int(engine._voice(engine.default_voice).config.hop_length)
+    requeued: list[tuple[int, float | None]] = []
+    requeue = engine.scheduler.requeue
+
+    def observed_requeue(ticket: Any) -> None:  # what the engine says of its listener
+        requeued.append((id(ticket), ticket.due))
+        requeue(ticket)
+
+    engine.scheduler.requeue = observed_requeue  # type: ignore[method-assign]
+    params = SynthesisParams(variability=0.0)
+    results: list[GenerationStats] = []
+
+    def second() -> None:
+        with engine.synthesize("Second.", language="en", params=params) as stream:
+            list(stream)
+        results.append(stream.stats)
+
+    text = "A first caller says one long sentence, with enough words for all three of its pieces."
+    first = engine.synthesize(text, language="en", params=params)
+    early = next(first)  # the first piece; the stream holds the model, nobody waiting
+    assert len(early) == 32 * hop
+    thread = threading.Thread(target=second)
+    thread.start()
+    wait_until(lambda: engine.scheduler.waiting() == 1)  # the second is in line
+    rest = list(first)  # the next piece; then the second's turn; then the rest
+    thread.join(JOIN_TIMEOUT)
+    assert not thread.is_alive()
+    assert [len(c) for c in rest[:2]] == [64 * hop, 128 * hop] and len(rest) == 3
+    first_turn, later_turn, *_ = first.stats.turns
+    second_turn = results[0].turns[0]
+    assert first_turn[1] <= second_turn[0] and second_turn[1] <= later_turn[0]
+    # The first stream queued again with its listener's audio: two pieces, heard from
+    # its first chunk on.
+    (_, due), *_ = requeued
+    heard_from = first.stats.requested_at + first.stats.first_chunk_seconds
+    assert due == pytest.approx(heard_from + (32 + 64) * hop / rate)

@@ -6,6 +6,7 @@ is handed over on `release`/`requeue`, so every order below is exact."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -47,6 +48,28 @@ def test_a_newcomer_speaks_its_first_segment_before_the_others_speak_again() -> 
     assert scheduler.holder is newcomer
     scheduler.requeue(newcomer)
     assert scheduler.holder is b  # then round-robin again
+
+
+def test_of_those_that_have_spoken_the_one_about_to_run_dry_goes_first() -> None:
+    scheduler = TurnScheduler()
+    a, b, c = (scheduler.ticket(Priority.INTERACTIVE) for _ in range(3))
+    for ticket in (a, b, c):
+        scheduler.join(ticket)
+    now = time.perf_counter()
+    # Each speaks once; as it queues again its engine says when its listener runs dry.
+    scheduler.requeue(a)  # no audio yet said: due as it queues
+    b.due = now + 100.0  # seconds of audio in hand
+    scheduler.requeue(b)
+    c.due = now + 1.0
+    scheduler.requeue(c)
+    assert scheduler.holder is a  # due now, the earliest
+    a.due = now + 50.0
+    scheduler.requeue(a)  # the line, in arrival order: b, c, a
+    order = []
+    for _ in range(3):
+        order.append(scheduler.holder)
+        scheduler.release(scheduler.holder)
+    assert order == [c, a, b]
 
 
 def test_a_stream_goes_ahead_of_queued_jobs_between_their_segments() -> None:
