@@ -459,18 +459,27 @@ class EngineWorker:
             relay.finish(error="engine error")
             return
         pcm, sample_rate, first_audio, seconds, timings = result
-        relative = self._store_audio(job, pcm, sample_rate)
-        duration = len(pcm) / sample_rate
-        completed = job_complete(
-            job=job,
-            worker_id=self.worker_id,
-            audio_file=relative,
-            audio_duration=duration,
-            sample_rate=sample_rate,
-            time_to_first_audio=first_audio,
-            synthesis_seconds=seconds,
-            timings=timings.to_dict(),
-        )
+        relative: str | None = None
+        try:
+            relative = self._store_audio(job, pcm, sample_rate)
+            completed = job_complete(
+                job=job,
+                worker_id=self.worker_id,
+                audio_file=relative,
+                audio_duration=len(pcm) / sample_rate,
+                sample_rate=sample_rate,
+                time_to_first_audio=first_audio,
+                synthesis_seconds=seconds,
+                timings=timings.to_dict(),
+            )
+        except Exception:
+            # A failing disk or database after the audio was made: the listener, who may
+            # have heard all of it, is told the job did not complete rather than left
+            # waiting for an end that never comes, and the job fails if it still can.
+            logger.exception("job %s: storing its audio failed", job.pk)
+            self._fail_unstored(job, relative)
+            relay.finish(error="the audio could not be stored")
+            return
         relay.finish()
         if not completed:
             # Cancelled, or the lease was lost and another attempt took the job over. The
@@ -479,6 +488,21 @@ class EngineWorker:
             stored.unlink(missing_ok=True)
             # The owner's folder may be gone with its account (privacy.erasure): leave none behind.
             media.remove_dir_if_empty(stored.parent)
+
+    def _fail_unstored(self, job: SynthesisJob, relative: str | None) -> None:
+        """Best effort, after storing a job's audio failed: the job fails (unless the
+        database is what failed) and a file written for it is removed."""
+        try:
+            job_fail(
+                job=job,
+                worker_id=self.worker_id,
+                code="storage_error",
+                message="The audio was made but could not be stored; retry the request.",
+            )
+        except Exception:
+            logger.exception("job %s: failing it failed too; its lease runs out instead", job.pk)
+        if relative is not None:
+            media.absolute(relative).unlink(missing_ok=True)
 
     def _generate(self, job: SynthesisJob, relay: StreamRelay) -> tuple[np.ndarray, int, float | None, float, Timings]:
         if job.voice is None:

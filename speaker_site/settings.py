@@ -6,6 +6,7 @@ the typed helpers in `core.env`; defaults make a fresh checkout run embedded
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -157,6 +158,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not DATABASES["default"]["TEST"].get("NAME"):
+    # Tests on SQLite use a file, as the embedded default does, not Django's in-memory
+    # database: that one shares its cache between threads, and a write meeting another
+    # thread's then fails at once with "database table is locked" (no busy timeout
+    # applies), where a file waits its turn (WAL and the timeout above).
+    DATABASES["default"]["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / f"speaker-test-{os.getpid()}.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 

@@ -74,3 +74,25 @@ async def test_a_revoked_key_stops_the_servers_answers_at_once(wyoming, owner):
         await client.write_event(Describe().event())
         error = (await until(client, "info")).error
     assert error["code"] == "invalid_api_key" and "WYOMING_API_KEY" in error["text"]
+
+
+async def test_a_disk_that_fails_as_the_audio_is_stored_ends_the_request_with_an_error(wyoming, owner, monkeypatch):
+    """A failing disk (a stand-in: no user runs one on purpose) after the audio was made:
+    the client is told, rather than left waiting for an audio-stop that never comes, the
+    job fails saying why, and the server serves the next request."""
+    from engine_host.worker import EngineWorker
+
+    def full_disk(self: EngineWorker, job: SynthesisJob, pcm: object, sample_rate: int) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(EngineWorker, "_store_audio", full_disk)
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text=TEXT, voice=SynthesizeVoice(name="joe")).event())
+        heard = await until(client, "error")
+    assert heard.types[-1] == "error" and "stored" in heard.error["text"]
+    job = await sync_to_async(SynthesisJob.objects.get)(owner=owner)
+    assert (job.status, job.error_code) == ("failed", "storage_error")
+    monkeypatch.undo()
+    async with wyoming.client() as client:
+        await client.write_event(Synthesize(text="Still here.", voice=SynthesizeVoice(name="joe")).event())
+        assert (await until(client, "audio-stop")).types[-1] == "audio-stop"
