@@ -9,9 +9,8 @@ first to one that has not spoken yet (its listener hears nothing until then), th
 the one whose listener runs out of audio first (`Ticket.due`: the audio it has made,
 played from its first chunk on), so generations of a class take turns round-robin while
 they play at the pace they are made, and one that is about to run dry goes before one
-with seconds in hand. A lower class is never
-starved: a waiting generation passed over `starvation_turns` times in a row gets the
-next turn whatever its class.
+with seconds in hand. A lower class is never starved: a waiting generation passed over
+`starvation_turns` times in a row gets the next turn whatever its class.
 
 A turn is handed over directly to the chosen waiter (not released for anyone to grab),
 so the generation that just gave its turn back cannot take it again ahead of those in
@@ -182,7 +181,7 @@ class TurnScheduler:
 
     @staticmethod
     def _urgency(ticket: Ticket) -> tuple[int, bool, float, int]:
-        """The key `_choose` takes the least of, within the starved or not."""
+        """The key `_choose` takes the least of when no one waiting is starved."""
         if ticket.turns == 0:  # not spoken yet: in order of arrival, before the others
             return (ticket.priority, False, 0.0, ticket.order)
         due = ticket.due if ticket.due is not None else ticket.joined_at
