@@ -17,10 +17,10 @@ then turn its first `EARLY_FRAMES` frames into audio, which goes out at once, th
 as many, and so on, doubling, to the sentence's end. Each piece is decoded with
 `DECODER_CONTEXT` frames of its neighbours, and its frames come out of the flow with
 `FLOW_CONTEXT` more (the first piece's own frames; the others', one flow run over the
-rest), beyond the reach of each, so the pieces join as one run (they differ from it by
-float rounding, ~1e-6). The engine ends its turn between pieces while someone waits
-(`turn_per_chunk`), so that a newcomer's first piece goes before the rest of a sentence
-already heard.
+rest, from where the first piece's left off), beyond the reach of each, so the pieces
+join as one run (they differ from it by float rounding, ~1e-6). The engine ends its turn
+between pieces while someone waits (`turn_per_chunk`), so that a newcomer's first piece
+goes before the rest of a sentence already heard.
 Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTURE.md,
 "Engines".
 """
@@ -67,14 +67,17 @@ _PIPER_DEFAULT_NOISE = 0.667
 # A generation's first sentence: the frames decoded first (hop 256 at 22.05 kHz: 32
 # frames are 0.37 s of speech, about six times what they take to make on one core); each
 # next piece is twice the last, so that while one plays, the next pieces of everyone in
-# line are made (the listener does not run dry; bench/agents.py's underrun). The
-# neighbouring frames each piece is decoded with (the decoder's reach is under 12), and
-# the flow's frames beyond those (its reach is 32: four coupling layers of four
-# kernel-5 convolutions): beyond both the join is exact to float rounding
-# (tests/speech/test_piper_early_audio.py).
+# line are made (the listener does not run dry; bench/agents.py's underrun). The pieces
+# depend on the sentence alone, never on the load or the clock: a request's audio is the
+# same whatever it shares the model with, bit for bit (tests/speech/test_concurrency.py).
+# The neighbouring frames each piece is decoded with (the decoder's reach: 12 gives the
+# samples 16 gives, 10 differs by 1e-6), and the flow's frames beyond those (its reach is
+# 32: four coupling layers of four kernel-5 convolutions, exact at 32): beyond both the
+# join is exact to float rounding (tests/speech/test_piper_early_audio.py). Each join
+# costs its 2 x 12 frames decoded twice (docs/performance.md, "Under load").
 EARLY_FRAMES = 32
-DECODER_CONTEXT = 16
-FLOW_CONTEXT = 40
+DECODER_CONTEXT = 12
+FLOW_CONTEXT = 32
 
 
 @dataclass(frozen=True)
@@ -453,19 +456,21 @@ class PiperEngine(Engine):
             }
             frames, mask, *rest = split.prior.run(None, inputs)
             samples = (rest[0].squeeze() * voice.config.hop_length).astype(np.int64) if rest else None
-            pieces = _pieces(frames.shape[-1])
-            hop = int(voice.config.hop_length)
-            latent: np.ndarray | None = None  # the latent frames from `at` on, once the second piece needs them
-            at = 0
+            count, hop = frames.shape[-1], int(voice.config.hop_length)
+            latent: np.ndarray | None = None  # the latent frames from 0 on, as far as made
+            pieces = _pieces(count)
             for index, (start, end) in enumerate(pieces):
-                lo, hi = max(0, start - DECODER_CONTEXT), min(frames.shape[-1], end + DECODER_CONTEXT)
-                if index == 0:  # only what the first piece needs: the first audio waits for it
-                    window = split.latent_of(frames, mask, lo, hi)
-                else:
-                    if latent is None:  # the rest of the sentence in one run of the flow
-                        at, latent = lo, split.latent_of(frames, mask, lo, frames.shape[-1])
-                    window = latent[:, :, lo - at : hi - at]
-                audio = split.decoder.run(None, {split.latent: np.ascontiguousarray(window)})[0].squeeze()
+                lo, hi = max(0, start - DECODER_CONTEXT), min(count, end + DECODER_CONTEXT)
+                made = 0 if latent is None else latent.shape[-1]
+                if hi > made:
+                    # The first piece's own frames (the first audio waits for them only),
+                    # then the rest of the sentence in one run of the flow, from where the
+                    # first piece's left off.
+                    more = split.latent_of(frames, mask, made, hi if latent is None else count)
+                    latent = more if latent is None else np.concatenate([latent, more], axis=-1)
+                assert latent is not None
+                window = np.ascontiguousarray(latent[:, :, lo:hi])
+                audio = split.decoder.run(None, {split.latent: window})[0].squeeze()
                 audio = audio[(start - lo) * hop : (end - lo) * hop]
                 last = index == len(pieces) - 1
                 alignments = _alignments(voice, phonemes, ids, samples) if last else None
