@@ -74,7 +74,8 @@ _PIPER_DEFAULT_NOISE = 0.667
 # samples 16 gives, 10 differs by 1e-6), and the flow's frames beyond those (its reach is
 # 32: four coupling layers of four kernel-5 convolutions, exact at 32): beyond both the
 # join is exact to float rounding (tests/speech/test_piper_early_audio.py). Each join
-# costs its 2 x 12 frames decoded twice (docs/performance.md, "Under load").
+# costs its 2 x 12 frames decoded twice (docs/performance.md, "Under load: Speaker
+# beside piper's own server").
 EARLY_FRAMES = 32
 DECODER_CONTEXT = 12
 FLOW_CONTEXT = 32
