@@ -15,7 +15,11 @@ rate limit and quotas raised so that they do not shape the load.
 `clients` threads each send `requests` requests of the same 60-word text one after the
 other (traffic to 127.0.0.1 only). Throughput = audio seconds produced / wall seconds.
 Latency = request sent to the last byte; first audio = request sent to the first audio
-byte of a stream. Every figure is also given as a ratio to the peer's, which is what
+byte of a stream. CPU per audio second = the server's processes' user + system CPU
+seconds over the load / audio seconds (the work a second of speech costs, however the
+cores' time was shared out: it moves far less from run to run than the throughput, which
+two runs of the same code on this machine give ±4% apart). Every figure is also given
+as a ratio to the peer's, which is what
 docs/performance.md quotes (absolute seconds depend on the machine and on what else runs on it).
 
 Then XTTS (the tiny random checkpoint of tests/tiny_xtts.py: mechanics, not the real
@@ -136,7 +140,29 @@ def speaker_stream_request(
 # ----------------------------------------------------------------------- the load
 
 
-def run_load(request: Callable[[], dict[str, Any]], clients: int, per_client: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a server process and its children so far."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for one in [process, *process.children(recursive=True)]:
+        try:
+            times = one.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def run_load(
+    request: Callable[[], dict[str, Any]], clients: int, per_client: int, server_pid: int | None = None
+) -> dict[str, Any]:
+    """`clients` threads sending `per_client` requests each. With `server_pid`, also the
+    server's CPU seconds per audio second: what the machine spends on a second of speech,
+    which does not depend on how the cores' time was shared out, so it varies much less
+    from run to run than the throughput (docs/performance.md, "Under load: Speaker beside
+    piper's own server")."""
     request()  # warm-up (models loaded, connections made)
     results: list[dict[str, Any]] = []
     errors: list[BaseException] = []
@@ -155,6 +181,7 @@ def run_load(request: Callable[[], dict[str, Any]], clients: int, per_client: in
             with lock:
                 results.append(result)
 
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
@@ -162,6 +189,7 @@ def run_load(request: Callable[[], dict[str, Any]], clients: int, per_client: in
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid is not None else None
     if errors:
         raise RuntimeError(f"{len(errors)} request(s) failed, the first: {errors[0]!r}")
     latencies = [r["latency"] for r in results]
@@ -174,6 +202,9 @@ def run_load(request: Callable[[], dict[str, Any]], clients: int, per_client: in
         "latency_median": round(statistics.median(latencies), 3),
         "latency_p95": round(percentile(latencies, 0.95), 3),
     }
+    if cpu is not None:
+        summary["cpu_seconds"] = round(cpu, 2)
+        summary["cpu_per_audio_second"] = round(cpu / summary["audio_seconds"], 5)
     if firsts:
         summary["first_audio_median"] = round(statistics.median(firsts), 3)
         summary["first_audio_p95"] = round(percentile(firsts, 0.95), 3)
@@ -372,7 +403,7 @@ def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any])
     peer, peer_url = start_peer(workdir)
     try:
         print(f"peer (piper.http_server): {args.clients} clients x {args.requests} requests ...", flush=True)
-        report["peer"] = run_load(lambda: peer_request(peer_url), args.clients, args.requests)
+        report["peer"] = run_load(lambda: peer_request(peer_url), args.clients, args.requests, peer.pid)
     finally:
         stop(peer)
 
@@ -380,12 +411,13 @@ def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any])
     try:
         key = server.create_key("bench")
         print("Speaker /v1/audio/speech ...", flush=True)
+        pid = server.processes[0].pid  # daphne, with the embedded worker
         report["speaker_speech"] = run_load(
-            lambda: speaker_speech_request(server.url, key), args.clients, args.requests
+            lambda: speaker_speech_request(server.url, key), args.clients, args.requests, pid
         )
         print("Speaker streams ...", flush=True)
         report["speaker_streams"] = run_load(
-            lambda: speaker_stream_request(server.url, key), args.clients, args.requests
+            lambda: speaker_stream_request(server.url, key), args.clients, args.requests, pid
         )
         lone = lone_streams(server.url, key, 5)
         report["single_stream"] = {
@@ -404,6 +436,8 @@ def bench_piper(workdir: Path, args: argparse.Namespace, report: dict[str, Any])
         "streams_throughput_to_peer": round(streams["throughput"] / peer_fig["throughput"], 3),
         "speech_latency_median_to_peer": round(speech["latency_median"] / peer_fig["latency_median"], 3),
         "streams_latency_median_to_peer": round(streams["latency_median"] / peer_fig["latency_median"], 3),
+        "speech_cpu_per_audio_to_peer": round(speech["cpu_per_audio_second"] / peer_fig["cpu_per_audio_second"], 3),
+        "streams_cpu_per_audio_to_peer": round(streams["cpu_per_audio_second"] / peer_fig["cpu_per_audio_second"], 3),
         "stream_first_audio_median_to_peer_latency_median": round(
             streams["first_audio_median"] / peer_fig["latency_median"], 3
         ),
@@ -428,6 +462,10 @@ def print_piper(report: dict[str, Any]) -> None:
     )
     print(
         f"{'p95 latency (s)':34} {peer_fig['latency_p95']:>10} {speech['latency_p95']:>18} {streams['latency_p95']:>10}"
+    )
+    print(
+        f"{'CPU s per audio s':34} {peer_fig['cpu_per_audio_second']:>10} {speech['cpu_per_audio_second']:>18} "
+        f"{streams['cpu_per_audio_second']:>10}"
     )
     print(
         f"{'median / p95 first audio (s)':34} {'-':>10} {'-':>18} "

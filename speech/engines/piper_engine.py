@@ -14,7 +14,8 @@ Early first audio: a generation's first sentence is spoken in pieces. The voice'
 is cut (in memory, with `onnx`) in three: the prior (text encoder, durations, the noise),
 the flow and the decoder. The prior runs for the whole sentence; the flow and the decoder
 then turn its first `EARLY_FRAMES` frames into audio, which goes out at once, then twice
-as many, and so on, doubling, to the sentence's end. Each piece is decoded with
+as many, and so on, doubling, to the sentence's end, a rest of up to two more such
+pieces going as one (`_pieces`). Each piece is decoded with
 `DECODER_CONTEXT` frames of its neighbours, and its frames come out of the flow with
 `FLOW_CONTEXT` more (the first piece's own frames; the others', one flow run over the
 rest, from where the first piece's left off), beyond the reach of each, so the pieces
@@ -67,7 +68,8 @@ _PIPER_DEFAULT_NOISE = 0.667
 # A generation's first sentence: the frames decoded first (hop 256 at 22.05 kHz: 32
 # frames are 0.37 s of speech, about six times what they take to make on one core); each
 # next piece is twice the last, so that while one plays, the next pieces of everyone in
-# line are made (the listener does not run dry; bench/agents.py's underrun). The pieces
+# line are made (the listener does not run dry; bench/agents.py's underrun), and a rest
+# of up to two more is one piece (a join fewer: `_pieces`). The pieces
 # depend on the sentence alone, never on the load or the clock: a request's audio is the
 # same whatever it shares the model with, bit for bit (tests/speech/test_concurrency.py).
 # The neighbouring frames each piece is decoded with (the decoder's reach: 12 gives the
@@ -584,10 +586,13 @@ class _Piece:
 
 def _pieces(frames: int) -> list[tuple[int, int]]:
     """The first sentence's pieces, as frame ranges: `EARLY_FRAMES`, then each twice the
-    last; a last piece that would be no longer than its context joins the one before."""
+    last. After the first, a rest of up to two such pieces (and a context) is one piece:
+    each join costs its frames decoded twice, and the pieces before the rest play while
+    it is made (docs/performance.md, "Under load: Speaker beside piper's own server"). A
+    first piece with no more than its context after it is the whole sentence."""
     pieces: list[tuple[int, int]] = []
     start, size = 0, EARLY_FRAMES
-    while frames - start > size + DECODER_CONTEXT:
+    while frames - start > (size if start == 0 else 2 * size) + DECODER_CONTEXT:
         pieces.append((start, start + size))
         start, size = start + size, size * 2
     pieces.append((start, frames))

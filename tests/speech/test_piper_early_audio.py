@@ -46,19 +46,28 @@ def _piper_alone(engine: PiperEngine, text: str) -> np.ndarray:
 def test_the_first_sentence_comes_in_pieces_each_twice_the_last(piper_engine: PiperEngine) -> None:
     hop = int(piper_engine._voice(piper_engine.default_voice).config.hop_length)
     chunks, _ = _speak(piper_engine, TEXT)
-    # the first sentence's pieces (about 4.5 s: 32, 64, 128 frames, the rest), the silence
-    # between segments, the second sentence
-    assert [len(c) for c in chunks[:3]] == [EARLY_FRAMES * hop, 2 * EARLY_FRAMES * hop, 4 * EARLY_FRAMES * hop]
-    assert len(chunks) == 6
-
-
-def test_a_piece_too_short_for_its_context_joins_the_one_before() -> None:
-    early, then = EARLY_FRAMES, 3 * EARLY_FRAMES  # the first piece ends at 32, the second at 96
-    assert _pieces(early + DECODER_CONTEXT) == [(0, early + DECODER_CONTEXT)]
-    assert _pieces(early + DECODER_CONTEXT + 1) == [(0, early), (early, early + DECODER_CONTEXT + 1)]
-    assert _pieces(then + DECODER_CONTEXT) == [(0, early), (early, then + DECODER_CONTEXT)]
-    assert _pieces(then + DECODER_CONTEXT + 1) == [(0, early), (early, then), (then, then + DECODER_CONTEXT + 1)]
+    # the first sentence's pieces (about 3.7 s: 32, 64 frames, then a rest of no more than
+    # two further pieces, in one), the silence between segments, the second sentence
+    assert [len(c) for c in chunks[:2]] == [EARLY_FRAMES * hop, 2 * EARLY_FRAMES * hop]
+    assert 0 < len(chunks[2]) <= (8 * EARLY_FRAMES + DECODER_CONTEXT) * hop
+    assert len(chunks) == 5
+    # a longer first sentence: every piece twice the last, up to the rest
     assert [end - start for start, end in _pieces(2000)] == [32, 64, 128, 256, 512, 1008]
+
+
+def test_a_rest_of_up_to_two_more_pieces_is_one_piece() -> None:
+    """Each join decodes its frames twice: a rest that two more pieces (and a context)
+    would cover goes in one; a first piece with only its context after it is the whole
+    sentence."""
+    early, context = EARLY_FRAMES, DECODER_CONTEXT
+    assert _pieces(early + context) == [(0, early + context)]
+    assert _pieces(early + context + 1) == [(0, early), (early, early + context + 1)]
+    second = early + 2 * (2 * early) + context  # after the first piece: up to two pieces of 64
+    assert _pieces(second) == [(0, early), (early, second)]
+    assert _pieces(second + 1) == [(0, early), (early, 3 * early), (3 * early, second + 1)]
+    third = 3 * early + 2 * (4 * early) + context  # after the second: up to two pieces of 128
+    assert _pieces(third) == [(0, early), (early, 3 * early), (3 * early, third)]
+    assert _pieces(third + 1)[-2:] == [(3 * early, 7 * early), (7 * early, third + 1)]
 
 
 def test_the_flow_over_a_window_gives_the_frames_of_the_flow_over_all(piper_engine: PiperEngine) -> None:
@@ -91,7 +100,7 @@ def test_the_pieces_join_into_piper_s_own_audio_for_the_sentence(piper_engine: P
     chunks, _ = _speak(piper_engine, FIRST)
     joined = np.concatenate(chunks)
     alone = _piper_alone(piper_engine, FIRST)
-    assert len(chunks) == 4  # 32, 64, 128 frames, the rest
+    assert len(chunks) == 3  # 32, 64 frames, the rest: two joins
     assert joined.shape == alone.shape
     # Float rounding only (~1e-6): a join short of the decoder's reach differs by ~1e-2.
     assert np.abs(joined - alone).max() < 1e-5
@@ -137,7 +146,7 @@ def test_turns_side_by_side_split_the_first_sentence_too() -> None:
     for session in (split.prior, split.flow, split.decoder):
         assert session.get_session_options().intra_op_num_threads == share
     chunks, _ = _speak(engine, FIRST)
-    assert len(chunks) == 4
+    assert len(chunks) == 3
     assert np.abs(np.concatenate(chunks) - _piper_alone(engine, FIRST)).max() < 1e-5
 
 
