@@ -15,13 +15,13 @@ is cut (in memory, with `onnx`) in three: the prior (text encoder, durations, th
 the flow and the decoder. The prior runs for the whole sentence; the flow and the decoder
 then turn its first `EARLY_FRAMES` frames into audio, which goes out at once, then twice
 as many, and so on, doubling, to the sentence's end, a rest of up to two more such
-pieces going as one (`_pieces`). Each piece is decoded with
-`DECODER_CONTEXT` frames of its neighbours, and its frames come out of the flow with
-`FLOW_CONTEXT` more (the first piece's own frames; the others', one flow run over the
-rest, from where the first piece's left off), beyond the reach of each, so the pieces
-join as one run (they differ from it by float rounding, ~1e-6). The engine ends its turn
-between pieces while someone waits (`turn_per_chunk`), so that a newcomer's first piece
-goes before the rest of a sentence already heard.
+pieces going as one (`_pieces`). Each piece is decoded with `DECODER_CONTEXT` frames of
+its neighbours, and its frames come out of the flow with `FLOW_CONTEXT` more (the first
+piece's own frames; the others', one flow run over the rest, from where the first
+piece's left off), beyond the reach of each, so the pieces join as one run (they differ
+from it by float rounding, ~1e-6). The engine ends its turn between pieces while someone
+waits (`turn_per_chunk`), so that a newcomer's first piece goes before the rest of a
+sentence already heard.
 Everything else is spoken a sentence per run, as piper does. See docs/ARCHITECTURE.md,
 "Engines".
 """
@@ -69,9 +69,9 @@ _PIPER_DEFAULT_NOISE = 0.667
 # frames are 0.37 s of speech, about six times what they take to make on one core); each
 # next piece is twice the last, so that while one plays, the next pieces of everyone in
 # line are made (the listener does not run dry; bench/agents.py's underrun), and a rest
-# of up to two more is one piece (a join fewer: `_pieces`). The pieces
-# depend on the sentence alone, never on the load or the clock: a request's audio is the
-# same whatever it shares the model with, bit for bit (tests/speech/test_concurrency.py).
+# of up to two more is one piece (a join fewer: `_pieces`). The pieces depend on the
+# sentence alone, never on the load or the clock: a request's audio is the same whatever
+# it shares the model with, bit for bit (tests/speech/test_concurrency.py).
 # The neighbouring frames each piece is decoded with (the decoder's reach: 12 gives the
 # samples 16 gives, 10 differs by 1e-6), and the flow's frames beyond those (its reach is
 # 32: four coupling layers of four kernel-5 convolutions, exact at 32): beyond both the
