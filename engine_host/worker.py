@@ -43,6 +43,7 @@ from django.db import OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from core import media
+from core.db import loop_connections_check, loop_connections_close
 from core.engines import get_registry
 from engine_host.relays import StreamRelay, relay_for
 from privacy.models import DataExport
@@ -186,18 +187,24 @@ class EngineWorker:
         try:
             self._startup()
             while not self._stop.is_set():
-                try:
-                    did_work = self.run_once(wait=False)
-                except Exception:  # the database was away, say: the loop must outlive it
-                    logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
-                    did_work = False
-                if not did_work:
+                if not self.sweep():
                     self._wake.wait(self._idle_wait())
                     self._wake.clear()
         finally:
             webhooks.stop(timeout=settings.WEBHOOK_TIMEOUT_SECONDS + 1)
             self.join_active()
             self._shutdown()
+
+    def sweep(self) -> bool:
+        """The loop's step: `run_once` without waiting, surviving its failure (the
+        database was away, say: the connection is dropped and the next sweep opens a new
+        one). True if it did something."""
+        try:
+            return self.run_once(wait=False)
+        except Exception:  # the loop must outlive it
+            logger.exception("engine worker %s: sweep failed; retrying", self.worker_id)
+            loop_connections_close()
+            return False
 
     def _idle_wait(self) -> float:
         """Until the next sweep, or sooner when a stream left to a less-loaded worker
@@ -245,8 +252,9 @@ class EngineWorker:
         held, and claim jobs up to the free slots, each started in its own thread. True
         if it did something (so the loop goes again at once). With `wait` (callers that
         drive the worker step by step, tests), it returns when the jobs it claimed are
-        done; the loop does not wait: a finished job wakes it to claim the next."""
-        close_old_connections()
+        done; the loop does not wait: a finished job wakes it to claim the next. The
+        loop's database connection is kept from one sweep to the next (core.db)."""
+        loop_connections_check()
         self.unload_idle_engines()
         self.heartbeat()
         self.prune_heartbeats()

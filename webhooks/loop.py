@@ -10,8 +10,9 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from core.db import loop_connections_check, loop_connections_close
 from webhooks.delivery import deliveries_prune, deliveries_run_due
 from webhooks.outbox import local_wakeup
 
@@ -42,20 +43,25 @@ class WebhookDeliverer:
             thread.join(timeout)
 
     def _run(self, n: int) -> None:
-        lease_owner = f"{self.worker_id}:webhooks-{n}"
         try:
             while not self._stop.is_set():
-                try:
-                    close_old_connections()
-                    if n == 0 and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
-                        self._pruned_at = time.monotonic()
-                        deliveries_prune()
-                    sent = deliveries_run_due(worker_id=lease_owner, limit=20)
-                except Exception:  # the database was away, say: the loop must outlive it
-                    logger.exception("webhook loop %s failed; retrying", lease_owner)
-                    sent = 0
-                if not sent:
+                if not self.poll(n):
                     local_wakeup.wait(settings.WEBHOOK_POLL_SECONDS)
                     local_wakeup.clear()
         finally:
             connection.close()
+
+    def poll(self, n: int) -> int:
+        """Thread `n`'s one look for due deliveries, sending them: how many it sent. The
+        thread's database connection is kept between polls (core.db)."""
+        lease_owner = f"{self.worker_id}:webhooks-{n}"
+        try:
+            loop_connections_check()
+            if n == 0 and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                self._pruned_at = time.monotonic()
+                deliveries_prune()
+            return deliveries_run_due(worker_id=lease_owner, limit=20)
+        except Exception:  # the database was away, say: the loop must outlive it
+            logger.exception("webhook loop %s failed; retrying", lease_owner)
+            loop_connections_close()
+            return 0
