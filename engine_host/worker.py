@@ -612,9 +612,10 @@ class EngineWorker:
         target = media.absolute(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = media.temp_beside(target)
-        # Quantise exactly as streams do (to_s16le), so a stored job and a stream of the
-        # same request are sample-for-sample identical.
-        samples = np.frombuffer(audiomod.to_s16le(pcm), dtype="<i2")
+        # Quantise exactly as streams do, so a stored job and a stream of the same request
+        # are sample-for-sample identical. The engine's stream yields checked samples
+        # (`as_mono_float32`'s: speech.engines.base `_run`), so they are not checked again.
+        samples = np.frombuffer(audiomod.s16le_of_mono(pcm), dtype="<i2")
         soundfile.write(temp, samples, sample_rate, format="WAV", subtype="PCM_16")
         temp.replace(target)  # atomic: a reader never sees half a file
         return relative

@@ -141,14 +141,15 @@ class IncrementalEncoder:
     def encode(self, chunk: np.ndarray) -> bytes:
         audio = audiomod.as_mono_float32(chunk)
         if self._resampler is not None:
-            audio = self._resampler.resample_chunk(audio)
-        return self._write(audio)
+            # The resampler's filter may overshoot full scale: `_write` checks its output.
+            return self._write(self._resampler.resample_chunk(audio), checked=False)
+        return self._write(audio, checked=True)
 
     def close(self) -> bytes:
         tail = b""
         if self._resampler is not None:
             # The resampler holds back a filter's length of samples until told it is the end.
-            tail = self._write(self._resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+            tail = self._write(self._resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True), checked=False)
             self._resampler = None
         if self._file is not None and self._buffer is not None:
             self._file.close()
@@ -161,7 +162,8 @@ class IncrementalEncoder:
         """Whether bytes come out before close."""
         return self.fmt not in WHOLE_FILE_FORMATS
 
-    def _write(self, audio: np.ndarray) -> bytes:
+    def _write(self, audio: np.ndarray, *, checked: bool) -> bytes:
+        """`audio`'s bytes; `checked`: it is `as_mono_float32`'s already."""
         if self._file is not None and self._buffer is not None:
             if audio.size:
                 self._file.write(audio)
@@ -172,4 +174,4 @@ class IncrementalEncoder:
         if self.fmt == "wav" and not self._started:
             prefix = audiomod.wav_stream_header(self.sample_rate)
         self._started = True
-        return prefix + audiomod.to_s16le(audio)
+        return prefix + (audiomod.s16le_of_mono(audio) if checked else audiomod.to_s16le(audio))

@@ -278,22 +278,22 @@ def _claim(candidates: SynthesisJobQuerySet, worker_id: str) -> SynthesisJob | N
         job = candidates.first()
         if job is None:
             return None
+        lease: dict[str, Any] = {
+            "status": Status.RUNNING,
+            "lease_owner": worker_id,
+            "lease_expires_at": _lease_until(),
+            "attempts": job.attempts + 1,
+            "started_at": timezone.now(),
+            "progress": 0.0,
+        }
         # Conditional update: on SQLite (no row locks) this is what makes a claim unique.
-        claimed = (
-            SynthesisJob.objects.queued()
-            .filter(pk=job.pk)
-            .update(
-                status=Status.RUNNING,
-                lease_owner=worker_id,
-                lease_expires_at=_lease_until(),
-                attempts=job.attempts + 1,
-                started_at=timezone.now(),
-                progress=0.0,
-            )
-        )
-        if not claimed:
+        if not SynthesisJob.objects.queued().filter(pk=job.pk).update(**lease):
             return None
-    job.refresh_from_db()
+    # The row as claimed, without reading it again: within the transaction nothing but
+    # this update changed it (a row lock on PostgreSQL, the write lock an IMMEDIATE
+    # transaction takes at its start on SQLite).
+    for field, value in lease.items():
+        setattr(job, field, value)
     job_announce_started(job)
     return job
 

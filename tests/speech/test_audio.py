@@ -10,6 +10,7 @@ from speech.audio import (
     CONTENT_TYPES,
     FILE_EXTENSIONS,
     FORMATS,
+    as_mono_float32,
     decode,
     encode,
     from_s16le,
@@ -104,6 +105,15 @@ def test_pcm_is_raw_little_endian_16_bit() -> None:
 def test_out_of_range_and_invalid_samples_are_clipped_not_wrapped() -> None:
     data = to_s16le(np.array([2.0, -3.0, np.nan, np.inf], dtype=np.float32))
     assert list(np.frombuffer(data, dtype="<i2")) == [32767, -32767, 0, 32767]
+
+
+def test_checked_samples_are_a_copy_and_the_callers_array_is_left_as_it_was() -> None:
+    given = np.array([0.5, np.nan, 2.0, -np.inf], dtype=np.float32)
+    checked = as_mono_float32(given)
+    assert checked.dtype == np.float32
+    assert list(checked) == [0.5, 0.0, 1.0, -1.0]
+    assert np.isnan(given[1]) and given[2] == 2.0 and not np.shares_memory(checked, given)
+    assert list(as_mono_float32(np.array([[1.0, 0.0], [np.inf, 1.0], [0.5, 0.5]]))) == [0.5, 1.0, 0.5]
 
 
 def test_resampling_changes_length_by_the_rate_ratio() -> None:
