@@ -41,6 +41,8 @@ class LiveServer:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # The checkout whose code runs: this one, or another commit's worktree (bench/compare.py).
+    root: Path = ROOT
 
     @property
     def url(self) -> str:
@@ -67,7 +69,12 @@ class LiveServer:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=180
+            [sys.executable, "manage.py", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
@@ -80,7 +87,7 @@ class LiveServer:
         self.processes.append(
             subprocess.Popen(
                 [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "speaker_site.asgi:application"],
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -101,7 +108,7 @@ class LiveServer:
         log = open(self.workdir / f"{worker_id}.log", "ab")
         process = subprocess.Popen(
             [sys.executable, "manage.py", "runengine", "--worker-id", worker_id],
-            cwd=ROOT,
+            cwd=self.root,
             env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
