@@ -15,7 +15,7 @@ def loop_connections_check() -> None:
     thread's own (about a millisecond of CPU on SQLite, a new server process on
     PostgreSQL), which was most of an idle server's CPU."""
     for conn in connections.all(initialized_only=True):
-        conn.close_at = None  # no age limit: Django's check below keeps only its others
+        conn.close_at = None  # no age limit; the check below still closes for an error or autocommit
         conn.close_if_unusable_or_obsolete()
 
 
