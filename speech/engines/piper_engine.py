@@ -43,6 +43,7 @@ import numpy as np
 
 from speech.audio import resample
 from speech.engines.base import BuiltinVoice, Engine, SynthesisPlan, VoiceRef
+from speech.engines.conv_2d import decoder_in_2d
 from speech.engines.errors import (
     EngineUnavailable,
     UnsupportedLanguage,
@@ -345,6 +346,9 @@ class PiperEngine(Engine):
         prior = extractor.extract_model([inp.name for inp in graph.input], [frames, mask, *outputs[1:]])
         flow = extractor.extract_model([frames, mask], [latent])
         decoder = extractor.extract_model([latent], outputs[:1])
+        # Its convolutions as 2-D ones: onnxruntime's blocked kernels, ~12% less CPU for
+        # the same samples to float rounding (speech/engines/conv_2d.py).
+        decoder = decoder_in_2d(decoder) or decoder
         return _SplitVoice(
             prior=self._session_of(prior),
             flow=self._session_of(flow),

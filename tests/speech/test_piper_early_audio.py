@@ -3,7 +3,8 @@ a fraction of the sentence's work (speech/engines/piper_engine.py, "Early first 
 the first `EARLY_FRAMES` frames, then each piece twice the last, each decoded with
 `DECODER_CONTEXT` frames of its neighbours out of a flow run with `FLOW_CONTEXT` more.
 Joined, they are piper's own audio for the sentence to float rounding, with the same word
-timings."""
+timings. Every other sentence is piper's own audio to float rounding too: the decoder's
+convolutions run as 2-D ones (speech/engines/conv_2d.py), the same samples to ~1e-6."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from speech.engines.piper_engine import DECODER_CONTEXT, EARLY_FRAMES, FLOW_CONT
 FIRST = "Every morning the small bakery on the corner opens its doors early."
 TEXT = FIRST + " The smell of fresh bread drifts down the street and wakes the neighbours."
 STILL = SynthesisParams(variability=0.0)  # no noise: piper's audio is then a function of the text
+# What the decoder in two dimensions moves a sample by, at most (float rounding: measured
+# up to ~2e-6 of full scale, under a tenth of a 16-bit step); a decoder computed wrong is
+# off by 1e-2 and more.
+ROUNDING = 1e-5
 # piper's own SynthesisConfig for what STILL asks of the "joe" voice (prosody preset neutral)
 PIPER_STILL = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
 
@@ -125,14 +130,15 @@ def test_a_first_sentence_too_short_to_split_is_one_piece(piper_engine: PiperEng
     chunks, _ = _speak(piper_engine, "Hi.")
     assert len(chunks) == 1
     assert len(chunks[0]) <= (EARLY_FRAMES + DECODER_CONTEXT) * hop
-    assert np.array_equal(chunks[0], _piper_alone(piper_engine, "Hi."))
+    assert np.abs(chunks[0] - _piper_alone(piper_engine, "Hi.")).max() < ROUNDING
 
 
 def test_only_the_generation_s_first_sentence_is_split(piper_engine: PiperEngine) -> None:
     second = "The smell of fresh bread drifts down the street and wakes the neighbours."
     chunks, _ = _speak(piper_engine, TEXT)
-    # The second segment is piper's one run, bit for bit.
-    assert np.array_equal(chunks[-1], _piper_alone(piper_engine, second))
+    # The second segment is piper's one run (to float rounding: the decoder in 2-D).
+    assert chunks[-1].shape == _piper_alone(piper_engine, second).shape
+    assert np.abs(chunks[-1] - _piper_alone(piper_engine, second)).max() < ROUNDING
 
 
 def test_turns_side_by_side_split_the_first_sentence_too() -> None:
@@ -150,7 +156,7 @@ def test_turns_side_by_side_split_the_first_sentence_too() -> None:
     assert np.abs(np.concatenate(chunks) - _piper_alone(engine, FIRST)).max() < 1e-5
 
 
-def test_every_later_sentence_is_piper_s_own_audio_bit_for_bit(piper_engine: PiperEngine) -> None:
+def test_every_later_sentence_is_piper_s_own_audio_to_float_rounding(piper_engine: PiperEngine) -> None:
     """The voice's weights are held once, in the three parts' sessions, which speak every
     sentence (speech/engines/piper_engine.py): short, long, numbers, a question."""
     sentences = [
@@ -164,4 +170,6 @@ def test_every_later_sentence_is_piper_s_own_audio_bit_for_bit(piper_engine: Pip
         chunks = [chunk for chunk in stream if np.any(chunk)]  # the silences between segments left out
     spoken = chunks[-len(sentences) :]
     for chunk, sentence in zip(spoken, sentences, strict=True):
-        assert np.array_equal(chunk, _piper_alone(piper_engine, sentence)), sentence
+        piper_s = _piper_alone(piper_engine, sentence)
+        assert chunk.shape == piper_s.shape, sentence
+        assert np.abs(chunk - piper_s).max() < ROUNDING, sentence
