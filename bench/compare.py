@@ -9,10 +9,14 @@ at the end) and this checkout each run a server as `bench/load.py` does (daphne 
 embedded worker, SQLite, Piper, limits raised). Every round loads each server in turn
 (the order alternating, so a drift of the machine's speed falls on both) with `clients`
 threads × `requests` requests of the 60-word text to `/v1/audio/speech`, then to the
-stream endpoint; each block's figure is its daphne process's user + system CPU over the
-block / the audio seconds it made. The other server is idle meanwhile (a few ms of CPU a
-second, not counted). Reported per side: the mean, the standard deviation and the
-standard error of the blocks, and the ratio of the means (this checkout to REV).
+stream endpoint; each block's figures are its daphne process's user + system CPU over the
+block / the audio seconds it made, the throughput (audio seconds / wall seconds, what
+`bench/load.py` leads with) and the median latency to the whole audio. The other server
+is idle meanwhile (a few ms of CPU a second, not counted). Reported per side and figure:
+the mean, the standard deviation and the standard error of the blocks; and per figure
+the ratio of the means (this checkout to REV) and the mean and standard error of the
+rounds' own ratios (each round loads both servers minutes apart at most, so a drift of
+the machine's speed over the run falls out of them).
 Traffic goes to 127.0.0.1 only. docs/performance.md, "Under load: Speaker beside
 piper's own server", says when it was needed and what it gave.
 """
@@ -37,6 +41,8 @@ from bench.load import UNLIMITED, run_load, speaker_speech_request, speaker_stre
 from tests.live import LiveServer  # noqa: E402
 
 KINDS = {"speech": speaker_speech_request, "streams": speaker_stream_request}
+# The figures of a block (`run_load`'s names) compared, and whether more is better.
+FIGURES = {"cpu_per_audio_second": False, "throughput": True, "latency_median": False}
 
 
 def worktree_of(rev: str, folder: Path) -> Path:
@@ -69,7 +75,10 @@ def main() -> None:
     tree = worktree_of(args.rev, workdir / "tree")
     sides = {args.rev: tree, "this checkout": ROOT}
     servers: dict[str, tuple[LiveServer, str]] = {}
-    blocks: dict[str, dict[str, list[float]]] = {side: {kind: [] for kind in KINDS} for side in sides}
+    # side -> figure -> kind -> one value per round
+    blocks: dict[str, dict[str, dict[str, list[float]]]] = {
+        side: {figure: {kind: [] for kind in KINDS} for figure in FIGURES} for side in sides
+    }
     try:
         for side, root in sides.items():
             server = LiveServer(workdir / f"server-{len(servers)}", extra_env=UNLIMITED, root=root).start()
@@ -86,12 +95,10 @@ def main() -> None:
                         args.requests,
                         pid,
                     )
-                    blocks[side][kind].append(figures["cpu_per_audio_second"])
-                print(
-                    f"round {round_ + 1}/{args.rounds} {side}: {blocks[side]['speech'][-1]} "
-                    f"{blocks[side]['streams'][-1]}",
-                    flush=True,
-                )
+                    for figure in FIGURES:
+                        blocks[side][figure][kind].append(figures[figure])
+                shown = {f: [values[-1] for values in blocks[side][f].values()] for f in FIGURES}
+                print(f"round {round_ + 1}/{args.rounds} {side}: {shown}", flush=True)
     finally:
         for server, _ in servers.values():
             server.stop()
@@ -101,10 +108,22 @@ def main() -> None:
     report: dict[str, Any] = {"rev": args.rev, "clients": args.clients, "requests_per_client": args.requests}
     for side in sides:
         report[side] = {
-            **{kind: summary(values) for kind, values in blocks[side].items()},
-            "all": summary([*blocks[side]["speech"], *blocks[side]["streams"]]),
+            figure: {
+                **{kind: summary(values) for kind, values in by_kind.items()},
+                "all": summary([value for values in by_kind.values() for value in values]),
+            }
+            for figure, by_kind in blocks[side].items()
         }
-    report["this_checkout_to_rev"] = round(report["this checkout"]["all"]["mean"] / report[args.rev]["all"]["mean"], 4)
+    report["this_checkout_to_rev"] = {}
+    for figure in FIGURES:
+        ours, theirs = blocks["this checkout"][figure], blocks[args.rev][figure]
+        paired = [a / b for kind in KINDS for a, b in zip(ours[kind], theirs[kind], strict=True)]
+        report["this_checkout_to_rev"][figure] = {
+            "ratio_of_means": round(
+                report["this checkout"][figure]["all"]["mean"] / report[args.rev][figure]["all"]["mean"], 4
+            ),
+            "paired_ratios": summary(paired),
+        }
     print(json.dumps(report, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(report, indent=2) + "\n")
