@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 from speech.engines.conv_2d import decoder_in_2d
 from speech.engines.params import SynthesisParams
 from speech.engines.piper_engine import PiperEngine, _fed_by_one
+from tests.speech.piper_parts import prior_of
 
 FIRST = "Every morning the small bakery on the corner opens its doors early."
 
@@ -35,16 +36,7 @@ def _run(proto: onnx.ModelProto, value: np.ndarray) -> np.ndarray:
 
 def _latent_of(engine: PiperEngine, text: str) -> np.ndarray:
     """A sentence's latent frames, what the decoder is given."""
-    voice = engine._voice(engine.default_voice)
-    split = engine._split[engine.default_voice]
-    assert split is not None
-    ids = voice.phonemes_to_ids(voice.phonemize(text)[0])
-    inputs = {
-        "input": np.array([ids], dtype=np.int64),
-        "input_lengths": np.array([len(ids)], dtype=np.int64),
-        "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),
-    }
-    frames, mask, *_ = split.prior.run(None, inputs)
+    split, frames, mask = prior_of(engine, text)
     return split.flow.run(None, {split.frames: frames, split.mask: mask})[0]
 
 

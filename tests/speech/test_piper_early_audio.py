@@ -16,6 +16,7 @@ from piper import PiperVoice, SynthesisConfig
 
 from speech.engines.params import SynthesisParams
 from speech.engines.piper_engine import DECODER_CONTEXT, EARLY_FRAMES, FLOW_CONTEXT, PiperEngine, _pieces
+from tests.speech.piper_parts import prior_of
 
 FIRST = "Every morning the small bakery on the corner opens its doors early."
 TEXT = FIRST + " The smell of fresh bread drifts down the street and wakes the neighbours."
@@ -79,16 +80,7 @@ def test_the_flow_over_a_window_gives_the_frames_of_the_flow_over_all(piper_engi
     """The flow's reach is within `FLOW_CONTEXT`: a window's frames are those of one run
     over every frame to float rounding (the noise is fixed by the prior's one run), where
     the window run bare differs by whole units."""
-    voice = piper_engine._voice(piper_engine.default_voice)
-    split = piper_engine._split[piper_engine.default_voice]
-    assert split is not None
-    ids = voice.phonemes_to_ids(voice.phonemize(FIRST)[0])
-    inputs = {
-        "input": np.array([ids], dtype=np.int64),
-        "input_lengths": np.array([len(ids)], dtype=np.int64),
-        "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),  # with noise
-    }
-    frames, mask, *_ = split.prior.run(None, inputs)
+    split, frames, mask = prior_of(piper_engine, FIRST)
     whole = split.flow.run(None, {split.frames: frames, split.mask: mask})[0]
     count = frames.shape[-1]
     assert count > 2 * FLOW_CONTEXT + 64
