@@ -509,8 +509,8 @@ class _SplitVoice:
     """A voice's graph cut in three (`PiperEngine._split_at_decoder`). Also the session
     piper's `PiperVoice` runs for a whole sentence (`run`): the prior, then the flow and
     the decoder over every frame, which is the whole graph's computation (the cuts add no
-    operation; tests/speech/test_piper_early_audio.py compares it with piper's own
-    session, bit for bit)."""
+    operation; the decoder's convolutions run as 2-D ones, speech/engines/conv_2d.py, so
+    tests/speech/test_piper_early_audio.py finds piper's own samples to float rounding)."""
 
     prior: Any  # onnxruntime session: piper's inputs -> the frames and their mask (+ alignments)
     flow: Any  # onnxruntime session: frames and mask -> the latent frames
