@@ -6,8 +6,9 @@ default level (`ORT_ENABLE_ALL`) on its blocked-channel ("NCHWc") kernels where 
 has them, and a 1-D one as a matrix product over copied windows: the same decoder as
 2-D convolutions over a [batch, channels, 1, frames] tensor is about 12% less CPU for
 the same samples, to float rounding (up to about 2e-6 of full scale; docs/performance.md,
-"The decoder's convolutions in two dimensions"). Where the kernels are missing,
-onnxruntime runs the 2-D graph as it ran the 1-D one.
+"Under load: Speaker beside piper's own server", the part on the decoder's convolutions
+in two dimensions). Where the kernels are missing, onnxruntime runs the 2-D graph as it
+ran the 1-D one.
 
 Only a decoder built as piper builds them is rewritten: convolutions, elementwise
 operations whose constants are scalars (they broadcast the same over the extra axis),
