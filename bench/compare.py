@@ -1,6 +1,6 @@
 """Two commits' Speaker side by side (not a test): the server CPU a second of speech
-costs under `bench/load.py`'s load, in paired rounds, for a question smaller than what
-two `bench/load.py` runs of the same code differ by.
+costs, the throughput and the latency under `bench/load.py`'s load, in paired rounds,
+for a question smaller than what two `bench/load.py` runs of the same code differ by.
 
     python bench/compare.py REV [--rounds 8] [--clients 8] [--requests 2] [--out FILE]
 
@@ -41,8 +41,8 @@ from bench.load import UNLIMITED, run_load, speaker_speech_request, speaker_stre
 from tests.live import LiveServer  # noqa: E402
 
 KINDS = {"speech": speaker_speech_request, "streams": speaker_stream_request}
-# The figures of a block (`run_load`'s names) compared, and whether more is better.
-FIGURES = {"cpu_per_audio_second": False, "throughput": True, "latency_median": False}
+# The figures of a block compared (`run_load`'s names).
+FIGURES = ("cpu_per_audio_second", "throughput", "latency_median")
 
 
 def worktree_of(rev: str, folder: Path) -> Path:

@@ -84,7 +84,7 @@ def decoder_in_2d(proto: onnx.ModelProto) -> onnx.ModelProto | None:
                 value = helper.get_attribute_value(attribute)
                 if attribute.name in _AS_2D:
                     attributes.append(helper.make_attribute(attribute.name, _AS_2D[attribute.name](value)))
-                elif attribute.name in {"group"}:
+                elif attribute.name == "group":
                     attributes.append(attribute)
                 else:  # auto_pad, output_shape...: not in piper's decoders
                     return None
